@@ -1,0 +1,665 @@
+//! `camr` — the command line of the camr SDK, for people and scripts.
+//!
+//! Exit status: 0 success, 1 verification failed, 2 usage or bad input. Errors go to stderr
+//! as one line, `error: <ERROR_CODE>: <sentence>`; with `--json`, results go to stdout as JSON.
+#![forbid(unsafe_code)]
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use camr::crypto::{
+    CryptoProvider, HashAlgorithm, KeyAlgorithm, PrivateKey, PublicKey, SignatureScheme,
+    Sm2CiphertextForm, default_provider,
+};
+use camr::protocol::{ErrorCode, Operation, SystemCode, Tid};
+use camr::qr::{self, QrFields, QrSigner, VerifyOptions};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+/// Largest key, signature or ciphertext file read, in bytes.
+const MAX_SMALL_FILE: u64 = 1024 * 1024;
+/// Largest file signed, verified or hashed, in bytes.
+const MAX_DATA_FILE: u64 = 1024 * 1024 * 1024;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "camr",
+    version,
+    about = "National CA mutual recognition (全国 CA 互认): keys, SM2/RSA/P-256 signatures, SM2 encryption, digests, interop QR codes",
+    after_help = "Exit status: 0 success, 1 verification failed, 2 usage or bad input."
+)]
+struct Cli {
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate keys and extract public keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign a file (SM2 with SM3 and a signer ID; P-256 and RSA with SHA-256).
+    Sign(SignArgs),
+    /// Verify a signature over a file.
+    Verify(VerifyArgs),
+    /// Encrypt a (small) file to an SM2 public key (ASN.1 C1C3C2, GM/T 0009).
+    Encrypt(EncryptArgs),
+    /// Decrypt an SM2 ciphertext.
+    Decrypt(DecryptArgs),
+    /// Hash a file with SM3 or SHA-256.
+    Digest(DigestArgs),
+    /// Make and verify national interop QR codes (payload `camr1`).
+    #[command(subcommand)]
+    Qr(QrCommand),
+    /// Write one JSON Schema per wire type into a folder.
+    Schema(SchemaArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Generate a private key (PKCS#8 PEM; encrypted when a password file is given).
+    Gen {
+        /// Key algorithm.
+        #[arg(long, value_enum)]
+        alg: KeyAlgArg,
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+        /// Encrypt the key with the password in this file (first line).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+    /// Write the public key (SPKI PEM) of a private key.
+    Pub {
+        /// The private key (PEM or DER PKCS#8).
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Where to write the public key.
+        #[arg(long)]
+        out: PathBuf,
+        /// Password file of an encrypted key.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum KeyAlgArg {
+    Sm2,
+    P256,
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+}
+
+impl From<KeyAlgArg> for KeyAlgorithm {
+    fn from(a: KeyAlgArg) -> Self {
+        match a {
+            KeyAlgArg::Sm2 => Self::Sm2,
+            KeyAlgArg::P256 => Self::P256,
+            KeyAlgArg::Rsa2048 => Self::Rsa2048,
+            KeyAlgArg::Rsa3072 => Self::Rsa3072,
+            KeyAlgArg::Rsa4096 => Self::Rsa4096,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct SchemeArgs {
+    /// SM2 signer ID (default 1234567812345678).
+    #[arg(long)]
+    id: Option<String>,
+    /// For RSA keys: RSASSA-PSS (SHA-256, salt 32) instead of PKCS#1 v1.5.
+    #[arg(long)]
+    pss: bool,
+}
+
+#[derive(Args, Debug)]
+struct SignArgs {
+    /// Private key (PEM or DER PKCS#8).
+    #[arg(long)]
+    key: PathBuf,
+    /// File to sign.
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// Where to write the DER signature.
+    #[arg(long)]
+    out: PathBuf,
+    /// Password file of an encrypted key.
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+    #[command(flatten)]
+    scheme: SchemeArgs,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// Public key (SPKI PEM or DER).
+    #[arg(long = "pub")]
+    public: PathBuf,
+    /// The signed file.
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// The signature (DER for SM2/ECDSA, raw for RSA).
+    #[arg(long)]
+    sig: PathBuf,
+    #[command(flatten)]
+    scheme: SchemeArgs,
+}
+
+#[derive(Args, Debug)]
+struct EncryptArgs {
+    /// SM2 public key (SPKI PEM or DER).
+    #[arg(long = "pub")]
+    public: PathBuf,
+    /// File to encrypt.
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// Where to write the ciphertext.
+    #[arg(long)]
+    out: PathBuf,
+    /// Write raw 04‖C1‖C3‖C2 instead of ASN.1.
+    #[arg(long)]
+    raw: bool,
+}
+
+#[derive(Args, Debug)]
+struct DecryptArgs {
+    /// SM2 private key.
+    #[arg(long)]
+    key: PathBuf,
+    /// The ciphertext.
+    #[arg(long = "in")]
+    input: PathBuf,
+    /// Where to write the plaintext.
+    #[arg(long)]
+    out: PathBuf,
+    /// Read raw 04‖C1‖C3‖C2 instead of ASN.1.
+    #[arg(long)]
+    raw: bool,
+    /// Password file of an encrypted key.
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct DigestArgs {
+    /// Hash algorithm.
+    #[arg(long, value_enum, default_value = "sm3")]
+    alg: DigestAlg,
+    /// File to hash.
+    file: PathBuf,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum DigestAlg {
+    Sm3,
+    Sha256,
+}
+
+#[derive(Subcommand, Debug)]
+enum QrCommand {
+    /// Make a signed QR payload for a new transaction; prints the payload.
+    Make(QrMakeArgs),
+    /// Verify a QR payload (text or PNG); prints its fields as JSON.
+    Verify(QrVerifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct QrMakeArgs {
+    /// The platform's system code (系统标识码), e.g. C1100005553.
+    #[arg(long)]
+    system_code: String,
+    /// Operation: login, messageSignature, signature, revokeSignature, encrypt, decrypt.
+    #[arg(long)]
+    op: String,
+    /// Where the app fetches the request object.
+    #[arg(long)]
+    request_uri: String,
+    /// The platform's QR signing key.
+    #[arg(long)]
+    key: PathBuf,
+    /// Password file of an encrypted key.
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+    /// Key id written in the payload (default: from the public key).
+    #[arg(long)]
+    key_id: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 120)]
+    ttl: u32,
+    /// Also write the code as PNG.
+    #[arg(long)]
+    png: Option<PathBuf>,
+    /// Also write the code as SVG.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct QrVerifyArgs {
+    /// The platform's public key.
+    #[arg(long = "pub")]
+    public: PathBuf,
+    /// The payload text.
+    #[arg(long, conflicts_with = "png", required_unless_present = "png")]
+    payload: Option<OsString>,
+    /// A PNG image of the code.
+    #[arg(long)]
+    png: Option<PathBuf>,
+    /// Tolerated clock skew in seconds.
+    #[arg(long, default_value_t = qr::DEFAULT_CLOCK_SKEW_SECS)]
+    skew: u32,
+    /// Verify as of this Unix time instead of now.
+    #[arg(long)]
+    now: Option<i64>,
+}
+
+#[derive(Args, Debug)]
+struct SchemaArgs {
+    /// Output folder.
+    #[arg(long, default_value = "schemas")]
+    out: PathBuf,
+}
+
+/// A failure: the stable code, the sentence, and the exit status.
+struct Failure {
+    code: ErrorCode,
+    message: String,
+    exit: u8,
+}
+
+impl From<camr::Error> for Failure {
+    fn from(e: camr::Error) -> Self {
+        let code = e.code();
+        let exit = match code {
+            ErrorCode::SignatureInvalid
+            | ErrorCode::DecryptionFailed
+            | ErrorCode::QrExpired
+            | ErrorCode::QrSignatureInvalid
+            | ErrorCode::QrStepStale => 1,
+            _ => 2,
+        };
+        Self {
+            code,
+            message: e.to_string(),
+            exit,
+        }
+    }
+}
+
+impl From<camr::crypto::CryptoError> for Failure {
+    fn from(e: camr::crypto::CryptoError) -> Self {
+        camr::Error::from(e).into()
+    }
+}
+
+impl From<camr::qr::QrError> for Failure {
+    fn from(e: camr::qr::QrError) -> Self {
+        camr::Error::from(e).into()
+    }
+}
+
+impl From<camr::protocol::ProtocolError> for Failure {
+    fn from(e: camr::protocol::ProtocolError) -> Self {
+        camr::Error::from(e).into()
+    }
+}
+
+fn input_error(message: impl Into<String>) -> Failure {
+    Failure {
+        code: ErrorCode::InputMalformed,
+        message: message.into(),
+        exit: 2,
+    }
+}
+
+type CliResult<T = ()> = Result<T, Failure>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("bad usage")
+                .trim_start_matches("error: ");
+            eprintln!("error: USAGE: {first} (see `camr --help`)");
+            return ExitCode::from(2);
+        }
+    };
+    let provider = default_provider();
+    match run(&cli, &provider) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            let message = f.message.replace('\n', " ");
+            eprintln!("error: {}: {message}", f.code);
+            ExitCode::from(f.exit)
+        }
+    }
+}
+
+fn run(cli: &Cli, provider: &Arc<dyn CryptoProvider>) -> CliResult {
+    match &cli.command {
+        Command::Key(KeyCommand::Gen {
+            alg,
+            out,
+            password_file,
+        }) => {
+            let key = provider.generate_key((*alg).into())?;
+            let pem = match password_file {
+                Some(f) => key.to_encrypted_pkcs8_pem(&read_password(f)?)?,
+                None => key.to_pkcs8_pem()?,
+            };
+            write_file(out, pem.as_bytes(), true)?;
+            let spki = key.public_key().to_spki_pem()?;
+            emit(
+                cli.json,
+                json!({"algorithm": key.algorithm(), "out": out, "encrypted": password_file.is_some(), "publicKey": spki}),
+                || {
+                    format!(
+                        "wrote {} private key to {}",
+                        format!("{:?}", alg).to_lowercase(),
+                        out.display()
+                    )
+                },
+            );
+            Ok(())
+        }
+        Command::Key(KeyCommand::Pub {
+            input,
+            out,
+            password_file,
+        }) => {
+            let key = load_private_key(input, password_file.as_deref())?;
+            let pem = key.public_key().to_spki_pem()?;
+            write_file(out, pem.as_bytes(), false)?;
+            emit(
+                cli.json,
+                json!({"algorithm": key.algorithm(), "out": out}),
+                || format!("wrote public key to {}", out.display()),
+            );
+            Ok(())
+        }
+        Command::Sign(a) => {
+            let key = load_private_key(&a.key, a.password_file.as_deref())?;
+            let scheme = scheme_for(key.algorithm(), &a.scheme)?;
+            let data = read_file(&a.input, MAX_DATA_FILE, "input")?;
+            let sig = provider.sign(&key, &scheme, &data)?;
+            write_file(&a.out, &sig, false)?;
+            emit(
+                cli.json,
+                json!({"scheme": scheme.name(), "signatureLength": sig.len(), "out": a.out}),
+                || format!("{} signature written to {}", scheme.name(), a.out.display()),
+            );
+            Ok(())
+        }
+        Command::Verify(a) => {
+            let key = load_public_key(&a.public)?;
+            let scheme = scheme_for(key.algorithm(), &a.scheme)?;
+            let data = read_file(&a.input, MAX_DATA_FILE, "input")?;
+            let sig = read_file(&a.sig, MAX_SMALL_FILE, "signature")?;
+            provider.verify(&key, &scheme, &data, &sig)?;
+            emit(
+                cli.json,
+                json!({"valid": true, "scheme": scheme.name()}),
+                || format!("signature OK ({})", scheme.name()),
+            );
+            Ok(())
+        }
+        Command::Encrypt(a) => {
+            let key = load_public_key(&a.public)?;
+            let data = read_file(&a.input, MAX_SMALL_FILE, "input")?;
+            let form = if a.raw {
+                Sm2CiphertextForm::Raw
+            } else {
+                Sm2CiphertextForm::Asn1
+            };
+            let ct = provider.sm2_encrypt(&key, &data, form)?;
+            write_file(&a.out, &ct, false)?;
+            emit(
+                cli.json,
+                json!({"ciphertextLength": ct.len(), "out": a.out}),
+                || format!("SM2 ciphertext written to {}", a.out.display()),
+            );
+            Ok(())
+        }
+        Command::Decrypt(a) => {
+            let key = load_private_key(&a.key, a.password_file.as_deref())?;
+            let data = read_file(&a.input, MAX_SMALL_FILE, "ciphertext")?;
+            let form = if a.raw {
+                Sm2CiphertextForm::Raw
+            } else {
+                Sm2CiphertextForm::Asn1
+            };
+            let pt = provider.sm2_decrypt(&key, &data, form)?;
+            write_file(&a.out, &pt, true)?;
+            emit(
+                cli.json,
+                json!({"plaintextLength": pt.len(), "out": a.out}),
+                || format!("plaintext written to {}", a.out.display()),
+            );
+            Ok(())
+        }
+        Command::Digest(a) => {
+            let alg = match a.alg {
+                DigestAlg::Sm3 => HashAlgorithm::Sm3,
+                DigestAlg::Sha256 => HashAlgorithm::Sha256,
+            };
+            let hex = digest_file(provider.as_ref(), alg, &a.file)?;
+            let name = format!("{:?}", a.alg).to_lowercase();
+            emit(
+                cli.json,
+                json!({"algorithm": name, "digest": hex, "file": a.file}),
+                || format!("{hex}  {}", a.file.display()),
+            );
+            Ok(())
+        }
+        Command::Qr(QrCommand::Make(a)) => qr_make(cli.json, provider, a),
+        Command::Qr(QrCommand::Verify(a)) => qr_verify(provider, a),
+        Command::Schema(a) => {
+            let written = camr::protocol::write_schemas(&a.out).map_err(|e| {
+                input_error(format!("cannot write schemas to {}: {e}", a.out.display()))
+            })?;
+            emit(cli.json, json!({"written": written}), || {
+                format!("wrote {} schemas to {}", written.len(), a.out.display())
+            });
+            Ok(())
+        }
+    }
+}
+
+fn qr_make(json_out: bool, provider: &Arc<dyn CryptoProvider>, a: &QrMakeArgs) -> CliResult {
+    let system_code = SystemCode::parse(&a.system_code)?;
+    let operation: Operation = a.op.parse()?;
+    let key = load_private_key(&a.key, a.password_file.as_deref())?;
+    let signer = QrSigner::new(provider.clone(), key, a.key_id.as_deref())?;
+    let mut random = [0u8; 16];
+    provider.fill_random(&mut random)?;
+    let tid = Tid::new(&system_code, random);
+    let fields = QrFields {
+        tid,
+        operation,
+        request_uri: a.request_uri.clone(),
+        expires_at: qr::unix_now().saturating_add(i64::from(a.ttl)),
+    };
+    let payload = signer.sign(&fields)?;
+    let text = qr::encode(&payload);
+    let code = qr::to_qr_code(&text)?;
+    if let Some(png) = &a.png {
+        write_file(png, &qr::render_png(&text, 8)?, false)?;
+    }
+    if let Some(svg) = &a.svg {
+        write_file(svg, qr::render_svg(&text)?.as_bytes(), false)?;
+    }
+    let version = match code.version() {
+        qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
+    };
+    if json_out {
+        println!(
+            "{}",
+            json!({"payload": text, "tid": payload.tid, "keyId": payload.key_id, "expiresAt": payload.expires_at, "qrVersion": version})
+        );
+    } else {
+        println!("{text}");
+    }
+    Ok(())
+}
+
+fn qr_verify(provider: &Arc<dyn CryptoProvider>, a: &QrVerifyArgs) -> CliResult {
+    let key = load_public_key(&a.public)?;
+    let text = match (&a.payload, &a.png) {
+        (Some(p), _) => p
+            .to_str()
+            .ok_or_else(|| Failure {
+                code: ErrorCode::QrMalformed,
+                message: "the QR payload is malformed: it is not UTF-8 text".into(),
+                exit: 2,
+            })?
+            .to_string(),
+        (None, Some(png)) => {
+            let bytes = read_file(png, qr::MAX_IMAGE_BYTES as u64, "PNG image")?;
+            qr::decode_image(&bytes)?
+        }
+        (None, None) => return Err(input_error("give --payload or --png")),
+    };
+    let options = VerifyOptions {
+        now: a.now.unwrap_or_else(qr::unix_now),
+        clock_skew_secs: a.skew,
+    };
+    let payload = qr::parse_and_verify(provider.as_ref(), &text, &key, options)?;
+    let mut value = serde_json::to_value(&payload)
+        .map_err(|e| input_error(format!("cannot serialise the payload: {e}")))?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("systemCode".into(), json!(payload.system_code()));
+        obj.insert("payload".into(), json!(text));
+    }
+    println!("{value}");
+    Ok(())
+}
+
+fn emit(json_out: bool, value: serde_json::Value, human: impl FnOnce() -> String) {
+    if json_out {
+        println!("{value}");
+    } else {
+        eprintln!("{}", human());
+    }
+}
+
+fn scheme_for(
+    algorithm: camr::crypto::PublicKeyAlgorithm,
+    args: &SchemeArgs,
+) -> CliResult<SignatureScheme> {
+    use camr::crypto::PublicKeyAlgorithm as A;
+    match (algorithm, &args.id, args.pss) {
+        (A::Sm2, id, false) => Ok(match id {
+            Some(id) => SignatureScheme::Sm2Sm3 {
+                signer_id: id.clone(),
+            },
+            None => SignatureScheme::sm2(),
+        }),
+        (A::Rsa, None, true) => Ok(SignatureScheme::RsaPssSha256),
+        (alg, None, false) => Ok(SignatureScheme::default_for(alg)),
+        (_, Some(_), _) => Err(input_error("--id applies to SM2 keys only")),
+        (_, _, true) => Err(input_error("--pss applies to RSA keys only")),
+    }
+}
+
+fn read_file(path: &Path, max: u64, what: &str) -> CliResult<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        input_error(format!(
+            "cannot read the {what} file {}: {e}",
+            path.display()
+        ))
+    })?;
+    if meta.len() > max {
+        return Err(input_error(format!(
+            "the {what} file {} is {} bytes, more than the {max} accepted",
+            path.display(),
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|e| {
+        input_error(format!(
+            "cannot read the {what} file {}: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn digest_file(
+    provider: &dyn CryptoProvider,
+    alg: HashAlgorithm,
+    path: &Path,
+) -> CliResult<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| input_error(format!("cannot read {}: {e}", path.display())))?;
+    let mut hasher = provider.hasher(alg);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| input_error(format!("cannot read {}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(data_encoding::HEXLOWER.encode(&hasher.finalize()))
+}
+
+fn read_password(path: &Path) -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
+    let raw = zeroize::Zeroizing::new(read_file(path, 4096, "password")?);
+    let line = raw.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.is_empty() {
+        return Err(input_error(format!(
+            "the password file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(zeroize::Zeroizing::new(line.to_vec()))
+}
+
+fn load_private_key(path: &Path, password_file: Option<&Path>) -> CliResult<PrivateKey> {
+    let data = zeroize::Zeroizing::new(read_file(path, MAX_SMALL_FILE, "key")?);
+    let password = password_file.map(read_password).transpose()?;
+    Ok(PrivateKey::from_bytes(
+        &data,
+        password.as_ref().map(|p| p.as_slice()),
+    )?)
+}
+
+fn load_public_key(path: &Path) -> CliResult<PublicKey> {
+    let data = read_file(path, MAX_SMALL_FILE, "public key")?;
+    Ok(PublicKey::from_bytes(&data)?)
+}
+
+fn write_file(path: &Path, data: &[u8], secret: bool) -> CliResult {
+    let fail = |e: std::io::Error| input_error(format!("cannot write {}: {e}", path.display()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let _ = secret;
+    let mut f = options.open(path).map_err(fail)?;
+    f.write_all(data).map_err(fail)?;
+    Ok(())
+}

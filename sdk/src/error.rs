@@ -1,0 +1,43 @@
+use crate::crypto::CryptoError;
+use crate::pki::CertError;
+use crate::protocol::{ErrorCode, ProtocolError};
+use crate::qr::QrError;
+use crate::softca::CaError;
+
+/// Any error camr returns. Nested per area, as rustls does, so callers can match on the
+/// part they care about; [`Error::code`] gives the stable wire code for all of them.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A cryptographic operation failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A QR payload was refused.
+    #[error(transparent)]
+    Qr(#[from] QrError),
+    /// A wire value (system code, tid, ...) was invalid.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// A certificate, CRL or chain was refused.
+    #[error(transparent)]
+    Cert(#[from] CertError),
+    /// A software-CA operation failed.
+    #[error(transparent)]
+    Ca(#[from] CaError),
+}
+
+impl Error {
+    /// The stable error code (`errorCode` in the result envelope).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Crypto(e) => e.code(),
+            Self::Qr(e) => e.code(),
+            Self::Protocol(e) => e.code(),
+            Self::Cert(e) => e.code(),
+            Self::Ca(e) => e.code(),
+        }
+    }
+}
+
+/// `Result` with camr's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,28 @@
+//! # camr — national CA mutual recognition (全国 CA 互认) for e-tendering platforms
+//!
+//! `camr` lets a trading platform (交易平台) accept the mobile certificate app of any
+//! participating CA vendor through the national interop QR code, instead of one USB key or
+//! app per platform and region.
+//!
+//! - [`crypto`]: the [`crypto::CryptoProvider`] trait and the default RustCrypto provider
+//!   (SM2/SM3/SM4, P-256, RSA, AES-GCM, HMAC); no hidden global, every entry point takes a
+//!   provider explicitly.
+//! - [`protocol`]: the wire types (serde + JSON Schema) shared by platforms, apps and adapters.
+//! - [`qr`]: the `camr1:` QR payload — make, sign, parse, verify, rotate, render.
+//! - [`pki`]: certificates, CRLs, identity extraction and chain validation.
+//! - [`softca`]: the reference software CA (root, issuing CA, dual certificates, CRLs).
+//!
+//! Nothing here panics on input from the network, a file or a plugin: every failure is an
+//! [`Error`] with a stable [`protocol::ErrorCode`] and a sentence.
+#![forbid(unsafe_code)]
+#![deny(unused_must_use)]
+#![warn(missing_docs)]
+
+pub mod crypto;
+mod error;
+pub mod pki;
+pub mod protocol;
+pub mod qr;
+pub mod softca;
+
+pub use error::{Error, Result};

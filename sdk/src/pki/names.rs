@@ -1,0 +1,129 @@
+//! Distinguished names: comparison for chaining, and the identity (`Subject`) a certificate
+//! states.
+
+use der::asn1::ObjectIdentifier;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use x509_cert::ext::pkix::name::DirectoryString;
+use x509_cert::name::Name;
+
+use super::Certificate;
+use crate::protocol::{CertType, SubjectType};
+
+const OID_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+const OID_O: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+/// `serialNumber` attribute: camr's software CA writes the holder's identity number here.
+pub const OID_SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
+/// `organizationIdentifier` (X.520): camr's software CA writes the unified social credit
+/// code (统一社会信用代码) here.
+pub const OID_ORGANIZATION_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.97");
+
+/// The identity a certificate states, in the national usage-record terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Subject {
+    /// Holder's name (subject CN), e.g. 张三 (`certName`).
+    pub name: String,
+    /// Organisation (subject O), for organisation certificates.
+    pub organization: Option<String>,
+    /// `personalCert` or `orgCert`.
+    pub cert_type: CertType,
+    /// `personal` or `org`.
+    pub subject_type: SubjectType,
+    /// Identity number (身份证号) when the certificate states one.
+    pub identity_number: Option<String>,
+    /// Unified social credit code (统一社会信用代码) when the certificate states one.
+    pub uscc: Option<String>,
+    /// Serial number, upper-case hex (`certSn`).
+    pub cert_sn: String,
+    /// The issuing CA (issuer O, else CN): the CA vendor.
+    pub issuer: String,
+    /// notBefore, Unix seconds.
+    pub not_before: i64,
+    /// notAfter, Unix seconds.
+    pub not_after: i64,
+}
+
+impl Subject {
+    pub(crate) fn from_certificate(cert: &Certificate) -> Self {
+        let tbs = cert.x509().tbs_certificate();
+        let subject = tbs.subject();
+        let organization = attr(subject, OID_O);
+        let uscc = attr(subject, OID_ORGANIZATION_IDENTIFIER);
+        let is_org = organization.is_some() || uscc.is_some();
+        let (not_before, not_after) = cert.validity();
+        Self {
+            name: common_name(subject),
+            organization,
+            cert_type: if is_org {
+                CertType::OrgCert
+            } else {
+                CertType::PersonalCert
+            },
+            subject_type: if is_org {
+                SubjectType::Org
+            } else {
+                SubjectType::Personal
+            },
+            identity_number: attr(subject, OID_SERIAL_NUMBER),
+            uscc,
+            cert_sn: cert.serial_hex(),
+            issuer: attr(tbs.issuer(), OID_O).unwrap_or_else(|| common_name(tbs.issuer())),
+            not_before,
+            not_after,
+        }
+    }
+}
+
+/// The first value of attribute `oid` in `name`, as text.
+pub(crate) fn attr(name: &Name, oid: ObjectIdentifier) -> Option<String> {
+    name.iter()
+        .find(|atv| atv.oid == oid)
+        .and_then(|atv| value_text(&atv.value))
+}
+
+pub(crate) fn common_name(name: &Name) -> String {
+    attr(name, OID_CN).unwrap_or_default()
+}
+
+fn value_text(value: &der::Any) -> Option<String> {
+    if let Ok(ds) = DirectoryString::try_from(value) {
+        return Some(ds.value().into_owned());
+    }
+    value
+        .decode_as::<der::asn1::Ia5String>()
+        .ok()
+        .map(|s| s.to_string())
+}
+
+/// RFC 5280 7.1 name matching, simplified as RFC 4518 suggests for the common string
+/// types: attribute values that are strings compare case-insensitively with inner whitespace
+/// collapsed and outer whitespace removed; anything else compares by its DER encoding.
+pub fn names_match(a: &Name, b: &Name) -> bool {
+    let ra: Vec<_> = a.iter_rdn().collect();
+    let rb: Vec<_> = b.iter_rdn().collect();
+    if ra.len() != rb.len() {
+        return false;
+    }
+    ra.iter().zip(rb.iter()).all(|(x, y)| {
+        let xs: Vec<_> = x.iter().collect();
+        let ys: Vec<_> = y.iter().collect();
+        xs.len() == ys.len()
+            && xs.iter().all(|ax| {
+                ys.iter().any(|ay| {
+                    ax.oid == ay.oid
+                        && match (value_text(&ax.value), value_text(&ay.value)) {
+                            (Some(p), Some(q)) => normalise(&p) == normalise(&q),
+                            _ => ax.value == ay.value,
+                        }
+                })
+            })
+    })
+}
+
+fn normalise(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}

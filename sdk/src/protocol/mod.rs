@@ -1,0 +1,882 @@
+//! Wire types shared by platforms, CA apps and adapters (spec: `docs/protocol.md`).
+//!
+//! JSON is camelCase, as in the national docking documents. Every type derives `Serialize`,
+//! `Deserialize` and `JsonSchema`; `schemas/` holds the generated schemas ([`write_schemas`]),
+//! and a test fails when they drift from the code.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+mod ids;
+
+pub use ids::{SystemCode, Tid};
+
+/// Why a wire value was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// Not a system code.
+    #[error(
+        "system code (系统标识码) must be one upper-case letter and 10 digits, e.g. C1100005553; got `{value}`"
+    )]
+    InvalidSystemCode {
+        /// The value given (shortened).
+        value: String,
+    },
+    /// Not a tid.
+    #[error("tid must be a system code followed by 32 lower-case hex digits; got `{value}`")]
+    InvalidTid {
+        /// The value given (shortened).
+        value: String,
+    },
+    /// Not one of the six operations.
+    #[error(
+        "operation must be one of login, messageSignature, signature, revokeSignature, encrypt, decrypt; got `{value}`"
+    )]
+    InvalidOperation {
+        /// The value given (shortened).
+        value: String,
+    },
+    /// Another field is invalid.
+    #[error("field `{field}` is invalid: {reason}")]
+    InvalidField {
+        /// Field name.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ProtocolError {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidSystemCode { .. } => ErrorCode::SystemCodeInvalid,
+            Self::InvalidTid { .. } => ErrorCode::TidInvalid,
+            Self::InvalidOperation { .. } | Self::InvalidField { .. } => ErrorCode::InputMalformed,
+        }
+    }
+}
+
+/// Shortens a value echoed in an error, so 10 MB of garbage never lands in a message.
+pub(crate) fn echo(s: &str) -> String {
+    crate::crypto::truncate(s, 64)
+}
+
+/// The six operations (usage scenes, `usageScene`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Operation {
+    /// 注册登录: login, incl. scan-bind and shared registration.
+    Login,
+    /// 消息签名: sign a message such as a price quote.
+    MessageSignature,
+    /// 签章: sign hashes or seal documents.
+    Signature,
+    /// 撤章: withdraw a seal.
+    RevokeSignature,
+    /// 加密: obtain the user's encryption certificate for a bid-file envelope.
+    Encrypt,
+    /// 解密: unwrap envelope keys at bid opening.
+    Decrypt,
+}
+
+impl Operation {
+    /// All six, in protocol order.
+    pub const ALL: [Operation; 6] = [
+        Self::Login,
+        Self::MessageSignature,
+        Self::Signature,
+        Self::RevokeSignature,
+        Self::Encrypt,
+        Self::Decrypt,
+    ];
+
+    /// The wire name, e.g. `messageSignature`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::MessageSignature => "messageSignature",
+            Self::Signature => "signature",
+            Self::RevokeSignature => "revokeSignature",
+            Self::Encrypt => "encrypt",
+            Self::Decrypt => "decrypt",
+        }
+    }
+
+    /// The letter used in `camr1` QR payloads.
+    pub fn qr_letter(self) -> char {
+        match self {
+            Self::Login => 'L',
+            Self::MessageSignature => 'M',
+            Self::Signature => 'S',
+            Self::RevokeSignature => 'R',
+            Self::Encrypt => 'E',
+            Self::Decrypt => 'D',
+        }
+    }
+
+    /// The operation of a QR letter.
+    pub fn from_qr_letter(c: char) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.qr_letter() == c)
+    }
+
+    /// The Chinese name shown to users.
+    pub fn chinese_name(self) -> &'static str {
+        match self {
+            Self::Login => "注册登录",
+            Self::MessageSignature => "消息签名",
+            Self::Signature => "签章",
+            Self::RevokeSignature => "撤章",
+            Self::Encrypt => "加密",
+            Self::Decrypt => "解密",
+        }
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Operation {
+    type Err = ProtocolError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.as_str() == s)
+            .ok_or_else(|| ProtocolError::InvalidOperation { value: echo(s) })
+    }
+}
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, $status:literal; )*) => {
+        /// Stable error codes (`errorCode`), SCREAMING_SNAKE_CASE on the wire.
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* #[serde(rename = $text)] $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code.
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant),*];
+
+            /// The wire string.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text,)* }
+            }
+
+            /// The HTTP status a platform API answers with by default.
+            pub fn default_http_status(self) -> u16 {
+                match self { $(Self::$variant => $status,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// Bad input (wrong structure, lengths, unreadable file).
+    InputMalformed = "INPUT_MALFORMED", 400;
+    /// A key could not be decoded.
+    KeyMalformed = "KEY_MALFORMED", 400;
+    /// An encrypted key needs its password.
+    KeyPasswordRequired = "KEY_PASSWORD_REQUIRED", 400;
+    /// The password does not open the key.
+    KeyPasswordWrong = "KEY_PASSWORD_WRONG", 400;
+    /// Algorithm, curve, key size or scheme not supported.
+    UnsupportedAlgorithm = "UNSUPPORTED_ALGORITHM", 400;
+    /// A signature does not verify.
+    SignatureInvalid = "SIGNATURE_INVALID", 422;
+    /// Wrong key or tampered ciphertext.
+    DecryptionFailed = "DECRYPTION_FAILED", 422;
+    /// The system RNG failed.
+    RandomFailed = "RANDOM_FAILED", 500;
+    /// The QR payload is malformed.
+    QrMalformed = "QR_MALFORMED", 400;
+    /// The QR code expired.
+    QrExpired = "QR_EXPIRED", 410;
+    /// The QR platform signature (or rotating MAC) is invalid.
+    QrSignatureInvalid = "QR_SIGNATURE_INVALID", 422;
+    /// The rotating QR code is too old.
+    QrStepStale = "QR_STEP_STALE", 410;
+    /// The payload does not fit a QR code.
+    QrTooLarge = "QR_TOO_LARGE", 400;
+    /// Not a system code.
+    SystemCodeInvalid = "SYSTEM_CODE_INVALID", 400;
+    /// Not a tid.
+    TidInvalid = "TID_INVALID", 400;
+    /// No such transaction.
+    TxNotFound = "TX_NOT_FOUND", 404;
+    /// The transaction expired.
+    TxExpired = "TX_EXPIRED", 410;
+    /// The transaction was already answered.
+    TxAlreadyAnswered = "TX_ALREADY_ANSWERED", 409;
+    /// The transaction was cancelled.
+    TxCancelled = "TX_CANCELLED", 409;
+    /// An answer names another transaction.
+    TidMismatch = "TID_MISMATCH", 422;
+    /// An answer is not bound to the exact request object.
+    RequestHashMismatch = "REQUEST_HASH_MISMATCH", 422;
+    /// A certificate could not be decoded.
+    CertMalformed = "CERT_MALFORMED", 400;
+    /// A certificate expired.
+    CertExpired = "CERT_EXPIRED", 422;
+    /// A certificate is not valid yet.
+    CertNotYetValid = "CERT_NOT_YET_VALID", 422;
+    /// A certificate is revoked.
+    CertRevoked = "CERT_REVOKED", 422;
+    /// A certificate is frozen (on hold, 冻结).
+    CertFrozen = "CERT_FROZEN", 422;
+    /// No path to a trusted root, or a broken link.
+    CertUntrusted = "CERT_UNTRUSTED", 422;
+    /// Wrong certificate for this use (signing vs encryption).
+    CertWrongUsage = "CERT_WRONG_USAGE", 422;
+    /// Revocation status unknown (no or stale CRL).
+    CertRevocationUnknown = "CERT_REVOCATION_UNKNOWN", 422;
+    /// The platform does not accept this certificate for this operation.
+    CertNotEntitled = "CERT_NOT_ENTITLED", 403;
+    /// Use outside a delegation's scope.
+    DelegationOutOfScope = "DELEGATION_OUT_OF_SCOPE", 403;
+    /// An envelope could not be decoded or has no matching recipient.
+    EnvelopeMalformed = "ENVELOPE_MALFORMED", 400;
+    /// No adapter for the CA vendor, or its breaker is open.
+    AdapterUnavailable = "ADAPTER_UNAVAILABLE", 503;
+    /// An adapter failed (error or panic).
+    AdapterFailed = "ADAPTER_FAILED", 502;
+    /// An adapter call passed its deadline.
+    AdapterTimeout = "ADAPTER_TIMEOUT", 504;
+    /// Too many requests.
+    RateLimited = "RATE_LIMITED", 429;
+    /// An internal error.
+    Internal = "INTERNAL", 500;
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ErrorCode {
+    type Err = ProtocolError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| ProtocolError::InvalidField {
+                field: "errorCode",
+                reason: format!("unknown code `{}`", echo(s)),
+            })
+    }
+}
+
+/// The result envelope of every platform HTTP answer:
+/// `{"code":200,"success":true,"data":{...},"msg":"","errorCode":""}`.
+///
+/// `success` says the *call* worked, not the verdict: a verification result carries its
+/// verdict in `data` (the XJCA manual shows 验签成功 above `verifySignatureResult:false`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiResult<T> {
+    /// HTTP-like status code.
+    pub code: u16,
+    /// Whether the call worked.
+    pub success: bool,
+    /// The result, `null` on failure.
+    pub data: Option<T>,
+    /// A sentence for people; empty on success.
+    pub msg: String,
+    /// The stable error code, `""` on success.
+    #[serde(with = "empty_error_code")]
+    #[schemars(schema_with = "error_code_or_empty")]
+    pub error_code: Option<ErrorCode>,
+}
+
+impl<T> ApiResult<T> {
+    /// A successful result.
+    pub fn ok(data: T) -> Self {
+        Self {
+            code: 200,
+            success: true,
+            data: Some(data),
+            msg: String::new(),
+            error_code: None,
+        }
+    }
+
+    /// A failed call.
+    pub fn error(code: ErrorCode, msg: impl Into<String>) -> Self {
+        Self {
+            code: code.default_http_status(),
+            success: false,
+            data: None,
+            msg: msg.into(),
+            error_code: Some(code),
+        }
+    }
+}
+
+fn error_code_or_empty(generator: &mut SchemaGenerator) -> Schema {
+    let code = generator.subschema_for::<ErrorCode>();
+    json_schema!({ "anyOf": [ { "const": "" }, code ], "description": "The stable error code, or \"\" on success." })
+}
+
+mod empty_error_code {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &Option<ErrorCode>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.map(ErrorCode::as_str).unwrap_or(""))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ErrorCode>, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse().map(Some).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Bytes, as standard base64 text in JSON.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Bytes {
+    /// The bytes.
+    pub fn into_inner(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({})", data_encoding::BASE64.encode(&self.0))
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Self(v)
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&data_encoding::BASE64.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        data_encoding::BASE64
+            .decode(s.as_bytes())
+            .map(Bytes)
+            .map_err(|e| serde::de::Error::custom(format!("not standard base64: {e}")))
+    }
+}
+
+impl JsonSchema for Bytes {
+    fn schema_name() -> Cow<'static, str> {
+        "Bytes".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "contentEncoding": "base64", "description": "Bytes, standard base64." })
+    }
+}
+
+/// Transaction states: `created → scanned → approved | rejected`, `approved → verified |
+/// failed`, and `expired` / `cancelled` from any state that is not final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TransactionState {
+    /// Started, QR shown.
+    Created,
+    /// The app fetched the request.
+    Scanned,
+    /// The user approved; the answer awaits verification.
+    Approved,
+    /// The user rejected (final).
+    Rejected,
+    /// Answer verified (final).
+    Verified,
+    /// Answer failed verification (final).
+    Failed,
+    /// Expired (final).
+    Expired,
+    /// Cancelled by the platform (final).
+    Cancelled,
+}
+
+impl TransactionState {
+    /// Whether no further transition is possible.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Rejected | Self::Verified | Self::Failed | Self::Expired | Self::Cancelled
+        )
+    }
+
+    /// Whether `self → next` is allowed.
+    pub fn can_transition_to(self, next: Self) -> bool {
+        use TransactionState::*;
+        match (self, next) {
+            (s, Expired | Cancelled) => !s.is_terminal(),
+            (Created, Scanned) => true,
+            (Scanned, Approved | Rejected) => true,
+            (Approved, Verified | Failed) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A transaction as a platform tracks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    /// Transaction id.
+    pub tid: Tid,
+    /// Platform system code.
+    pub system_code: SystemCode,
+    /// Operation.
+    pub operation: Operation,
+    /// State.
+    pub state: TransactionState,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// CA vendor code, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_org_type: Option<String>,
+    /// Reason of a failure or rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The rotating part of a QR payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QrRotation {
+    /// Seconds since the transaction started.
+    pub step: u32,
+    /// Truncated HMAC-SM3(secret, tid ‖ step).
+    pub mac: Bytes,
+}
+
+/// The fields of a `camr1` QR payload (see `docs/protocol.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QrPayload {
+    /// Payload version (1).
+    pub version: u8,
+    /// Transaction id (carries the system code).
+    pub tid: Tid,
+    /// Operation.
+    pub operation: Operation,
+    /// Expiry, Unix seconds.
+    pub expires_at: i64,
+    /// Platform key id.
+    pub key_id: String,
+    /// Where the app fetches the request object.
+    pub request_uri: String,
+    /// Platform signature.
+    pub signature: Bytes,
+    /// Rotating code, when the page rotates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<QrRotation>,
+}
+
+impl QrPayload {
+    /// The platform's system code (from the tid).
+    pub fn system_code(&self) -> SystemCode {
+        self.tid.system_code()
+    }
+}
+
+/// Hash algorithms on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum HashAlgorithm {
+    /// SM3 (GB/T 32905).
+    #[serde(rename = "SM3")]
+    Sm3,
+    /// SHA-256.
+    #[serde(rename = "SHA256")]
+    Sha256,
+}
+
+/// Public-key algorithm families (`publicKeyAlgorithm`; `ECDSA_P256` is camr's extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum PublicKeyAlgorithm {
+    /// SM2.
+    #[serde(rename = "SM2")]
+    Sm2,
+    /// RSA.
+    #[serde(rename = "RSA")]
+    Rsa,
+    /// ECDSA on P-256.
+    #[serde(rename = "ECDSA_P256")]
+    EcdsaP256,
+}
+
+/// One hash to sign, with the document it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignItem {
+    /// Item id within the request.
+    pub id: String,
+    /// Document name shown to the user.
+    pub name: String,
+    /// The hash.
+    pub hash: Bytes,
+    /// Its algorithm.
+    pub hash_algorithm: HashAlgorithm,
+}
+
+/// One envelope key to unwrap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EncryptedKeyItem {
+    /// Item id within the request.
+    pub id: String,
+    /// Serial (hex) of the encryption certificate the key was encrypted to.
+    pub recipient_cert_sn: String,
+    /// The encrypted content-encryption key.
+    pub encrypted_key: Bytes,
+}
+
+/// What the operation needs from the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum OperationPayload {
+    /// Login.
+    Login {
+        /// Whether the platform asks for shared registration data (共享注册).
+        #[serde(default)]
+        share_registration: bool,
+    },
+    /// Sign a message.
+    MessageSignature {
+        /// The message, shown to the user.
+        message: String,
+    },
+    /// Sign hashes (documents, batches).
+    Signature {
+        /// The items.
+        items: Vec<SignItem>,
+    },
+    /// Withdraw a seal.
+    RevokeSignature {
+        /// The seal.
+        seal_id: String,
+        /// The document it is in.
+        document_name: String,
+        /// Why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Hand over the encryption certificate.
+    Encrypt {},
+    /// Unwrap envelope keys.
+    Decrypt {
+        /// The keys.
+        items: Vec<EncryptedKeyItem>,
+        /// SPKI DER of the per-transaction platform key the app encrypts the unwrapped keys to.
+        platform_key: Bytes,
+    },
+}
+
+/// The request object the app fetches from the request URI; the platform signs its exact
+/// JSON bytes ([`SignedRequest`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestObject {
+    /// Transaction id.
+    pub tid: Tid,
+    /// Platform system code.
+    pub system_code: SystemCode,
+    /// Trading system name (交易系统名称), shown by the app.
+    pub system_name: String,
+    /// Operation.
+    pub operation: Operation,
+    /// Random nonce.
+    pub nonce: Bytes,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Where the app posts its [`Response`].
+    pub response_uri: String,
+    /// Platform key id.
+    pub key_id: String,
+    /// What the operation needs.
+    pub payload: OperationPayload,
+}
+
+/// A request object with the platform's signature over its exact JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedRequest {
+    /// Exact JSON text of the [`RequestObject`].
+    pub request: String,
+    /// Platform key id.
+    pub key_id: String,
+    /// Signature over the UTF-8 bytes of `request`.
+    pub signature: Bytes,
+}
+
+impl SignedRequest {
+    /// Parses the embedded request object.
+    pub fn request_object(&self) -> Result<RequestObject, ProtocolError> {
+        serde_json::from_str(&self.request).map_err(|e| ProtocolError::InvalidField {
+            field: "request",
+            reason: echo(&e.to_string()),
+        })
+    }
+}
+
+/// Approved or rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ResponseStatus {
+    /// The user approved.
+    Approved,
+    /// The user rejected.
+    Rejected,
+}
+
+/// A signature over one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemSignature {
+    /// Item id (the request hash for login and message signatures).
+    pub item_id: String,
+    /// The signature value.
+    pub signature_value: Bytes,
+}
+
+/// An unwrapped key, encrypted to the platform's per-transaction key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DecryptedKey {
+    /// Item id.
+    pub item_id: String,
+    /// The key, encrypted to the platform key.
+    pub encrypted_to_platform: Bytes,
+}
+
+/// An item the user refused in a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemRejection {
+    /// Item id.
+    pub item_id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Normalised evidence of an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    /// Algorithm family.
+    pub algorithm: PublicKeyAlgorithm,
+    /// DER certificates, signing certificate first.
+    pub certificate_chain: Vec<Bytes>,
+    /// Signatures.
+    #[serde(default)]
+    pub signatures: Vec<ItemSignature>,
+    /// The encryption certificate (encrypt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_certificate: Option<Bytes>,
+    /// Unwrapped keys (decrypt).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decrypted_keys: Vec<DecryptedKey>,
+    /// Items refused in a batch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub item_rejections: Vec<ItemRejection>,
+}
+
+/// What the app posts to the response URI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    /// Transaction id.
+    pub tid: Tid,
+    /// Operation.
+    pub operation: Operation,
+    /// CA vendor code.
+    pub ca_org_type: String,
+    /// Approved or rejected.
+    pub status: ResponseStatus,
+    /// Lower-case hex SM3 of the exact request bytes.
+    pub request_hash: String,
+    /// Why the user rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject_reason: Option<String>,
+    /// Evidence, when approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// Kinds of status events (the predecessor scheme's callback types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CallbackKind {
+    /// The QR was scanned.
+    ScanStatus,
+    /// A login user is known.
+    LoginUser,
+    /// A signature value arrived.
+    SignatureValue,
+    /// An encryption certificate arrived.
+    EncryptionCert,
+    /// A decryption result arrived.
+    DecryptResult,
+    /// Any other state change.
+    StateChanged,
+}
+
+/// A status event pushed to the platform or browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackEvent {
+    /// Transaction id.
+    pub tid: Tid,
+    /// New state.
+    pub state: TransactionState,
+    /// Unix seconds.
+    pub at: i64,
+    /// Kind.
+    pub kind: CallbackKind,
+    /// Details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// Certificate type of the national usage record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CertType {
+    /// Organisation certificate.
+    OrgCert,
+    /// Personal certificate.
+    PersonalCert,
+}
+
+/// Subject type of the national usage record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SubjectType {
+    /// A person.
+    Personal,
+    /// An organisation.
+    Org,
+}
+
+/// One use of a certificate, with the national field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageRecord {
+    /// Platform system code.
+    pub trading_system_code: SystemCode,
+    /// Platform name.
+    pub trading_system_name: String,
+    /// Certificate serial, hex.
+    pub cert_sn: String,
+    /// Holder name.
+    pub cert_name: String,
+    /// Certificate type.
+    pub cert_type: CertType,
+    /// Algorithm family.
+    pub public_key_algorithm: PublicKeyAlgorithm,
+    /// Subject type.
+    pub subject_type: SubjectType,
+    /// Operation.
+    pub usage_scene: Operation,
+    /// Transaction id (camr).
+    pub tid: Tid,
+    /// Unix seconds (camr).
+    pub used_at: i64,
+    /// CA vendor code (camr).
+    pub ca_org_type: String,
+    /// Staff member acting for an organisation certificate (camr).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+}
+
+fn schema_text<T: JsonSchema>() -> String {
+    let schema = schemars::schema_for!(T);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// One JSON Schema per top-level wire type: (file name, pretty JSON), sorted by name.
+pub fn schemas() -> Vec<(&'static str, String)> {
+    let mut out = vec![
+        (
+            "ApiResult.schema.json",
+            schema_text::<ApiResult<serde_json::Value>>(),
+        ),
+        ("CallbackEvent.schema.json", schema_text::<CallbackEvent>()),
+        ("ErrorCode.schema.json", schema_text::<ErrorCode>()),
+        ("Operation.schema.json", schema_text::<Operation>()),
+        ("QrPayload.schema.json", schema_text::<QrPayload>()),
+        ("RequestObject.schema.json", schema_text::<RequestObject>()),
+        ("Response.schema.json", schema_text::<Response>()),
+        ("SignedRequest.schema.json", schema_text::<SignedRequest>()),
+        ("Subject.schema.json", schema_text::<crate::pki::Subject>()),
+        ("SystemCode.schema.json", schema_text::<SystemCode>()),
+        ("Tid.schema.json", schema_text::<Tid>()),
+        ("Transaction.schema.json", schema_text::<Transaction>()),
+        (
+            "TransactionState.schema.json",
+            schema_text::<TransactionState>(),
+        ),
+        ("UsageRecord.schema.json", schema_text::<UsageRecord>()),
+    ];
+    out.sort_by_key(|(name, _)| *name);
+    out
+}
+
+/// Writes [`schemas`] into `dir` (created if missing); returns the files written.
+pub fn write_schemas(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for (name, text) in schemas() {
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,817 @@
+//! The reference software CA: a root, an issuing intermediate, dual certificates (signing +
+//! encryption, GM/T 0015) for personal and organisation holders, revocation and CRLs.
+//!
+//! It is what tests, the softca adapter and the app simulator use. Its keys live in files
+//! (PKCS#8, mode 0600): fine for a reference and test CA, not for production, where the CA
+//! keys belong in an HSM.
+//!
+//! The certificate profile (camr's, documented so adapters can map their vendors' profiles):
+//! - subject `C=CN`, `O=<organisation>` (organisation certificates), `CN=<holder>`,
+//!   `serialNumber=<identity number>` (身份证号, when given) and
+//!   `organizationIdentifier=<unified social credit code>` (统一社会信用代码, organisation
+//!   certificates);
+//! - signing certificate: keyUsage digitalSignature + nonRepudiation (critical);
+//!   encryption certificate: keyEncipherment + dataEncipherment + keyAgreement (critical);
+//! - SM2 certificates are signed with SM3withSM2 and the default signer ID.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use der::asn1::{BitString, ObjectIdentifier, OctetString, PrintableStringRef, Utf8StringRef};
+use der::{Any, Decode, Encode};
+use serde::{Deserialize, Serialize};
+use x509_cert::attr::AttributeTypeAndValue;
+use x509_cert::builder::{Builder, CertificateBuilder, CrlBuilder, profile::BuilderProfile};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, CrlReason, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+};
+use x509_cert::ext::{Extension, ToExtension};
+use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::{
+    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, EncodePublicKey,
+    SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef,
+};
+use x509_cert::time::{Time, Validity};
+
+use crate::crypto::{
+    CryptoProvider, HashAlgorithm, KeyAlgorithm, PrivateKey, PublicKeyAlgorithm, SignatureScheme,
+};
+use crate::pki::names::{OID_ORGANIZATION_IDENTIFIER, OID_SERIAL_NUMBER};
+use crate::pki::{Certificate, Crl, OID_ECDSA_WITH_SHA256, OID_SHA256_WITH_RSA, OID_SM3_WITH_SM2};
+use crate::protocol::ErrorCode;
+
+const ROOT_CERT: &str = "root-cert.pem";
+const ROOT_KEY: &str = "root-key.pem";
+const CA_CERT: &str = "ca-cert.pem";
+const CA_KEY: &str = "ca-key.pem";
+const STATE: &str = "state.json";
+/// Validity of the root and intermediate, days.
+pub const CA_VALIDITY_DAYS: u64 = 3650;
+/// Default validity of user certificates, days.
+pub const USER_VALIDITY_DAYS: u64 = 365;
+/// How long a CRL is fresh, seconds.
+pub const CRL_VALIDITY_SECS: u64 = 7 * 24 * 3600;
+
+/// Why a software-CA operation failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaError {
+    /// A file could not be read or written.
+    #[error("{0}")]
+    Io(String),
+    /// The CA folder is not a CA made by `camr ca init`, or it already exists.
+    #[error("{0}")]
+    BadState(String),
+    /// Bad input (name, serial, unified social credit code ...).
+    #[error("{0}")]
+    Input(String),
+    /// A key or signature operation failed.
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    /// Building a certificate failed.
+    #[error("cannot build the certificate: {0}")]
+    Build(String),
+}
+
+impl CaError {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Crypto(e) => e.code(),
+            Self::Io(_) | Self::Input(_) | Self::BadState(_) => ErrorCode::InputMalformed,
+            Self::Build(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> CaError {
+    CaError::Io(format!("{}: {e}", path.display()))
+}
+
+fn build(e: impl std::fmt::Display) -> CaError {
+    CaError::Build(e.to_string())
+}
+
+/// Personal or organisation holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HolderType {
+    /// A person (个人).
+    Personal,
+    /// An organisation (机构/企业), with its unified social credit code.
+    Org,
+}
+
+/// Who a pair of certificates is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Personal or organisation.
+    pub holder_type: HolderType,
+    /// Holder's name (CN), e.g. 张三.
+    pub name: String,
+    /// Organisation name (O), required for [`HolderType::Org`].
+    pub organization: Option<String>,
+    /// Unified social credit code, required for [`HolderType::Org`].
+    pub uscc: Option<String>,
+    /// Identity number.
+    pub identity_number: Option<String>,
+}
+
+/// A revocation reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RevocationReason {
+    /// Unspecified.
+    Unspecified,
+    /// The key was compromised.
+    KeyCompromise,
+    /// Superseded by a new certificate.
+    Superseded,
+    /// Suspended (冻结): can be lifted.
+    CertificateHold,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IssuedRecord {
+    serial: String,
+    name: String,
+    usage: String,
+    not_after: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RevokedRecord {
+    serial: String,
+    revoked_at: i64,
+    reason: RevocationReason,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CaState {
+    algorithm: String,
+    crl_number: u64,
+    issued: Vec<IssuedRecord>,
+    revoked: Vec<RevokedRecord>,
+}
+
+/// Files of an issued wallet (the app's certificate store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wallet {
+    /// Folder.
+    pub dir: PathBuf,
+    /// Signing certificate serial (hex).
+    pub sign_serial: String,
+    /// Encryption certificate serial (hex).
+    pub enc_serial: String,
+}
+
+/// Wallet file names.
+pub mod wallet_files {
+    /// Signing certificate.
+    pub const SIGN_CERT: &str = "sign-cert.pem";
+    /// Signing key, encrypted PKCS#8 under the PIN.
+    pub const SIGN_KEY: &str = "sign-key.pem";
+    /// Encryption certificate.
+    pub const ENC_CERT: &str = "enc-cert.pem";
+    /// Encryption key, encrypted PKCS#8 under the PIN.
+    pub const ENC_KEY: &str = "enc-key.pem";
+    /// Intermediate then root.
+    pub const CHAIN: &str = "chain.pem";
+}
+
+/// A software CA in a folder.
+#[derive(Debug)]
+pub struct SoftCa {
+    provider: Arc<dyn CryptoProvider>,
+    dir: PathBuf,
+    root: Certificate,
+    ca: Certificate,
+    ca_key: PrivateKey,
+    state: CaState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CertKind {
+    Root,
+    Intermediate,
+    SignLeaf,
+    EncLeaf,
+}
+
+impl SoftCa {
+    /// Creates a CA (root + issuing intermediate) in `dir`, which must not hold one yet.
+    pub fn init(
+        provider: Arc<dyn CryptoProvider>,
+        dir: &Path,
+        algorithm: KeyAlgorithm,
+        name: &str,
+    ) -> Result<Self, CaError> {
+        if dir.join(STATE).exists() {
+            return Err(CaError::BadState(format!(
+                "{} already holds a CA",
+                dir.display()
+            )));
+        }
+        check_text("CA name", name)?;
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let root_key = provider.generate_key(algorithm)?;
+        let root_name = make_name(&[
+            (OID_C, "CN"),
+            (OID_O, name),
+            (OID_CN, &format!("{name} Root CA")),
+        ])?;
+        let root = issue_cert(
+            provider.as_ref(),
+            &root_key,
+            &root_key,
+            &root_name,
+            &root_name,
+            CertKind::Root,
+            CA_VALIDITY_DAYS,
+        )?;
+        let ca_key = provider.generate_key(algorithm)?;
+        let ca_name = make_name(&[
+            (OID_C, "CN"),
+            (OID_O, name),
+            (OID_CN, &format!("{name} Issuing CA")),
+        ])?;
+        let ca = issue_cert(
+            provider.as_ref(),
+            &root_key,
+            &ca_key,
+            &root_name,
+            &ca_name,
+            CertKind::Intermediate,
+            CA_VALIDITY_DAYS,
+        )?;
+        write_secret(&dir.join(ROOT_KEY), root_key.to_pkcs8_pem()?.as_bytes())?;
+        write_secret(&dir.join(CA_KEY), ca_key.to_pkcs8_pem()?.as_bytes())?;
+        write(&dir.join(ROOT_CERT), root.to_pem().as_bytes())?;
+        write(&dir.join(CA_CERT), ca.to_pem().as_bytes())?;
+        let state = CaState {
+            algorithm: format!("{algorithm:?}").to_lowercase(),
+            crl_number: 0,
+            issued: Vec::new(),
+            revoked: Vec::new(),
+        };
+        let ca = Self {
+            provider,
+            dir: dir.to_path_buf(),
+            root,
+            ca,
+            ca_key,
+            state,
+        };
+        ca.save()?;
+        Ok(ca)
+    }
+
+    /// Opens a CA made by [`SoftCa::init`].
+    pub fn open(provider: Arc<dyn CryptoProvider>, dir: &Path) -> Result<Self, CaError> {
+        let state_path = dir.join(STATE);
+        let state_text = std::fs::read_to_string(&state_path).map_err(|e| {
+            CaError::BadState(format!(
+                "{} is not a camr CA folder ({e}); run `camr ca init` first",
+                dir.display()
+            ))
+        })?;
+        let state: CaState = serde_json::from_str(&state_text)
+            .map_err(|e| CaError::BadState(format!("{}: {e}", state_path.display())))?;
+        let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| io(&dir.join(name), e));
+        let root = Certificate::parse_one(&read(ROOT_CERT)?)
+            .map_err(|e| CaError::BadState(e.to_string()))?;
+        let ca = Certificate::parse_one(&read(CA_CERT)?)
+            .map_err(|e| CaError::BadState(e.to_string()))?;
+        let ca_key = PrivateKey::from_bytes(&zeroize::Zeroizing::new(read(CA_KEY)?), None)?;
+        Ok(Self {
+            provider,
+            dir: dir.to_path_buf(),
+            root,
+            ca,
+            ca_key,
+            state,
+        })
+    }
+
+    /// The root certificate (the trust anchor).
+    pub fn root(&self) -> &Certificate {
+        &self.root
+    }
+
+    /// The issuing intermediate.
+    pub fn issuing_ca(&self) -> &Certificate {
+        &self.ca
+    }
+
+    /// Issues a signing and an encryption certificate for `holder` into the folder `out`,
+    /// with both private keys encrypted under `pin`.
+    pub fn issue(
+        &mut self,
+        holder: &Holder,
+        pin: &[u8],
+        out: &Path,
+        validity_days: u64,
+    ) -> Result<Wallet, CaError> {
+        check_holder(holder)?;
+        if pin.len() < 4 {
+            return Err(CaError::Input(
+                "the PIN must have at least 4 characters".into(),
+            ));
+        }
+        if out.join(wallet_files::SIGN_CERT).exists() {
+            return Err(CaError::BadState(format!(
+                "{} already holds a wallet",
+                out.display()
+            )));
+        }
+        let algorithm = match self.ca_key.algorithm() {
+            PublicKeyAlgorithm::Sm2 => KeyAlgorithm::Sm2,
+            PublicKeyAlgorithm::EcdsaP256 => KeyAlgorithm::P256,
+            PublicKeyAlgorithm::Rsa => KeyAlgorithm::Rsa2048,
+        };
+        let mut attrs: Vec<(ObjectIdentifier, &str)> = vec![(OID_C, "CN")];
+        if let Some(org) = &holder.organization {
+            attrs.push((OID_O, org));
+        }
+        attrs.push((OID_CN, &holder.name));
+        if let Some(id) = &holder.identity_number {
+            attrs.push((OID_SERIAL_NUMBER, id));
+        }
+        if let Some(uscc) = &holder.uscc {
+            attrs.push((OID_ORGANIZATION_IDENTIFIER, uscc));
+        }
+        let subject = make_name(&attrs)?;
+        let issuer = self.ca.x509().tbs_certificate().subject().clone();
+        let sign_key = self.provider.generate_key(algorithm)?;
+        let enc_key = self.provider.generate_key(algorithm)?;
+        let sign = issue_cert(
+            self.provider.as_ref(),
+            &self.ca_key,
+            &sign_key,
+            &issuer,
+            &subject,
+            CertKind::SignLeaf,
+            validity_days,
+        )?;
+        let enc = issue_cert(
+            self.provider.as_ref(),
+            &self.ca_key,
+            &enc_key,
+            &issuer,
+            &subject,
+            CertKind::EncLeaf,
+            validity_days,
+        )?;
+        std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+        write(&out.join(wallet_files::SIGN_CERT), sign.to_pem().as_bytes())?;
+        write(&out.join(wallet_files::ENC_CERT), enc.to_pem().as_bytes())?;
+        write_secret(
+            &out.join(wallet_files::SIGN_KEY),
+            sign_key.to_encrypted_pkcs8_pem(pin)?.as_bytes(),
+        )?;
+        write_secret(
+            &out.join(wallet_files::ENC_KEY),
+            enc_key.to_encrypted_pkcs8_pem(pin)?.as_bytes(),
+        )?;
+        write(
+            &out.join(wallet_files::CHAIN),
+            format!("{}{}", self.ca.to_pem(), self.root.to_pem()).as_bytes(),
+        )?;
+        for (cert, usage) in [(&sign, "sign"), (&enc, "encrypt")] {
+            self.state.issued.push(IssuedRecord {
+                serial: cert.serial_hex(),
+                name: holder.name.clone(),
+                usage: usage.into(),
+                not_after: cert.validity().1,
+            });
+        }
+        self.save()?;
+        Ok(Wallet {
+            dir: out.to_path_buf(),
+            sign_serial: sign.serial_hex(),
+            enc_serial: enc.serial_hex(),
+        })
+    }
+
+    /// Revokes (or, with [`RevocationReason::CertificateHold`], freezes) a certificate this CA
+    /// issued, as of `at` (Unix seconds).
+    pub fn revoke(
+        &mut self,
+        serial: &str,
+        reason: RevocationReason,
+        at: i64,
+    ) -> Result<(), CaError> {
+        let serial = normalise_serial(serial)?;
+        if !self.state.issued.iter().any(|r| r.serial == serial) {
+            return Err(CaError::Input(format!(
+                "this CA issued no certificate with serial {serial}"
+            )));
+        }
+        if self.state.revoked.iter().any(|r| r.serial == serial) {
+            return Err(CaError::Input(format!(
+                "certificate {serial} is already revoked"
+            )));
+        }
+        self.state.revoked.push(RevokedRecord {
+            serial,
+            revoked_at: at,
+            reason,
+        });
+        self.save()
+    }
+
+    /// Lifts a certificateHold (解冻).
+    pub fn release_hold(&mut self, serial: &str) -> Result<(), CaError> {
+        let serial = normalise_serial(serial)?;
+        let before = self.state.revoked.len();
+        self.state
+            .revoked
+            .retain(|r| !(r.serial == serial && r.reason == RevocationReason::CertificateHold));
+        if self.state.revoked.len() == before {
+            return Err(CaError::Input(format!(
+                "certificate {serial} is not on hold"
+            )));
+        }
+        self.save()
+    }
+
+    /// Signs a fresh CRL of the issuing CA, valid from `now` for [`CRL_VALIDITY_SECS`].
+    pub fn crl(&mut self, now: i64) -> Result<Crl, CaError> {
+        self.state.crl_number += 1;
+        let this_update = time_at(now)?;
+        let next_update = time_at(now.saturating_add(CRL_VALIDITY_SECS as i64))?;
+        let mut revoked: Vec<x509_cert::crl::RevokedCert> = Vec::new();
+        for r in &self.state.revoked {
+            let serial_bytes = data_encoding::HEXUPPER
+                .decode(r.serial.as_bytes())
+                .map_err(build)?;
+            let reason = match r.reason {
+                RevocationReason::Unspecified => CrlReason::Unspecified,
+                RevocationReason::KeyCompromise => CrlReason::KeyCompromise,
+                RevocationReason::Superseded => CrlReason::Superseded,
+                RevocationReason::CertificateHold => CrlReason::CertificateHold,
+            };
+            let ext = (&reason)
+                .to_extension(self.ca.x509().tbs_certificate().subject(), &[])
+                .map_err(build)?;
+            revoked.push(x509_cert::crl::RevokedCert {
+                serial_number: SerialNumber::new(&serial_bytes).map_err(build)?,
+                revocation_date: time_at(r.revoked_at)?,
+                crl_entry_extensions: Some(vec![ext]),
+            });
+        }
+        let crl_number =
+            x509_cert::ext::pkix::CrlNumber::try_from(self.state.crl_number).map_err(build)?;
+        let mut builder = CrlBuilder::new_with_this_update(self.ca.x509(), crl_number, this_update)
+            .map_err(build)?
+            .with_next_update(Some(next_update))
+            .with_certificates(revoked.into_iter());
+        let signer = KeySigner::new(self.provider.as_ref(), &self.ca_key)?;
+        let tbs = builder.finalize(&signer).map_err(build)?;
+        let sig = signer.sign(&tbs)?;
+        let crl = builder
+            .assemble(BitString::from_bytes(&sig).map_err(build)?, &signer)
+            .map_err(build)?;
+        self.save()?;
+        Crl::parse(&crl.to_der().map_err(build)?).map_err(build)
+    }
+
+    fn save(&self) -> Result<(), CaError> {
+        let text = serde_json::to_string_pretty(&self.state).map_err(build)?;
+        // Write then rename, so a crash never leaves a half-written state file.
+        let tmp = self.dir.join(format!("{STATE}.tmp"));
+        write(&tmp, text.as_bytes())?;
+        std::fs::rename(&tmp, self.dir.join(STATE)).map_err(|e| io(&self.dir, e))
+    }
+}
+
+const OID_C: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
+const OID_O: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+const OID_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+
+fn check_text(what: &str, s: &str) -> Result<(), CaError> {
+    if s.trim().is_empty() || s.chars().count() > 64 || s.chars().any(char::is_control) {
+        return Err(CaError::Input(format!(
+            "the {what} must be 1 to 64 characters without control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Unified social credit code (GB 32100-2015): 18 characters of `0-9A-HJ-NPQRTUWXY`.
+pub fn check_uscc(uscc: &str) -> Result<(), CaError> {
+    const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    if uscc.len() != 18 || !uscc.chars().all(|c| ALPHABET.contains(c)) {
+        return Err(CaError::Input(format!(
+            "`{}` is not a unified social credit code (统一社会信用代码): 18 characters of 0-9 and A-Y without I, O, S, V, Z",
+            crate::crypto::truncate(uscc, 24)
+        )));
+    }
+    Ok(())
+}
+
+fn check_holder(h: &Holder) -> Result<(), CaError> {
+    check_text("holder name", &h.name)?;
+    if let Some(id) = &h.identity_number
+        && (id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return Err(CaError::Input(
+            "the identity number must be 1 to 32 letters and digits".into(),
+        ));
+    }
+    match h.holder_type {
+        HolderType::Org => {
+            let org = h
+                .organization
+                .as_deref()
+                .ok_or_else(|| CaError::Input("an organisation certificate needs --org".into()))?;
+            check_text("organisation", org)?;
+            check_uscc(h.uscc.as_deref().ok_or_else(|| {
+                CaError::Input("an organisation certificate needs --uscc".into())
+            })?)?;
+        }
+        HolderType::Personal => {
+            if h.organization.is_some() || h.uscc.is_some() {
+                return Err(CaError::Input(
+                    "a personal certificate takes no --org or --uscc".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn normalise_serial(serial: &str) -> Result<String, CaError> {
+    let s = serial.trim().trim_start_matches("0x").to_ascii_uppercase();
+    if s.is_empty() || s.len() > 40 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(CaError::Input(format!(
+            "`{}` is not a hex serial number",
+            crate::crypto::truncate(serial, 48)
+        )));
+    }
+    let trimmed = s.trim_start_matches('0');
+    let mut out = if trimmed.is_empty() {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    };
+    if out.len() % 2 == 1 {
+        out.insert(0, '0');
+    }
+    Ok(out)
+}
+
+fn make_name(attrs: &[(ObjectIdentifier, &str)]) -> Result<Name, CaError> {
+    let mut seq = RdnSequence::default();
+    for (oid, value) in attrs {
+        check_text("name attribute", value)?;
+        // X.520: countryName and serialNumber are PrintableString; the rest UTF8String.
+        let any = if *oid == OID_C || *oid == OID_SERIAL_NUMBER {
+            Any::encode_from(
+                &PrintableStringRef::new(value)
+                    .map_err(|_| CaError::Input(format!("`{value}` must be printable ASCII")))?,
+            )
+        } else {
+            Any::encode_from(&Utf8StringRef::new(value).map_err(build)?)
+        }
+        .map_err(build)?;
+        let mut rdn = RelativeDistinguishedName::default();
+        rdn.insert(AttributeTypeAndValue {
+            oid: *oid,
+            value: any,
+        })
+        .map_err(build)?;
+        seq.push(rdn);
+    }
+    Name::from_der(&seq.to_der().map_err(build)?).map_err(build)
+}
+
+fn time_at(unix: i64) -> Result<Time, CaError> {
+    let secs = u64::try_from(unix).map_err(|_| CaError::Input("time before 1970".into()))?;
+    Time::try_from(std::time::UNIX_EPOCH + Duration::from_secs(secs)).map_err(build)
+}
+
+fn random_serial(provider: &dyn CryptoProvider) -> Result<SerialNumber, CaError> {
+    let mut bytes = [0u8; 16];
+    provider.fill_random(&mut bytes)?;
+    bytes[0] = (bytes[0] & 0x7f) | 0x10; // positive, 16 significant bytes
+    SerialNumber::new(&bytes).map_err(build)
+}
+
+fn issue_cert(
+    provider: &dyn CryptoProvider,
+    issuer_key: &PrivateKey,
+    subject_key: &PrivateKey,
+    issuer: &Name,
+    subject: &Name,
+    kind: CertKind,
+    days: u64,
+) -> Result<Certificate, CaError> {
+    let spki_der = subject_key.public_key().to_spki_der()?;
+    let spki = SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(build)?;
+    let now = crate::qr::unix_now();
+    // Back-date one hour for clock skew between CA and verifiers.
+    let not_before = time_at(now.saturating_sub(3600))?;
+    let not_after = time_at(
+        now.saturating_add(i64::try_from(days.saturating_mul(86_400)).unwrap_or(i64::MAX)),
+    )?;
+    let profile = CamrProfile {
+        issuer: issuer.clone(),
+        subject: subject.clone(),
+        kind,
+    };
+    let mut builder = CertificateBuilder::new(
+        profile,
+        random_serial(provider)?,
+        Validity::new(not_before, not_after),
+        spki,
+    )
+    .map_err(build)?;
+    let signer = KeySigner::new(provider, issuer_key)?;
+    let tbs = builder.finalize(&signer).map_err(build)?;
+    let sig = signer.sign(&tbs)?;
+    let cert = builder
+        .assemble(BitString::from_bytes(&sig).map_err(build)?, &signer)
+        .map_err(build)?;
+    Certificate::from_der(&cert.to_der().map_err(build)?).map_err(build)
+}
+
+struct CamrProfile {
+    issuer: Name,
+    subject: Name,
+    kind: CertKind,
+}
+
+/// RFC 7093 method 1: the leftmost 160 bits of SHA-256 of the subjectPublicKey bits.
+fn key_id(spk: SubjectPublicKeyInfoRef<'_>) -> Vec<u8> {
+    let hash = crate::crypto::RustCryptoProvider
+        .digest(HashAlgorithm::Sha256, spk.subject_public_key.raw_bytes());
+    hash.get(..20).unwrap_or_default().to_vec()
+}
+
+fn ext<T: Encode>(
+    oid: ObjectIdentifier,
+    critical: bool,
+    value: &T,
+) -> x509_cert::builder::Result<Extension> {
+    Ok(Extension {
+        extn_id: oid,
+        critical,
+        extn_value: OctetString::new(value.to_der()?)?,
+    })
+}
+
+impl BuilderProfile for CamrProfile {
+    fn get_issuer(&self, _subject: &Name) -> Name {
+        self.issuer.clone()
+    }
+
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+
+    fn build_extensions(
+        &self,
+        spk: SubjectPublicKeyInfoRef<'_>,
+        issuer_spk: SubjectPublicKeyInfoRef<'_>,
+        _tbs: &x509_cert::TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        use der::oid::AssociatedOid;
+        let (bc, ku) = match self.kind {
+            CertKind::Root => (
+                BasicConstraints {
+                    ca: true,
+                    path_len_constraint: Some(1),
+                },
+                KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+            ),
+            CertKind::Intermediate => (
+                BasicConstraints {
+                    ca: true,
+                    path_len_constraint: Some(0),
+                },
+                KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+            ),
+            CertKind::SignLeaf => (
+                BasicConstraints {
+                    ca: false,
+                    path_len_constraint: None,
+                },
+                KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
+            ),
+            CertKind::EncLeaf => (
+                BasicConstraints {
+                    ca: false,
+                    path_len_constraint: None,
+                },
+                KeyUsages::KeyEncipherment | KeyUsages::DataEncipherment | KeyUsages::KeyAgreement,
+            ),
+        };
+        let mut out = vec![
+            ext(BasicConstraints::OID, true, &bc)?,
+            ext(KeyUsage::OID, true, &KeyUsage(ku))?,
+            ext(
+                SubjectKeyIdentifier::OID,
+                false,
+                &SubjectKeyIdentifier(OctetString::new(key_id(spk))?),
+            )?,
+        ];
+        if self.kind != CertKind::Root {
+            let aki = AuthorityKeyIdentifier {
+                key_identifier: Some(OctetString::new(key_id(issuer_spk))?),
+                authority_cert_issuer: None,
+                authority_cert_serial_number: None,
+            };
+            out.push(ext(AuthorityKeyIdentifier::OID, false, &aki)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Bridges camr's provider and keys to the `x509-cert` builder, which wants a
+/// `Keypair + DynSignatureAlgorithmIdentifier`; the signature itself is made by the provider
+/// and passed to `assemble`, so SM2 signatures are DER-encoded as OpenSSL expects (the
+/// builder's own `build` would write raw `r ‖ s` for SM2).
+struct KeySigner<'a> {
+    provider: &'a dyn CryptoProvider,
+    key: &'a PrivateKey,
+    spki: SpkiDer,
+}
+
+#[derive(Clone)]
+struct SpkiDer(Vec<u8>);
+
+impl EncodePublicKey for SpkiDer {
+    fn to_public_key_der(&self) -> x509_cert::spki::Result<der::Document> {
+        Ok(der::Document::try_from(self.0.as_slice())?)
+    }
+}
+
+impl<'a> KeySigner<'a> {
+    fn new(provider: &'a dyn CryptoProvider, key: &'a PrivateKey) -> Result<Self, CaError> {
+        Ok(Self {
+            provider,
+            key,
+            spki: SpkiDer(key.public_key().to_spki_der()?),
+        })
+    }
+
+    fn sign(&self, tbs: &[u8]) -> Result<Vec<u8>, CaError> {
+        Ok(self.provider.sign(
+            self.key,
+            &SignatureScheme::default_for(self.key.algorithm()),
+            tbs,
+        )?)
+    }
+}
+
+impl signature::Keypair for KeySigner<'_> {
+    type VerifyingKey = SpkiDer;
+    fn verifying_key(&self) -> SpkiDer {
+        self.spki.clone()
+    }
+}
+
+impl DynSignatureAlgorithmIdentifier for KeySigner<'_> {
+    fn signature_algorithm_identifier(&self) -> x509_cert::spki::Result<AlgorithmIdentifierOwned> {
+        Ok(match self.key.algorithm() {
+            PublicKeyAlgorithm::Sm2 => AlgorithmIdentifierOwned {
+                oid: OID_SM3_WITH_SM2,
+                parameters: None,
+            },
+            PublicKeyAlgorithm::EcdsaP256 => AlgorithmIdentifierOwned {
+                oid: OID_ECDSA_WITH_SHA256,
+                parameters: None,
+            },
+            PublicKeyAlgorithm::Rsa => AlgorithmIdentifierOwned {
+                oid: OID_SHA256_WITH_RSA,
+                parameters: Some(der::asn1::Null.into()),
+            },
+        })
+    }
+}
+
+fn write(path: &Path, data: &[u8]) -> Result<(), CaError> {
+    std::fs::write(path, data).map_err(|e| io(path, e))
+}
+
+fn write_secret(path: &Path, data: &[u8]) -> Result<(), CaError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(|e| io(path, e))?;
+    f.write_all(data).map_err(|e| io(path, e))
+}
+
+#[cfg(test)]
+mod tests;
