@@ -59,6 +59,138 @@ enum Command {
     Qr(QrCommand),
     /// Write one JSON Schema per wire type into a folder.
     Schema(SchemaArgs),
+    /// The reference software CA: init, issue dual certificates, revoke, CRL.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Certificates: validate a chain for a purpose.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CaCommand {
+    /// Create a CA (root + issuing intermediate) in a folder.
+    Init {
+        /// CA folder (must not hold a CA yet).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Key algorithm of the CA and of the certificates it issues.
+        #[arg(long, value_enum, default_value = "sm2")]
+        alg: CaAlgArg,
+        /// CA name (organisation of its certificates).
+        #[arg(long, default_value = "camr Software CA")]
+        name: String,
+    },
+    /// Issue a signing and an encryption certificate (a wallet folder).
+    Issue {
+        /// CA folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Personal or organisation certificate.
+        #[arg(long = "type", value_enum)]
+        holder_type: HolderArg,
+        /// Holder name (CN), e.g. 张三.
+        #[arg(long)]
+        name: String,
+        /// Organisation (organisation certificates).
+        #[arg(long)]
+        org: Option<String>,
+        /// Unified social credit code, 统一社会信用代码 (organisation certificates).
+        #[arg(long)]
+        uscc: Option<String>,
+        /// Identity number.
+        #[arg(long)]
+        id_number: Option<String>,
+        /// PIN protecting the wallet keys (asked for when absent).
+        #[arg(long)]
+        pin: Option<String>,
+        /// Validity in days.
+        #[arg(long, default_value_t = camr::softca::USER_VALIDITY_DAYS)]
+        days: u64,
+        /// Wallet folder to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Revoke (or freeze with --reason certificateHold) a certificate.
+    Revoke {
+        /// CA folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Serial number, hex.
+        #[arg(long)]
+        serial: String,
+        /// Reason.
+        #[arg(long, value_enum, default_value = "unspecified")]
+        reason: ReasonArg,
+    },
+    /// Write a fresh CRL of the issuing CA (DER).
+    Crl {
+        /// CA folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Output file (DER; PEM when it ends in .pem).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum CaAlgArg {
+    Sm2,
+    Rsa,
+    P256,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum HolderArg {
+    Personal,
+    Org,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+#[value(rename_all = "camelCase")]
+enum ReasonArg {
+    Unspecified,
+    KeyCompromise,
+    Superseded,
+    CertificateHold,
+}
+
+#[derive(Subcommand, Debug)]
+enum CertCommand {
+    /// Validate a certificate chain; prints the subject as JSON, or the failing check.
+    Verify(CertVerifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct CertVerifyArgs {
+    /// Trusted roots: a PEM bundle or a folder of certificates.
+    #[arg(long)]
+    trust: PathBuf,
+    /// CRLs (DER or PEM), repeatable.
+    #[arg(long)]
+    crl: Vec<PathBuf>,
+    /// Require a fresh CRL for every certificate below the root.
+    #[arg(long)]
+    require_crl: bool,
+    /// What the certificate is used for.
+    #[arg(long, value_enum, default_value = "sign")]
+    usage: UsageArg,
+    /// Intermediate certificates (PEM bundle), repeatable.
+    #[arg(long)]
+    chain: Vec<PathBuf>,
+    /// Validate as of this Unix time instead of now.
+    #[arg(long)]
+    at: Option<i64>,
+    /// The certificate (PEM or DER).
+    cert: PathBuf,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum UsageArg {
+    Sign,
+    Encrypt,
+    Any,
 }
 
 #[derive(Subcommand, Debug)]
@@ -283,7 +415,14 @@ impl From<camr::Error> for Failure {
             | ErrorCode::DecryptionFailed
             | ErrorCode::QrExpired
             | ErrorCode::QrSignatureInvalid
-            | ErrorCode::QrStepStale => 1,
+            | ErrorCode::QrStepStale
+            | ErrorCode::CertExpired
+            | ErrorCode::CertNotYetValid
+            | ErrorCode::CertRevoked
+            | ErrorCode::CertFrozen
+            | ErrorCode::CertUntrusted
+            | ErrorCode::CertWrongUsage
+            | ErrorCode::CertRevocationUnknown => 1,
             _ => 2,
         };
         Self {
@@ -470,6 +609,8 @@ fn run(cli: &Cli, provider: &Arc<dyn CryptoProvider>) -> CliResult {
         }
         Command::Qr(QrCommand::Make(a)) => qr_make(cli.json, provider, a),
         Command::Qr(QrCommand::Verify(a)) => qr_verify(provider, a),
+        Command::Ca(c) => ca_command(cli.json, provider, c),
+        Command::Cert(CertCommand::Verify(a)) => cert_verify(provider, a),
         Command::Schema(a) => {
             let written = camr::protocol::write_schemas(&a.out).map_err(|e| {
                 input_error(format!("cannot write schemas to {}: {e}", a.out.display()))
@@ -548,6 +689,177 @@ fn qr_verify(provider: &Arc<dyn CryptoProvider>, a: &QrVerifyArgs) -> CliResult 
         obj.insert("payload".into(), json!(text));
     }
     println!("{value}");
+    Ok(())
+}
+
+fn ca_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CaCommand) -> CliResult {
+    use camr::softca::{Holder, HolderType, RevocationReason, SoftCa};
+    match c {
+        CaCommand::Init { dir, alg, name } => {
+            let alg = match alg {
+                CaAlgArg::Sm2 => KeyAlgorithm::Sm2,
+                CaAlgArg::Rsa => KeyAlgorithm::Rsa2048,
+                CaAlgArg::P256 => KeyAlgorithm::P256,
+            };
+            let ca = SoftCa::init(provider.clone(), dir, alg, name).map_err(camr::Error::from)?;
+            emit(
+                json_out,
+                json!({"dir": dir, "root": ca.root().subject(), "issuingCa": ca.issuing_ca().subject()}),
+                || {
+                    format!(
+                        "CA created in {} (root {}, issuing CA {})",
+                        dir.display(),
+                        ca.root().serial_hex(),
+                        ca.issuing_ca().serial_hex()
+                    )
+                },
+            );
+            Ok(())
+        }
+        CaCommand::Issue {
+            dir,
+            holder_type,
+            name,
+            org,
+            uscc,
+            id_number,
+            pin,
+            days,
+            out,
+        } => {
+            let mut ca = SoftCa::open(provider.clone(), dir).map_err(camr::Error::from)?;
+            let holder = Holder {
+                holder_type: match holder_type {
+                    HolderArg::Personal => HolderType::Personal,
+                    HolderArg::Org => HolderType::Org,
+                },
+                name: name.clone(),
+                organization: org.clone(),
+                uscc: uscc.clone(),
+                identity_number: id_number.clone(),
+            };
+            let pin = match pin {
+                Some(p) => zeroize::Zeroizing::new(p.clone().into_bytes()),
+                None => ask_pin()?,
+            };
+            let w = ca
+                .issue(&holder, &pin, out, *days)
+                .map_err(camr::Error::from)?;
+            emit(
+                json_out,
+                json!({"wallet": out, "signSerial": w.sign_serial, "encSerial": w.enc_serial}),
+                || {
+                    format!(
+                        "wallet written to {} (signing cert {}, encryption cert {})",
+                        out.display(),
+                        w.sign_serial,
+                        w.enc_serial
+                    )
+                },
+            );
+            Ok(())
+        }
+        CaCommand::Revoke {
+            dir,
+            serial,
+            reason,
+        } => {
+            let mut ca = SoftCa::open(provider.clone(), dir).map_err(camr::Error::from)?;
+            let reason = match reason {
+                ReasonArg::Unspecified => RevocationReason::Unspecified,
+                ReasonArg::KeyCompromise => RevocationReason::KeyCompromise,
+                ReasonArg::Superseded => RevocationReason::Superseded,
+                ReasonArg::CertificateHold => RevocationReason::CertificateHold,
+            };
+            ca.revoke(serial, reason, qr::unix_now())
+                .map_err(camr::Error::from)?;
+            emit(json_out, json!({"revoked": serial}), || {
+                format!("revoked {serial}; publish a new CRL with `camr ca crl`")
+            });
+            Ok(())
+        }
+        CaCommand::Crl { dir, out } => {
+            let mut ca = SoftCa::open(provider.clone(), dir).map_err(camr::Error::from)?;
+            let crl = ca.crl(qr::unix_now()).map_err(camr::Error::from)?;
+            let pem = out.extension().is_some_and(|e| e == "pem");
+            let bytes = if pem {
+                let text = camr::pki::pem_encode("X509 CRL", crl.der());
+                text.into_bytes()
+            } else {
+                crl.der().to_vec()
+            };
+            write_file(out, &bytes, false)?;
+            emit(json_out, json!({"out": out}), || {
+                format!("CRL written to {}", out.display())
+            });
+            Ok(())
+        }
+    }
+}
+
+fn ask_pin() -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
+    use std::io::BufRead;
+    eprint!("PIN for the wallet keys: ");
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| input_error(format!("cannot read the PIN: {e}")))?;
+    let pin = line.trim_end_matches(['\r', '\n']);
+    if pin.is_empty() {
+        return Err(input_error(
+            "no PIN given (use --pin or type it at the prompt)",
+        ));
+    }
+    Ok(zeroize::Zeroizing::new(pin.as_bytes().to_vec()))
+}
+
+fn cert_verify(provider: &Arc<dyn CryptoProvider>, a: &CertVerifyArgs) -> CliResult {
+    use camr::pki::{Certificate, ChainValidator, Crl, KeyPurpose, RevocationPolicy, TrustStore};
+    let cert_err = |e: camr::pki::CertError| Failure::from(camr::Error::from(e));
+    let trust = if a.trust.is_dir() {
+        TrustStore::from_dir(&a.trust).map_err(cert_err)?
+    } else {
+        TrustStore::from_pem_bundle(&read_file(&a.trust, MAX_SMALL_FILE, "trust")?)
+            .map_err(cert_err)?
+    };
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        crls.push(Crl::parse(&read_file(path, 64 * MAX_SMALL_FILE, "CRL")?).map_err(cert_err)?);
+    }
+    let mut chain = Vec::new();
+    for path in &a.chain {
+        chain.extend(
+            Certificate::parse_all(&read_file(path, MAX_SMALL_FILE, "chain")?).map_err(cert_err)?,
+        );
+    }
+    let cert = Certificate::parse_one(&read_file(&a.cert, MAX_SMALL_FILE, "certificate")?)
+        .map_err(cert_err)?;
+    let purpose = match a.usage {
+        UsageArg::Sign => KeyPurpose::Sign,
+        UsageArg::Encrypt => KeyPurpose::Encrypt,
+        UsageArg::Any => KeyPurpose::Any,
+    };
+    let policy = if a.require_crl {
+        RevocationPolicy::Require
+    } else {
+        RevocationPolicy::BestEffort
+    };
+    let validator = ChainValidator::new(provider.clone(), trust)
+        .with_crls(crls)
+        .with_policy(policy);
+    let v = validator
+        .validate(&cert, &chain, purpose, a.at.unwrap_or_else(qr::unix_now))
+        .map_err(cert_err)?;
+    let chain: Vec<_> = v
+        .chain
+        .iter()
+        .map(|c| json!({"subject": c.common_name(), "serial": c.serial_hex()}))
+        .collect();
+    println!(
+        "{}",
+        json!({"valid": true, "subject": v.subject, "chain": chain, "revocationChecked": v.revocation_checked})
+    );
     Ok(())
 }
 

@@ -417,6 +417,11 @@ impl Crl {
     }
 }
 
+/// PEM-encodes DER bytes under `label` (LF line endings).
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    der::pem::encode_string(label, der::pem::LineEnding::LF, der).unwrap_or_default()
+}
+
 pub(crate) fn time_secs(t: &x509_cert::time::Time) -> i64 {
     i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }

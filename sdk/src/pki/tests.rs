@@ -212,7 +212,7 @@ fn garbage_and_truncated_der_are_malformed() {
 }
 
 #[test]
-fn repeated_validation_is_served_from_the_cache() {
+fn repeated_validation_reuses_the_cached_path_but_rechecks_time() {
     let f = fixture(KeyAlgorithm::Sm2);
     let v = validator(&f);
     let t = now();
@@ -223,8 +223,24 @@ fn repeated_validation_is_served_from_the_cache() {
         .unwrap();
     assert_eq!(v.cache_len(), 1);
     assert_eq!(a.chain, b.chain);
-    // A failure is cached too and stays a failure.
+    // The purpose is checked on every call, also on a cached path.
     assert!(v.validate(&f.enc, &f.chain, KeyPurpose::Sign, t).is_err());
-    assert!(v.validate(&f.enc, &f.chain, KeyPurpose::Sign, t).is_err());
+    v.validate(&f.enc, &f.chain, KeyPurpose::Encrypt, t)
+        .unwrap();
     assert_eq!(v.cache_len(), 2);
+    // Time checks too: the same bucket, but after expiry, is refused.
+    let (_, not_after) = f.sign.validity();
+    let bucket_end =
+        not_after.div_euclid(validate::CACHE_BUCKET_SECS) * validate::CACHE_BUCKET_SECS;
+    v.validate(
+        &f.sign,
+        &f.chain,
+        KeyPurpose::Sign,
+        bucket_end.max(not_after - 1),
+    )
+    .unwrap();
+    let e = v
+        .validate(&f.sign, &f.chain, KeyPurpose::Sign, not_after + 1)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertExpired);
 }

@@ -138,7 +138,8 @@ pub struct ChainValidator {
     trust: TrustStore,
     crls: Vec<Crl>,
     policy: RevocationPolicy,
-    cache: Mutex<HashMap<CacheKey, Result<ValidatedChain, CertError>>>,
+    cache: Mutex<HashMap<CacheKey, Result<Vec<Certificate>, CertError>>>,
+    crl_checks: Mutex<HashMap<CacheKey, Result<(), String>>>,
 }
 
 impl ChainValidator {
@@ -150,6 +151,7 @@ impl ChainValidator {
             crls: Vec::new(),
             policy: RevocationPolicy::default(),
             cache: Mutex::new(HashMap::new()),
+            crl_checks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -171,7 +173,12 @@ impl ChainValidator {
     }
 
     /// Validates `leaf` for `purpose` at time `at` (Unix seconds), with `intermediates` as
-    /// the app sent them. Results are cached by (certificates, purpose, 5-minute bucket).
+    /// the app sent them.
+    ///
+    /// The expensive part — building the path and verifying every certificate signature — is
+    /// cached by (certificates, 5-minute time bucket), and so is each CRL signature check;
+    /// the time-dependent checks (validity, revocation at `at`, CRL freshness) and the
+    /// purpose check run on every call, so a cached path never hides a revocation or expiry.
     pub fn validate(
         &self,
         leaf: &Certificate,
@@ -179,44 +186,36 @@ impl ChainValidator {
         purpose: KeyPurpose,
         at: i64,
     ) -> Result<ValidatedChain, CertError> {
-        let key = self.cache_key(leaf, intermediates, purpose, at);
-        if let Ok(cache) = self.cache.lock()
-            && let Some(hit) = cache.get(&key)
-        {
-            return hit.clone().map(|mut v| {
-                v.validated_at = at;
-                v
-            });
-        }
-        let result = self.validate_uncached(leaf, intermediates, purpose, at);
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= CACHE_CAPACITY {
-                cache.clear();
+        let key = self.cache_key(leaf, intermediates, at);
+        let cached = self.cache.lock().ok().and_then(|c| c.get(&key).cloned());
+        let path = match cached {
+            Some(path) => path,
+            None => {
+                let path = self.build_path(leaf, intermediates);
+                if let Ok(mut cache) = self.cache.lock() {
+                    if cache.len() >= CACHE_CAPACITY {
+                        cache.clear();
+                    }
+                    cache.insert(key, path.clone());
+                }
+                path
             }
-            cache.insert(key, result.clone());
-        }
-        result
+        };
+        self.check_path(path?, purpose, at)
     }
 
-    fn cache_key(
-        &self,
-        leaf: &Certificate,
-        intermediates: &[Certificate],
-        purpose: KeyPurpose,
-        at: i64,
-    ) -> CacheKey {
+    fn cache_key(&self, leaf: &Certificate, intermediates: &[Certificate], at: i64) -> CacheKey {
         let mut h = self.provider.hasher(HashAlgorithm::Sm3);
         for c in std::iter::once(leaf).chain(intermediates) {
             h.update(&(c.der().len() as u64).to_be_bytes());
             h.update(c.der());
         }
         let mut key = h.finalize();
-        key.push(purpose as u8);
         key.extend_from_slice(&at.div_euclid(CACHE_BUCKET_SECS).to_be_bytes());
         key
     }
 
-    /// Validation without the cache.
+    /// Validation without the path cache.
     pub fn validate_uncached(
         &self,
         leaf: &Certificate,
@@ -224,7 +223,16 @@ impl ChainValidator {
         purpose: KeyPurpose,
         at: i64,
     ) -> Result<ValidatedChain, CertError> {
-        let chain = self.build_path(leaf, intermediates)?;
+        let path = self.build_path(leaf, intermediates)?;
+        self.check_path(path, purpose, at)
+    }
+
+    fn check_path(
+        &self,
+        chain: Vec<Certificate>,
+        purpose: KeyPurpose,
+        at: i64,
+    ) -> Result<ValidatedChain, CertError> {
         let mut revocation_checked = true;
         // The anchor is trusted as configured; check its validity period only.
         if let Some(anchor) = chain.last() {
@@ -243,6 +251,9 @@ impl ChainValidator {
                 revocation_checked = false;
             }
         }
+        let leaf = chain
+            .first()
+            .ok_or_else(|| CertError::malformed("empty path"))?;
         leaf.check_purpose(purpose)?;
         Ok(ValidatedChain {
             subject: leaf.subject(),
@@ -439,14 +450,36 @@ impl ChainValidator {
             .signature
             .as_bytes()
             .ok_or("CRL signature has unused bits")?;
-        verify_signed(
-            self.provider.as_ref(),
-            &key,
-            &x.signature_algorithm,
-            &tbs,
-            sig,
-        )
-        .map_err(|e| format!("the CRL signature does not verify ({e})"))?;
+        let mut h = self.provider.hasher(HashAlgorithm::Sm3);
+        h.update(crl.der());
+        h.update(issuer.der());
+        let memo_key = h.finalize();
+        let memo = self
+            .crl_checks
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&memo_key).cloned());
+        let checked = match memo {
+            Some(r) => r,
+            None => {
+                let r = verify_signed(
+                    self.provider.as_ref(),
+                    &key,
+                    &x.signature_algorithm,
+                    &tbs,
+                    sig,
+                )
+                .map_err(|e| format!("the CRL signature does not verify ({e})"));
+                if let Ok(mut m) = self.crl_checks.lock() {
+                    if m.len() >= CACHE_CAPACITY {
+                        m.clear();
+                    }
+                    m.insert(memo_key, r.clone());
+                }
+                r
+            }
+        };
+        checked?;
         let (this_update, next_update) = crl.updates();
         if this_update > at + CRL_CLOCK_SKEW {
             return Err("the CRL is from the future".into());

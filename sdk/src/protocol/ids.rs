@@ -76,8 +76,9 @@ impl JsonSchema for SystemCode {
     }
 }
 
-/// A transaction id: the platform's system code followed by 32 lower-case hex digits
-/// (128 random bits), e.g. `C1100005553a5a5…`.
+/// A transaction id (`tid`, `TId` in the predecessor scheme): the platform's system code
+/// followed by 32 lower-case hex digits (128 random bits), 43 characters,
+/// e.g. `M1100005105bf032b4ee8b94a6cb5e162737c507307`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Tid(String);

@@ -15,20 +15,23 @@ mod ids;
 
 pub use ids::{SystemCode, Tid};
 
-/// Why a wire value was refused.
+/// Why a wire value was refused. Every variant maps to a stable [`ErrorCode`]
+/// ([`ProtocolError::code`]); values echoed in messages are cut to 64 characters.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
     /// Not a system code.
     #[error(
-        "system code (系统标识码) must be one upper-case letter and 10 digits, e.g. C1100005553; got `{value}`"
+        "system code (系统标识码) must be one uppercase letter and 10 digits, e.g. C1100005553; got `{value}`"
     )]
     InvalidSystemCode {
         /// The value given (shortened).
         value: String,
     },
     /// Not a tid.
-    #[error("tid must be a system code followed by 32 lower-case hex digits; got `{value}`")]
+    #[error(
+        "tid must be a system code followed by 32 lowercase hex digits (43 characters); got `{value}`"
+    )]
     InvalidTid {
         /// The value given (shortened).
         value: String,
@@ -62,12 +65,30 @@ impl ProtocolError {
     }
 }
 
+/// Longest value echoed in an error message, in characters.
+const ECHO_MAX: usize = 64;
+
 /// Shortens a value echoed in an error, so 10 MB of garbage never lands in a message.
 pub(crate) fn echo(s: &str) -> String {
-    crate::crypto::truncate(s, 64)
+    shorten(s, ECHO_MAX)
 }
 
-/// The six operations (usage scenes, `usageScene`).
+/// Keeps the first `max` characters of `s`, marking a cut with `…`.
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((end, _)) => {
+            let mut t = s.get(..end).unwrap_or_default().to_string();
+            t.push('…');
+            t
+        }
+    }
+}
+
+/// The six operations (使用场景, usage scenes, `usageScene` in the national usage record).
+///
+/// On the wire exactly `login`, `messageSignature`, `signature`, `revokeSignature`,
+/// `encrypt`, `decrypt`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -158,7 +179,10 @@ impl FromStr for Operation {
 
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident = $text:literal, $status:literal; )*) => {
-        /// Stable error codes (`errorCode`), SCREAMING_SNAKE_CASE on the wire.
+        /// Stable error codes (错误码, `errorCode`), SCREAMING_SNAKE_CASE on the wire.
+        ///
+        /// New codes may be added in minor versions (`#[non_exhaustive]`); existing strings
+        /// never change meaning.
         #[non_exhaustive]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
         pub enum ErrorCode {
@@ -166,7 +190,7 @@ macro_rules! error_codes {
         }
 
         impl ErrorCode {
-            /// Every code.
+            /// Every code, in declaration order.
             pub const ALL: &'static [ErrorCode] = &[$(Self::$variant),*];
 
             /// The wire string.
@@ -279,17 +303,17 @@ impl FromStr for ErrorCode {
     }
 }
 
-/// The result envelope of every platform HTTP answer:
+/// The result envelope (返回结果) of every platform HTTP answer:
 /// `{"code":200,"success":true,"data":{...},"msg":"","errorCode":""}`.
 ///
 /// `success` says the *call* worked, not the verdict: a verification result carries its
 /// verdict in `data` (the XJCA manual shows 验签成功 above `verifySignatureResult:false`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiResult<T> {
     /// HTTP-like status code.
     pub code: u16,
-    /// Whether the call worked.
+    /// Whether the call worked — not the verdict of a verification, which is in `data`.
     pub success: bool,
     /// The result, `null` on failure.
     pub data: Option<T>,
@@ -302,7 +326,7 @@ pub struct ApiResult<T> {
 }
 
 impl<T> ApiResult<T> {
-    /// A successful result.
+    /// A successful call: code 200, `data` set, empty `msg` and `errorCode`.
     pub fn ok(data: T) -> Self {
         Self {
             code: 200,
@@ -313,7 +337,8 @@ impl<T> ApiResult<T> {
         }
     }
 
-    /// A failed call.
+    /// A failed call: `success: false`, `data: null`, the code's
+    /// [default HTTP status](ErrorCode::default_http_status), `errorCode` and `msg`.
     pub fn error(code: ErrorCode, msg: impl Into<String>) -> Self {
         Self {
             code: code.default_http_status(),
@@ -346,7 +371,7 @@ mod empty_error_code {
     }
 }
 
-/// Bytes, as standard base64 text in JSON.
+/// Bytes, as standard base64 text (RFC 4648, with padding) in JSON.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Bytes(pub Vec<u8>);
 
@@ -407,8 +432,9 @@ impl JsonSchema for Bytes {
     }
 }
 
-/// Transaction states: `created → scanned → approved | rejected`, `approved → verified |
-/// failed`, and `expired` / `cancelled` from any state that is not final.
+/// Transaction states (交易状态): `created → scanned → approved | rejected`,
+/// `approved → verified | failed`, and `expired` / `cancelled` from any state that is not
+/// final. `rejected`, `verified`, `failed`, `expired` and `cancelled` are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum TransactionState {
@@ -431,6 +457,32 @@ pub enum TransactionState {
 }
 
 impl TransactionState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [TransactionState; 8] = [
+        Self::Created,
+        Self::Scanned,
+        Self::Approved,
+        Self::Rejected,
+        Self::Verified,
+        Self::Failed,
+        Self::Expired,
+        Self::Cancelled,
+    ];
+
+    /// The wire name, e.g. `scanned`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Scanned => "scanned",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
     /// Whether no further transition is possible.
     pub fn is_terminal(self) -> bool {
         matches!(
@@ -452,7 +504,13 @@ impl TransactionState {
     }
 }
 
-/// A transaction as a platform tracks it.
+impl fmt::Display for TransactionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A transaction (one QR code, one operation, one answer) as a platform tracks it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Transaction {
@@ -476,7 +534,7 @@ pub struct Transaction {
     pub message: Option<String>,
 }
 
-/// The rotating part of a QR payload.
+/// The rotating part of a QR payload (动态二维码, BankID style): changes every second.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QrRotation {
@@ -486,7 +544,8 @@ pub struct QrRotation {
     pub mac: Bytes,
 }
 
-/// The fields of a `camr1` QR payload (see `docs/protocol.md`).
+/// The fields of a `camr1` QR payload (互认二维码; text form in `docs/protocol.md`,
+/// encoded and parsed by [`crate::qr`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QrPayload {
@@ -516,7 +575,7 @@ impl QrPayload {
     }
 }
 
-/// Hash algorithms on the wire.
+/// Hash algorithms (杂凑算法) on the wire: `SM3` or `SHA256`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum HashAlgorithm {
     /// SM3 (GB/T 32905).
@@ -527,7 +586,8 @@ pub enum HashAlgorithm {
     Sha256,
 }
 
-/// Public-key algorithm families (`publicKeyAlgorithm`; `ECDSA_P256` is camr's extension).
+/// Public-key algorithm families (公钥算法, `publicKeyAlgorithm`): `SM2`, `RSA`, and
+/// `ECDSA_P256`, which is camr's extension (the national usage record knows SM2 and RSA).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum PublicKeyAlgorithm {
     /// SM2.
@@ -541,7 +601,7 @@ pub enum PublicKeyAlgorithm {
     EcdsaP256,
 }
 
-/// One hash to sign, with the document it belongs to.
+/// One hash to sign (待签数据), with the document it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignItem {
@@ -555,7 +615,7 @@ pub struct SignItem {
     pub hash_algorithm: HashAlgorithm,
 }
 
-/// One envelope key to unwrap.
+/// One digital-envelope key (数字信封密钥) to unwrap at bid opening.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EncryptedKeyItem {
@@ -567,7 +627,8 @@ pub struct EncryptedKeyItem {
     pub encrypted_key: Bytes,
 }
 
-/// What the operation needs from the app.
+/// What the operation needs from the app, tagged by `"type"` with the operation name,
+/// e.g. `{"type":"messageSignature","message":"报价 100 万元"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(
     tag = "type",
@@ -612,8 +673,9 @@ pub enum OperationPayload {
     },
 }
 
-/// The request object the app fetches from the request URI; the platform signs its exact
-/// JSON bytes ([`SignedRequest`]).
+/// The request object (请求对象) the app fetches from the request URI; the platform signs its
+/// exact JSON bytes ([`SignedRequest`]), and the app binds its answer to the SM3 of those bytes
+/// ([`Response::request_hash`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestObject {
@@ -656,12 +718,12 @@ impl SignedRequest {
     pub fn request_object(&self) -> Result<RequestObject, ProtocolError> {
         serde_json::from_str(&self.request).map_err(|e| ProtocolError::InvalidField {
             field: "request",
-            reason: echo(&e.to_string()),
+            reason: shorten(&e.to_string(), 200),
         })
     }
 }
 
-/// Approved or rejected.
+/// The user's answer (同意 / 拒绝): `approved` or `rejected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ResponseStatus {
@@ -671,7 +733,7 @@ pub enum ResponseStatus {
     Rejected,
 }
 
-/// A signature over one item.
+/// A signature value (签名值) over one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemSignature {
@@ -691,7 +753,7 @@ pub struct DecryptedKey {
     pub encrypted_to_platform: Bytes,
 }
 
-/// An item the user refused in a batch.
+/// An item the user refused (拒签) in a batch that otherwise went ahead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemRejection {
@@ -701,7 +763,8 @@ pub struct ItemRejection {
     pub reason: String,
 }
 
-/// Normalised evidence of an answer.
+/// Normalised evidence of an answer. The core re-verifies all of it; it never trusts an
+/// adapter's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
@@ -723,7 +786,7 @@ pub struct Evidence {
     pub item_rejections: Vec<ItemRejection>,
 }
 
-/// What the app posts to the response URI.
+/// The answer (应答) the app posts to the response URI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Response {
@@ -731,7 +794,7 @@ pub struct Response {
     pub tid: Tid,
     /// Operation.
     pub operation: Operation,
-    /// CA vendor code.
+    /// CA vendor code (CA 机构代码, `caOrgType`).
     pub ca_org_type: String,
     /// Approved or rejected.
     pub status: ResponseStatus,
@@ -745,7 +808,7 @@ pub struct Response {
     pub evidence: Option<Evidence>,
 }
 
-/// Kinds of status events (the predecessor scheme's callback types).
+/// Kinds of status events (回调类型; the predecessor scheme's callback types 01–06).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CallbackKind {
@@ -763,8 +826,8 @@ pub enum CallbackKind {
     StateChanged,
 }
 
-/// A status event pushed to the platform or browser.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// A status event (回调) pushed to the platform or browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallbackEvent {
     /// Transaction id.
@@ -780,7 +843,8 @@ pub struct CallbackEvent {
     pub detail: Option<serde_json::Value>,
 }
 
-/// Certificate type of the national usage record.
+/// Certificate type (证书类型) of the national usage record: `orgCert` (机构证书) or
+/// `personalCert` (个人证书).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CertType {
@@ -790,7 +854,7 @@ pub enum CertType {
     PersonalCert,
 }
 
-/// Subject type of the national usage record.
+/// Subject type (主体类型) of the national usage record: `personal` or `org`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum SubjectType {
@@ -800,7 +864,8 @@ pub enum SubjectType {
     Org,
 }
 
-/// One use of a certificate, with the national field names.
+/// One use of a certificate (证书使用记录, the data behind the scan report 扫码报告), with the
+/// national field names; `tid`, `usedAt`, `caOrgType` and `operator` are camr's additions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageRecord {
@@ -814,7 +879,7 @@ pub struct UsageRecord {
     pub cert_name: String,
     /// Certificate type.
     pub cert_type: CertType,
-    /// Algorithm family.
+    /// Algorithm family (`SM2` or `RSA` nationally; `ECDSA_P256` is camr's extension).
     pub public_key_algorithm: PublicKeyAlgorithm,
     /// Subject type.
     pub subject_type: SubjectType,

@@ -22,7 +22,7 @@ use der::asn1::{BitString, ObjectIdentifier, OctetString, PrintableStringRef, Ut
 use der::{Any, Decode, Encode};
 use serde::{Deserialize, Serialize};
 use x509_cert::attr::AttributeTypeAndValue;
-use x509_cert::builder::{Builder, CertificateBuilder, CrlBuilder, profile::BuilderProfile};
+use x509_cert::builder::{Builder, CertificateBuilder, profile::BuilderProfile};
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, CrlReason, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
@@ -465,18 +465,44 @@ impl SoftCa {
                 crl_entry_extensions: Some(vec![ext]),
             });
         }
+        // The TBS is assembled here rather than with `x509_cert::builder::CrlBuilder`: its
+        // 0.3.0 release copies the issuer's *authorityKeyIdentifier* into the CRL, where RFC
+        // 5280 (5.2.1) wants the issuer's own key id; OpenSSL then cannot find the CRL.
+        use der::oid::AssociatedOid;
+        let signer = KeySigner::new(self.provider.as_ref(), &self.ca_key)?;
+        let algorithm = signer.signature_algorithm_identifier().map_err(build)?;
+        let ca_spki = self.ca.x509().tbs_certificate().subject_public_key_info();
+        let ca_key_id = key_id(ca_spki.subject_public_key.raw_bytes());
         let crl_number =
             x509_cert::ext::pkix::CrlNumber::try_from(self.state.crl_number).map_err(build)?;
-        let mut builder = CrlBuilder::new_with_this_update(self.ca.x509(), crl_number, this_update)
-            .map_err(build)?
-            .with_next_update(Some(next_update))
-            .with_certificates(revoked.into_iter());
-        let signer = KeySigner::new(self.provider.as_ref(), &self.ca_key)?;
-        let tbs = builder.finalize(&signer).map_err(build)?;
-        let sig = signer.sign(&tbs)?;
-        let crl = builder
-            .assemble(BitString::from_bytes(&sig).map_err(build)?, &signer)
-            .map_err(build)?;
+        let aki = AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(ca_key_id).map_err(build)?),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        };
+        let tbs = x509_cert::crl::TbsCertList {
+            version: x509_cert::Version::V2,
+            signature: algorithm.clone(),
+            issuer: self.ca.x509().tbs_certificate().subject().clone(),
+            this_update,
+            next_update: Some(next_update),
+            revoked_certificates: if revoked.is_empty() {
+                None
+            } else {
+                Some(revoked)
+            },
+            crl_extensions: Some(vec![
+                ext(x509_cert::ext::pkix::CrlNumber::OID, false, &crl_number).map_err(build)?,
+                ext(AuthorityKeyIdentifier::OID, false, &aki).map_err(build)?,
+            ]),
+        };
+        let tbs_der = tbs.to_der().map_err(build)?;
+        let sig = signer.sign(&tbs_der)?;
+        let crl = x509_cert::crl::CertificateList {
+            tbs_cert_list: tbs,
+            signature_algorithm: algorithm,
+            signature: BitString::from_bytes(&sig).map_err(build)?,
+        };
         self.save()?;
         Crl::parse(&crl.to_der().map_err(build)?).map_err(build)
     }
@@ -648,9 +674,8 @@ struct CamrProfile {
 }
 
 /// RFC 7093 method 1: the leftmost 160 bits of SHA-256 of the subjectPublicKey bits.
-fn key_id(spk: SubjectPublicKeyInfoRef<'_>) -> Vec<u8> {
-    let hash = crate::crypto::RustCryptoProvider
-        .digest(HashAlgorithm::Sha256, spk.subject_public_key.raw_bytes());
+fn key_id(subject_public_key: &[u8]) -> Vec<u8> {
+    let hash = crate::crypto::RustCryptoProvider.digest(HashAlgorithm::Sha256, subject_public_key);
     hash.get(..20).unwrap_or_default().to_vec()
 }
 
@@ -718,12 +743,16 @@ impl BuilderProfile for CamrProfile {
             ext(
                 SubjectKeyIdentifier::OID,
                 false,
-                &SubjectKeyIdentifier(OctetString::new(key_id(spk))?),
+                &SubjectKeyIdentifier(OctetString::new(key_id(
+                    spk.subject_public_key.raw_bytes(),
+                ))?),
             )?,
         ];
         if self.kind != CertKind::Root {
             let aki = AuthorityKeyIdentifier {
-                key_identifier: Some(OctetString::new(key_id(issuer_spk))?),
+                key_identifier: Some(OctetString::new(key_id(
+                    issuer_spk.subject_public_key.raw_bytes(),
+                ))?),
                 authority_cert_issuer: None,
                 authority_cert_serial_number: None,
             };

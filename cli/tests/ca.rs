@@ -1,0 +1,427 @@
+//! The software CA through the CLI, checked by OpenSSL 3: every certificate parses with
+//! `openssl x509`, RSA and P-256 chains verify with `openssl verify` and the revoked one is
+//! refused with `-crl_check`; SM2 chains are checked link by link (OpenSSL 3.0 cannot pass
+//! the SM2 signer ID beyond the target certificate).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Command;
+
+fn camr(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_camr"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+fn openssl(args: &[&str]) -> Option<(bool, String)> {
+    match Command::new("openssl").args(args).output() {
+        Ok(out) => Some((
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )),
+        Err(_) => {
+            eprintln!(
+                "\n\n*** SKIPPED OpenSSL check: openssl not found (apt-get install openssl) ***\n"
+            );
+            None
+        }
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+struct Ca {
+    dir: tempfile::TempDir,
+}
+
+impl Ca {
+    fn new(alg: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca");
+        let (code, _, err) = camr(&[
+            "ca",
+            "init",
+            "--dir",
+            s(&ca),
+            "--alg",
+            alg,
+            "--name",
+            "测试 CA",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let w = dir.path().join("w");
+        let (code, out, err) = camr(&[
+            "--json",
+            "ca",
+            "issue",
+            "--dir",
+            s(&ca),
+            "--type",
+            "org",
+            "--name",
+            "张三",
+            "--org",
+            "某某建设有限公司",
+            "--uscc",
+            "91350100M000100Y43",
+            "--pin",
+            "123456",
+            "--out",
+            s(&w),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("signSerial"));
+        Self { dir }
+    }
+    fn p(&self, rel: &str) -> String {
+        self.dir.path().join(rel).to_str().unwrap().to_string()
+    }
+    fn sign_serial(&self) -> String {
+        let (_, out, _) = camr(&[
+            "--json",
+            "cert",
+            "verify",
+            "--trust",
+            &self.p("ca/root-cert.pem"),
+            "--chain",
+            &self.p("w/chain.pem"),
+            &self.p("w/sign-cert.pem"),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["subject"]["certSn"].as_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn openssl_parses_every_certificate_the_ca_issues() {
+    for alg in ["sm2", "rsa", "p256"] {
+        let ca = Ca::new(alg);
+        for f in [
+            "ca/root-cert.pem",
+            "ca/ca-cert.pem",
+            "w/sign-cert.pem",
+            "w/enc-cert.pem",
+        ] {
+            let Some((ok, text)) = openssl(&["x509", "-in", &ca.p(f), "-noout", "-text"]) else {
+                return;
+            };
+            assert!(ok, "{alg} {f}: {text}");
+            if f == "w/sign-cert.pem" {
+                assert!(
+                    text.contains("Digital Signature, Non Repudiation"),
+                    "{text}"
+                );
+            }
+            if f == "w/enc-cert.pem" {
+                assert!(
+                    text.contains("Key Encipherment, Data Encipherment, Key Agreement"),
+                    "{text}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn openssl_verifies_rsa_and_p256_chains_and_refuses_the_revoked_certificate() {
+    for alg in ["rsa", "p256"] {
+        let ca = Ca::new(alg);
+        let (root, inter, leaf) = (
+            ca.p("ca/root-cert.pem"),
+            ca.p("ca/ca-cert.pem"),
+            ca.p("w/sign-cert.pem"),
+        );
+        let Some((ok, text)) = openssl(&["verify", "-CAfile", &root, "-untrusted", &inter, &leaf])
+        else {
+            return;
+        };
+        assert!(ok && text.contains(": OK"), "{alg}: {text}");
+        let serial = ca.sign_serial();
+        assert_eq!(
+            camr(&[
+                "ca",
+                "revoke",
+                "--dir",
+                &ca.p("ca"),
+                "--serial",
+                &serial,
+                "--reason",
+                "keyCompromise"
+            ])
+            .0,
+            0
+        );
+        let crl = ca.p("crl.pem");
+        assert_eq!(
+            camr(&["ca", "crl", "--dir", &ca.p("ca"), "--out", &crl]).0,
+            0
+        );
+        let (ok, text) = openssl(&["crl", "-in", &crl, "-noout", "-text"]).unwrap();
+        assert!(ok && text.contains(&serial), "{text}");
+        let (ok, text) = openssl(&[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            &root,
+            "-untrusted",
+            &inter,
+            "-CRLfile",
+            &crl,
+            &leaf,
+        ])
+        .unwrap();
+        assert!(!ok && text.contains("certificate revoked"), "{alg}: {text}");
+        // The encryption certificate is not revoked: OpenSSL accepts it with the same CRL.
+        let (ok, text) = openssl(&[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            &root,
+            "-untrusted",
+            &inter,
+            "-CRLfile",
+            &crl,
+            &ca.p("w/enc-cert.pem"),
+        ])
+        .unwrap();
+        assert!(ok, "{alg}: {text}");
+    }
+}
+
+#[test]
+fn openssl_verifies_sm2_chains_link_by_link() {
+    let ca = Ca::new("sm2");
+    let id = "distid:1234567812345678";
+    let Some((ok, text)) = openssl(&[
+        "verify",
+        "-vfyopt",
+        id,
+        "-CAfile",
+        &ca.p("ca/root-cert.pem"),
+        &ca.p("ca/ca-cert.pem"),
+    ]) else {
+        return;
+    };
+    assert!(ok, "root -> issuing CA: {text}");
+    for leaf in ["w/sign-cert.pem", "w/enc-cert.pem"] {
+        let (ok, text) = openssl(&[
+            "verify",
+            "-vfyopt",
+            id,
+            "-partial_chain",
+            "-CAfile",
+            &ca.p("ca/ca-cert.pem"),
+            &ca.p(leaf),
+        ])
+        .unwrap();
+        assert!(ok, "issuing CA -> {leaf}: {text}");
+    }
+    // A leaf checked against the wrong issuer fails: OpenSSL really checks the signature.
+    let other = Ca::new("sm2");
+    let (ok, _) = openssl(&[
+        "verify",
+        "-vfyopt",
+        id,
+        "-partial_chain",
+        "-CAfile",
+        &other.p("ca/ca-cert.pem"),
+        &ca.p("w/sign-cert.pem"),
+    ])
+    .unwrap();
+    assert!(!ok);
+}
+
+#[test]
+fn camr_cert_verify_names_the_failing_check() {
+    let ca = Ca::new("sm2");
+    let root = ca.p("ca/root-cert.pem");
+    let chain = ca.p("w/chain.pem");
+    let (code, out, err) = camr(&[
+        "cert",
+        "verify",
+        "--trust",
+        &root,
+        "--chain",
+        &chain,
+        &ca.p("w/sign-cert.pem"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["subject"]["name"], "张三");
+    assert_eq!(v["subject"]["certType"], "orgCert");
+    assert_eq!(v["subject"]["uscc"], "91350100M000100Y43");
+    let expect = |args: &[&str], exit: i32, code: &str| {
+        let (c, _, err) = camr(args);
+        assert_eq!(c, exit, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {code}: ")) && err.lines().count() == 1,
+            "{err}"
+        );
+    };
+    expect(
+        &[
+            "cert",
+            "verify",
+            "--trust",
+            &root,
+            "--chain",
+            &chain,
+            "--usage",
+            "sign",
+            &ca.p("w/enc-cert.pem"),
+        ],
+        1,
+        "CERT_WRONG_USAGE",
+    );
+    expect(
+        &[
+            "cert",
+            "verify",
+            "--trust",
+            &root,
+            "--chain",
+            &chain,
+            "--usage",
+            "encrypt",
+            &ca.p("w/sign-cert.pem"),
+        ],
+        1,
+        "CERT_WRONG_USAGE",
+    );
+    expect(
+        &[
+            "cert",
+            "verify",
+            "--trust",
+            &root,
+            "--chain",
+            &chain,
+            "--at",
+            "4102444800",
+            &ca.p("w/sign-cert.pem"),
+        ],
+        1,
+        "CERT_EXPIRED",
+    );
+    expect(
+        &["cert", "verify", "--trust", &root, &ca.p("w/sign-cert.pem")],
+        1,
+        "CERT_UNTRUSTED",
+    );
+    let other = Ca::new("sm2");
+    expect(
+        &[
+            "cert",
+            "verify",
+            "--trust",
+            &other.p("ca/root-cert.pem"),
+            "--chain",
+            &chain,
+            &ca.p("w/sign-cert.pem"),
+        ],
+        1,
+        "CERT_UNTRUSTED",
+    );
+    expect(
+        &[
+            "cert",
+            "verify",
+            "--trust",
+            &root,
+            "--chain",
+            &chain,
+            "--require-crl",
+            &ca.p("w/sign-cert.pem"),
+        ],
+        1,
+        "CERT_REVOCATION_UNKNOWN",
+    );
+    let serial = ca.sign_serial();
+    assert_eq!(
+        camr(&["ca", "revoke", "--dir", &ca.p("ca"), "--serial", &serial]).0,
+        0
+    );
+    let crl = ca.p("crl.der");
+    assert_eq!(
+        camr(&["ca", "crl", "--dir", &ca.p("ca"), "--out", &crl]).0,
+        0
+    );
+    expect(
+        &[
+            "cert",
+            "verify",
+            "--trust",
+            &root,
+            "--chain",
+            &chain,
+            "--crl",
+            &crl,
+            &ca.p("w/sign-cert.pem"),
+        ],
+        1,
+        "CERT_REVOKED",
+    );
+    let garbage = ca.p("garbage.pem");
+    std::fs::write(&garbage, b"\x00\x01garbage").unwrap();
+    expect(
+        &["cert", "verify", "--trust", &root, &garbage],
+        2,
+        "CERT_MALFORMED",
+    );
+    expect(
+        &[
+            "cert",
+            "verify",
+            "--trust",
+            &garbage,
+            &ca.p("w/sign-cert.pem"),
+        ],
+        2,
+        "CERT_MALFORMED",
+    );
+    expect(
+        &[
+            "cert",
+            "verify",
+            "--trust",
+            &root,
+            "--crl",
+            &garbage,
+            &ca.p("w/sign-cert.pem"),
+        ],
+        2,
+        "CERT_MALFORMED",
+    );
+    expect(
+        &[
+            "ca",
+            "issue",
+            "--dir",
+            &ca.p("nope"),
+            "--type",
+            "personal",
+            "--name",
+            "x",
+            "--pin",
+            "1234",
+            "--out",
+            &ca.p("w2"),
+        ],
+        2,
+        "INPUT_MALFORMED",
+    );
+}
