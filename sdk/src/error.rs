@@ -1,4 +1,5 @@
 use crate::crypto::CryptoError;
+use crate::envelope::EnvelopeError;
 use crate::pki::CertError;
 use crate::protocol::{ErrorCode, ProtocolError};
 use crate::qr::QrError;
@@ -24,6 +25,9 @@ pub enum Error {
     /// A software-CA operation failed.
     #[error(transparent)]
     Ca(#[from] CaError),
+    /// A signed message or envelope was refused.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
 }
 
 impl Error {
@@ -35,6 +39,7 @@ impl Error {
             Self::Protocol(e) => e.code(),
             Self::Cert(e) => e.code(),
             Self::Ca(e) => e.code(),
+            Self::Envelope(e) => e.code(),
         }
     }
 }

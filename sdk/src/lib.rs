@@ -10,6 +10,7 @@
 //! - [`protocol`]: the wire types (serde + JSON Schema) shared by platforms, apps and adapters.
 //! - [`qr`]: the `camr1:` QR payload — make, sign, parse, verify, rotate, render.
 //! - [`pki`]: certificates, CRLs, identity extraction and chain validation.
+//! - [`envelope`]: GM/T 0010 / CMS signed data and envelopes, and streaming bid files.
 //! - [`softca`]: the reference software CA (root, issuing CA, dual certificates, CRLs).
 //!
 //! Nothing here panics on input from the network, a file or a plugin: every failure is an
@@ -19,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod crypto;
+pub mod envelope;
 mod error;
 pub mod pki;
 pub mod protocol;

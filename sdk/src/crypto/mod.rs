@@ -199,6 +199,30 @@ pub trait CryptoProvider: Send + Sync + std::fmt::Debug {
         ciphertext: &[u8],
     ) -> Result<SecretBytes, CryptoError>;
 
+    /// RSAES-PKCS1-v1_5 decryption (blinded), for envelopes made by other tools (OpenSSL's
+    /// `cms -encrypt` default). camr itself encrypts keys with RSA-OAEP.
+    fn rsa_pkcs1v15_decrypt(
+        &self,
+        key: &PrivateKey,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes, CryptoError>;
+
+    /// AES-256-CBC with PKCS#7 padding (CMS content encryption).
+    fn aes256_cbc_encrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError>;
+
+    /// AES-256-CBC decryption; fails on bad length or bad padding.
+    fn aes256_cbc_decrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes, CryptoError>;
+
     /// SM4-CBC with PKCS#7 padding.
     fn sm4_cbc_encrypt(
         &self,

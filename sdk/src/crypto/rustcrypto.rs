@@ -351,6 +351,46 @@ impl CryptoProvider for RustCryptoProvider {
             })
     }
 
+    fn rsa_pkcs1v15_decrypt(
+        &self,
+        key: &PrivateKey,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
+        let PrivateKey::Rsa(sk) = key else {
+            return Err(CryptoError::KeySchemeMismatch {
+                key: key_name(key.algorithm()),
+                scheme: "RSAES-PKCS1-v1_5",
+            });
+        };
+        sk.decrypt_blinded(&mut SysRng, rsa::Pkcs1v15Encrypt, ciphertext)
+            .map(Zeroizing::new)
+            .map_err(|_| CryptoError::DecryptionFailed {
+                reason: "RSA PKCS#1 v1.5 decryption failed (wrong key or damaged ciphertext)",
+            })
+    }
+
+    fn aes256_cbc_encrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        check_len("AES-256 key", 32, key.len())?;
+        check_len("AES-CBC IV", 16, iv.len())?;
+        cbc_encrypt::<aes_gcm::aes::Aes256>(key, iv, plaintext)
+    }
+
+    fn aes256_cbc_decrypt(
+        &self,
+        key: &[u8],
+        iv: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
+        check_len("AES-256 key", 32, key.len())?;
+        check_len("AES-CBC IV", 16, iv.len())?;
+        cbc_decrypt::<aes_gcm::aes::Aes256>(key, iv, ciphertext)
+    }
+
     fn sm4_cbc_encrypt(
         &self,
         key: &[u8],
@@ -359,14 +399,7 @@ impl CryptoProvider for RustCryptoProvider {
     ) -> Result<Vec<u8>, CryptoError> {
         check_len("SM4 key", SM4_KEY_LEN, key.len())?;
         check_len("SM4-CBC IV", SM4_KEY_LEN, iv.len())?;
-        let enc = cbc::Encryptor::<sm4::Sm4>::new_from_slices(key, iv).map_err(|_| {
-            CryptoError::InvalidLength {
-                what: "SM4 key/IV",
-                expected: 16,
-                actual: key.len(),
-            }
-        })?;
-        Ok(enc.encrypt_padded_vec::<Pkcs7>(plaintext))
+        cbc_encrypt::<sm4::Sm4>(key, iv, plaintext)
     }
 
     fn sm4_cbc_decrypt(
@@ -377,23 +410,7 @@ impl CryptoProvider for RustCryptoProvider {
     ) -> Result<SecretBytes, CryptoError> {
         check_len("SM4 key", SM4_KEY_LEN, key.len())?;
         check_len("SM4-CBC IV", SM4_KEY_LEN, iv.len())?;
-        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(SM4_KEY_LEN) {
-            return Err(CryptoError::DecryptionFailed {
-                reason: "SM4-CBC ciphertext length is not a positive multiple of 16",
-            });
-        }
-        let dec = cbc::Decryptor::<sm4::Sm4>::new_from_slices(key, iv).map_err(|_| {
-            CryptoError::InvalidLength {
-                what: "SM4 key/IV",
-                expected: 16,
-                actual: key.len(),
-            }
-        })?;
-        dec.decrypt_padded_vec::<Pkcs7>(ciphertext)
-            .map(Zeroizing::new)
-            .map_err(|_| CryptoError::DecryptionFailed {
-                reason: "bad PKCS#7 padding (wrong key or damaged ciphertext)",
-            })
+        cbc_decrypt::<sm4::Sm4>(key, iv, ciphertext)
     }
 
     fn aead_seal(
@@ -473,4 +490,42 @@ impl CryptoProvider for RustCryptoProvider {
                 reason: "the authentication tag does not verify (wrong key, nonce or data)",
             })
     }
+}
+
+/// CBC with PKCS#7 padding for a 16-byte block cipher (SM4, AES-256); lengths checked by the caller.
+fn cbc_encrypt<C>(key: &[u8], iv: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError>
+where
+    C: cbc::cipher::BlockCipherEncrypt + cbc::cipher::KeyInit,
+    cbc::Encryptor<C>: KeyIvInit + BlockModeEncrypt,
+{
+    let enc =
+        cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(|_| CryptoError::InvalidLength {
+            what: "CBC key/IV",
+            expected: 16,
+            actual: iv.len(),
+        })?;
+    Ok(enc.encrypt_padded_vec::<Pkcs7>(plaintext))
+}
+
+fn cbc_decrypt<C>(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<SecretBytes, CryptoError>
+where
+    C: cbc::cipher::BlockCipherDecrypt + cbc::cipher::KeyInit,
+    cbc::Decryptor<C>: KeyIvInit + BlockModeDecrypt,
+{
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
+        return Err(CryptoError::DecryptionFailed {
+            reason: "CBC ciphertext length is not a positive multiple of 16",
+        });
+    }
+    let dec =
+        cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| CryptoError::InvalidLength {
+            what: "CBC key/IV",
+            expected: 16,
+            actual: iv.len(),
+        })?;
+    dec.decrypt_padded_vec::<Pkcs7>(ciphertext)
+        .map(Zeroizing::new)
+        .map_err(|_| CryptoError::DecryptionFailed {
+            reason: "bad PKCS#7 padding (wrong key or damaged ciphertext)",
+        })
 }

@@ -269,8 +269,10 @@ error_codes! {
     CertNotEntitled = "CERT_NOT_ENTITLED", 403;
     /// Use outside a delegation's scope.
     DelegationOutOfScope = "DELEGATION_OUT_OF_SCOPE", 403;
-    /// An envelope could not be decoded or has no matching recipient.
+    /// An envelope or signed message could not be decoded.
     EnvelopeMalformed = "ENVELOPE_MALFORMED", 400;
+    /// None of an envelope's recipients is the certificate offered.
+    EnvelopeNoRecipient = "ENVELOPE_NO_RECIPIENT", 422;
     /// No adapter for the CA vendor, or its breaker is open.
     AdapterUnavailable = "ADAPTER_UNAVAILABLE", 503;
     /// An adapter failed (error or panic).
