@@ -215,8 +215,14 @@ impl PrivateKey {
 
     /// Decodes an `EncryptedPrivateKeyInfo` (PKCS#8 + PBES2) with its password.
     pub fn from_encrypted_pkcs8_der(der: &[u8], password: &[u8]) -> Result<Self, CryptoError> {
-        let info = EncryptedPrivateKeyInfoRef::try_from(der)
-            .map_err(|e| CryptoError::key(format!("not a PKCS#8 EncryptedPrivateKeyInfo ({e})")))?;
+        let info = EncryptedPrivateKeyInfoRef::try_from(der).map_err(|e| match e {
+            // GmSSL, for one, writes PBKDF2-HMAC-SM3 + SM4-CBC: well-formed, but a scheme
+            // the PKCS#5 implementation here does not offer.
+            pkcs8::Error::Asn1(d) if matches!(d.kind(), der::ErrorKind::OidUnknown { .. }) => {
+                CryptoError::unsupported(format!("encrypted key scheme ({d}); re-encrypt the key with PBES2/AES (`openssl pkcs8 -topk8 -v2 aes-256-cbc`)"))
+            }
+            other => CryptoError::key(format!("not a PKCS#8 EncryptedPrivateKeyInfo ({other})")),
+        })?;
         let plain = info.decrypt(password).map_err(|e| match e {
             pkcs8::Error::EncryptedPrivateKey(
                 pkcs8::pkcs5::Error::AlgorithmParametersInvalid { .. },

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use der::Encode;
 use der::asn1::ObjectIdentifier;
 use x509_cert::ext::pkix::KeyUsages;
 
@@ -238,11 +237,17 @@ impl ChainValidator {
         if let Some(anchor) = chain.last() {
             check_validity(anchor, at)?;
         }
+        // Non-self-issued intermediates between the current certificate and the leaf: RFC 5280
+        // 6.1.4 (l) does not count self-issued certificates against pathLenConstraint.
+        let mut below = 0usize;
         for (k, cert) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {
             check_validity(cert, at)?;
             check_critical_extensions(cert)?;
             if k > 0 {
-                check_ca(cert, k - 1)?;
+                check_ca(cert, below)?;
+                if !is_self_issued(cert) {
+                    below += 1;
+                }
             }
             let issuer = chain
                 .get(k + 1)
@@ -328,7 +333,9 @@ impl ChainValidator {
             return Err("the outer and inner signature algorithms differ".into());
         }
         let key = issuer.public_key().map_err(|e| e.to_string())?;
-        let tbs = x.tbs_certificate().to_der().map_err(|e| e.to_string())?;
+        // Verify over the TBS bytes as issued: a re-encoding can differ (x509-cert's Rfc5280
+        // profile rewrites GeneralizedTime before 2050 as UTCTime).
+        let tbs = signed_tbs_bytes(cert.der())?;
         let sig = x
             .signature()
             .as_bytes()
@@ -337,7 +344,7 @@ impl ChainValidator {
             self.provider.as_ref(),
             &key,
             x.signature_algorithm(),
-            &tbs,
+            tbs,
             sig,
         )
     }
@@ -350,6 +357,9 @@ impl ChainValidator {
         at: i64,
     ) -> Result<bool, CertError> {
         let mut reasons = Vec::new();
+        // Every usable CRL of the issuer is consulted: a revocation listed on any of them
+        // counts, not only on the first one found.
+        let mut checked = false;
         for crl in &self.crls {
             let t = &crl.x509().tbs_cert_list;
             if !names_match(&t.issuer, cert.x509().tbs_certificate().issuer()) {
@@ -394,6 +404,9 @@ impl ChainValidator {
                     }
                 });
             }
+            checked = true;
+        }
+        if checked {
             return Ok(true);
         }
         match self.policy {
@@ -445,7 +458,7 @@ impl ChainValidator {
             return Err("the CRL's outer and inner signature algorithms differ".into());
         }
         let key = issuer.public_key().map_err(|e| e.to_string())?;
-        let tbs = t.to_der().map_err(|e| e.to_string())?;
+        let tbs = signed_tbs_bytes(crl.der())?;
         let sig = x
             .signature
             .as_bytes()
@@ -466,7 +479,7 @@ impl ChainValidator {
                     self.provider.as_ref(),
                     &key,
                     &x.signature_algorithm,
-                    &tbs,
+                    tbs,
                     sig,
                 )
                 .map_err(|e| format!("the CRL signature does not verify ({e})"));
@@ -491,6 +504,21 @@ impl ChainValidator {
             _ => Ok(()),
         }
     }
+}
+
+/// Whether subject and issuer are the same name (RFC 5280 6.1: a self-issued certificate).
+fn is_self_issued(cert: &Certificate) -> bool {
+    let tbs = cert.x509().tbs_certificate();
+    names_match(tbs.subject(), tbs.issuer())
+}
+
+/// The DER bytes (tag, length and value) of the first element of a signed SEQUENCE, exactly
+/// as received: the tbsCertificate of a certificate, the tbsCertList of a CRL.
+fn signed_tbs_bytes(der: &[u8]) -> Result<&[u8], String> {
+    use der::{Decode, Header, Reader, SliceReader};
+    let mut reader = SliceReader::new(der).map_err(|e| e.to_string())?;
+    Header::decode(&mut reader).map_err(|e| e.to_string())?;
+    reader.tlv_bytes().map_err(|e| e.to_string())
 }
 
 fn untrusted(cert: &Certificate, reason: &str) -> CertError {
