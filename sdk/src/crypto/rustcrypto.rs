@@ -421,34 +421,11 @@ impl CryptoProvider for RustCryptoProvider {
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        check_len("AEAD key", algorithm.key_len(), key.len())?;
-        check_len("AEAD nonce", AEAD_NONCE_LEN, nonce.len())?;
-        let payload = Payload {
-            msg: plaintext,
-            aad,
-        };
-        let nonce =
-            aes_gcm::Nonce::<U12>::try_from(nonce).map_err(|_| CryptoError::InvalidLength {
-                what: "AEAD nonce",
-                expected: 12,
-                actual: nonce.len(),
-            })?;
-        let bad_key = |_| CryptoError::InvalidLength {
-            what: "AEAD key",
-            expected: algorithm.key_len(),
-            actual: key.len(),
-        };
-        let sealed = match algorithm {
-            AeadAlgorithm::Sm4Gcm => Sm4Gcm::new_from_slice(key)
-                .map_err(bad_key)?
-                .encrypt(&nonce, payload),
-            AeadAlgorithm::Aes256Gcm => Aes256Gcm::new_from_slice(key)
-                .map_err(bad_key)?
-                .encrypt(&nonce, payload),
-        };
-        sealed.map_err(|_| CryptoError::EncryptionFailed {
-            reason: "message too long for GCM".into(),
-        })
+        aead_apply(algorithm, key, nonce, aad, plaintext, true).map_err(|_| {
+            CryptoError::EncryptionFailed {
+                reason: "message too long for GCM".into(),
+            }
+        })?
     }
 
     fn aead_open(
@@ -459,36 +436,68 @@ impl CryptoProvider for RustCryptoProvider {
         aad: &[u8],
         ciphertext: &[u8],
     ) -> Result<SecretBytes, CryptoError> {
-        check_len("AEAD key", algorithm.key_len(), key.len())?;
-        check_len("AEAD nonce", AEAD_NONCE_LEN, nonce.len())?;
-        let payload = Payload {
-            msg: ciphertext,
-            aad,
-        };
-        let nonce =
-            aes_gcm::Nonce::<U12>::try_from(nonce).map_err(|_| CryptoError::InvalidLength {
-                what: "AEAD nonce",
-                expected: 12,
-                actual: nonce.len(),
-            })?;
-        let bad_key = |_| CryptoError::InvalidLength {
-            what: "AEAD key",
-            expected: algorithm.key_len(),
-            actual: key.len(),
-        };
-        let opened = match algorithm {
-            AeadAlgorithm::Sm4Gcm => Sm4Gcm::new_from_slice(key)
-                .map_err(bad_key)?
-                .decrypt(&nonce, payload),
-            AeadAlgorithm::Aes256Gcm => Aes256Gcm::new_from_slice(key)
-                .map_err(bad_key)?
-                .decrypt(&nonce, payload),
-        };
-        opened
-            .map(Zeroizing::new)
+        aead_apply(algorithm, key, nonce, aad, ciphertext, false)
             .map_err(|_| CryptoError::DecryptionFailed {
                 reason: "the authentication tag does not verify (wrong key, nonce or data)",
-            })
+            })?
+            .map(Zeroizing::new)
+    }
+}
+
+/// Seals (`encrypt`) or opens an AEAD message. The outer error is the AEAD's own failure
+/// (tag mismatch, length limit); the inner one a bad key or nonce length.
+#[allow(clippy::type_complexity)]
+fn aead_apply(
+    algorithm: AeadAlgorithm,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    msg: &[u8],
+    encrypt: bool,
+) -> Result<Result<Vec<u8>, CryptoError>, aes_gcm::Error> {
+    fn run<C>(
+        key: &[u8],
+        nonce: &aes_gcm::Nonce<U12>,
+        payload: Payload<'_, '_>,
+        encrypt: bool,
+    ) -> Option<Result<Vec<u8>, aes_gcm::Error>>
+    where
+        C: Aead + KeyInit + aes_gcm::AeadCore<NonceSize = U12>,
+    {
+        let cipher = C::new_from_slice(key).ok()?;
+        Some(if encrypt {
+            cipher.encrypt(nonce, payload)
+        } else {
+            cipher.decrypt(nonce, payload)
+        })
+    }
+    if let Err(e) = check_len("AEAD key", algorithm.key_len(), key.len()).and(check_len(
+        "AEAD nonce",
+        AEAD_NONCE_LEN,
+        nonce.len(),
+    )) {
+        return Ok(Err(e));
+    }
+    let bad_key = CryptoError::InvalidLength {
+        what: "AEAD key",
+        expected: algorithm.key_len(),
+        actual: key.len(),
+    };
+    let Ok(nonce) = aes_gcm::Nonce::<U12>::try_from(nonce) else {
+        return Ok(Err(CryptoError::InvalidLength {
+            what: "AEAD nonce",
+            expected: AEAD_NONCE_LEN,
+            actual: nonce.len(),
+        }));
+    };
+    let payload = Payload { msg, aad };
+    let result = match algorithm {
+        AeadAlgorithm::Sm4Gcm => run::<Sm4Gcm>(key, &nonce, payload, encrypt),
+        AeadAlgorithm::Aes256Gcm => run::<Aes256Gcm>(key, &nonce, payload, encrypt),
+    };
+    match result {
+        None => Ok(Err(bad_key)),
+        Some(r) => r.map(Ok),
     }
 }
 
