@@ -1,3 +1,4 @@
+use crate::ceremony::CeremonyError;
 use crate::crypto::CryptoError;
 use crate::envelope::EnvelopeError;
 use crate::pki::CertError;
@@ -28,6 +29,9 @@ pub enum Error {
     /// A signed message or envelope was refused.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
+    /// A ceremony step was refused.
+    #[error(transparent)]
+    Ceremony(#[from] CeremonyError),
 }
 
 impl Error {
@@ -40,6 +44,7 @@ impl Error {
             Self::Cert(e) => e.code(),
             Self::Ca(e) => e.code(),
             Self::Envelope(e) => e.code(),
+            Self::Ceremony(e) => e.code(),
         }
     }
 }

@@ -11,6 +11,8 @@
 //! - [`qr`]: the `camr1:` QR payload — make, sign, parse, verify, rotate, render.
 //! - [`pki`]: certificates, CRLs, identity extraction and chain validation.
 //! - [`envelope`]: GM/T 0010 / CMS signed data and envelopes, and streaming bid files.
+//! - [`ceremony`]: the six operations on the platform side (start, answer, finish), and
+//!   [`app`]: the same on the app side; [`store`]: where transactions, usage and audit live.
 //! - [`softca`]: the reference software CA (root, issuing CA, dual certificates, CRLs).
 //!
 //! Nothing here panics on input from the network, a file or a plugin: every failure is an
@@ -19,6 +21,8 @@
 #![deny(unused_must_use)]
 #![warn(missing_docs)]
 
+pub mod app;
+pub mod ceremony;
 pub mod crypto;
 pub mod envelope;
 mod error;
@@ -26,5 +30,6 @@ pub mod pki;
 pub mod protocol;
 pub mod qr;
 pub mod softca;
+pub mod store;
 
 pub use error::{Error, Result};

@@ -245,6 +245,10 @@ error_codes! {
     TxAlreadyAnswered = "TX_ALREADY_ANSWERED", 409;
     /// The transaction was cancelled.
     TxCancelled = "TX_CANCELLED", 409;
+    /// The user rejected the request.
+    TxRejected = "TX_REJECTED", 409;
+    /// The transaction has no verified result yet.
+    TxPending = "TX_PENDING", 409;
     /// An answer names another transaction.
     TidMismatch = "TID_MISMATCH", 422;
     /// An answer is not bound to the exact request object.

@@ -1,0 +1,978 @@
+//! The platform side of the six operations, webauthn-rs style: `start_*` opens a
+//! transaction and returns the QR code; the app fetches the signed request object
+//! ([`Platform::request`]) and posts its answer ([`Platform::answer`]), which camr verifies
+//! itself; `finish_*` returns a typed, verified result.
+//!
+//! Binding (threat model #3): the platform signs the exact JSON text of each request object
+//! (tid, system code, operation, nonce, expiry, payload); the app signs
+//! `camr1-answer:<SM3 of that text, hex>` with its *signing* certificate. An answer therefore
+//! cannot be moved to another transaction, platform or operation, and a tid is answered at
+//! most once (a compare-and-set in the store). A failed verification does not change the
+//! transaction (a forged answer cannot end the real user's transaction); it is audited.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{
+    CryptoError, CryptoProvider, HashAlgorithm, KeyAlgorithm, PrivateKey, PublicKey,
+    PublicKeyAlgorithm, SecretBytes, SignatureScheme, Sm2CiphertextForm,
+};
+use crate::pki::{CertError, Certificate, ChainValidator, KeyPurpose, Subject};
+use crate::protocol::{
+    Bytes, EncryptedKeyItem, ErrorCode, ItemRejection, Operation, OperationPayload, QrPayload,
+    RequestObject, Response, ResponseStatus, SignItem, SignedRequest, SystemCode, Tid, Transaction,
+    TransactionState, UsageRecord,
+};
+use crate::qr::{self, QrFields, QrSigner};
+use crate::store::{StoreError, TransactionStore, TxPatch, TxRecord};
+
+/// Prefix of the message an app signs to approve a request.
+pub const ANSWER_PREFIX: &str = "camr1-answer:";
+/// Prefix of the message an app signs to reject a request.
+pub const REJECT_PREFIX: &str = "camr1-reject:";
+/// Item id of the binding signature in [`crate::protocol::Evidence::signatures`].
+pub const BINDING_ITEM: &str = "request";
+/// Item id of the message signature.
+pub const MESSAGE_ITEM: &str = "message";
+
+/// The message an app signs to approve the request whose SM3 hash is `request_hash` (hex).
+pub fn answer_message(request_hash: &str) -> Vec<u8> {
+    format!("{ANSWER_PREFIX}{request_hash}").into_bytes()
+}
+
+/// The message an app signs to reject, with its reason.
+pub fn reject_message(request_hash: &str, reason: &str) -> Vec<u8> {
+    format!("{REJECT_PREFIX}{request_hash}:{reason}").into_bytes()
+}
+
+/// Lower-case hex SM3 of the exact request text.
+pub fn request_hash(provider: &dyn CryptoProvider, request_text: &str) -> String {
+    data_encoding::HEXLOWER.encode(&provider.digest(HashAlgorithm::Sm3, request_text.as_bytes()))
+}
+
+/// Why a ceremony step failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CeremonyError {
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A certificate was refused.
+    #[error(transparent)]
+    Cert(#[from] CertError),
+    /// A cryptographic step failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The transaction expired.
+    #[error("transaction {tid} expired at {expires_at}")]
+    Expired {
+        /// The transaction.
+        tid: String,
+        /// Its expiry.
+        expires_at: i64,
+    },
+    /// The answer names another transaction or operation.
+    #[error("the answer is for {found}, not for {expected}")]
+    TidMismatch {
+        /// What the answer names.
+        found: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// The answer is not bound to this exact request object.
+    #[error("the answer's request hash does not match the request object of this transaction")]
+    RequestHashMismatch,
+    /// The answer lacks what the operation needs.
+    #[error("the answer is incomplete: {0}")]
+    Incomplete(String),
+    /// A signature in the answer does not verify.
+    #[error("the {what} signature does not verify with the signing certificate")]
+    SignatureInvalid {
+        /// Which signature.
+        what: String,
+    },
+    /// The user rejected the request.
+    #[error("the user rejected the request: {reason}")]
+    Rejected {
+        /// The reason the user gave.
+        reason: String,
+    },
+    /// No verified result yet.
+    #[error("transaction {tid} has no verified result yet (it is {state:?})")]
+    Pending {
+        /// The transaction.
+        tid: String,
+        /// Its state.
+        state: TransactionState,
+    },
+    /// A `finish_*` that does not fit the transaction's operation, or bad arguments.
+    #[error("{0}")]
+    Misuse(String),
+}
+
+impl CeremonyError {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Store(e) => e.code(),
+            Self::Cert(e) => e.code(),
+            Self::Crypto(e) => e.code(),
+            Self::Expired { .. } => ErrorCode::TxExpired,
+            Self::TidMismatch { .. } => ErrorCode::TidMismatch,
+            Self::RequestHashMismatch => ErrorCode::RequestHashMismatch,
+            Self::Incomplete(_) | Self::Misuse(_) => ErrorCode::InputMalformed,
+            Self::SignatureInvalid { .. } => ErrorCode::SignatureInvalid,
+            Self::Rejected { .. } => ErrorCode::TxRejected,
+            Self::Pending { .. } => ErrorCode::TxPending,
+        }
+    }
+}
+
+type CResult<T> = Result<T, CeremonyError>;
+
+/// Who the platform is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformIdentity {
+    /// System code (系统标识码).
+    pub system_code: SystemCode,
+    /// Trading system name (交易系统名称), shown by the app.
+    pub system_name: String,
+    /// The request URI is this prefix followed by the tid.
+    pub request_uri_prefix: String,
+    /// Where apps post answers.
+    pub response_uri: String,
+}
+
+/// What `start_*` returns: the transaction and the QR code to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// The new transaction.
+    pub transaction: Transaction,
+    /// The signed QR payload.
+    pub qr: QrPayload,
+    /// Its text (what goes into the QR symbol).
+    pub qr_text: String,
+}
+
+/// A verified login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResult {
+    /// The transaction.
+    pub tid: Tid,
+    /// Who logged in, from the signing certificate.
+    pub subject: Subject,
+    /// The signing certificate, DER.
+    pub certificate: Bytes,
+    /// CA vendor code.
+    pub ca_org_type: String,
+    /// Whether revocation was checked for the whole chain.
+    pub revocation_checked: bool,
+    /// Unix seconds.
+    pub verified_at: i64,
+}
+
+/// A verified message signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSignatureResult {
+    /// The transaction.
+    pub tid: Tid,
+    /// The signer.
+    pub subject: Subject,
+    /// The signing certificate, DER.
+    pub certificate: Bytes,
+    /// The message as shown to the user.
+    pub message: String,
+    /// The signature over the message's UTF-8 bytes (SM2: DER, signer ID 1234567812345678).
+    pub signature: Bytes,
+    /// Unix seconds.
+    pub verified_at: i64,
+}
+
+/// One signed item of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedItem {
+    /// The item as requested.
+    pub item: SignItem,
+    /// The signature over the hash bytes.
+    pub signature: Bytes,
+}
+
+/// A verified (possibly mixed) batch of hash signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignResult {
+    /// The transaction.
+    pub tid: Tid,
+    /// The signer.
+    pub subject: Subject,
+    /// The signing certificate, DER.
+    pub certificate: Bytes,
+    /// Signed items.
+    pub signed: Vec<SignedItem>,
+    /// Items the user refused, with reasons.
+    pub rejected: Vec<ItemRejection>,
+    /// Unix seconds.
+    pub verified_at: i64,
+}
+
+/// A verified encryption-certificate hand-over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EncryptResult {
+    /// The transaction.
+    pub tid: Tid,
+    /// The holder (from the signing certificate).
+    pub subject: Subject,
+    /// The encryption certificate to seal the bid file to, DER.
+    pub encryption_certificate: Bytes,
+    /// Unix seconds.
+    pub verified_at: i64,
+}
+
+/// A verified seal revocation (撤章) authorisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeResult {
+    /// The transaction.
+    pub tid: Tid,
+    /// Who authorised it.
+    pub subject: Subject,
+    /// The seal.
+    pub seal_id: String,
+    /// Unix seconds.
+    pub verified_at: i64,
+}
+
+/// Per-transaction platform key for decrypt answers: SM2, so keys travel SM2-encrypted.
+const DECRYPT_KEY_ALGORITHM: KeyAlgorithm = KeyAlgorithm::Sm2;
+
+/// The platform side of the ceremonies.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    provider: Arc<dyn CryptoProvider>,
+    identity: PlatformIdentity,
+    key: PrivateKey,
+    signer: QrSigner,
+    store: Arc<dyn TransactionStore>,
+    validator: Arc<ChainValidator>,
+    ttl: HashMap<Operation, i64>,
+    clock: fn() -> i64,
+}
+
+fn default_ttl(op: Operation) -> i64 {
+    match op {
+        Operation::Login => 120,
+        Operation::MessageSignature | Operation::RevokeSignature | Operation::Encrypt => 300,
+        // Seal sessions and bid opening wait for people: minutes, not seconds.
+        Operation::Signature | Operation::Decrypt => 600,
+    }
+}
+
+impl Platform {
+    /// A platform with its identity, QR/request signing key, store and certificate validator
+    /// (trusting only the roots of the CA vendors it accepts).
+    pub fn new(
+        provider: Arc<dyn CryptoProvider>,
+        identity: PlatformIdentity,
+        key: PrivateKey,
+        key_id: Option<&str>,
+        store: Arc<dyn TransactionStore>,
+        validator: Arc<ChainValidator>,
+    ) -> crate::Result<Self> {
+        let signer = QrSigner::new(provider.clone(), key.clone(), key_id)?;
+        Ok(Self {
+            provider,
+            identity,
+            key,
+            signer,
+            store,
+            validator,
+            ttl: Operation::ALL
+                .iter()
+                .map(|op| (*op, default_ttl(*op)))
+                .collect(),
+            clock: qr::unix_now,
+        })
+    }
+
+    /// Replaces the clock (tests).
+    pub fn with_clock(mut self, clock: fn() -> i64) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the lifetime of an operation's transactions, seconds.
+    pub fn with_ttl(mut self, op: Operation, secs: u32) -> Self {
+        self.ttl.insert(op, i64::from(secs));
+        self
+    }
+
+    /// The key id apps look up in the registry.
+    pub fn key_id(&self) -> &str {
+        self.signer.key_id()
+    }
+
+    /// The platform's public key (for the registry).
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public_key()
+    }
+
+    fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    async fn audit(&self, tid: Option<&Tid>, event: &str, detail: &str) {
+        // The audit log must not lose an event silently, but a failing audit write must not
+        // turn a verified answer into a failure either: it is reported on stderr.
+        if let Err(e) = self
+            .store
+            .append_audit(self.now(), tid, event, detail)
+            .await
+        {
+            eprintln!("camr: audit write failed: {e}");
+        }
+    }
+
+    async fn start(
+        &self,
+        operation: Operation,
+        payload: OperationPayload,
+        secret: Option<Vec<u8>>,
+    ) -> CResult<Started> {
+        let now = self.now();
+        let mut random = [0u8; 16];
+        self.provider.fill_random(&mut random)?;
+        let tid = Tid::new(&self.identity.system_code, random);
+        let mut nonce = vec![0u8; 16];
+        self.provider.fill_random(&mut nonce)?;
+        let expires_at = now + self.ttl.get(&operation).copied().unwrap_or(120);
+        let request = RequestObject {
+            tid: tid.clone(),
+            system_code: self.identity.system_code.clone(),
+            system_name: self.identity.system_name.clone(),
+            operation,
+            nonce: Bytes(nonce),
+            issued_at: now,
+            expires_at,
+            response_uri: self.identity.response_uri.clone(),
+            key_id: self.signer.key_id().to_string(),
+            payload,
+        };
+        let text =
+            serde_json::to_string(&request).map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+        let signature = self.provider.sign(
+            &self.key,
+            &SignatureScheme::default_for(self.key.algorithm()),
+            text.as_bytes(),
+        )?;
+        let signed = SignedRequest {
+            request: text,
+            key_id: self.signer.key_id().to_string(),
+            signature: Bytes(signature),
+        };
+        let transaction = Transaction {
+            tid: tid.clone(),
+            system_code: self.identity.system_code.clone(),
+            operation,
+            state: TransactionState::Created,
+            created_at: now,
+            expires_at,
+            ca_org_type: None,
+            message: None,
+        };
+        let qr = self
+            .signer
+            .sign(&QrFields {
+                tid: tid.clone(),
+                operation,
+                request_uri: format!("{}{}", self.identity.request_uri_prefix, tid),
+                expires_at,
+            })
+            .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+        let record = TxRecord {
+            transaction: transaction.clone(),
+            request_hash: request_hash(self.provider.as_ref(), &signed.request),
+            request: signed,
+            secret,
+            result: None,
+        };
+        self.store.insert(record).await?;
+        self.audit(Some(&tid), "started", operation.as_str()).await;
+        Ok(Started {
+            transaction,
+            qr_text: qr::encode(&qr),
+            qr,
+        })
+    }
+
+    /// Starts a login (注册登录).
+    pub async fn start_login(&self) -> CResult<Started> {
+        self.start(
+            Operation::Login,
+            OperationPayload::Login {
+                share_registration: false,
+            },
+            None,
+        )
+        .await
+    }
+
+    /// Starts a message signature (消息签名) over `message`, shown to the user.
+    pub async fn start_message_signature(&self, message: &str) -> CResult<Started> {
+        if message.is_empty() || message.len() > 64 * 1024 {
+            return Err(CeremonyError::Misuse(
+                "the message must be 1 byte to 64 KiB".into(),
+            ));
+        }
+        self.start(
+            Operation::MessageSignature,
+            OperationPayload::MessageSignature {
+                message: message.into(),
+            },
+            None,
+        )
+        .await
+    }
+
+    /// Starts signing one hash or a batch (签章), each with its document name.
+    pub async fn start_sign(&self, items: Vec<SignItem>) -> CResult<Started> {
+        if items.is_empty() || items.len() > 1000 {
+            return Err(CeremonyError::Misuse(
+                "a signing request needs 1 to 1000 items".into(),
+            ));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for item in &items {
+            let len = match item.hash_algorithm {
+                crate::protocol::HashAlgorithm::Sm3 | crate::protocol::HashAlgorithm::Sha256 => 32,
+            };
+            if item.hash.len() != len || !ids.insert(item.id.clone()) || item.id == BINDING_ITEM {
+                return Err(CeremonyError::Misuse(format!(
+                    "item `{}` needs a unique id and a 32-byte hash",
+                    crate::crypto::truncate(&item.id, 40)
+                )));
+            }
+        }
+        self.start(
+            Operation::Signature,
+            OperationPayload::Signature { items },
+            None,
+        )
+        .await
+    }
+
+    /// Starts a seal revocation (撤章).
+    pub async fn start_revoke_signature(
+        &self,
+        seal_id: &str,
+        document_name: &str,
+        reason: Option<&str>,
+    ) -> CResult<Started> {
+        self.start(
+            Operation::RevokeSignature,
+            OperationPayload::RevokeSignature {
+                seal_id: seal_id.into(),
+                document_name: document_name.into(),
+                reason: reason.map(Into::into),
+            },
+            None,
+        )
+        .await
+    }
+
+    /// Starts obtaining the user's encryption certificate (加密).
+    pub async fn start_encrypt(&self) -> CResult<Started> {
+        self.start(Operation::Encrypt, OperationPayload::Encrypt {}, None)
+            .await
+    }
+
+    /// Starts a decrypt (解密) of the envelopes' encrypted keys; the app returns them
+    /// encrypted to a fresh per-transaction platform key that only this record holds.
+    pub async fn start_decrypt(&self, items: Vec<EncryptedKeyItem>) -> CResult<Started> {
+        if items.is_empty() {
+            return Err(CeremonyError::Misuse(
+                "a decrypt request needs at least one key".into(),
+            ));
+        }
+        let key = self.provider.generate_key(DECRYPT_KEY_ALGORITHM)?;
+        let platform_key = Bytes(key.public_key().to_spki_der()?);
+        let secret = key.to_pkcs8_der()?.to_vec();
+        self.start(
+            Operation::Decrypt,
+            OperationPayload::Decrypt {
+                items,
+                platform_key,
+            },
+            Some(secret),
+        )
+        .await
+    }
+
+    async fn live_record(&self, tid: &Tid) -> CResult<TxRecord> {
+        let rec = self
+            .store
+            .get(tid)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
+        let state = rec.transaction.state;
+        if !state.is_terminal() && self.now() > rec.transaction.expires_at {
+            let _ = self
+                .store
+                .transition(
+                    tid,
+                    &[
+                        TransactionState::Created,
+                        TransactionState::Scanned,
+                        TransactionState::Approved,
+                    ],
+                    TransactionState::Expired,
+                    TxPatch::default(),
+                )
+                .await;
+            self.audit(Some(tid), "expired", "").await;
+            return Err(CeremonyError::Expired {
+                tid: tid.to_string(),
+                expires_at: rec.transaction.expires_at,
+            });
+        }
+        Ok(rec)
+    }
+
+    /// The app fetches the signed request object; the transaction becomes `scanned`.
+    pub async fn request(&self, tid: &Tid) -> CResult<SignedRequest> {
+        let rec = self.live_record(tid).await?;
+        match rec.transaction.state {
+            TransactionState::Created => {
+                self.store
+                    .transition(
+                        tid,
+                        &[TransactionState::Created],
+                        TransactionState::Scanned,
+                        TxPatch::default(),
+                    )
+                    .await?;
+                self.audit(Some(tid), "scanned", "").await;
+            }
+            TransactionState::Scanned => {}
+            actual => {
+                return Err(StoreError::WrongState {
+                    tid: tid.to_string(),
+                    actual,
+                    expected: vec![TransactionState::Created, TransactionState::Scanned],
+                }
+                .into());
+            }
+        }
+        Ok(rec.request)
+    }
+
+    /// The transaction as it stands (expiry applied).
+    pub async fn status(&self, tid: &Tid) -> CResult<Transaction> {
+        match self.live_record(tid).await {
+            Ok(rec) => Ok(rec.transaction),
+            Err(CeremonyError::Expired { .. }) => Ok(self
+                .store
+                .get(tid)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(tid.to_string()))?
+                .transaction),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Cancels a pending transaction.
+    pub async fn cancel(&self, tid: &Tid) -> CResult<()> {
+        self.store
+            .transition(
+                tid,
+                &[TransactionState::Created, TransactionState::Scanned],
+                TransactionState::Cancelled,
+                TxPatch {
+                    clear_secret: true,
+                    ..TxPatch::default()
+                },
+            )
+            .await?;
+        self.audit(Some(tid), "cancelled", "").await;
+        Ok(())
+    }
+
+    /// Verifies and records an app's answer. On success the transaction is `verified` (or
+    /// `rejected` when the user said no); on failure it is left as it was and the refusal
+    /// is audited.
+    pub async fn answer(&self, tid: &Tid, response: &Response) -> CResult<TransactionState> {
+        let rec = self.live_record(tid).await?;
+        match self.check_answer(&rec, tid, response) {
+            Ok((state, patch, usage)) => {
+                let from = [TransactionState::Created, TransactionState::Scanned];
+                // Two steps through `approved` keep the state machine's rule
+                // (scanned → approved → verified); both are compare-and-set.
+                let next = if state == TransactionState::Verified {
+                    if rec.transaction.state == TransactionState::Created {
+                        self.store
+                            .transition(
+                                tid,
+                                &[TransactionState::Created],
+                                TransactionState::Scanned,
+                                TxPatch::default(),
+                            )
+                            .await?;
+                    }
+                    self.store
+                        .transition(tid, &from, TransactionState::Approved, TxPatch::default())
+                        .await?;
+                    self.store
+                        .transition(
+                            tid,
+                            &[TransactionState::Approved],
+                            TransactionState::Verified,
+                            patch,
+                        )
+                        .await?
+                } else {
+                    if rec.transaction.state == TransactionState::Created {
+                        self.store
+                            .transition(
+                                tid,
+                                &[TransactionState::Created],
+                                TransactionState::Scanned,
+                                TxPatch::default(),
+                            )
+                            .await?;
+                    }
+                    self.store
+                        .transition(
+                            tid,
+                            &[TransactionState::Scanned],
+                            TransactionState::Rejected,
+                            patch,
+                        )
+                        .await?
+                };
+                if let Some(u) = usage {
+                    self.store.append_usage(u).await?;
+                }
+                self.audit(
+                    Some(tid),
+                    if state == TransactionState::Verified {
+                        "verified"
+                    } else {
+                        "rejected"
+                    },
+                    next.transaction.message.as_deref().unwrap_or(""),
+                )
+                .await;
+                Ok(next.transaction.state)
+            }
+            Err(e) => {
+                self.audit(Some(tid), "refused", &format!("{}: {e}", e.code()))
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    fn check_answer(
+        &self,
+        rec: &TxRecord,
+        tid: &Tid,
+        r: &Response,
+    ) -> CResult<(TransactionState, TxPatch, Option<UsageRecord>)> {
+        let state = rec.transaction.state;
+        if !matches!(state, TransactionState::Created | TransactionState::Scanned) {
+            return Err(StoreError::WrongState {
+                tid: tid.to_string(),
+                actual: state,
+                expected: vec![TransactionState::Scanned],
+            }
+            .into());
+        }
+        if &r.tid != tid {
+            return Err(CeremonyError::TidMismatch {
+                found: r.tid.to_string(),
+                expected: tid.to_string(),
+            });
+        }
+        if r.operation != rec.transaction.operation {
+            return Err(CeremonyError::TidMismatch {
+                found: r.operation.to_string(),
+                expected: rec.transaction.operation.to_string(),
+            });
+        }
+        if r.request_hash != rec.request_hash {
+            return Err(CeremonyError::RequestHashMismatch);
+        }
+        let evidence = r.evidence.as_ref().ok_or_else(|| {
+            CeremonyError::Incomplete("no evidence (even a rejection is signed)".into())
+        })?;
+        let leaf_der = evidence
+            .certificate_chain
+            .first()
+            .ok_or_else(|| CeremonyError::Incomplete("no signing certificate".into()))?;
+        let leaf = Certificate::from_der(leaf_der)?;
+        let intermediates = evidence
+            .certificate_chain
+            .iter()
+            .skip(1)
+            .map(|c| Certificate::from_der(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = self.now();
+        let chain = self
+            .validator
+            .validate(&leaf, &intermediates, KeyPurpose::Sign, now)?;
+        let key = leaf.public_key()?;
+        let scheme = SignatureScheme::default_for(key.algorithm());
+        let sig_of = |item: &str| {
+            evidence
+                .signatures
+                .iter()
+                .find(|s| s.item_id == item)
+                .map(|s| s.signature_value.as_ref())
+        };
+        let verify = |item: &str, message: &[u8]| -> CResult<Vec<u8>> {
+            let sig = sig_of(item)
+                .ok_or_else(|| CeremonyError::Incomplete(format!("no `{item}` signature")))?;
+            self.provider
+                .verify(&key, &scheme, message, sig)
+                .map_err(|_| CeremonyError::SignatureInvalid {
+                    what: item.to_string(),
+                })?;
+            Ok(sig.to_vec())
+        };
+        let subject = chain.subject.clone();
+        if r.status == ResponseStatus::Rejected {
+            let reason = r.reject_reason.clone().unwrap_or_default();
+            verify(BINDING_ITEM, &reject_message(&rec.request_hash, &reason))?;
+            let patch = TxPatch {
+                ca_org_type: Some(r.ca_org_type.clone()),
+                message: Some(reason),
+                clear_secret: true,
+                ..TxPatch::default()
+            };
+            return Ok((TransactionState::Rejected, patch, None));
+        }
+        verify(BINDING_ITEM, &answer_message(&rec.request_hash))?;
+        let request = rec
+            .request
+            .request_object()
+            .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+        let result = match (&request.payload, rec.transaction.operation) {
+            (OperationPayload::Login { .. }, Operation::Login) => serde_json::to_value(LoginResult {
+                tid: tid.clone(),
+                subject: subject.clone(),
+                certificate: Bytes(leaf.der().to_vec()),
+                ca_org_type: r.ca_org_type.clone(),
+                revocation_checked: chain.revocation_checked,
+                verified_at: now,
+            }),
+            (OperationPayload::MessageSignature { message }, Operation::MessageSignature) => {
+                let signature = verify(MESSAGE_ITEM, message.as_bytes())?;
+                serde_json::to_value(MessageSignatureResult {
+                    tid: tid.clone(),
+                    subject: subject.clone(),
+                    certificate: Bytes(leaf.der().to_vec()),
+                    message: message.clone(),
+                    signature: Bytes(signature),
+                    verified_at: now,
+                })
+            }
+            (OperationPayload::Signature { items }, Operation::Signature) => {
+                let mut signed = Vec::new();
+                let mut rejected = Vec::new();
+                for item in items {
+                    if let Some(rej) = evidence.item_rejections.iter().find(|x| x.item_id == item.id) {
+                        rejected.push(rej.clone());
+                        continue;
+                    }
+                    let signature = verify(&item.id, &item.hash)?;
+                    signed.push(SignedItem { item: item.clone(), signature: Bytes(signature) });
+                }
+                serde_json::to_value(SignResult { tid: tid.clone(), subject: subject.clone(), certificate: Bytes(leaf.der().to_vec()), signed, rejected, verified_at: now })
+            }
+            (OperationPayload::RevokeSignature { seal_id, .. }, Operation::RevokeSignature) => {
+                serde_json::to_value(RevokeResult { tid: tid.clone(), subject: subject.clone(), seal_id: seal_id.clone(), verified_at: now })
+            }
+            (OperationPayload::Encrypt {}, Operation::Encrypt) => {
+                let enc_der = evidence.encryption_certificate.as_ref().ok_or_else(|| CeremonyError::Incomplete("no encryption certificate".into()))?;
+                let enc = Certificate::from_der(enc_der)?;
+                self.validator.validate(&enc, &intermediates, KeyPurpose::Encrypt, now)?;
+                // The encryption certificate must be the same holder's (GM/T 0015 dual
+                // certificates share the subject), so an app cannot hand over someone else's.
+                if enc.x509().tbs_certificate().subject() != leaf.x509().tbs_certificate().subject() {
+                    return Err(CeremonyError::Incomplete("the encryption certificate belongs to another subject than the signing certificate".into()));
+                }
+                serde_json::to_value(EncryptResult { tid: tid.clone(), subject: subject.clone(), encryption_certificate: Bytes(enc.der().to_vec()), verified_at: now })
+            }
+            (OperationPayload::Decrypt { items, .. }, Operation::Decrypt) => {
+                for item in items {
+                    if !evidence.decrypted_keys.iter().any(|k| k.item_id == item.id) {
+                        return Err(CeremonyError::Incomplete(format!("no key for item `{}`", item.id)));
+                    }
+                }
+                // Only the encrypted keys are kept; they are opened in `finish_decrypt`.
+                serde_json::to_value(&evidence.decrypted_keys)
+            }
+            _ => return Err(CeremonyError::Misuse("the request object does not fit the operation".into())),
+        }
+        .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+        let usage = UsageRecord {
+            trading_system_code: self.identity.system_code.clone(),
+            trading_system_name: self.identity.system_name.clone(),
+            cert_sn: subject.cert_sn.clone(),
+            cert_name: subject.name.clone(),
+            cert_type: subject.cert_type,
+            public_key_algorithm: key.algorithm(),
+            subject_type: subject.subject_type,
+            usage_scene: rec.transaction.operation,
+            tid: tid.clone(),
+            used_at: now,
+            ca_org_type: r.ca_org_type.clone(),
+            operator: None,
+        };
+        let patch = TxPatch {
+            ca_org_type: Some(r.ca_org_type.clone()),
+            result: Some(result),
+            ..TxPatch::default()
+        };
+        Ok((TransactionState::Verified, patch, Some(usage)))
+    }
+
+    async fn verified_result<T: serde::de::DeserializeOwned>(
+        &self,
+        tid: &Tid,
+        op: Operation,
+    ) -> CResult<(TxRecord, T)> {
+        let rec = self
+            .store
+            .get(tid)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
+        if rec.transaction.operation != op {
+            return Err(CeremonyError::Misuse(format!(
+                "transaction {tid} is a {}, not a {op}",
+                rec.transaction.operation
+            )));
+        }
+        match rec.transaction.state {
+            TransactionState::Verified => {}
+            TransactionState::Rejected => {
+                return Err(CeremonyError::Rejected {
+                    reason: rec.transaction.message.clone().unwrap_or_default(),
+                });
+            }
+            state => {
+                if !state.is_terminal() && self.now() > rec.transaction.expires_at {
+                    return Err(CeremonyError::Expired {
+                        tid: tid.to_string(),
+                        expires_at: rec.transaction.expires_at,
+                    });
+                }
+                return Err(CeremonyError::Pending {
+                    tid: tid.to_string(),
+                    state,
+                });
+            }
+        }
+        let value = rec.result.clone().ok_or_else(|| CeremonyError::Pending {
+            tid: tid.to_string(),
+            state: rec.transaction.state,
+        })?;
+        let out = serde_json::from_value(value)
+            .map_err(|e| CeremonyError::Misuse(format!("stored result unreadable: {e}")))?;
+        Ok((rec, out))
+    }
+
+    /// The verified login.
+    pub async fn finish_login(&self, tid: &Tid) -> CResult<LoginResult> {
+        Ok(self.verified_result(tid, Operation::Login).await?.1)
+    }
+
+    /// The verified message signature.
+    pub async fn finish_message_signature(&self, tid: &Tid) -> CResult<MessageSignatureResult> {
+        Ok(self
+            .verified_result(tid, Operation::MessageSignature)
+            .await?
+            .1)
+    }
+
+    /// The verified batch of hash signatures.
+    pub async fn finish_sign(&self, tid: &Tid) -> CResult<SignResult> {
+        Ok(self.verified_result(tid, Operation::Signature).await?.1)
+    }
+
+    /// The verified seal revocation.
+    pub async fn finish_revoke_signature(&self, tid: &Tid) -> CResult<RevokeResult> {
+        Ok(self
+            .verified_result(tid, Operation::RevokeSignature)
+            .await?
+            .1)
+    }
+
+    /// The verified encryption certificate.
+    pub async fn finish_encrypt(&self, tid: &Tid) -> CResult<EncryptResult> {
+        Ok(self.verified_result(tid, Operation::Encrypt).await?.1)
+    }
+
+    /// The content keys, per item id, opened with the per-transaction platform key (which
+    /// is then dropped from the store). Keys are returned, never stored in clear.
+    pub async fn finish_decrypt(&self, tid: &Tid) -> CResult<Vec<(String, SecretBytes)>> {
+        let (rec, keys): (TxRecord, Vec<crate::protocol::DecryptedKey>) =
+            self.verified_result(tid, Operation::Decrypt).await?;
+        let secret = rec.secret.as_ref().ok_or_else(|| {
+            CeremonyError::Misuse("the decrypt key of this transaction was already used".into())
+        })?;
+        let platform_key = PrivateKey::from_pkcs8_der(secret)?;
+        let mut out = Vec::new();
+        for k in keys {
+            let cek = self.provider.sm2_decrypt(
+                &platform_key,
+                &k.encrypted_to_platform,
+                Sm2CiphertextForm::Asn1,
+            )?;
+            out.push((k.item_id, cek));
+        }
+        self.store.clear_secret(tid).await?;
+        Ok(out)
+    }
+
+    /// The provider in use.
+    pub fn provider(&self) -> &Arc<dyn CryptoProvider> {
+        &self.provider
+    }
+}
+
+/// Verifies a platform's signature over a signed request (the app side does this before
+/// showing anything). `algorithm` comes from the registry entry of the platform's key.
+pub fn verify_signed_request(
+    provider: &dyn CryptoProvider,
+    signed: &SignedRequest,
+    platform_key: &PublicKey,
+) -> CResult<RequestObject> {
+    provider
+        .verify(
+            platform_key,
+            &SignatureScheme::default_for(platform_key.algorithm()),
+            signed.request.as_bytes(),
+            &signed.signature,
+        )
+        .map_err(|_| CeremonyError::SignatureInvalid {
+            what: "platform request".into(),
+        })?;
+    signed
+        .request_object()
+        .map_err(|e| CeremonyError::Incomplete(e.to_string()))
+}
+
+/// The algorithm family of a key, for usage records.
+pub fn algorithm_of(key: &PublicKey) -> PublicKeyAlgorithm {
+    key.algorithm()
+}
+
+#[cfg(test)]
+mod tests;

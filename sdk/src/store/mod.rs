@@ -1,0 +1,369 @@
+//! Transaction state, usage records and the hash-chained audit log.
+//!
+//! [`TransactionStore`] is what a ceremony keeps between `start_*` and `finish_*`. Its
+//! methods return boxed futures so one `Arc<dyn TransactionStore>` serves an async server;
+//! the [`MemoryStore`] here is for tests and single-process demos (SQLite and PostgreSQL
+//! implementations plug in behind the same trait).
+//!
+//! Rules every implementation keeps: a state change is a compare-and-set from the states
+//! the caller names (so a tid is answered at most once even under races), and it is
+//! committed before the call returns — announcements (SSE, webhooks) come after.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{CryptoProvider, HashAlgorithm, RustCryptoProvider};
+use crate::protocol::{ErrorCode, SignedRequest, Tid, Transaction, TransactionState, UsageRecord};
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a store operation failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// No such transaction.
+    #[error("no transaction {0}")]
+    NotFound(String),
+    /// The tid exists already.
+    #[error("transaction {0} exists already")]
+    Duplicate(String),
+    /// The transaction is not in a state the change may start from.
+    #[error("transaction {tid} is {actual:?}, not one of {expected:?}")]
+    WrongState {
+        /// The transaction.
+        tid: String,
+        /// Its state.
+        actual: TransactionState,
+        /// The states the change needed.
+        expected: Vec<TransactionState>,
+    },
+    /// The backend failed.
+    #[error("the transaction store failed: {0}")]
+    Backend(String),
+    /// The audit log is broken at an entry.
+    #[error("audit log entry {seq} {problem}")]
+    AuditBroken {
+        /// The first entry that does not verify.
+        seq: u64,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+impl StoreError {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound(_) => ErrorCode::TxNotFound,
+            Self::Duplicate(_) | Self::Backend(_) | Self::AuditBroken { .. } => ErrorCode::Internal,
+            Self::WrongState { actual, .. } => match actual {
+                TransactionState::Expired => ErrorCode::TxExpired,
+                TransactionState::Cancelled => ErrorCode::TxCancelled,
+                _ => ErrorCode::TxAlreadyAnswered,
+            },
+        }
+    }
+}
+
+/// Everything the platform keeps about one transaction (server-held state).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxRecord {
+    /// The transaction.
+    pub transaction: Transaction,
+    /// The platform-signed request object, exactly as served to the app.
+    pub request: SignedRequest,
+    /// Lower-case hex SM3 of `request.request`.
+    pub request_hash: String,
+    /// Per-transaction secret material (the decrypt operation's platform key, PKCS#8 DER);
+    /// never logged, never sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Vec<u8>>,
+    /// The verified result, once there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+}
+
+/// One audit entry; `hash` chains it to the entry before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    /// Position, from 1.
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: i64,
+    /// The transaction, if any.
+    pub tid: Option<String>,
+    /// What happened, e.g. `started`, `answered`, `verified`, `refused`.
+    pub event: String,
+    /// Details (error codes, subject, ...).
+    pub detail: String,
+    /// `hash` of the entry before (64 zeros for the first).
+    pub prev_hash: String,
+    /// SM3 over `prev_hash` and this entry's other fields (see [`audit_hash`]).
+    pub hash: String,
+}
+
+/// The hash of an entry: SM3 over the UTF-8 of
+/// `prev_hash LF seq LF at LF tid LF event LF detail`, lower-case hex.
+pub fn audit_hash(
+    prev_hash: &str,
+    seq: u64,
+    at: i64,
+    tid: Option<&str>,
+    event: &str,
+    detail: &str,
+) -> String {
+    let text = format!(
+        "{prev_hash}\n{seq}\n{at}\n{}\n{event}\n{detail}",
+        tid.unwrap_or("")
+    );
+    data_encoding::HEXLOWER.encode(&RustCryptoProvider.digest(HashAlgorithm::Sm3, text.as_bytes()))
+}
+
+/// The hash before the first entry.
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Checks an audit log: consecutive `seq` from 1, each `prev_hash` the previous `hash`, and
+/// each `hash` recomputed. Names the first entry that fails (an edited or deleted row).
+pub fn verify_audit(entries: &[AuditEntry]) -> Result<u64, StoreError> {
+    let mut prev = AUDIT_GENESIS.to_string();
+    for (i, e) in entries.iter().enumerate() {
+        let expected_seq = i as u64 + 1;
+        if e.seq != expected_seq {
+            return Err(StoreError::AuditBroken {
+                seq: expected_seq,
+                problem: format!("is missing (found seq {} there)", e.seq),
+            });
+        }
+        if e.prev_hash != prev {
+            return Err(StoreError::AuditBroken {
+                seq: e.seq,
+                problem: "does not follow the entry before it (prevHash differs)".into(),
+            });
+        }
+        let h = audit_hash(
+            &e.prev_hash,
+            e.seq,
+            e.at,
+            e.tid.as_deref(),
+            &e.event,
+            &e.detail,
+        );
+        if h != e.hash {
+            return Err(StoreError::AuditBroken {
+                seq: e.seq,
+                problem: "was edited (its hash does not match its content)".into(),
+            });
+        }
+        prev = e.hash.clone();
+    }
+    Ok(entries.len() as u64)
+}
+
+/// What [`TransactionStore::transition`] may change besides the state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TxPatch {
+    /// CA vendor code.
+    pub ca_org_type: Option<String>,
+    /// Failure or rejection reason.
+    pub message: Option<String>,
+    /// Verified result.
+    pub result: Option<serde_json::Value>,
+    /// Drop the per-transaction secret (after use).
+    pub clear_secret: bool,
+}
+
+/// Where ceremonies keep their state.
+pub trait TransactionStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new transaction.
+    fn insert(&self, record: TxRecord) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Reads a transaction.
+    fn get<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<Option<TxRecord>, StoreError>>;
+    /// Moves a transaction to `to` if its state is one of `from` (compare-and-set), applying
+    /// `patch`; returns the record after the change.
+    fn transition<'a>(
+        &'a self,
+        tid: &'a Tid,
+        from: &'a [TransactionState],
+        to: TransactionState,
+        patch: TxPatch,
+    ) -> BoxFuture<'a, Result<TxRecord, StoreError>>;
+    /// Drops the per-transaction secret (after it was used), whatever the state.
+    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Appends a usage record.
+    fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Usage records (oldest first).
+    fn usage(&self) -> BoxFuture<'_, Result<Vec<UsageRecord>, StoreError>>;
+    /// Appends an audit entry, chaining it to the last one.
+    fn append_audit<'a>(
+        &'a self,
+        at: i64,
+        tid: Option<&'a Tid>,
+        event: &'a str,
+        detail: &'a str,
+    ) -> BoxFuture<'a, Result<AuditEntry, StoreError>>;
+    /// The whole audit log (oldest first).
+    fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>>;
+}
+
+/// An in-memory store (tests, demos, one process).
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    inner: Mutex<MemoryInner>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryInner {
+    tx: HashMap<Tid, TxRecord>,
+    usage: Vec<UsageRecord>,
+    audit: Vec<AuditEntry>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut MemoryInner) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| StoreError::Backend("the memory store lock is poisoned".into()))?;
+        f(&mut guard)
+    }
+
+    /// Test hook: the audit log, mutable (to show that `verify_audit` catches edits).
+    #[doc(hidden)]
+    pub fn tamper_audit(&self, f: impl FnOnce(&mut Vec<AuditEntry>)) {
+        if let Ok(mut g) = self.inner.lock() {
+            f(&mut g.audit);
+        }
+    }
+}
+
+impl TransactionStore for MemoryStore {
+    fn insert(&self, record: TxRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        let r = self.with(|s| {
+            let tid = record.transaction.tid.clone();
+            if s.tx.contains_key(&tid) {
+                return Err(StoreError::Duplicate(tid.to_string()));
+            }
+            s.tx.insert(tid, record);
+            Ok(())
+        });
+        Box::pin(async move { r })
+    }
+
+    fn get<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<Option<TxRecord>, StoreError>> {
+        let r = self.with(|s| Ok(s.tx.get(tid).cloned()));
+        Box::pin(async move { r })
+    }
+
+    fn transition<'a>(
+        &'a self,
+        tid: &'a Tid,
+        from: &'a [TransactionState],
+        to: TransactionState,
+        patch: TxPatch,
+    ) -> BoxFuture<'a, Result<TxRecord, StoreError>> {
+        let r = self.with(|s| {
+            let rec =
+                s.tx.get_mut(tid)
+                    .ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
+            let actual = rec.transaction.state;
+            if !from.contains(&actual) || !actual.can_transition_to(to) {
+                return Err(StoreError::WrongState {
+                    tid: tid.to_string(),
+                    actual,
+                    expected: from.to_vec(),
+                });
+            }
+            rec.transaction.state = to;
+            if patch.ca_org_type.is_some() {
+                rec.transaction.ca_org_type = patch.ca_org_type;
+            }
+            if patch.message.is_some() {
+                rec.transaction.message = patch.message;
+            }
+            if patch.result.is_some() {
+                rec.result = patch.result;
+            }
+            if patch.clear_secret {
+                rec.secret = None;
+            }
+            Ok(rec.clone())
+        });
+        Box::pin(async move { r })
+    }
+
+    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>> {
+        let r = self.with(|s| {
+            let rec =
+                s.tx.get_mut(tid)
+                    .ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
+            rec.secret = None;
+            Ok(())
+        });
+        Box::pin(async move { r })
+    }
+
+    fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        let r = self.with(|s| {
+            s.usage.push(record);
+            Ok(())
+        });
+        Box::pin(async move { r })
+    }
+
+    fn usage(&self) -> BoxFuture<'_, Result<Vec<UsageRecord>, StoreError>> {
+        let r = self.with(|s| Ok(s.usage.clone()));
+        Box::pin(async move { r })
+    }
+
+    fn append_audit<'a>(
+        &'a self,
+        at: i64,
+        tid: Option<&'a Tid>,
+        event: &'a str,
+        detail: &'a str,
+    ) -> BoxFuture<'a, Result<AuditEntry, StoreError>> {
+        let r = self.with(|s| {
+            let prev = s
+                .audit
+                .last()
+                .map(|e| e.hash.clone())
+                .unwrap_or_else(|| AUDIT_GENESIS.to_string());
+            let seq = s.audit.len() as u64 + 1;
+            let tid = tid.map(|t| t.to_string());
+            let hash = audit_hash(&prev, seq, at, tid.as_deref(), event, detail);
+            let entry = AuditEntry {
+                seq,
+                at,
+                tid,
+                event: event.into(),
+                detail: detail.into(),
+                prev_hash: prev,
+                hash,
+            };
+            s.audit.push(entry.clone());
+            Ok(entry)
+        });
+        Box::pin(async move { r })
+    }
+
+    fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>> {
+        let r = self.with(|s| Ok(s.audit.clone()));
+        Box::pin(async move { r })
+    }
+}
