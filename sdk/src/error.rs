@@ -4,6 +4,7 @@ use crate::envelope::EnvelopeError;
 use crate::pki::CertError;
 use crate::protocol::{ErrorCode, ProtocolError};
 use crate::qr::QrError;
+use crate::registry::RegistryError;
 use crate::softca::CaError;
 
 /// Any error camr returns. Nested per area, as rustls does, so callers can match on the
@@ -32,6 +33,9 @@ pub enum Error {
     /// A ceremony step was refused.
     #[error(transparent)]
     Ceremony(#[from] CeremonyError),
+    /// A trust-list check failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
 }
 
 impl Error {
@@ -45,6 +49,7 @@ impl Error {
             Self::Ca(e) => e.code(),
             Self::Envelope(e) => e.code(),
             Self::Ceremony(e) => e.code(),
+            Self::Registry(e) => e.code(),
         }
     }
 }

@@ -29,6 +29,7 @@ mod error;
 pub mod pki;
 pub mod protocol;
 pub mod qr;
+pub mod registry;
 pub mod softca;
 pub mod store;
 

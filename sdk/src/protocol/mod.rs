@@ -283,6 +283,10 @@ error_codes! {
     AdapterFailed = "ADAPTER_FAILED", 502;
     /// An adapter call passed its deadline.
     AdapterTimeout = "ADAPTER_TIMEOUT", 504;
+    /// The platform is not in the trust list, or not with this key or URI.
+    PlatformUnknown = "PLATFORM_UNKNOWN", 403;
+    /// The trust list's signature, form or freshness is wrong.
+    RegistryInvalid = "REGISTRY_INVALID", 400;
     /// Too many requests.
     RateLimited = "RATE_LIMITED", 429;
     /// An internal error.
@@ -922,6 +926,14 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ("QrPayload.schema.json", schema_text::<QrPayload>()),
         ("RequestObject.schema.json", schema_text::<RequestObject>()),
         ("Response.schema.json", schema_text::<Response>()),
+        (
+            "SignedTrustList.schema.json",
+            schema_text::<crate::registry::SignedTrustList>(),
+        ),
+        (
+            "TrustList.schema.json",
+            schema_text::<crate::registry::TrustList>(),
+        ),
         ("SignedRequest.schema.json", schema_text::<SignedRequest>()),
         ("Subject.schema.json", schema_text::<crate::pki::Subject>()),
         ("SystemCode.schema.json", schema_text::<SystemCode>()),
