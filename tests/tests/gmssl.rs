@@ -14,137 +14,27 @@
 //! GmSSL's key files: `sm2keygen -pubout` writes a plain SPKI `PUBLIC KEY` (camr reads it
 //! as is); `sm2keygen -out` writes only an `ENCRYPTED PRIVATE KEY`, PKCS#8 PBES2 with
 //! PBKDF2-HMAC-SM3 and SM4-CBC, a scheme camr's key loader does not support. To use such a key
-//! in camr the tests decrypt it with [`gmssl_key_to_camr`], a small conversion built on camr's
-//! own HMAC-SM3 and SM4-CBC, and check that the result matches GmSSL's public key.
+//! in camr the tests decrypt it with `gmssl_key_to_camr` (in `common/mod.rs`), a small
+//! conversion built on camr's own HMAC-SM3 and SM4-CBC, and check that the result matches
+//! GmSSL's public key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::Output;
 
 use camr::crypto::{
     CryptoProvider, HashAlgorithm, KeyAlgorithm, PrivateKey, PublicKey, SignatureScheme,
     Sm2CiphertextForm, default_provider,
 };
-use camr::softca::{Holder, HolderType, SoftCa};
-
-const ID: &str = "1234567812345678";
-const OTHER_ID: &str = "ALICE123@YAHOO.COM";
-/// Password of the private keys that `gmssl sm2keygen` writes.
-const PASS: &str = "P";
+use camr::softca::SoftCa;
+use common::*;
 
 // ---------------------------------------------------------------------------------------------
-// Finding and running gmssl
+// GmSSL's own keys
 // ---------------------------------------------------------------------------------------------
-
-/// The gmssl binary, or `None` (after a loud message) when there is none.
-fn gmssl_path() -> Option<&'static Path> {
-    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
-    PATH.get_or_init(|| {
-        if let Some(p) = std::env::var_os("CAMR_GMSSL").filter(|p| !p.is_empty()) {
-            let p = PathBuf::from(p);
-            // Asked for explicitly (CI sets it): a missing binary is an error, not a skip.
-            assert!(
-                runs(&p),
-                "CAMR_GMSSL={} does not run `gmssl version`; run scripts/build-gmssl.sh",
-                p.display()
-            );
-            return Some(p);
-        }
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/gmssl");
-        if runs(&p) { Some(p) } else { None }
-    })
-    .as_deref()
-}
-
-fn runs(p: &Path) -> bool {
-    Command::new(p)
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Returns early from the test (after a loud message) when gmssl is not there.
-///
-/// The message goes straight to the process's stderr (not `eprintln!`, which the test
-/// harness captures and hides for passing tests), so a skip shows in `cargo test` output.
-macro_rules! require_gmssl {
-    () => {
-        if gmssl_path().is_none() {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED: gmssl not found; run scripts/build-gmssl.sh (or set \
-                 CAMR_GMSSL). A GmSSL interop test did NOT run. ***\n"
-            );
-            return;
-        }
-    };
-}
-
-/// Runs `gmssl args…` in `dir` and returns its output, whatever the exit status.
-fn gmssl(dir: &Path, args: &[&str]) -> Output {
-    let bin = gmssl_path().expect("gmssl checked by require_gmssl!");
-    Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run gmssl {args:?}: {e}"))
-}
-
-fn show(args: &[&str], out: &Output) -> String {
-    format!(
-        "gmssl {} ({}):\nstdout: {}\nstderr: {}",
-        args.join(" "),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Runs `gmssl args…` in `dir`, fails the test unless it exits 0, returns stdout.
-fn gmssl_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = gmssl(dir, args);
-    assert!(out.status.success(), "failed: {}", show(args, &out));
-    out.stdout
-}
-
-/// Runs `gmssl args…` in `dir` and fails the test if it exits 0 (a negative control).
-fn gmssl_fails(dir: &Path, args: &[&str], why: &str) {
-    let out = gmssl(dir, args);
-    assert!(
-        !out.status.success(),
-        "gmssl accepted {why}: {}",
-        show(args, &out)
-    );
-}
-
-/// Repetitions of each randomised SM2 round trip: `default`, or `$CAMR_GMSSL_ROUNDS` for a
-/// longer hunt (e.g. for r, s or coordinates with leading zero bytes, 1 in 256 each).
-fn rounds(default: usize) -> usize {
-    std::env::var("CAMR_GMSSL_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn write(dir: &Path, name: &str, data: impl AsRef<[u8]>) {
-    std::fs::write(dir.join(name), data).unwrap();
-}
-
-fn read(dir: &Path, name: &str) -> Vec<u8> {
-    std::fs::read(dir.join(name)).unwrap()
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-fn random(p: &dyn CryptoProvider, n: usize) -> Vec<u8> {
-    let mut v = vec![0u8; n];
-    p.fill_random(&mut v).unwrap();
-    v
-}
 
 /// `gmssl sm2keygen` into `k.pem` (encrypted with [`PASS`]) and `p.pem`; returns the public
 /// key as camr reads it from `p.pem`.
@@ -170,140 +60,6 @@ fn gmssl_keygen(dir: &Path) -> PublicKey {
     });
     assert_eq!(pk.algorithm(), camr::crypto::PublicKeyAlgorithm::Sm2);
     pk
-}
-
-// ---------------------------------------------------------------------------------------------
-// GmSSL private key → camr (PBES2 / PBKDF2-HMAC-SM3 / SM4-CBC, done with camr's primitives)
-// ---------------------------------------------------------------------------------------------
-
-/// `id-PBES2` 1.2.840.113549.1.5.13 (content octets).
-const OID_PBES2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0d];
-/// `id-PBKDF2` 1.2.840.113549.1.5.12.
-const OID_PBKDF2: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0c];
-/// `hmacWithSM3` 1.2.156.10197.1.401.2.
-const OID_HMAC_SM3: &[u8] = &[0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x11, 0x02];
-/// `sm4-cbc` 1.2.156.10197.1.104.2.
-const OID_SM4_CBC: &[u8] = &[0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x68, 0x02];
-
-/// Splits one DER TLV off `data`: (tag, content, rest). Definite lengths only.
-fn tlv(data: &[u8]) -> Result<(u8, &[u8], &[u8]), String> {
-    let (&tag, rest) = data.split_first().ok_or("truncated DER (tag)")?;
-    let (&first, rest) = rest.split_first().ok_or("truncated DER (length)")?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return Err(format!("bad DER length octet {first:#x}"));
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return Err("truncated DER (content)".into());
-    }
-    Ok((tag, &rest[..len], &rest[len..]))
-}
-
-fn expect_tlv<'a>(data: &'a [u8], want: u8, what: &str) -> Result<(&'a [u8], &'a [u8]), String> {
-    let (tag, content, rest) = tlv(data)?;
-    if tag != want {
-        return Err(format!("{what}: tag {tag:#04x}, expected {want:#04x}"));
-    }
-    Ok((content, rest))
-}
-
-fn der_uint(bytes: &[u8]) -> Result<u32, String> {
-    if bytes.is_empty() || bytes.len() > 5 {
-        return Err("bad INTEGER".into());
-    }
-    let v = bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-    u32::try_from(v).map_err(|_| "INTEGER too large".into())
-}
-
-/// PBKDF2 (RFC 8018) with HMAC-SM3 computed by camr.
-fn pbkdf2_hmac_sm3(
-    p: &dyn CryptoProvider,
-    pass: &[u8],
-    salt: &[u8],
-    iter: u32,
-    len: usize,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    let mut block = 1u32;
-    while out.len() < len {
-        let mut u = p.hmac(
-            HashAlgorithm::Sm3,
-            pass,
-            &[salt, &block.to_be_bytes()[..]].concat(),
-        );
-        let mut t = u.clone();
-        for _ in 1..iter {
-            u = p.hmac(HashAlgorithm::Sm3, pass, &u);
-            t.iter_mut().zip(&u).for_each(|(a, b)| *a ^= b);
-        }
-        out.extend_from_slice(&t);
-        block += 1;
-    }
-    out.truncate(len);
-    out
-}
-
-/// Decrypts GmSSL's `ENCRYPTED PRIVATE KEY` (PBES2, PBKDF2-HMAC-SM3, SM4-CBC) and loads the
-/// inner PKCS#8 with camr. This is the "conversion step" camr needs for GmSSL key files.
-fn gmssl_key_to_camr(
-    p: &dyn CryptoProvider,
-    pem: &[u8],
-    pass: &[u8],
-) -> Result<PrivateKey, String> {
-    let (label, der) = der::pem::decode_vec(pem).map_err(|e| format!("PEM: {e}"))?;
-    if label != "ENCRYPTED PRIVATE KEY" {
-        return Err(format!("PEM label {label}"));
-    }
-    let (epki, _) = expect_tlv(&der, 0x30, "EncryptedPrivateKeyInfo")?;
-    let (alg, rest) = expect_tlv(epki, 0x30, "encryptionAlgorithm")?;
-    let (enc_data, _) = expect_tlv(rest, 0x04, "encryptedData")?;
-    let (oid, params) = expect_tlv(alg, 0x06, "PBES2 OID")?;
-    if oid != OID_PBES2 {
-        return Err("not PBES2".into());
-    }
-    let (params, _) = expect_tlv(params, 0x30, "PBES2-params")?;
-    let (kdf, rest) = expect_tlv(params, 0x30, "keyDerivationFunc")?;
-    let (scheme, _) = expect_tlv(rest, 0x30, "encryptionScheme")?;
-    let (oid, kdf_params) = expect_tlv(kdf, 0x06, "KDF OID")?;
-    if oid != OID_PBKDF2 {
-        return Err("not PBKDF2".into());
-    }
-    let (kdf_params, _) = expect_tlv(kdf_params, 0x30, "PBKDF2-params")?;
-    let (salt, rest) = expect_tlv(kdf_params, 0x04, "salt")?;
-    let (iter, mut rest) = expect_tlv(rest, 0x02, "iterationCount")?;
-    let iter = der_uint(iter)?;
-    let mut key_len = 16usize;
-    if rest.first() == Some(&0x02) {
-        let (kl, r) = expect_tlv(rest, 0x02, "keyLength")?;
-        key_len = der_uint(kl)? as usize;
-        rest = r;
-    }
-    let (prf, _) = expect_tlv(rest, 0x30, "prf")?;
-    let (prf_oid, _) = expect_tlv(prf, 0x06, "PRF OID")?;
-    if prf_oid != OID_HMAC_SM3 {
-        return Err("PRF is not hmacWithSM3".into());
-    }
-    let (oid, iv) = expect_tlv(scheme, 0x06, "cipher OID")?;
-    if oid != OID_SM4_CBC {
-        return Err("cipher is not SM4-CBC".into());
-    }
-    let (iv, _) = expect_tlv(iv, 0x04, "IV")?;
-    if key_len != 16 {
-        return Err(format!("SM4 key length {key_len}"));
-    }
-    let key = pbkdf2_hmac_sm3(p, pass, salt, iter, key_len);
-    let plain = p
-        .sm4_cbc_decrypt(&key, iv, enc_data)
-        .map_err(|e| format!("SM4-CBC: {e}"))?;
-    PrivateKey::from_pkcs8_der(&plain).map_err(|e| format!("inner PKCS#8: {e}"))
 }
 
 /// Loads GmSSL's `k.pem` into camr (through the conversion) and checks it against `p.pem`.
@@ -726,16 +482,6 @@ fn sm2_gmssl_ciphertext_decrypts_in_camr() {
 // SM2 certificate chains from camr's software CA
 // ---------------------------------------------------------------------------------------------
 
-fn holder() -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: "张三".into(),
-        organization: Some("某某建设有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    }
-}
-
 /// Makes a CA named `ca_name` in `<base>/<dir>-ca` and a wallet in `<base>/<dir>-wallet`.
 fn make_ca(base: &Path, dir: &str, ca_name: &str) -> (PathBuf, PathBuf) {
     let ca_dir = base.join(format!("{dir}-ca"));
@@ -743,18 +489,6 @@ fn make_ca(base: &Path, dir: &str, ca_name: &str) -> (PathBuf, PathBuf) {
     let mut ca = SoftCa::init(default_provider(), &ca_dir, KeyAlgorithm::Sm2, ca_name).unwrap();
     ca.issue(&holder(), b"123456", &wallet, 365).unwrap();
     (ca_dir, wallet)
-}
-
-/// Concatenates PEM files, each ending in exactly one newline (certparse and certverify want
-/// no blank lines between blocks).
-fn cat_pem(parts: &[&Path]) -> String {
-    parts
-        .iter()
-        .map(|p| {
-            let s = std::fs::read_to_string(p).unwrap();
-            format!("{}\n", s.trim())
-        })
-        .collect()
 }
 
 /// The certificate in `pem` with one byte of its signature value (the very last byte of the

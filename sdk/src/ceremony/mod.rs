@@ -947,6 +947,80 @@ impl Platform {
     }
 }
 
+/// A message signature to check later (e.g. a price quote kept by the platform).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedMessage {
+    /// The message as signed (UTF-8).
+    pub message: String,
+    /// The signature over its bytes.
+    pub signature: Bytes,
+    /// The signing certificate, DER.
+    pub certificate: Bytes,
+    /// Intermediates, DER.
+    #[serde(default)]
+    pub chain: Vec<Bytes>,
+}
+
+/// The verdict of [`verify_message`], in the shape the XJCA manual shows
+/// (`{"verifySignatureResult": false}`), with the signer and the reason added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifySignatureData {
+    /// Whether the signature and the signer's certificate are valid.
+    pub verify_signature_result: bool,
+    /// The signer, when the certificate validated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+    /// Why not, with its error code, when invalid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Verifies a message signature at time `at`. The call succeeds whenever the input could be
+/// judged: `success` means the check ran, the verdict is `data.verifySignatureResult`
+/// (验签成功 with `false` is a valid answer). Only unreadable input fails the call.
+pub fn verify_message(
+    provider: &dyn CryptoProvider,
+    validator: &ChainValidator,
+    signed: &SignedMessage,
+    at: i64,
+) -> crate::protocol::ApiResult<VerifySignatureData> {
+    let verdict = (|| -> Result<Subject, crate::Error> {
+        let cert = Certificate::from_der(&signed.certificate)?;
+        let chain = signed
+            .chain
+            .iter()
+            .map(|c| Certificate::from_der(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let key = cert.public_key()?;
+        provider.verify(
+            &key,
+            &SignatureScheme::default_for(key.algorithm()),
+            signed.message.as_bytes(),
+            &signed.signature,
+        )?;
+        Ok(validator
+            .validate(&cert, &chain, KeyPurpose::Sign, at)?
+            .subject)
+    })();
+    match verdict {
+        Ok(subject) => crate::protocol::ApiResult::ok(VerifySignatureData {
+            verify_signature_result: true,
+            subject: Some(subject),
+            reason: None,
+        }),
+        Err(e) if matches!(e.code(), ErrorCode::CertMalformed | ErrorCode::KeyMalformed) => {
+            crate::protocol::ApiResult::error(e.code(), e.to_string())
+        }
+        Err(e) => crate::protocol::ApiResult::ok(VerifySignatureData {
+            verify_signature_result: false,
+            subject: None,
+            reason: Some(format!("{}: {e}", e.code())),
+        }),
+    }
+}
+
 /// Verifies a platform's signature over a signed request (the app side does this before
 /// showing anything). `algorithm` comes from the registry entry of the platform's key.
 pub fn verify_signed_request(

@@ -426,3 +426,66 @@ fn encrypt_then_decrypt_gives_back_the_exact_bid_file() {
         assert!(block_on(w.platform.finish_decrypt(&d.transaction.tid)).is_err());
     }
 }
+
+#[test]
+fn a_kept_message_signature_verifies_later_in_the_manuals_result_shape() {
+    let w = world();
+    let m = block_on(w.platform.start_message_signature("报价 100 元")).unwrap();
+    let (signed, request) = scan(&w, &m);
+    block_on(w.platform.answer(
+        &m.transaction.tid,
+        &w.app.approve(&w.wallet, &signed, &request, &[]).unwrap(),
+    ))
+    .unwrap();
+    let r = block_on(w.platform.finish_message_signature(&m.transaction.tid)).unwrap();
+    let kept = SignedMessage {
+        message: r.message.clone(),
+        signature: r.signature.clone(),
+        certificate: r.certificate.clone(),
+        chain: w
+            .wallet
+            .chain
+            .iter()
+            .map(|c| Bytes(c.der().to_vec()))
+            .collect(),
+    };
+    let mut trust = TrustStore::new();
+    trust.add(w.wallet.chain.last().unwrap().clone());
+    let validator = ChainValidator::new(default_provider(), trust);
+    let ok = verify_message(default_provider().as_ref(), &validator, &kept, test_clock());
+    let json = serde_json::to_value(&ok).unwrap();
+    assert_eq!(json["code"], 200);
+    assert_eq!(json["success"], true);
+    assert_eq!(json["errorCode"], "");
+    assert_eq!(json["data"]["verifySignatureResult"], true);
+    // A changed price: the call still succeeds, the verdict is false.
+    let mut changed = kept.clone();
+    changed.message = "报价 900 元".into();
+    let bad = serde_json::to_value(verify_message(
+        default_provider().as_ref(),
+        &validator,
+        &changed,
+        test_clock(),
+    ))
+    .unwrap();
+    assert_eq!(bad["success"], true);
+    assert_eq!(bad["data"]["verifySignatureResult"], false);
+    assert!(
+        bad["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("SIGNATURE_INVALID")
+    );
+    // Garbage certificate: the call itself fails with a code.
+    let mut junk = kept;
+    junk.certificate = Bytes(vec![1, 2, 3]);
+    let e = serde_json::to_value(verify_message(
+        default_provider().as_ref(),
+        &validator,
+        &junk,
+        test_clock(),
+    ))
+    .unwrap();
+    assert_eq!(e["success"], false);
+    assert_eq!(e["errorCode"], "CERT_MALFORMED");
+}

@@ -50,6 +50,8 @@ pub mod oid {
     pub const SM2_SIGN: Oid = Oid::new_unwrap("1.2.156.10197.1.301.1");
     /// SM2-3 public-key encryption (GM/T 0006): key transport in GM/T 0010 envelopes.
     pub const SM2_ENCRYPT: Oid = Oid::new_unwrap("1.2.156.10197.1.301.3");
+    /// SM2-2 key exchange (GM/T 0006); GmSSL 3 uses it for key transport, read only.
+    pub const SM2_KEY_EXCHANGE: Oid = Oid::new_unwrap("1.2.156.10197.1.301.2");
     /// SM4-CBC (GM/T 0006).
     pub const SM4_CBC: Oid = Oid::new_unwrap("1.2.156.10197.1.104.2");
     /// SM4-GCM (GM/T 0006).
@@ -756,7 +758,12 @@ pub(crate) fn unwrap_cek(
         let enc = k.enc_key.as_bytes();
         let a = &k.key_enc_alg;
         return Ok(
-            if a.oid == oid::SM2_ENCRYPT || (a.oid == crate::crypto::OID_SM2_CURVE) {
+            // GmSSL 3 writes 1.2.156.10197.1.301.2 (assigned to SM2 key exchange in GM/T
+            // 0006) for SM2 key transport; the ciphertext is an ordinary SM2Cipher.
+            if a.oid == oid::SM2_ENCRYPT
+                || a.oid == oid::SM2_KEY_EXCHANGE
+                || a.oid == crate::crypto::OID_SM2_CURVE
+            {
                 provider.sm2_decrypt(key, enc, Sm2CiphertextForm::Asn1)?
             } else if a.oid == oid::RSA_ENCRYPTION {
                 provider.rsa_pkcs1v15_decrypt(key, enc)?
