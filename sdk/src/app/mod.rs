@@ -31,6 +31,15 @@ pub enum AppError {
     /// A certificate is unreadable.
     #[error(transparent)]
     Cert(#[from] CertError),
+    /// Too many wrong PINs: the wallet is locked.
+    #[error("the wallet is locked after {0} wrong PINs; ask the CA to unlock it")]
+    Locked(u32),
+    /// A wrong PIN; `left` attempts remain before the wallet locks.
+    #[error("wrong PIN; {left} attempt(s) left before the wallet locks")]
+    WrongPin {
+        /// Attempts left.
+        left: u32,
+    },
     /// The decrypt request names keys for certificates this wallet does not hold.
     #[error("this wallet's encryption certificate ({have}) is not a recipient; the envelope was made for: {}", wanted.join(", "))]
     NotARecipient {
@@ -49,6 +58,8 @@ impl AppError {
             Self::Crypto(e) => e.code(),
             Self::Cert(e) => e.code(),
             Self::NotARecipient { .. } => ErrorCode::EnvelopeNoRecipient,
+            Self::Locked(_) => ErrorCode::PinLocked,
+            Self::WrongPin { .. } => ErrorCode::KeyPasswordWrong,
         }
     }
 }
@@ -68,8 +79,54 @@ pub struct Wallet {
     pub chain: Vec<Certificate>,
 }
 
+/// Wrong PINs allowed before a wallet locks (threat model #8).
+pub const MAX_PIN_FAILURES: u32 = 5;
+const PIN_STATE: &str = "pin-state.json";
+
 impl Wallet {
-    /// Opens a wallet folder with its PIN.
+    /// Opens a wallet folder with its PIN, counting wrong PINs in the folder: after
+    /// [`MAX_PIN_FAILURES`] in a row the wallet is locked ([`AppError::Locked`]) and even the
+    /// right PIN is refused. A right PIN resets the count.
+    pub fn unlock(dir: &Path, pin: &[u8]) -> Result<Self, AppError> {
+        let state_path = dir.join(PIN_STATE);
+        let failures: u32 = std::fs::read_to_string(&state_path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v.get("failures").and_then(serde_json::Value::as_u64))
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX));
+        if failures >= MAX_PIN_FAILURES {
+            return Err(AppError::Locked(failures));
+        }
+        let save = |n: u32| {
+            std::fs::write(
+                &state_path,
+                serde_json::json!({ "failures": n }).to_string(),
+            )
+            .map_err(|e| AppError::Wallet(format!("{}: {e}", state_path.display())))
+        };
+        match Self::open(dir, pin) {
+            Ok(w) => {
+                if failures > 0 {
+                    save(0)?;
+                }
+                Ok(w)
+            }
+            Err(AppError::Crypto(CryptoError::KeyPasswordWrong)) => {
+                let n = failures + 1;
+                save(n)?;
+                if n >= MAX_PIN_FAILURES {
+                    Err(AppError::Locked(n))
+                } else {
+                    Err(AppError::WrongPin {
+                        left: MAX_PIN_FAILURES - n,
+                    })
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens a wallet folder with its PIN (no PIN counting; see [`Wallet::unlock`]).
     pub fn open(dir: &Path, pin: &[u8]) -> Result<Self, AppError> {
         let read = |name: &str| {
             std::fs::read(dir.join(name))
@@ -229,5 +286,58 @@ impl App {
             reject_reason: Some(reason.to_string()),
             evidence: Some(self.evidence(wallet, signatures)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::crypto::{KeyAlgorithm, default_provider};
+    use crate::softca::{Holder, HolderType, SoftCa};
+
+    #[test]
+    fn five_wrong_pins_lock_the_wallet_and_a_right_pin_resets_the_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca = SoftCa::init(
+            default_provider(),
+            &dir.path().join("ca"),
+            KeyAlgorithm::Sm2,
+            "PIN CA",
+        )
+        .unwrap();
+        let holder = Holder {
+            holder_type: HolderType::Personal,
+            name: "赵六".into(),
+            organization: None,
+            uscc: None,
+            identity_number: None,
+        };
+        let w = dir.path().join("w");
+        ca.issue(&holder, b"135790", &w, 30).unwrap();
+        for left in [4, 3] {
+            assert_eq!(
+                Wallet::unlock(&w, b"000000").unwrap_err(),
+                AppError::WrongPin { left }
+            );
+        }
+        Wallet::unlock(&w, b"135790").unwrap();
+        for left in [4, 3, 2, 1] {
+            assert_eq!(
+                Wallet::unlock(&w, b"000000").unwrap_err(),
+                AppError::WrongPin { left }
+            );
+        }
+        let e = Wallet::unlock(&w, b"000000").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::PinLocked);
+        // Locked: even the right PIN is refused now.
+        assert_eq!(
+            Wallet::unlock(&w, b"135790").unwrap_err().code(),
+            ErrorCode::PinLocked
+        );
+        assert!(matches!(
+            Wallet::unlock(&dir.path().join("none"), b"1").unwrap_err(),
+            AppError::Wallet(_)
+        ));
     }
 }

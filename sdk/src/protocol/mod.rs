@@ -215,6 +215,8 @@ error_codes! {
     KeyPasswordRequired = "KEY_PASSWORD_REQUIRED", 400;
     /// The password does not open the key.
     KeyPasswordWrong = "KEY_PASSWORD_WRONG", 400;
+    /// Too many wrong PINs: the wallet is locked.
+    PinLocked = "PIN_LOCKED", 423;
     /// Algorithm, curve, key size or scheme not supported.
     UnsupportedAlgorithm = "UNSUPPORTED_ALGORITHM", 400;
     /// A signature does not verify.
@@ -287,6 +289,8 @@ error_codes! {
     PlatformUnknown = "PLATFORM_UNKNOWN", 403;
     /// The trust list's signature, form or freshness is wrong.
     RegistryInvalid = "REGISTRY_INVALID", 400;
+    /// The audit log's hash chain is broken: an entry was edited or deleted.
+    AuditBroken = "AUDIT_BROKEN", 500;
     /// Too many requests.
     RateLimited = "RATE_LIMITED", 429;
     /// An internal error.
