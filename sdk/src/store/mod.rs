@@ -20,6 +20,14 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{CryptoProvider, HashAlgorithm, RustCryptoProvider};
 use crate::protocol::{ErrorCode, SignedRequest, Tid, Transaction, TransactionState, UsageRecord};
 
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+#[cfg(test)]
+mod tests;
+
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -61,7 +69,8 @@ impl StoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::NotFound(_) => ErrorCode::TxNotFound,
-            Self::Duplicate(_) | Self::Backend(_) | Self::AuditBroken { .. } => ErrorCode::Internal,
+            Self::Duplicate(_) | Self::Backend(_) => ErrorCode::Internal,
+            Self::AuditBroken { .. } => ErrorCode::AuditBroken,
             Self::WrongState { actual, .. } => match actual {
                 TransactionState::Expired => ErrorCode::TxExpired,
                 TransactionState::Cancelled => ErrorCode::TxCancelled,

@@ -1,0 +1,4 @@
+//! Rebuild when a migration is added (sqlx embeds them with `migrate!`).
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}

@@ -1,0 +1,495 @@
+//! [`SqliteStore`]: the [`TransactionStore`] in one SQLite file (sqlx, WAL, migrations).
+//!
+//! Tables (see `sdk/migrations/`): `transactions` (one row per tid, its state and record),
+//! `usage_records` (the national usage-record fields as columns) and `audit_log` (append-only,
+//! hash-chained with [`audit_hash`]). Every state change is one `UPDATE ... WHERE tid = ? AND
+//! state IN (...)` inside a write transaction, committed before the call returns; audit
+//! entries are chained inside `BEGIN IMMEDIATE` so that two writers, even in two processes,
+//! cannot fork the chain.
+//!
+//! The store needs a Tokio runtime (sqlx's `runtime-tokio`).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
+
+use super::{
+    AUDIT_GENESIS, AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord,
+    audit_hash,
+};
+use crate::protocol::{Tid, Transaction, TransactionState, UsageRecord};
+
+/// The embedded schema migrations (`sdk/migrations`).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a writer waits for another one before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections per pool (SQLite has one writer at a time; WAL lets readers run alongside).
+const MAX_CONNECTIONS: u32 = 8;
+
+/// A transaction store in a SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| StoreError::Backend(format!("SQLite could not {what}: {e}"))
+}
+
+fn data_error(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("the SQLite store holds an unreadable {what}: {e}"))
+}
+
+/// The wire name of an enum value (`scanned`, `SM2`, ...), or a string newtype's text.
+fn wire_str<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        Ok(other) => Err(StoreError::Backend(format!("cannot store {other} as text"))),
+        Err(e) => Err(StoreError::Backend(format!("cannot store a value: {e}"))),
+    }
+}
+
+/// The value whose wire name is `s`.
+fn from_wire<T: DeserializeOwned>(what: &str, s: String) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| data_error(what, e))
+}
+
+fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Backend(format!("cannot store the {what}: {e}")))
+}
+
+/// Whether the database lives in memory (`:memory:`, `sqlite::memory:`, `?mode=memory`).
+fn is_memory(url_or_path: &str) -> bool {
+    url_or_path.contains(":memory:") || url_or_path.contains("mode=memory")
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database at `url_or_path`, either a path or a
+    /// `sqlite:` URL such as `sqlite://data/camr.db` or `sqlite::memory:`; sets WAL journal
+    /// mode and a busy timeout, and runs the embedded migrations.
+    pub async fn open(url_or_path: &str) -> Result<Self, StoreError> {
+        let options = if url_or_path.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url_or_path).map_err(|e| {
+                StoreError::Backend(format!("`{url_or_path}` is not a SQLite URL: {e}"))
+            })?
+        } else if url_or_path == ":memory:" {
+            SqliteConnectOptions::new().in_memory(true)
+        } else {
+            SqliteConnectOptions::new().filename(url_or_path)
+        };
+        Self::open_with(options, is_memory(url_or_path)).await
+    }
+
+    /// Opens (creating it if missing) the database file at `path`; see [`Self::open`].
+    pub async fn open_path(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(SqliteConnectOptions::new().filename(path.as_ref()), false).await
+    }
+
+    /// Opens an existing database file read-only, without migrating it (for audits of a
+    /// live database: `camr audit verify`). Writes through this store fail.
+    pub async fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(StoreError::Backend(format!(
+                "there is no database file at {}",
+                path.display()
+            )));
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .map_err(backend("open the database file"))?;
+        Ok(Self { pool })
+    }
+
+    async fn open_with(options: SqliteConnectOptions, memory: bool) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = if memory {
+            // One connection that never closes: each connection would be its own database.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(MAX_CONNECTIONS)
+                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
+                .await
+        }
+        .map_err(backend("open the database"))?;
+        MIGRATOR.run(&pool).await.map_err(|e| {
+            StoreError::Backend(format!("the SQLite schema could not be migrated: {e}"))
+        })?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool (for reports and tests).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn insert_impl(&self, record: TxRecord) -> Result<(), StoreError> {
+        let t = &record.transaction;
+        let result = record
+            .result
+            .as_ref()
+            .map(|r| to_json("result", r))
+            .transpose()?;
+        let done = sqlx::query(
+            "INSERT INTO transactions (tid, system_code, operation, state, created_at, \
+             expires_at, ca_org_type, message, request, request_hash, secret, result) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+             ON CONFLICT (tid) DO NOTHING",
+        )
+        .bind(t.tid.as_str())
+        .bind(t.system_code.as_str())
+        .bind(wire_str(&t.operation)?)
+        .bind(t.state.as_str())
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .bind(t.ca_org_type.as_deref())
+        .bind(t.message.as_deref())
+        .bind(to_json("request object", &record.request)?)
+        .bind(record.request_hash.as_str())
+        .bind(record.secret.as_deref())
+        .bind(result)
+        .execute(&self.pool)
+        .await
+        .map_err(backend("store the transaction"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Duplicate(t.tid.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn get_impl(&self, tid: &Tid) -> Result<Option<TxRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM transactions WHERE tid = ?1")
+            .bind(tid.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend("read the transaction"))?;
+        row.map(|r| record_from_row(&r)).transpose()
+    }
+
+    async fn transition_impl(
+        &self,
+        tid: &Tid,
+        from: &[TransactionState],
+        to: TransactionState,
+        patch: TxPatch,
+    ) -> Result<TxRecord, StoreError> {
+        // Only the named states the state machine lets go to `to`.
+        let allowed: Vec<&str> = from
+            .iter()
+            .filter(|s| s.can_transition_to(to))
+            .map(|s| s.as_str())
+            .collect();
+        let allowed = to_json("state list", &allowed)?;
+        let result = patch
+            .result
+            .as_ref()
+            .map(|r| to_json("result", r))
+            .transpose()?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("begin a write transaction"))?;
+        // The compare-and-set: one statement, so no other writer can slip in between the
+        // check of the state and its change.
+        let done = sqlx::query(
+            "UPDATE transactions SET state = ?1, \
+             ca_org_type = COALESCE(?2, ca_org_type), \
+             message = COALESCE(?3, message), \
+             result = COALESCE(?4, result), \
+             secret = CASE WHEN ?5 THEN NULL ELSE secret END \
+             WHERE tid = ?6 AND state IN (SELECT value FROM json_each(?7))",
+        )
+        .bind(to.as_str())
+        .bind(patch.ca_org_type.as_deref())
+        .bind(patch.message.as_deref())
+        .bind(result)
+        .bind(patch.clear_secret)
+        .bind(tid.as_str())
+        .bind(allowed)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend("change the transaction state"))?;
+        let row = sqlx::query("SELECT * FROM transactions WHERE tid = ?1")
+            .bind(tid.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend("read the transaction"))?;
+        if done.rows_affected() != 1 {
+            tx.rollback()
+                .await
+                .map_err(backend("roll back a refused state change"))?;
+            let row = row.ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
+            let actual: String = col(&row, "state", "the transaction state")?;
+            return Err(StoreError::WrongState {
+                tid: tid.to_string(),
+                actual: from_wire("transaction state", actual)?,
+                expected: from.to_vec(),
+            });
+        }
+        let row = row.ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
+        let record = record_from_row(&row)?;
+        tx.commit()
+            .await
+            .map_err(backend("commit the state change"))?;
+        Ok(record)
+    }
+
+    async fn clear_secret_impl(&self, tid: &Tid) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE transactions SET secret = NULL WHERE tid = ?1")
+            .bind(tid.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(backend("drop the transaction secret"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(tid.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn append_usage_impl(&self, record: UsageRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO usage_records (trading_system_code, trading_system_name, cert_sn, \
+             cert_name, cert_type, public_key_algorithm, subject_type, usage_scene, tid, \
+             used_at, ca_org_type, operator) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .bind(record.trading_system_code.as_str())
+        .bind(record.trading_system_name.as_str())
+        .bind(record.cert_sn.as_str())
+        .bind(record.cert_name.as_str())
+        .bind(wire_str(&record.cert_type)?)
+        .bind(wire_str(&record.public_key_algorithm)?)
+        .bind(wire_str(&record.subject_type)?)
+        .bind(wire_str(&record.usage_scene)?)
+        .bind(record.tid.as_str())
+        .bind(record.used_at)
+        .bind(record.ca_org_type.as_str())
+        .bind(record.operator.as_deref())
+        .execute(&self.pool)
+        .await
+        .map_err(backend("store the usage record"))?;
+        Ok(())
+    }
+
+    async fn usage_impl(&self) -> Result<Vec<UsageRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM usage_records ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("read the usage records"))?;
+        rows.iter().map(usage_from_row).collect()
+    }
+
+    async fn append_audit_impl(
+        &self,
+        at: i64,
+        tid: Option<&Tid>,
+        event: &str,
+        detail: &str,
+    ) -> Result<AuditEntry, StoreError> {
+        // BEGIN IMMEDIATE takes the write lock before the last entry is read, so the entry
+        // written next is chained to the real last one (no fork, even across processes).
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("begin a write transaction"))?;
+        let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend("read the last audit entry"))?;
+        let (seq, prev_hash) = match last {
+            Some(row) => {
+                let seq: i64 = col(&row, "seq", "the last audit entry")?;
+                let hash: String = col(&row, "hash", "the last audit entry")?;
+                (seq.saturating_add(1), hash)
+            }
+            None => (1, AUDIT_GENESIS.to_string()),
+        };
+        let seq_u = u64::try_from(seq).map_err(|e| data_error("audit sequence number", e))?;
+        let tid = tid.map(|t| t.to_string());
+        let hash = audit_hash(&prev_hash, seq_u, at, tid.as_deref(), event, detail);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, tid, event, detail, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(seq)
+        .bind(at)
+        .bind(tid.as_deref())
+        .bind(event)
+        .bind(detail)
+        .bind(prev_hash.as_str())
+        .bind(hash.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend("append to the audit log"))?;
+        tx.commit()
+            .await
+            .map_err(backend("commit the audit entry"))?;
+        Ok(AuditEntry {
+            seq: seq_u,
+            at,
+            tid,
+            event: event.into(),
+            detail: detail.into(),
+            prev_hash,
+            hash,
+        })
+    }
+
+    async fn audit_impl(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, tid, event, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend("read the audit log"))?;
+        rows.iter()
+            .map(|r| {
+                const W: &str = "the audit log";
+                let seq: i64 = col(r, "seq", W)?;
+                Ok(AuditEntry {
+                    // A negative seq (an edited row) reads as 0, which `verify_audit` names.
+                    seq: u64::try_from(seq).unwrap_or(0),
+                    at: col(r, "at", W)?,
+                    tid: col(r, "tid", W)?,
+                    event: col(r, "event", W)?,
+                    detail: col(r, "detail", W)?,
+                    prev_hash: col(r, "prev_hash", W)?,
+                    hash: col(r, "hash", W)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Column `name` of `row`, read as part of `what`.
+fn col<'r, T>(row: &'r SqliteRow, name: &str, what: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(name)
+        .map_err(|e| StoreError::Backend(format!("SQLite could not read {what}: {e}")))
+}
+
+fn record_from_row(row: &SqliteRow) -> Result<TxRecord, StoreError> {
+    const W: &str = "the transaction";
+    let request: String = col(row, "request", W)?;
+    let result: Option<String> = col(row, "result", W)?;
+    Ok(TxRecord {
+        transaction: Transaction {
+            tid: from_wire("tid", col(row, "tid", W)?)?,
+            system_code: from_wire("system code", col(row, "system_code", W)?)?,
+            operation: from_wire("operation", col(row, "operation", W)?)?,
+            state: from_wire("transaction state", col(row, "state", W)?)?,
+            created_at: col(row, "created_at", W)?,
+            expires_at: col(row, "expires_at", W)?,
+            ca_org_type: col(row, "ca_org_type", W)?,
+            message: col(row, "message", W)?,
+        },
+        request: serde_json::from_str(&request).map_err(|e| data_error("request object", e))?,
+        request_hash: col(row, "request_hash", W)?,
+        secret: col(row, "secret", W)?,
+        result: result
+            .map(|r| serde_json::from_str(&r))
+            .transpose()
+            .map_err(|e| data_error("result", e))?,
+    })
+}
+
+fn usage_from_row(row: &SqliteRow) -> Result<UsageRecord, StoreError> {
+    const W: &str = "a usage record";
+    Ok(UsageRecord {
+        trading_system_code: from_wire("trading system code", col(row, "trading_system_code", W)?)?,
+        trading_system_name: col(row, "trading_system_name", W)?,
+        cert_sn: col(row, "cert_sn", W)?,
+        cert_name: col(row, "cert_name", W)?,
+        cert_type: from_wire("certificate type", col(row, "cert_type", W)?)?,
+        public_key_algorithm: from_wire(
+            "public key algorithm",
+            col(row, "public_key_algorithm", W)?,
+        )?,
+        subject_type: from_wire("subject type", col(row, "subject_type", W)?)?,
+        usage_scene: from_wire("usage scene", col(row, "usage_scene", W)?)?,
+        tid: from_wire("tid", col(row, "tid", W)?)?,
+        used_at: col(row, "used_at", W)?,
+        ca_org_type: col(row, "ca_org_type", W)?,
+        operator: col(row, "operator", W)?,
+    })
+}
+
+impl TransactionStore for SqliteStore {
+    fn insert(&self, record: TxRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.insert_impl(record))
+    }
+
+    fn get<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<Option<TxRecord>, StoreError>> {
+        Box::pin(self.get_impl(tid))
+    }
+
+    fn transition<'a>(
+        &'a self,
+        tid: &'a Tid,
+        from: &'a [TransactionState],
+        to: TransactionState,
+        patch: TxPatch,
+    ) -> BoxFuture<'a, Result<TxRecord, StoreError>> {
+        Box::pin(self.transition_impl(tid, from, to, patch))
+    }
+
+    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.clear_secret_impl(tid))
+    }
+
+    fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.append_usage_impl(record))
+    }
+
+    fn usage(&self) -> BoxFuture<'_, Result<Vec<UsageRecord>, StoreError>> {
+        Box::pin(self.usage_impl())
+    }
+
+    fn append_audit<'a>(
+        &'a self,
+        at: i64,
+        tid: Option<&'a Tid>,
+        event: &'a str,
+        detail: &'a str,
+    ) -> BoxFuture<'a, Result<AuditEntry, StoreError>> {
+        Box::pin(self.append_audit_impl(at, tid, event, detail))
+    }
+
+    fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>> {
+        Box::pin(self.audit_impl())
+    }
+}
