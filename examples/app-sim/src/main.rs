@@ -1,0 +1,85 @@
+//! `camr-app`: a mobile CA certificate app in a terminal (see the crate docs).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, StdUi, scan};
+use clap::{Args, Parser, Subcommand};
+
+/// A mobile CA certificate app simulator: scan a platform's QR code and answer it.
+#[derive(Debug, Parser)]
+#[command(name = "camr-app", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan a QR code (PNG or payload), check the platform, approve or reject.
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+struct ScanArgs {
+    /// PNG image holding the QR code.
+    #[arg(long, conflicts_with = "payload", required_unless_present = "payload")]
+    png: Option<PathBuf>,
+    /// The QR payload text (`CAMR1:...`).
+    #[arg(long)]
+    payload: Option<String>,
+    /// Wallet folder (from `camr ca issue`, or the server's data/wallet).
+    #[arg(long)]
+    wallet: PathBuf,
+    /// The wallet PIN (asked for when absent; 5 wrong PINs lock the wallet).
+    #[arg(long)]
+    pin: Option<String>,
+    /// Reject with this reason instead of approving.
+    #[arg(long)]
+    reject: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    yes: bool,
+    /// The platform's public key (SPKI PEM/DER), e.g. the server's data/platform-pub.pem.
+    #[arg(
+        long,
+        conflicts_with = "trust_platform_url",
+        required_unless_present = "trust_platform_url"
+    )]
+    platform_key: Option<PathBuf>,
+    /// Development shortcut for the registry: take the platform key from the platform itself.
+    #[arg(long)]
+    trust_platform_url: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Command::Scan(a) = cli.command;
+    let qr = match (a.png, a.payload) {
+        (Some(p), _) => QrSource::Png(p),
+        (None, Some(p)) => QrSource::Payload(p),
+        (None, None) => {
+            eprintln!("error: INPUT_MALFORMED: give --png or --payload");
+            return ExitCode::from(2);
+        }
+    };
+    let platform_key = match a.platform_key {
+        Some(p) => PlatformKeySource::File(p),
+        None => PlatformKeySource::TrustPlatformUrl,
+    };
+    let options = ScanOptions {
+        qr,
+        wallet: a.wallet,
+        pin: a.pin,
+        reject: a.reject,
+        yes: a.yes,
+        platform_key,
+    };
+    match scan(&options, &mut StdUi) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The simulator against the reference server, in-process on loopback: the library with a
+//! scripted terminal, and the `camr-app` binary itself.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use camr::protocol::ErrorCode;
+use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, Ui, scan};
+use serde_json::{Value, json};
+
+struct Server {
+    base: String,
+    data: PathBuf,
+    _dir: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn server() -> Server {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let addr = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = camr_server::build_state(&camr_server::ServerConfig::demo(data.clone(), addr))
+            .await
+            .unwrap();
+        tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+        addr
+    });
+    Server {
+        base: format!("http://{addr}"),
+        data,
+        _dir: dir,
+        _rt: rt,
+    }
+}
+
+impl Server {
+    fn start(&self, body: Value) -> (String, String) {
+        let v: Value = camr_app_sim::http_client()
+            .unwrap()
+            .post(format!("{}/api/v1/transactions", self.base))
+            .json(&body)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(v["success"], true, "{v}");
+        (
+            v["data"]["tid"].as_str().unwrap().into(),
+            v["data"]["qrText"].as_str().unwrap().into(),
+        )
+    }
+
+    fn get(&self, path: &str) -> Value {
+        camr_app_sim::http_client()
+            .unwrap()
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
+    fn wallet(&self) -> PathBuf {
+        self.data.join("wallet")
+    }
+}
+
+/// A terminal that answers from a script and records what it was shown.
+#[derive(Default)]
+struct Script {
+    answers: Vec<String>,
+    shown: Vec<String>,
+}
+
+impl Ui for Script {
+    fn say(&mut self, line: &str) {
+        self.shown.push(line.to_string());
+    }
+    fn ask(&mut self, prompt: &str) -> Option<String> {
+        self.shown.push(prompt.to_string());
+        if self.answers.is_empty() {
+            None
+        } else {
+            Some(self.answers.remove(0))
+        }
+    }
+}
+
+fn options(qr: &str, wallet: &Path) -> ScanOptions {
+    ScanOptions {
+        qr: QrSource::Payload(qr.to_string()),
+        wallet: wallet.to_path_buf(),
+        pin: Some("123456".into()),
+        reject: None,
+        yes: true,
+        platform_key: PlatformKeySource::TrustPlatformUrl,
+    }
+}
+
+#[test]
+fn the_library_logs_in_signs_a_batch_and_rejects_with_a_reason() {
+    let s = server();
+    let (tid, qr) = s.start(json!({"operation": "login"}));
+    let mut ui = Script::default();
+    let out = scan(&options(&qr, &s.wallet()), &mut ui).unwrap();
+    assert_eq!(
+        (out.tid.as_str(), out.state.as_str(), out.approved),
+        (tid.as_str(), "verified", true)
+    );
+    let shown = ui.shown.join("\n");
+    assert!(shown.contains("DEVELOPMENT SHORTCUT"), "{shown}");
+    assert!(
+        shown.contains("系统标识码 System code:      C1100005553"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("移动数字证书(CA)互认模拟测试系统"),
+        "{shown}"
+    );
+    let r = s.get(&format!("/api/v1/transactions/{tid}/result"));
+    assert_eq!(r["data"]["subject"]["name"], "张三", "{r}");
+
+    // A batch: the document names and hashes are shown; asked to confirm, the user says yes.
+    let hash = camr::protocol::Bytes(vec![7u8; 32]);
+    let (tid, qr) = s.start(json!({"operation": "signature", "items": [
+        {"id": "d1", "name": "投标函.pdf", "hash": hash, "hashAlgorithm": "SM3"},
+        {"id": "d2", "name": "报价表.pdf", "hash": hash, "hashAlgorithm": "SM3"}]}));
+    let mut ui = Script {
+        answers: vec!["y".into()],
+        ..Script::default()
+    };
+    let out = scan(
+        &ScanOptions {
+            yes: false,
+            platform_key: PlatformKeySource::File(s.data.join("platform-pub.pem")),
+            ..options(&qr, &s.wallet())
+        },
+        &mut ui,
+    )
+    .unwrap();
+    assert_eq!(out.state, "verified");
+    let shown = ui.shown.join("\n");
+    assert!(
+        shown.contains("投标函.pdf") && shown.contains("报价表.pdf"),
+        "{shown}"
+    );
+    assert!(shown.contains(&"07".repeat(32)), "{shown}");
+    assert!(!shown.contains("DEVELOPMENT SHORTCUT"));
+    let r = s.get(&format!("/api/v1/transactions/{tid}/result"));
+    assert_eq!(r["data"]["signed"].as_array().unwrap().len(), 2, "{r}");
+
+    // Rejected with a reason: the platform sees it.
+    let (tid, qr) = s.start(json!({"operation": "messageSignature", "message": "报价 100 元"}));
+    let mut ui = Script::default();
+    let out = scan(
+        &ScanOptions {
+            reject: Some("金额有误".into()),
+            ..options(&qr, &s.wallet())
+        },
+        &mut ui,
+    )
+    .unwrap();
+    assert_eq!((out.state.as_str(), out.approved), ("rejected", false));
+    assert!(ui.shown.join("\n").contains("报价 100 元"));
+    let r = s.get(&format!("/api/v1/transactions/{tid}/result"));
+    assert_eq!(r["errorCode"], "TX_REJECTED", "{r}");
+    assert!(r["msg"].as_str().unwrap().contains("金额有误"), "{r}");
+
+    // Answering the same QR again: the platform refuses.
+    let e = scan(&options(&qr, &s.wallet()), &mut Script::default()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::TxAlreadyAnswered, "{e}");
+}
+
+#[test]
+fn five_wrong_pins_lock_the_wallet_and_nothing_is_sent() {
+    let s = server();
+    let wallet = s.data.join("wallet-copy");
+    std::fs::create_dir_all(&wallet).unwrap();
+    for f in std::fs::read_dir(s.wallet()).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), wallet.join(f.file_name())).unwrap();
+    }
+    let (tid, qr) = s.start(json!({"operation": "login"}));
+    let mut ui = Script {
+        answers: vec!["000000".into(); 6],
+        ..Script::default()
+    };
+    let e = scan(
+        &ScanOptions {
+            pin: None,
+            ..options(&qr, &wallet)
+        },
+        &mut ui,
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::PinLocked, "{e}");
+    assert_eq!(ui.answers.len(), 1, "asked exactly five times");
+    // Locked: even the right PIN is refused now.
+    let e = scan(&options(&qr, &wallet), &mut Script::default()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::PinLocked);
+    let v = s.get(&format!("/api/v1/transactions/{tid}"));
+    assert_eq!(v["data"]["state"], "scanned", "{v}");
+}
+
+#[test]
+fn the_binary_scans_a_png_and_refuses_a_foreign_platform_key() {
+    let s = server();
+    let (tid, _) = s.start(json!({"operation": "login"}));
+    let png = camr_app_sim::http_client()
+        .unwrap()
+        .get(format!("{}/api/v1/transactions/{tid}/qr.png", s.base))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let png_path = s.data.join("login.png");
+    std::fs::write(&png_path, &png).unwrap();
+
+    // A key that is not the platform's: the QR signature does not verify, nothing is sent.
+    let other = camr::crypto::default_provider()
+        .generate_key(camr::crypto::KeyAlgorithm::Sm2)
+        .unwrap();
+    let other_path = s.data.join("other-pub.pem");
+    std::fs::write(&other_path, other.public_key().to_spki_pem().unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_camr-app"))
+        .args(["scan", "--png"])
+        .arg(&png_path)
+        .arg("--wallet")
+        .arg(s.wallet())
+        .args(["--pin", "123456", "--yes", "--platform-key"])
+        .arg(&other_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("QR_SIGNATURE_INVALID"), "{err}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_camr-app"))
+        .args(["scan", "--png"])
+        .arg(&png_path)
+        .arg("--wallet")
+        .arg(s.wallet())
+        .args(["--pin", "123456", "--yes", "--platform-key"])
+        .arg(s.data.join("platform-pub.pem"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("C1100005553"), "{stdout}");
+    assert!(
+        stdout.contains("移动数字证书(CA)互认模拟测试系统"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("`verified`"), "{stdout}");
+    let r = s.get(&format!("/api/v1/transactions/{tid}/result"));
+    assert_eq!(
+        r["data"]["subject"]["organization"], "某某建设有限公司",
+        "{r}"
+    );
+
+    // Usage errors exit 2.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_camr-app"))
+        .args(["scan", "--payload", "garbage", "--wallet"])
+        .arg(s.wallet())
+        .args(["--pin", "1", "--trust-platform-url"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

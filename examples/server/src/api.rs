@@ -1,0 +1,430 @@
+//! The HTTP API. Every JSON answer is an [`ApiResult`] envelope; errors carry the stable
+//! [`ErrorCode`] and its default HTTP status.
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `POST /api/v1/transactions` | start an operation → `{tid, qrText, expiresAt, ...}` |
+//! | `GET /api/v1/transactions/{tid}` | status (the transaction) |
+//! | `GET /api/v1/transactions/{tid}/qr.svg`, `/qr.png` | the QR of a live transaction |
+//! | `GET /api/v1/transactions/{tid}/result` | the verified result, or `TX_PENDING`, `TX_REJECTED` (with the reason), ... |
+//! | `POST /api/v1/transactions/{tid}/cancel` | cancel |
+//! | `GET /camr/v1/request/{tid}` | app: the platform-signed request object (`data` = `SignedRequest`) |
+//! | `POST /camr/v1/response` | app: the answer (`camr::protocol::Response`) |
+//! | `GET /api/v1/platform` | system code, name, key id and public key |
+//! | `GET /api/v1/admin/adapters` | adapter health |
+//! | `GET /healthz`, `GET /readyz` | liveness, readiness (the store answers) |
+//! | `GET /` | the QR login page |
+//!
+//! Decrypt results hold the content keys (base64): they are secrets, handed out exactly once —
+//! the per-transaction platform key that opens them is deleted when they are read, so a
+//! second `GET .../result` fails.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use camr::ceremony::CeremonyError;
+use camr::protocol::{
+    ApiResult, EncryptedKeyItem, ErrorCode, Operation, SignItem, Tid, TransactionState,
+};
+use camr::qr::QrFields;
+use serde::{Deserialize, Serialize};
+use tower_http::trace::TraceLayer;
+
+use crate::{AppState, BODY_LIMIT};
+
+type Shared = State<Arc<AppState>>;
+
+/// A failed call: its code, a sentence, and the HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// A sentence.
+    pub msg: String,
+    /// The HTTP status (the code's default unless the transport says otherwise).
+    pub status: StatusCode,
+}
+
+impl ApiError {
+    /// An error with the code's default HTTP status.
+    pub fn new(code: ErrorCode, msg: impl Into<String>) -> Self {
+        Self {
+            code,
+            msg: msg.into(),
+            status: StatusCode::from_u16(code.default_http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+
+    fn malformed(msg: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InputMalformed, msg)
+    }
+}
+
+impl From<CeremonyError> for ApiError {
+    fn from(e: CeremonyError) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = %self.code, msg = %self.msg, "request failed");
+        }
+        let mut body = ApiResult::<()>::error(self.code, self.msg);
+        body.code = self.status.as_u16();
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+fn ok<T: Serialize>(data: T) -> Response {
+    axum::Json(ApiResult::ok(data)).into_response()
+}
+
+type Handled = Result<Response, ApiError>;
+
+/// Reads a JSON body: wrong content type, oversized, unreadable or malformed bodies are
+/// `INPUT_MALFORMED` (415, 413, 400).
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !ct.starts_with("application/json") {
+            return Err(ApiError {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ..ApiError::malformed(format!(
+                    "the body must be application/json, not `{}`",
+                    ct.chars().take(60).collect::<String>()
+                ))
+            });
+        }
+    }
+    let body = body.map_err(|r| ApiError {
+        status: r.status(),
+        ..ApiError::malformed(format!("cannot read the body: {}", r.body_text()))
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::malformed(format!("the body is not the expected JSON: {e}")))
+}
+
+fn parse_tid(s: &str) -> Result<Tid, ApiError> {
+    Tid::parse(s).map_err(|e| ApiError::new(ErrorCode::TidInvalid, e.to_string()))
+}
+
+/// The router with every route, the 1 MiB body limit and request tracing.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(crate::page::login_page))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/platform", get(platform_info))
+        .route("/api/v1/admin/adapters", get(adapters))
+        .route("/api/v1/transactions", post(start))
+        .route("/api/v1/transactions/{tid}", get(status))
+        .route("/api/v1/transactions/{tid}/qr.svg", get(qr_svg))
+        .route("/api/v1/transactions/{tid}/qr.png", get(qr_png))
+        .route("/api/v1/transactions/{tid}/result", get(result))
+        .route("/api/v1/transactions/{tid}/cancel", post(cancel))
+        .route("/camr/v1/request/{tid}", get(app_request))
+        .route("/camr/v1/response", post(app_response))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        ..ApiError::malformed("no such endpoint")
+    }
+}
+
+async fn healthz() -> Response {
+    ok(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(State(s): Shared) -> Handled {
+    // A read of a tid that cannot exist: the store answers, or the server is not ready.
+    let probe = Tid::new(
+        &camr::protocol::SystemCode::parse(&s.info.system_code)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?,
+        [0; 16],
+    );
+    s.store.get(&probe).await.map_err(|e| ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        ..ApiError::new(e.code(), e.to_string())
+    })?;
+    Ok(ok(
+        serde_json::json!({ "status": "ready", "store": s.store_kind }),
+    ))
+}
+
+async fn platform_info(State(s): Shared) -> Response {
+    ok(&s.info)
+}
+
+async fn adapters(State(s): Shared) -> Response {
+    ok(s.plugins.as_ref().map(|h| h.health()).unwrap_or_default())
+}
+
+/// Body of `POST /api/v1/transactions`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartBody {
+    /// The operation.
+    pub operation: Operation,
+    /// messageSignature: the message shown and signed.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// signature: the hashes with their document names.
+    #[serde(default)]
+    pub items: Option<Vec<SignItem>>,
+    /// revokeSignature: the seal.
+    #[serde(default)]
+    pub seal_id: Option<String>,
+    /// revokeSignature: the document.
+    #[serde(default)]
+    pub document_name: Option<String>,
+    /// revokeSignature: why.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// decrypt: the envelope's encrypted keys.
+    #[serde(default)]
+    pub keys: Option<Vec<EncryptedKeyItem>>,
+}
+
+/// What `POST /api/v1/transactions` answers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartedOut {
+    /// The transaction id.
+    pub tid: String,
+    /// The operation.
+    pub operation: Operation,
+    /// The QR payload text (what the QR symbol holds).
+    pub qr_text: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// System code shown under the QR.
+    pub system_code: String,
+    /// Trading system name shown under the QR.
+    pub system_name: String,
+    /// The QR as SVG.
+    pub qr_svg: String,
+    /// The QR as PNG.
+    pub qr_png: String,
+    /// Status.
+    pub status: String,
+    /// Result.
+    pub result: String,
+}
+
+fn need<T>(v: Option<T>, what: &str, op: Operation) -> Result<T, ApiError> {
+    v.ok_or_else(|| ApiError::malformed(format!("`{what}` is required for {op}")))
+}
+
+async fn start(
+    State(s): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Handled {
+    let b: StartBody = json_body(&headers, body)?;
+    let p = &s.platform;
+    let op = b.operation;
+    let started = match op {
+        Operation::Login => p.start_login().await?,
+        Operation::MessageSignature => {
+            p.start_message_signature(&need(b.message, "message", op)?)
+                .await?
+        }
+        Operation::Signature => p.start_sign(need(b.items, "items", op)?).await?,
+        Operation::RevokeSignature => {
+            p.start_revoke_signature(
+                &need(b.seal_id, "sealId", op)?,
+                &need(b.document_name, "documentName", op)?,
+                b.reason.as_deref(),
+            )
+            .await?
+        }
+        Operation::Encrypt => p.start_encrypt().await?,
+        Operation::Decrypt => p.start_decrypt(need(b.keys, "keys", op)?).await?,
+    };
+    let tid = started.transaction.tid.to_string();
+    let base = format!("/api/v1/transactions/{tid}");
+    Ok(ok(StartedOut {
+        operation: op,
+        qr_text: started.qr_text,
+        expires_at: started.transaction.expires_at,
+        system_code: s.info.system_code.clone(),
+        system_name: s.info.system_name.clone(),
+        qr_svg: format!("{base}/qr.svg"),
+        qr_png: format!("{base}/qr.png"),
+        status: base.clone(),
+        result: format!("{base}/result"),
+        tid,
+    }))
+}
+
+async fn status(State(s): Shared, Path(tid): Path<String>) -> Handled {
+    let tid = parse_tid(&tid)?;
+    Ok(ok(s.platform.status(&tid).await?))
+}
+
+/// The QR text of a live transaction, signed afresh (any valid signature will do).
+pub(crate) async fn live_qr_text(s: &AppState, tid: &Tid) -> Result<String, ApiError> {
+    let tx = s.platform.status(tid).await?;
+    match tx.state {
+        TransactionState::Created | TransactionState::Scanned => {}
+        TransactionState::Expired => {
+            return Err(ApiError::new(
+                ErrorCode::TxExpired,
+                format!("transaction {tid} expired"),
+            ));
+        }
+        TransactionState::Cancelled => {
+            return Err(ApiError::new(
+                ErrorCode::TxCancelled,
+                format!("transaction {tid} was cancelled"),
+            ));
+        }
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::TxAlreadyAnswered,
+                format!("transaction {tid} is {other:?}: no QR to show"),
+            ));
+        }
+    }
+    let payload = s
+        .qr_signer
+        .sign(&QrFields {
+            tid: tid.clone(),
+            operation: tx.operation,
+            request_uri: format!("{}{}", s.info.request_uri_prefix, tid),
+            expires_at: tx.expires_at,
+        })
+        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    Ok(camr::qr::encode(&payload))
+}
+
+fn with_type(bytes: impl Into<axum::body::Body>, content_type: &'static str) -> Response {
+    let mut r = Response::new(bytes.into());
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn qr_svg(State(s): Shared, Path(tid): Path<String>) -> Handled {
+    let tid = parse_tid(&tid)?;
+    let text = live_qr_text(&s, &tid).await?;
+    let svg = camr::qr::render_svg(&text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    Ok(with_type(svg, "image/svg+xml"))
+}
+
+async fn qr_png(State(s): Shared, Path(tid): Path<String>) -> Handled {
+    let tid = parse_tid(&tid)?;
+    let text = live_qr_text(&s, &tid).await?;
+    let png = camr::qr::render_png(&text, 8).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    Ok(with_type(png, "image/png"))
+}
+
+/// One content key of a decrypt result.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentKeyOut {
+    /// Item id of the decrypt request.
+    pub item_id: String,
+    /// The content-encryption key, standard base64. A secret, returned once.
+    pub content_key: String,
+}
+
+/// Result of a decrypt.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecryptOut {
+    /// The transaction.
+    pub tid: String,
+    /// The content keys.
+    pub keys: Vec<ContentKeyOut>,
+}
+
+fn to_json<T: Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+}
+
+async fn result(State(s): Shared, Path(tid): Path<String>) -> Handled {
+    let tid = parse_tid(&tid)?;
+    let p = &s.platform;
+    let tx = p.status(&tid).await?;
+    let value = match tx.operation {
+        Operation::Login => to_json(p.finish_login(&tid).await?)?,
+        Operation::MessageSignature => to_json(p.finish_message_signature(&tid).await?)?,
+        Operation::Signature => to_json(p.finish_sign(&tid).await?)?,
+        Operation::RevokeSignature => to_json(p.finish_revoke_signature(&tid).await?)?,
+        Operation::Encrypt => to_json(p.finish_encrypt(&tid).await?)?,
+        Operation::Decrypt => {
+            let keys = p.finish_decrypt(&tid).await?;
+            tracing::info!(%tid, "decrypt content keys handed out (once)");
+            to_json(DecryptOut {
+                tid: tid.to_string(),
+                keys: keys
+                    .iter()
+                    .map(|(id, k)| ContentKeyOut {
+                        item_id: id.clone(),
+                        content_key: data_encoding::BASE64.encode(k),
+                    })
+                    .collect(),
+            })?
+        }
+    };
+    let mut r = ok(value);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+async fn cancel(State(s): Shared, Path(tid): Path<String>) -> Handled {
+    let tid = parse_tid(&tid)?;
+    s.platform.cancel(&tid).await?;
+    Ok(ok(s.platform.status(&tid).await?))
+}
+
+async fn app_request(State(s): Shared, Path(tid): Path<String>) -> Handled {
+    let tid = parse_tid(&tid)?;
+    Ok(ok(s.platform.request(&tid).await?))
+}
+
+/// What `POST /camr/v1/response` answers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnsweredOut {
+    /// The transaction.
+    pub tid: String,
+    /// Its state now (`verified` or `rejected`).
+    pub state: TransactionState,
+}
+
+async fn app_response(
+    State(s): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Handled {
+    let response: camr::protocol::Response = json_body(&headers, body)?;
+    let state = s.platform.answer(&response.tid, &response).await?;
+    tracing::info!(tid = %response.tid, ?state, ca = %response.ca_org_type, "answer recorded");
+    Ok(ok(AnsweredOut {
+        tid: response.tid.to_string(),
+        state,
+    }))
+}

@@ -1,0 +1,104 @@
+//! `camr-server`: the reference trading-platform server (see the crate docs).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use camr_server::{ServerConfig, build_state, serve};
+use clap::Parser;
+
+/// Reference e-tendering platform server for camr: QR login page and the six operations.
+#[derive(Debug, Parser)]
+#[command(name = "camr-server", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Data folder: demo CA (ca/), demo wallet (wallet/, PIN 123456), platform key.
+    #[arg(long, default_value = "./data")]
+    data: PathBuf,
+    /// System code (系统标识码).
+    #[arg(long, default_value = "C1100005553")]
+    system_code: String,
+    /// Trading system name (交易系统名称).
+    #[arg(long, default_value = "移动数字证书(CA)互认模拟测试系统")]
+    system_name: String,
+    /// Base URL apps reach this server at (used in the QR's request and response URIs).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    public_url: String,
+    /// Folder of CA-vendor adapter plugins (*.so) to load.
+    #[arg(long)]
+    plugins: Option<PathBuf>,
+    /// SQLite database (`sqlite://data/camr.db?mode=rwc` or a file path); transactions are
+    /// kept in memory when absent.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down; finishing in-flight requests");
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let config = ServerConfig {
+        data: args.data,
+        system_code: args.system_code,
+        system_name: args.system_name,
+        public_url: args.public_url,
+        plugins: args.plugins,
+        database_url: args.database_url,
+    };
+    let state = build_state(&config).await.map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    tracing::info!(
+        "listening on http://{} (public URL {}); open it in a browser",
+        args.listen,
+        config.public_url
+    );
+    serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_target(false).init();
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: INTERNAL: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! The server over real HTTP on loopback, with `camr::app` playing the phone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use camr::app::{App, Wallet};
+use camr::ceremony::verify_signed_request;
+use camr::crypto::{CryptoProvider, PublicKey, default_provider};
+use camr::envelope::{KeySource, open_stream, read_header, seal_stream};
+use camr::pki::Certificate;
+use camr::protocol::{Bytes, RequestObject, Response, SignedRequest};
+use serde_json::{Value, json};
+
+struct Harness {
+    base: String,
+    client: reqwest::Client,
+    data: PathBuf,
+    _dir: tempfile::TempDir,
+    provider: Arc<dyn CryptoProvider>,
+    key: PublicKey,
+    app: App,
+    wallet: Wallet,
+}
+
+async fn start() -> Harness {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = camr_server::build_state(&camr_server::ServerConfig::demo(data.clone(), addr))
+        .await
+        .unwrap();
+    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let info: Value = client
+        .get(format!("{base}/api/v1/platform"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["data"]["systemCode"], "C1100005553");
+    let spki = data_encoding_b64(info["data"]["publicKeySpki"].as_str().unwrap());
+    let provider = default_provider();
+    Harness {
+        key: PublicKey::from_spki_der(&spki).unwrap(),
+        app: App::new(provider.clone(), "SOFTCA"),
+        wallet: Wallet::open(&data.join("wallet"), b"123456").unwrap(),
+        provider,
+        client,
+        base,
+        data,
+        _dir: dir,
+    }
+}
+
+fn data_encoding_b64(s: &str) -> Vec<u8> {
+    serde_json::from_value::<Bytes>(Value::String(s.into()))
+        .unwrap()
+        .0
+}
+
+impl Harness {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn start_tx(&self, body: Value) -> (String, String) {
+        let (status, v) = self.post("/api/v1/transactions", &body).await;
+        assert_eq!(status, 200, "{v}");
+        (
+            v["data"]["tid"].as_str().unwrap().to_string(),
+            v["data"]["qrText"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// The phone: parse and verify the QR, fetch and verify the request object.
+    async fn scan(&self, qr_text: &str) -> (SignedRequest, RequestObject) {
+        let payload = camr::qr::parse_and_verify(
+            self.provider.as_ref(),
+            qr_text,
+            &self.key,
+            camr::qr::VerifyOptions::at(camr::qr::unix_now()),
+        )
+        .unwrap();
+        let r = self.client.get(&payload.request_uri).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let v: Value = r.json().await.unwrap();
+        let signed: SignedRequest = serde_json::from_value(v["data"].clone()).unwrap();
+        let request = verify_signed_request(self.provider.as_ref(), &signed, &self.key).unwrap();
+        assert_eq!(request.system_name, "移动数字证书(CA)互认模拟测试系统");
+        assert_eq!(request.tid, payload.tid);
+        (signed, request)
+    }
+
+    async fn answer(&self, response: &Response) -> (u16, Value) {
+        self.post(
+            "/camr/v1/response",
+            &serde_json::to_value(response).unwrap(),
+        )
+        .await
+    }
+
+    async fn approve(&self, qr_text: &str) -> (u16, Value) {
+        let (signed, request) = self.scan(qr_text).await;
+        let response = self
+            .app
+            .approve(&self.wallet, &signed, &request, &[])
+            .unwrap();
+        self.answer(&response).await
+    }
+}
+
+fn assert_error(status: u16, v: &Value, want_status: u16, code: &str) {
+    assert_eq!(status, want_status, "{v}");
+    assert_eq!(v["success"], false, "{v}");
+    assert_eq!(v["errorCode"], code, "{v}");
+    assert_eq!(v["code"], want_status, "{v}");
+    assert!(v["data"].is_null(), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_end_to_end_over_http() {
+    let h = start().await;
+    let (s, v) = h.get("/healthz").await;
+    assert_eq!((s, v["success"].clone()), (200, json!(true)));
+    let (s, v) = h.get("/readyz").await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h.get("/api/v1/admin/adapters").await;
+    assert_eq!((s, v["data"].clone()), (200, json!([])));
+
+    let (tid, qr_text) = h.start_tx(json!({"operation": "login"})).await;
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}")).await;
+    assert_eq!((s, v["data"]["state"].as_str()), (200, Some("created")));
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_error(s, &v, 409, "TX_PENDING");
+
+    // The QR images decode to a payload for the same transaction, signed by the platform.
+    let png = h
+        .client
+        .get(format!("{}/api/v1/transactions/{tid}/qr.png", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let text = camr::qr::decode_image(&png.bytes().await.unwrap()).unwrap();
+    let from_png = camr::qr::parse_and_verify(
+        h.provider.as_ref(),
+        &text,
+        &h.key,
+        camr::qr::VerifyOptions::at(camr::qr::unix_now()),
+    )
+    .unwrap();
+    assert_eq!(from_png.tid.as_str(), tid);
+    let svg = h
+        .client
+        .get(format!("{}/api/v1/transactions/{tid}/qr.svg", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains("<svg"));
+
+    let (signed, request) = h.scan(&qr_text).await;
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid}")).await;
+    assert_eq!(v["data"]["state"], "scanned");
+    let response = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    let (s, v) = h.answer(&response).await;
+    assert_eq!(
+        (s, v["data"]["state"].as_str()),
+        (200, Some("verified")),
+        "{v}"
+    );
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["subject"]["name"], "张三");
+    assert_eq!(v["data"]["subject"]["organization"], "某某建设有限公司");
+    assert_eq!(v["data"]["subject"]["uscc"], "91350100M000100Y43");
+    assert_eq!(v["data"]["caOrgType"], "SOFTCA");
+    // The same answer twice: refused, the result stays.
+    let (s, v) = h.answer(&response).await;
+    assert_error(s, &v, 409, "TX_ALREADY_ANSWERED");
+    // No QR for a finished transaction.
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/qr.svg")).await;
+    assert_error(s, &v, 409, "TX_ALREADY_ANSWERED");
+
+    // The login page shows a QR with the system code and name under it.
+    let page = h.client.get(&h.base).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<svg"));
+    assert!(html.contains("C1100005553"));
+    assert!(html.contains("移动数字证书(CA)互认模拟测试系统"));
+    assert!(html.contains("/api/v1/transactions/C1100005553"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_signature_verifies_with_openssl() {
+    let h = start().await;
+    let message = "投标报价：1,280,000.00 元";
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "messageSignature", "message": message}))
+        .await;
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["message"], message);
+    let sig = data_encoding_b64(v["data"]["signature"].as_str().unwrap());
+    let cert_der = data_encoding_b64(v["data"]["certificate"].as_str().unwrap());
+    let cert = Certificate::from_der(&cert_der).unwrap();
+    let ok = default_provider().verify(
+        &cert.public_key().unwrap(),
+        &camr::crypto::SignatureScheme::sm2(),
+        message.as_bytes(),
+        &sig,
+    );
+    assert!(ok.is_ok());
+
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: openssl is not installed; the signature was not checked outside camr");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (m, sg, c) = (
+        dir.path().join("msg.txt"),
+        dir.path().join("msg.sig"),
+        dir.path().join("cert.pem"),
+    );
+    std::fs::write(&m, message).unwrap();
+    std::fs::write(&sg, &sig).unwrap();
+    std::fs::write(&c, cert.to_pem()).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["pkeyutl", "-verify", "-certin", "-inkey"])
+        .arg(&c)
+        .arg("-rawin")
+        .arg("-in")
+        .arg(&m)
+        .arg("-sigfile")
+        .arg(&sg)
+        .args(["-digest", "sm3", "-pkeyopt", "distid:1234567812345678"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypt_then_decrypt_bid_files_of_1_mb_and_0_bytes() {
+    let h = start().await;
+    let (tid, qr) = h.start_tx(json!({"operation": "encrypt"})).await;
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(s, 200, "{v}");
+    let enc = Certificate::from_der(&data_encoding_b64(
+        v["data"]["encryptionCertificate"].as_str().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(enc, h.wallet.enc_cert);
+    let p = h.provider.clone();
+    for size in [1024 * 1024usize, 0] {
+        let bid: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let mut sealed = Vec::new();
+        seal_stream(
+            p.as_ref(),
+            std::slice::from_ref(&enc),
+            bid.as_slice(),
+            &mut sealed,
+            &mut |_| {},
+        )
+        .unwrap();
+        // Bid opening: the envelope's encrypted keys go to the app through the server.
+        let header = read_header(p.as_ref(), &mut sealed.as_slice()).unwrap();
+        let keys: Vec<Value> = header
+            .encrypted_keys
+            .iter()
+            .map(|(sn, k)| {
+                json!({"id": "bid", "recipientCertSn": sn, "encryptedKey": Bytes(k.clone())})
+            })
+            .collect();
+        let (tid, qr) = h
+            .start_tx(json!({"operation": "decrypt", "keys": keys}))
+            .await;
+        let (s, v) = h.approve(&qr).await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["data"]["keys"][0]["itemId"], "bid");
+        let cek = data_encoding_b64(v["data"]["keys"][0]["contentKey"].as_str().unwrap());
+        let mut out = Vec::new();
+        open_stream(
+            p.as_ref(),
+            sealed.as_slice(),
+            &mut out,
+            KeySource::ContentKey(&cek),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(out, bid, "size {size}");
+        // The content keys are handed out once.
+        let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+        assert_ne!(s, 200, "{v}");
+        assert_eq!(v["success"], false);
+        assert!(v["data"].is_null());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_carry_their_error_codes() {
+    let h = start().await;
+    // An answer moved to another transaction.
+    let (tid_a, qr_a) = h.start_tx(json!({"operation": "login"})).await;
+    let (tid_b, qr_b) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed_a, req_a) = h.scan(&qr_a).await;
+    let (signed_b, req_b) = h.scan(&qr_b).await;
+    let answer_a = h.app.approve(&h.wallet, &signed_a, &req_a, &[]).unwrap();
+    let mut moved = answer_a.clone();
+    moved.tid = camr::protocol::Tid::parse(&tid_b).unwrap();
+    let (s, v) = h.answer(&moved).await;
+    assert_error(s, &v, 422, "REQUEST_HASH_MISMATCH");
+    moved.request_hash = camr::ceremony::request_hash(h.provider.as_ref(), &signed_b.request);
+    let (s, v) = h.answer(&moved).await;
+    assert_error(s, &v, 422, "SIGNATURE_INVALID");
+    // B was not ended by the forgeries; A's own answer still works, once.
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid_b}")).await;
+    assert_eq!(v["data"]["state"], "scanned");
+    let (s, _) = h
+        .answer(&h.app.approve(&h.wallet, &signed_b, &req_b, &[]).unwrap())
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = h.answer(&answer_a).await;
+    assert_eq!(s, 200);
+    let (s, v) = h.answer(&answer_a).await;
+    assert_error(s, &v, 409, "TX_ALREADY_ANSWERED");
+    let _ = tid_a;
+
+    // Cancelled, then answered late.
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed, request) = h.scan(&qr).await;
+    let (s, v) = h
+        .post(&format!("/api/v1/transactions/{tid}/cancel"), &json!({}))
+        .await;
+    assert_eq!(
+        (s, v["data"]["state"].as_str()),
+        (200, Some("cancelled")),
+        "{v}"
+    );
+    let (s, v) = h
+        .answer(&h.app.approve(&h.wallet, &signed, &request, &[]).unwrap())
+        .await;
+    assert_error(s, &v, 409, "TX_CANCELLED");
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/qr.png")).await;
+    assert_error(s, &v, 409, "TX_CANCELLED");
+
+    // The user rejects with a reason; the platform sees it.
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "messageSignature", "message": "报价 100 元"}))
+        .await;
+    let (signed, request) = h.scan(&qr).await;
+    let no = h
+        .app
+        .reject(&h.wallet, &signed, &request, "不是本人操作")
+        .unwrap();
+    let (s, v) = h.answer(&no).await;
+    assert_eq!(
+        (s, v["data"]["state"].as_str()),
+        (200, Some("rejected")),
+        "{v}"
+    );
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_error(s, &v, 409, "TX_REJECTED");
+    assert!(v["msg"].as_str().unwrap().contains("不是本人操作"), "{v}");
+
+    // Garbage in: 4xx with INPUT_MALFORMED, never a 500.
+    for (path, body, ct) in [
+        ("/camr/v1/response", "not json at all", "application/json"),
+        ("/camr/v1/response", "{\"tid\": 1}", "application/json"),
+        ("/camr/v1/response", "", "application/json"),
+        (
+            "/api/v1/transactions",
+            "{\"operation\":\"fly\"}",
+            "application/json",
+        ),
+        (
+            "/api/v1/transactions",
+            "{\"operation\":\"messageSignature\"}",
+            "application/json",
+        ),
+        (
+            "/api/v1/transactions",
+            "{\"operation\":\"signature\",\"items\":[]}",
+            "application/json",
+        ),
+        ("/api/v1/transactions", "[1,2,3]", "application/json"),
+    ] {
+        let r = h
+            .client
+            .post(format!("{}{path}", h.base))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert_error(s, &v, 400, "INPUT_MALFORMED");
+    }
+    let r = h
+        .client
+        .post(format!("{}/camr/v1/response", h.base))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    assert_error(s, &r.json().await.unwrap(), 415, "INPUT_MALFORMED");
+    let r = h
+        .client
+        .post(format!("{}/camr/v1/response", h.base))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    assert_error(s, &r.json().await.unwrap(), 413, "INPUT_MALFORMED");
+    let (s, v) = h.get("/api/v1/transactions/not-a-tid").await;
+    assert_error(s, &v, 400, "TID_INVALID");
+    let unknown = format!("C1100005553{}", "0".repeat(32));
+    let (s, v) = h.get(&format!("/api/v1/transactions/{unknown}")).await;
+    assert_error(s, &v, 404, "TX_NOT_FOUND");
+    let (s, v) = h.get(&format!("/camr/v1/request/{unknown}")).await;
+    assert_error(s, &v, 404, "TX_NOT_FOUND");
+    let (s, v) = h.get("/no/such/page").await;
+    assert_error(s, &v, 404, "INPUT_MALFORMED");
+    assert!(h.data.join("platform-pub.pem").exists());
+}
