@@ -141,6 +141,10 @@ mod ffi {
         /// "revoked"|"unknown"}`.
         fn cert_status(&self, cert_der: RSlice<'_, u8>) -> RResult<RString, AdapterError>;
 
+        /// Liveness check without payload (no JSON on either side): the cheapest call
+        /// through the boundary, used by health probes and to measure the ABI's own cost.
+        fn ping(&self) -> RResult<(), AdapterError>;
+
         /// Pushes a signing task to a known user's app (vendor-initiated signing); returns a
         /// handle for [`Adapter::poll_task`].
         fn push_task(
@@ -302,6 +306,11 @@ pub trait AdapterImpl: Send + Sync + 'static {
         Err(AdapterError::unsupported("cert_status"))
     }
 
+    /// Liveness check; the default answers at once.
+    fn ping(&self) -> Result<(), AdapterError> {
+        Ok(())
+    }
+
     /// Pushes a signing task to a known user's app; returns a handle.
     fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
         let _ = (user_json, request_json);
@@ -336,6 +345,9 @@ impl<T: AdapterImpl + ?Sized> AdapterImpl for Box<T> {
     }
     fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
         (**self).cert_status(cert_der)
+    }
+    fn ping(&self) -> Result<(), AdapterError> {
+        (**self).ping()
     }
     fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
         (**self).push_task(user_json, request_json)
@@ -412,6 +424,10 @@ impl<T: AdapterImpl> Adapter for Guarded<T> {
                 .map(RVec::from)
         })
         .into()
+    }
+
+    fn ping(&self) -> RResult<(), AdapterError> {
+        guard("ping", || self.0.ping()).into()
     }
 
     fn cert_status(&self, cert_der: RSlice<'_, u8>) -> RResult<RString, AdapterError> {

@@ -58,6 +58,15 @@ fn bench(c: &mut Criterion) {
         statik.decode_evidence("login", &raw).unwrap()
     );
 
+    let mut g = c.benchmark_group("empty_call_ping");
+    g.bench_function("static_box_dyn", |b| {
+        b.iter(|| black_box(&statik).ping().unwrap())
+    });
+    g.bench_function("so_adapter_impl", |b| {
+        b.iter(|| black_box(&dynamic).ping().unwrap())
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("empty_call_cert_status");
     g.bench_function("static_box_dyn", |b| {
         b.iter(|| statik.cert_status(black_box(b"\x30\x00")).unwrap())

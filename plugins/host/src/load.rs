@@ -80,6 +80,10 @@ impl AdapterImpl for DynamicAdapter {
             .map(|v| v.into_vec())
     }
 
+    fn ping(&self) -> Result<(), AdapterError> {
+        self.ffi.ping().into_result()
+    }
+
     fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
         let json = self
             .ffi

@@ -516,6 +516,11 @@ fn a_changed_pinned_file_is_refused_at_load() {
     )
     .unwrap();
     assert_eq!(a.info().ca_org_type, GOOD);
+    // The payload-free liveness call crosses the boundary too.
+    a.ping().unwrap();
+    // A panicking adapter's ping is contained like any other call (its default ping is fine).
+    let p = load_adapter_file(&fixture("panicky"), None, Duration::from_secs(10)).unwrap();
+    p.ping().unwrap();
 }
 
 #[test]
