@@ -420,7 +420,34 @@ async fn app_response(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Handled {
-    let response: camr::protocol::Response = json_body(&headers, body)?;
+    let mut response: camr::protocol::Response = json_body(&headers, body)?;
+    // Adapters translate, the core verifies: with a plugin folder configured, the vendor's
+    // evidence goes through that vendor's adapter (its wire format in, camr's form out), and
+    // the ceremony then verifies the result itself. A vendor without an adapter is refused.
+    let evidence = if s.plugins.is_some() {
+        response.evidence.take()
+    } else {
+        None
+    };
+    if let Some(evidence) = evidence {
+        let raw = serde_json::to_vec(&evidence)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        let (vendor, operation) = (response.ca_org_type.clone(), response.operation);
+        let state = s.clone();
+        let decoded = tokio::task::spawn_blocking(move || {
+            state
+                .plugins
+                .as_ref()
+                .map(|host| host.decode_evidence(&vendor, operation, &raw))
+        })
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        match decoded {
+            Some(Ok(ev)) => response.evidence = Some(ev),
+            Some(Err(e)) => return Err(ApiError::new(e.code(), e.to_string())),
+            None => return Err(ApiError::new(ErrorCode::Internal, "plugin host vanished")),
+        }
+    }
     let state = s.platform.answer(&response.tid, &response).await?;
     tracing::info!(tid = %response.tid, ?state, ca = %response.ca_org_type, "answer recorded");
     Ok(ok(AnsweredOut {

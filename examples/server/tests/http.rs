@@ -24,14 +24,35 @@ struct Harness {
 }
 
 async fn start() -> Harness {
+    start_with(false).await
+}
+
+/// The softca adapter built as a real `.so` (a dev-dependency, so cargo builds it into
+/// `target/<profile>/deps/` first; never linked into this test).
+fn softca_so() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let file = "libcamr_adapter_softca.so";
+    [deps.join(file), deps.parent().unwrap().join(file)]
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("the softca adapter .so is built before the tests")
+}
+
+async fn start_with(plugins: bool) -> Harness {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = camr_server::build_state(&camr_server::ServerConfig::demo(data.clone(), addr))
-        .await
-        .unwrap();
+    let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
+    if plugins {
+        let folder = dir.path().join("plugins");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::copy(softca_so(), folder.join("libcamr_adapter_softca.so")).unwrap();
+        config.plugins = Some(folder);
+    }
+    let state = camr_server::build_state(&config).await.unwrap();
     tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
@@ -465,4 +486,30 @@ async fn refusals_carry_their_error_codes() {
     let (s, v) = h.get("/no/such/page").await;
     assert_error(s, &v, 404, "INPUT_MALFORMED");
     assert!(h.data.join("platform-pub.pem").exists());
+}
+
+#[tokio::test]
+async fn evidence_goes_through_the_vendors_adapter_loaded_as_a_plugin() {
+    let h = start_with(true).await;
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed, request) = h.scan(&qr).await;
+    let response = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    let (status, v) = h.answer(&response).await;
+    assert_eq!(status, 200, "{v}");
+    let (_, result) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(result["data"]["subject"]["name"], "张三", "{result}");
+    let (_, adapters) = h.get("/api/v1/admin/adapters").await;
+    assert_eq!(adapters["data"][0]["caOrgType"], "SOFTCA", "{adapters}");
+    assert!(
+        adapters["data"][0]["calls"].as_u64().unwrap() >= 1,
+        "{adapters}"
+    );
+    // A vendor with no adapter on this platform is refused before any verification.
+    let (_, qr2) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed2, request2) = h.scan(&qr2).await;
+    let mut stranger = h.app.approve(&h.wallet, &signed2, &request2, &[]).unwrap();
+    stranger.ca_org_type = "NOPE".into();
+    let (status, v) = h.answer(&stranger).await;
+    assert_ne!(status, 200, "{v}");
+    assert_eq!(v["errorCode"], "ADAPTER_UNAVAILABLE", "{v}");
 }
