@@ -513,3 +513,59 @@ async fn evidence_goes_through_the_vendors_adapter_loaded_as_a_plugin() {
     assert_ne!(status, 200, "{v}");
     assert_eq!(v["errorCode"], "ADAPTER_UNAVAILABLE", "{v}");
 }
+
+#[tokio::test]
+async fn a_batch_of_document_hashes_is_signed_through_the_adapter_and_checked_by_openssl() {
+    let h = start_with(true).await;
+    let p = h.provider.clone();
+    let docs = ["投标函.pdf", "报价单.pdf"];
+    let items: Vec<Value> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let hash = p.digest(camr::crypto::HashAlgorithm::Sm3, format!("document {i}").as_bytes());
+            json!({"id": format!("d{i}"), "name": name, "hash": Bytes(hash), "hashAlgorithm": "SM3"})
+        })
+        .collect();
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "signature", "items": items}))
+        .await;
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(s, 200, "{v}");
+    let signed = v["data"]["signed"].as_array().unwrap();
+    assert_eq!(signed.len(), 2, "{v}");
+    let cert = Certificate::from_der(&data_encoding_b64(
+        v["data"]["certificate"].as_str().unwrap(),
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pub_pem = dir.path().join("pub.pem");
+    std::fs::write(&pub_pem, cert.public_key().unwrap().to_spki_pem().unwrap()).unwrap();
+    for item in signed {
+        let hash = data_encoding_b64(item["item"]["hash"].as_str().unwrap());
+        let sig = data_encoding_b64(item["signature"].as_str().unwrap());
+        let (hf, sf) = (dir.path().join("h"), dir.path().join("s"));
+        std::fs::write(&hf, &hash).unwrap();
+        std::fs::write(&sf, &sig).unwrap();
+        let Ok(out) = std::process::Command::new("openssl")
+            .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
+            .arg(&pub_pem)
+            .args(["-rawin", "-in"])
+            .arg(&hf)
+            .arg("-sigfile")
+            .arg(&sf)
+            .args(["-digest", "sm3", "-pkeyopt", "distid:1234567812345678"])
+            .output()
+        else {
+            eprintln!("\n*** SKIPPED OpenSSL check: openssl not found ***\n");
+            return;
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
