@@ -98,6 +98,14 @@ pub enum PlatformKeySource {
     File(PathBuf),
     /// Development shortcut: ask the platform itself (`<origin>/api/v1/platform`).
     TrustPlatformUrl,
+    /// The signed trust list (registry) and its authority's public key: what a real app
+    /// does. The QR's platform, key and request URI, and the response URI, must be listed.
+    Registry {
+        /// The signed trust list (`SignedTrustList` JSON).
+        list: PathBuf,
+        /// The registry authority's public key.
+        authority: PathBuf,
+    },
 }
 
 /// What `camr-app scan` was told.
@@ -446,7 +454,47 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     let client = http_client()?;
     let text = read_qr_text(&options.qr)?;
     let payload = camr::qr::parse(&text)?;
+    let mut registry = None;
     let key = match &options.platform_key {
+        PlatformKeySource::Registry { list, authority } => {
+            let bytes = std::fs::read(list).map_err(|e| {
+                SimError::new(
+                    ErrorCode::InputMalformed,
+                    format!("{}: {e}", list.display()),
+                )
+            })?;
+            let signed: camr::registry::SignedTrustList =
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    SimError::new(
+                        ErrorCode::RegistryInvalid,
+                        format!("{} is not a signed trust list: {e}", list.display()),
+                    )
+                })?;
+            let authority = read_platform_key(authority)?;
+            let reg = camr::registry::Registry::verify(
+                provider.as_ref(),
+                &signed,
+                &authority,
+                camr::qr::unix_now(),
+            )
+            .map_err(|e| SimError::new(e.code(), e.to_string()))?;
+            let (checked, name) = reg
+                .check_qr(
+                    provider.as_ref(),
+                    &text,
+                    camr::qr::VerifyOptions::at(camr::qr::unix_now()),
+                )
+                .map_err(|e| SimError::new(e.code(), e.to_string()))?;
+            ui.say(&format!(
+                "注册表 Registry: {} is listed as 「{name}」",
+                checked.system_code()
+            ));
+            let key = reg
+                .platform_key(&checked.system_code(), &checked.key_id)
+                .map_err(|e| SimError::new(e.code(), e.to_string()))?;
+            registry = Some((reg, name));
+            key
+        }
         PlatformKeySource::File(path) => read_platform_key(path)?,
         PlatformKeySource::TrustPlatformUrl => {
             let origin = origin_of(&payload.request_uri)?;
@@ -467,6 +515,21 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     let signed = fetch_request(&client, &payload.request_uri)?;
     let request = verify_signed_request(provider.as_ref(), &signed, &key)?;
     check_request(&payload, &request, now)?;
+    if let Some((reg, name)) = &registry {
+        // Answers go only to response URIs the registry lists for this platform, and the
+        // name shown is the registry's, not whatever the request claims.
+        reg.check_response_uri(&request.system_code, &request.response_uri)
+            .map_err(|e| SimError::new(e.code(), e.to_string()))?;
+        if &request.system_name != name {
+            return Err(SimError::new(
+                ErrorCode::PlatformUnknown,
+                format!(
+                    "the request calls the platform 「{}」 but the registry lists 「{name}」",
+                    request.system_name
+                ),
+            ));
+        }
+    }
     ui.say("平台签名有效 The platform's signatures on the QR and the request verify.");
     for line in describe(&request, now) {
         ui.say(&line);

@@ -43,13 +43,19 @@ struct ScanArgs {
     /// The platform's public key (SPKI PEM/DER), e.g. the server's data/platform-pub.pem.
     #[arg(
         long,
-        conflicts_with = "trust_platform_url",
-        required_unless_present = "trust_platform_url"
+        conflicts_with_all = ["trust_platform_url", "registry"],
+        required_unless_present_any = ["trust_platform_url", "registry"]
     )]
     platform_key: Option<PathBuf>,
     /// Development shortcut for the registry: take the platform key from the platform itself.
     #[arg(long)]
     trust_platform_url: bool,
+    /// The signed trust list (registry), e.g. the server's data/registry.json.
+    #[arg(long, requires = "registry_key", conflicts_with = "trust_platform_url")]
+    registry: Option<PathBuf>,
+    /// The registry authority's public key, e.g. data/registry-authority.pub.pem.
+    #[arg(long)]
+    registry_key: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -63,9 +69,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let platform_key = match a.platform_key {
-        Some(p) => PlatformKeySource::File(p),
-        None => PlatformKeySource::TrustPlatformUrl,
+    let platform_key = match (a.platform_key, a.registry, a.registry_key) {
+        (Some(p), _, _) => PlatformKeySource::File(p),
+        (None, Some(list), Some(authority)) => PlatformKeySource::Registry { list, authority },
+        _ => PlatformKeySource::TrustPlatformUrl,
     };
     let options = ScanOptions {
         qr,

@@ -283,3 +283,64 @@ fn the_binary_scans_a_png_and_refuses_a_foreign_platform_key() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn with_the_signed_registry_only_listed_platforms_are_answered() {
+    let a = server();
+    let b = server();
+    let registry = |s: &Server| PlatformKeySource::Registry {
+        list: s.data.join("registry.json"),
+        authority: s.data.join("registry-authority.pub.pem"),
+    };
+    // A's QR checked against A's registry: the platform is listed, the answer goes through.
+    let (tid, qr) = a.start(json!({"operation": "login"}));
+    let mut ui = Script::default();
+    let out = scan(
+        &ScanOptions {
+            platform_key: registry(&a),
+            ..options(&qr, &a.wallet())
+        },
+        &mut ui,
+    )
+    .unwrap();
+    assert_eq!(
+        (out.tid.as_str(), out.state.as_str()),
+        (tid.as_str(), "verified")
+    );
+    let shown = ui.shown.join("\n");
+    assert!(
+        shown.contains("注册表 Registry: C1100005553 is listed"),
+        "{shown}"
+    );
+    assert!(!shown.contains("DEVELOPMENT SHORTCUT"), "{shown}");
+    // A's QR against B's registry: same system code, but A's key is not the listed one —
+    // a phishing copy as far as the app can tell. Nothing is sent.
+    let (tid, qr) = a.start(json!({"operation": "login"}));
+    let e = scan(
+        &ScanOptions {
+            platform_key: registry(&b),
+            ..options(&qr, &a.wallet())
+        },
+        &mut Script::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, camr::protocol::ErrorCode::PlatformUnknown, "{e}");
+    assert_eq!(
+        a.get(&format!("/api/v1/transactions/{tid}"))["data"]["state"],
+        "created"
+    );
+    // B's registry checked with A's authority key: the list itself is refused.
+    let forged = PlatformKeySource::Registry {
+        list: b.data.join("registry.json"),
+        authority: a.data.join("registry-authority.pub.pem"),
+    };
+    let e = scan(
+        &ScanOptions {
+            platform_key: forged,
+            ..options(&qr, &a.wallet())
+        },
+        &mut Script::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, camr::protocol::ErrorCode::RegistryInvalid, "{e}");
+}

@@ -187,6 +187,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         request_uri_prefix: identity.request_uri_prefix,
         response_uri: identity.response_uri,
     };
+    publish_demo_registry(&provider, &config.data, &info, ca.root())?;
     let plugins = match &config.plugins {
         None => None,
         Some(dir) => {
@@ -228,4 +229,90 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Writes the demo trust list (注册表): this platform and the demo CA as vendor `SOFTCA`,
+/// signed by a demo registry authority key (`data/registry-authority.pem`), to
+/// `data/registry.json`, with the authority's public key in `data/registry-authority.pub.pem`
+/// — what `camr-app scan --registry data/registry.json --registry-key
+/// data/registry-authority.pub.pem` checks QR codes and response URIs against. Re-signed at
+/// every start (valid 30 days), so it always names the current URLs.
+fn publish_demo_registry(
+    provider: &Arc<dyn camr::crypto::CryptoProvider>,
+    data: &std::path::Path,
+    info: &PlatformInfo,
+    root: &camr::pki::Certificate,
+) -> Result<(), ServerError> {
+    use camr::registry::{PlatformEntry, PlatformKey, TrustList, VendorEntry};
+    let fail = |what: &str, e: String| {
+        ServerError(format!("cannot write the demo registry ({what}): {e}"))
+    };
+    let key_path = data.join("registry-authority.pem");
+    let authority = match std::fs::read(&key_path) {
+        Ok(pem) => camr::crypto::PrivateKey::from_bytes(&pem, None)
+            .map_err(|e| fail("authority key", e.to_string()))?,
+        Err(_) => {
+            let k = provider
+                .generate_key(camr::crypto::KeyAlgorithm::Sm2)
+                .map_err(|e| fail("authority key", e.to_string()))?;
+            let pem = k
+                .to_pkcs8_pem()
+                .map_err(|e| fail("authority key", e.to_string()))?;
+            write_private(&key_path, pem.as_bytes()).map_err(|e| fail("authority key", e))?;
+            k
+        }
+    };
+    let pub_pem = authority
+        .public_key()
+        .to_spki_pem()
+        .map_err(|e| fail("authority key", e.to_string()))?;
+    std::fs::write(data.join("registry-authority.pub.pem"), pub_pem)
+        .map_err(|e| fail("authority key", e.to_string()))?;
+    let now = camr::qr::unix_now();
+    let spki = data_encoding::BASE64
+        .decode(info.public_key_spki.as_bytes())
+        .map_err(|e| fail("platform key", e.to_string()))?;
+    let list = TrustList {
+        version: u64::try_from(now).unwrap_or(0),
+        issued_at: now,
+        expires_at: now + 30 * 86_400,
+        platforms: vec![PlatformEntry {
+            system_code: camr::protocol::SystemCode::parse(&info.system_code)
+                .map_err(|e| fail("system code", e.to_string()))?,
+            system_name: info.system_name.clone(),
+            keys: vec![PlatformKey {
+                key_id: info.key_id.clone(),
+                spki: camr::protocol::Bytes(spki),
+            }],
+            request_uri_prefixes: vec![info.request_uri_prefix.clone()],
+            response_uris: vec![info.response_uri.clone()],
+            accepted_vendors: vec!["SOFTCA".into()],
+        }],
+        vendors: vec![VendorEntry {
+            ca_org_type: "SOFTCA".into(),
+            name: "camr reference software CA (demo)".into(),
+            roots: vec![camr::protocol::Bytes(root.der().to_vec())],
+            adapter: Some("libcamr_adapter_softca.so".into()),
+        }],
+    };
+    let signed = camr::registry::sign(provider.as_ref(), &list, &authority, "DEMO-REGISTRY")
+        .map_err(|e| fail("signature", e.to_string()))?;
+    let json = serde_json::to_string_pretty(&signed).map_err(|e| fail("json", e.to_string()))?;
+    std::fs::write(data.join("registry.json"), json).map_err(|e| fail("file", e.to_string()))
+}
+
+fn write_private(path: &std::path::Path, data: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(data)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
