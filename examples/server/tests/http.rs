@@ -569,3 +569,77 @@ async fn a_batch_of_document_hashes_is_signed_through_the_adapter_and_checked_by
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_six_operations_go_through_the_softca_adapter_loaded_as_a_plugin() {
+    let h = start_with(true).await;
+    let p = h.provider.clone();
+    let hash = Bytes(p.digest(camr::crypto::HashAlgorithm::Sm3, b"document"));
+    let mut done = Vec::new();
+    for body in [
+        json!({"operation": "login"}),
+        json!({"operation": "messageSignature", "message": "报价 100 元"}),
+        json!({"operation": "signature", "items": [{"id": "d1", "name": "投标函.pdf", "hash": hash, "hashAlgorithm": "SM3"}]}),
+        json!({"operation": "revokeSignature", "sealId": "seal-1", "documentName": "投标函.pdf"}),
+        json!({"operation": "encrypt"}),
+    ] {
+        let (tid, qr) = h.start_tx(body.clone()).await;
+        let (s, v) = h.approve(&qr).await;
+        assert_eq!(s, 200, "{body}: {v}");
+        let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+        assert_eq!(s, 200, "{body}: {v}");
+        done.push(v);
+    }
+    // Decrypt: seal a bid file to the encryption certificate the encrypt operation returned.
+    let enc = Certificate::from_der(&data_encoding_b64(
+        done[4]["data"]["encryptionCertificate"].as_str().unwrap(),
+    ))
+    .unwrap();
+    let bid = b"bid file content".to_vec();
+    let mut sealed = Vec::new();
+    seal_stream(
+        p.as_ref(),
+        std::slice::from_ref(&enc),
+        bid.as_slice(),
+        &mut sealed,
+        &mut |_| {},
+    )
+    .unwrap();
+    let header = read_header(p.as_ref(), &mut sealed.as_slice()).unwrap();
+    let keys: Vec<Value> = header
+        .encrypted_keys
+        .iter()
+        .map(
+            |(sn, k)| json!({"id": "bid", "recipientCertSn": sn, "encryptedKey": Bytes(k.clone())}),
+        )
+        .collect();
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "decrypt", "keys": keys}))
+        .await;
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(s, 200, "{v}");
+    let cek = data_encoding_b64(v["data"]["keys"][0]["contentKey"].as_str().unwrap());
+    let mut out = Vec::new();
+    open_stream(
+        p.as_ref(),
+        sealed.as_slice(),
+        &mut out,
+        KeySource::ContentKey(&cek),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(out, bid);
+    let (_, adapters) = h.get("/api/v1/admin/adapters").await;
+    assert_eq!(
+        adapters["data"][0]["calls"].as_u64().unwrap(),
+        6,
+        "{adapters}"
+    );
+    assert_eq!(
+        adapters["data"][0]["failures"].as_u64().unwrap(),
+        0,
+        "{adapters}"
+    );
+}

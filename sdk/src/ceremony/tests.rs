@@ -489,3 +489,66 @@ fn a_kept_message_signature_verifies_later_in_the_manuals_result_shape() {
     assert_eq!(e["success"], false);
     assert_eq!(e["errorCode"], "CERT_MALFORMED");
 }
+
+#[test]
+fn a_revoked_signing_certificate_cannot_log_in() {
+    let p = default_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca = SoftCa::init(
+        p.clone(),
+        &dir.path().join("ca"),
+        KeyAlgorithm::Sm2,
+        "Revoking CA",
+    )
+    .unwrap();
+    let holder = Holder {
+        holder_type: HolderType::Personal,
+        name: "钱七".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    let issued = ca
+        .issue(&holder, b"123456", &dir.path().join("w"), 30)
+        .unwrap();
+    ca.revoke(
+        &issued.sign_serial,
+        crate::softca::RevocationReason::KeyCompromise,
+        crate::qr::unix_now() - 10,
+    )
+    .unwrap();
+    let crl = ca.crl(crate::qr::unix_now()).unwrap();
+    let mut trust = TrustStore::new();
+    trust.add(ca.root().clone());
+    let identity = PlatformIdentity {
+        system_code: SystemCode::parse("C1100005553").unwrap(),
+        system_name: "Revocation test".into(),
+        request_uri_prefix: "https://p.example/r/".into(),
+        response_uri: "https://p.example/a".into(),
+    };
+    let platform = Platform::new(
+        p.clone(),
+        identity,
+        p.generate_key(KeyAlgorithm::Sm2).unwrap(),
+        None,
+        Arc::new(MemoryStore::new()),
+        Arc::new(ChainValidator::new(p.clone(), trust).with_crls(vec![crl])),
+    )
+    .unwrap();
+    let wallet = Wallet::open(&dir.path().join("w"), b"123456").unwrap();
+    let started = block_on(platform.start_login()).unwrap();
+    let signed = block_on(platform.request(&started.transaction.tid)).unwrap();
+    let request = verify_signed_request(p.as_ref(), &signed, &platform.public_key()).unwrap();
+    let answer = App::new(p, "SOFTCA")
+        .approve(&wallet, &signed, &request, &[])
+        .unwrap();
+    let e = block_on(platform.answer(&started.transaction.tid, &answer)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertRevoked, "{e}");
+    // Refused answers leave the transaction open (a forged answer cannot end it).
+    assert_eq!(
+        block_on(platform.status(&started.transaction.tid))
+            .unwrap()
+            .state,
+        TransactionState::Scanned
+    );
+}
