@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, StdUi, scan};
+use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, StdUi, scan, tasks};
 use clap::{Args, Parser, Subcommand};
 
 /// A mobile CA certificate app simulator: scan a platform's QR code and answer it.
@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Scan a QR code (PNG or payload), check the platform, approve or reject.
     Scan(ScanArgs),
+    /// Answer the tasks a platform pushed to this user's app through the vendor cloud
+    /// (vendor-initiated signing, 待处理), with the same checks as a scan.
+    Tasks(TasksArgs),
 }
 
 #[derive(Debug, Args)]
@@ -28,6 +31,21 @@ struct ScanArgs {
     /// The QR payload text (`CAMR1:...`).
     #[arg(long)]
     payload: Option<String>,
+    #[command(flatten)]
+    answer: AnswerArgs,
+}
+
+#[derive(Debug, Args)]
+struct TasksArgs {
+    /// The vendor cloud (softca-cloud), e.g. http://127.0.0.1:8090.
+    #[arg(long)]
+    cloud: String,
+    #[command(flatten)]
+    answer: AnswerArgs,
+}
+
+#[derive(Debug, Args)]
+struct AnswerArgs {
     /// Wallet folder (from `camr ca issue`, or the server's data/wallet).
     #[arg(long)]
     wallet: PathBuf,
@@ -58,32 +76,43 @@ struct ScanArgs {
     registry_key: Option<PathBuf>,
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let Command::Scan(a) = cli.command;
-    let qr = match (a.png, a.payload) {
-        (Some(p), _) => QrSource::Png(p),
-        (None, Some(p)) => QrSource::Payload(p),
-        (None, None) => {
-            eprintln!("error: INPUT_MALFORMED: give --png or --payload");
-            return ExitCode::from(2);
-        }
-    };
+fn options(qr: QrSource, a: AnswerArgs) -> ScanOptions {
     let platform_key = match (a.platform_key, a.registry, a.registry_key) {
         (Some(p), _, _) => PlatformKeySource::File(p),
         (None, Some(list), Some(authority)) => PlatformKeySource::Registry { list, authority },
         _ => PlatformKeySource::TrustPlatformUrl,
     };
-    let options = ScanOptions {
+    ScanOptions {
         qr,
         wallet: a.wallet,
         pin: a.pin,
         reject: a.reject,
         yes: a.yes,
         platform_key,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(a) => {
+            let qr = match (a.png, a.payload) {
+                (Some(p), _) => QrSource::Png(p),
+                (None, Some(p)) => QrSource::Payload(p),
+                (None, None) => {
+                    eprintln!("error: INPUT_MALFORMED: give --png or --payload");
+                    return ExitCode::from(2);
+                }
+            };
+            scan(&options(qr, a.answer), &mut StdUi).map(|_| ())
+        }
+        Command::Tasks(t) => {
+            let template = options(QrSource::Payload(String::new()), t.answer);
+            tasks(&t.cloud, &template, &mut StdUi).map(|_| ())
+        }
     };
-    match scan(&options, &mut StdUi) {
-        Ok(_) => ExitCode::SUCCESS,
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())

@@ -344,3 +344,69 @@ fn with_the_signed_registry_only_listed_platforms_are_answered() {
     .unwrap_err();
     assert_eq!(e.code, camr::protocol::ErrorCode::RegistryInvalid, "{e}");
 }
+
+#[test]
+fn pushed_tasks_are_answered_like_scans_and_reported_back_to_the_cloud() {
+    use std::sync::{Arc, Mutex};
+    let s = server();
+    let serial = camr::pki::Certificate::parse_one(
+        &std::fs::read(s.wallet().join("sign-cert.pem")).unwrap(),
+    )
+    .unwrap()
+    .serial_hex();
+    let (tid, qr) = s.start(json!({"operation": "login"}));
+    // A minimal vendor cloud: two pending tasks for this user (one without a QR text), and
+    // the results the app reports.
+    let tasks = json!([
+        {"id": "task-1", "state": "pending", "user": {"certSn": serial}, "request": {"qrText": qr}},
+        {"id": "task-2", "state": "pending", "user": {"certSn": serial}, "request": {"note": "no QR"}},
+    ]);
+    let results: Arc<Mutex<Vec<(String, Value)>>> = Arc::new(Mutex::new(Vec::new()));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let cloud = format!("http://{}", listener.local_addr().unwrap());
+    let (want, seen) = (serial.clone(), results.clone());
+    let app = axum::Router::new()
+        .route(
+            "/tasks",
+            axum::routing::get(
+                move |q: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                    let t = tasks.clone();
+                    let ok = q.get("user") == Some(&want);
+                    async move { axum::Json(if ok { t } else { json!([]) }) }
+                },
+            ),
+        )
+        .route(
+            "/tasks/{id}/result",
+            axum::routing::post(
+                move |axum::extract::Path(id): axum::extract::Path<String>,
+                      axum::Json(v): axum::Json<Value>| {
+                    seen.lock().unwrap().push((id, v));
+                    async { axum::Json(json!({"ok": true})) }
+                },
+            ),
+        );
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let template = ScanOptions {
+        qr: QrSource::Payload(String::new()),
+        ..options("", &s.wallet())
+    };
+    let mut ui = Script::default();
+    let outcomes = camr_app_sim::tasks(&cloud, &template, &mut ui).unwrap();
+    assert_eq!(outcomes.len(), 1, "{}", ui.shown.join("\n"));
+    assert_eq!(
+        (outcomes[0].tid.as_str(), outcomes[0].state.as_str()),
+        (tid.as_str(), "verified")
+    );
+    let reported = results.lock().unwrap().clone();
+    assert_eq!(reported.len(), 2, "{reported:?}");
+    assert_eq!(reported[0].0, "task-1");
+    assert_eq!(reported[0].1["approved"], true);
+    assert_eq!(reported[1].0, "task-2");
+    assert_eq!(reported[1].1["approved"], false);
+    let r = s.get(&format!("/api/v1/transactions/{tid}/result"));
+    assert_eq!(r["data"]["subject"]["name"], "张三", "{r}");
+}
