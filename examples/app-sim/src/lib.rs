@@ -123,6 +123,53 @@ pub struct ScanOptions {
     pub yes: bool,
     /// The platform key.
     pub platform_key: PlatformKeySource,
+    /// Which certificate to use when the wallet folder holds both a `personal/` and an
+    /// `org/` wallet.
+    pub cert: Option<CertChoice>,
+    /// Act as a staff member for the organisation certificate under this delegation
+    /// (`SignedDelegation` JSON, 证书授权).
+    pub delegation: Option<PathBuf>,
+}
+
+/// Personal or organisation certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertChoice {
+    /// The personal certificate (`<wallet>/personal`).
+    Personal,
+    /// The organisation certificate (`<wallet>/org`).
+    Org,
+}
+
+/// The wallet folder to use: the folder itself when it holds a wallet, else its `personal/`
+/// or `org/` sub-wallet as chosen (or the only one there is).
+pub fn choose_wallet(
+    base: &std::path::Path,
+    cert: Option<CertChoice>,
+) -> Result<PathBuf, SimError> {
+    let has = |p: &std::path::Path| p.join(camr::softca::wallet_files::SIGN_CERT).exists();
+    let (personal, org) = (base.join("personal"), base.join("org"));
+    match cert {
+        Some(CertChoice::Personal) if has(&personal) => Ok(personal),
+        Some(CertChoice::Org) if has(&org) => Ok(org),
+        Some(_) if has(base) => Ok(base.to_path_buf()),
+        Some(c) => Err(SimError::new(
+            ErrorCode::InputMalformed,
+            format!("the wallet {} holds no {c:?} certificate", base.display()),
+        )),
+        None if has(base) => Ok(base.to_path_buf()),
+        None => match (has(&personal), has(&org)) {
+            (true, false) => Ok(personal),
+            (false, true) => Ok(org),
+            (true, true) => Err(SimError::new(
+                ErrorCode::InputMalformed,
+                "the wallet holds a personal and an organisation certificate: choose one with --cert personal|org",
+            )),
+            (false, false) => Err(SimError::new(
+                ErrorCode::InputMalformed,
+                format!("no wallet in {}", base.display()),
+            )),
+        },
+    }
 }
 
 /// The terminal: lines out, answers in.
@@ -534,7 +581,21 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     for line in describe(&request, now) {
         ui.say(&line);
     }
-    let wallet = unlock_wallet(&options.wallet, options.pin.as_deref(), ui)?;
+    let wallet_dir = choose_wallet(&options.wallet, options.cert)?;
+    let wallet = unlock_wallet(&wallet_dir, options.pin.as_deref(), ui)?;
+    let is_org = wallet.sign_cert.cert_type() == camr::protocol::CertType::OrgCert;
+    if options.cert == Some(CertChoice::Org) && !is_org {
+        return Err(SimError::new(
+            ErrorCode::CertWrongUsage,
+            "--cert org, but this wallet's certificate is a personal one",
+        ));
+    }
+    if options.cert == Some(CertChoice::Personal) && is_org {
+        return Err(SimError::new(
+            ErrorCode::CertWrongUsage,
+            "--cert personal, but this wallet's certificate is an organisation one",
+        ));
+    }
     ui.say(&format!(
         "证书 Certificate: {} (SN {})",
         wallet.sign_cert.common_name(),
@@ -565,7 +626,31 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     let app = App::new(provider, VENDOR);
     let response = match &reject {
         Some(reason) => app.reject(&wallet, &signed, &request, reason)?,
-        None => app.approve(&wallet, &signed, &request, &[])?,
+        None => match &options.delegation {
+            None => app.approve(&wallet, &signed, &request, &[])?,
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    SimError::new(
+                        ErrorCode::InputMalformed,
+                        format!("{}: {e}", path.display()),
+                    )
+                })?;
+                let d: camr::app::SignedDelegation =
+                    serde_json::from_slice(&bytes).map_err(|e| {
+                        SimError::new(
+                            ErrorCode::InputMalformed,
+                            format!("{} is not a signed delegation: {e}", path.display()),
+                        )
+                    })?;
+                let r =
+                    app.approve_as_staff(&wallet, &d, &signed, &request, camr::qr::unix_now())?;
+                ui.say(&format!(
+                    "授权 Acting for the organisation as {}",
+                    r.operator.clone().unwrap_or_default()
+                ));
+                r
+            }
+        },
     };
     let state = post_response(&client, &request.response_uri, &response)?;
     ui.say(&format!(

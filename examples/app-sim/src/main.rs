@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, StdUi, scan, tasks};
+use camr_app_sim::{CertChoice, PlatformKeySource, QrSource, ScanOptions, StdUi, scan, tasks};
 use clap::{Args, Parser, Subcommand};
 
 /// A mobile CA certificate app simulator: scan a platform's QR code and answer it.
@@ -74,6 +74,18 @@ struct AnswerArgs {
     /// The registry authority's public key, e.g. data/registry-authority.pub.pem.
     #[arg(long)]
     registry_key: Option<PathBuf>,
+    /// Personal or organisation certificate (when the wallet holds both).
+    #[arg(long, value_enum)]
+    cert: Option<CertArg>,
+    /// Act for the organisation certificate under this delegation (SignedDelegation JSON).
+    #[arg(long)]
+    delegation: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CertArg {
+    Personal,
+    Org,
 }
 
 fn options(qr: QrSource, a: AnswerArgs) -> ScanOptions {
@@ -89,6 +101,11 @@ fn options(qr: QrSource, a: AnswerArgs) -> ScanOptions {
         reject: a.reject,
         yes: a.yes,
         platform_key,
+        cert: a.cert.map(|c| match c {
+            CertArg::Personal => CertChoice::Personal,
+            CertArg::Org => CertChoice::Org,
+        }),
+        delegation: a.delegation,
     }
 }
 

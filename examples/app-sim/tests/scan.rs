@@ -101,6 +101,8 @@ fn options(qr: &str, wallet: &Path) -> ScanOptions {
         reject: None,
         yes: true,
         platform_key: PlatformKeySource::TrustPlatformUrl,
+        cert: None,
+        delegation: None,
     }
 }
 
@@ -409,4 +411,98 @@ fn pushed_tasks_are_answered_like_scans_and_reported_back_to_the_cloud() {
     assert_eq!(reported[1].1["approved"], false);
     let r = s.get(&format!("/api/v1/transactions/{tid}/result"));
     assert_eq!(r["data"]["subject"]["name"], "张三", "{r}");
+}
+
+#[test]
+fn a_wallet_with_personal_and_org_certificates_asks_which_and_org_use_needs_a_delegation() {
+    use camr_app_sim::CertChoice;
+    let s = server();
+    let p = camr::crypto::default_provider();
+    // One app, two certificates: the server's organisation wallet and a personal one from
+    // the same CA.
+    let multi = s.data.join("multi");
+    std::fs::create_dir_all(multi.join("org")).unwrap();
+    for f in [
+        "sign-cert.pem",
+        "sign-key.pem",
+        "enc-cert.pem",
+        "enc-key.pem",
+        "chain.pem",
+    ] {
+        std::fs::copy(s.wallet().join(f), multi.join("org").join(f)).unwrap();
+    }
+    let mut ca = camr::softca::SoftCa::open(p.clone(), &s.data.join("ca")).unwrap();
+    let holder = camr::softca::Holder {
+        holder_type: camr::softca::HolderType::Personal,
+        name: "李四".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    ca.issue(&holder, b"123456", &multi.join("personal"), 30)
+        .unwrap();
+    let (_, qr) = s.start(json!({"operation": "login"}));
+    let e = scan(&options(&qr, &multi), &mut Script::default()).unwrap_err();
+    assert!(e.msg.contains("--cert personal|org"), "{e}");
+    let out = scan(
+        &ScanOptions {
+            cert: Some(CertChoice::Personal),
+            ..options(&qr, &multi)
+        },
+        &mut Script::default(),
+    )
+    .unwrap();
+    assert_eq!(out.state, "verified");
+    let r = s.get(&format!("/api/v1/transactions/{}/result", out.tid));
+    assert_eq!(r["data"]["subject"]["name"], "李四", "{r}");
+    // The organisation certificate, used by a staff member under a delegation for login only.
+    let org = camr::app::Wallet::open(&multi.join("org"), b"123456").unwrap();
+    let now = camr::qr::unix_now();
+    let d = camr::app::Delegation {
+        org_cert_sn: org.sign_cert.serial_hex(),
+        staff_name: "王五".into(),
+        staff_id: None,
+        trading_systems: vec![camr::protocol::SystemCode::parse("C1100005553").unwrap()],
+        operations: vec![camr::protocol::Operation::Login],
+        not_before: now - 60,
+        not_after: now + 3600,
+    };
+    let signed = camr::app::delegation::issue(p.as_ref(), &org, &d).unwrap();
+    let file = s.data.join("delegation.json");
+    std::fs::write(&file, serde_json::to_string(&signed).unwrap()).unwrap();
+    let (_, qr) = s.start(json!({"operation": "login"}));
+    let mut ui = Script::default();
+    let out = scan(
+        &ScanOptions {
+            cert: Some(CertChoice::Org),
+            delegation: Some(file.clone()),
+            ..options(&qr, &multi)
+        },
+        &mut ui,
+    )
+    .unwrap();
+    assert_eq!(out.state, "verified");
+    assert!(
+        ui.shown
+            .join("\n")
+            .contains("Acting for the organisation as 王五"),
+        "{:?}",
+        ui.shown
+    );
+    // The same delegation does not cover a message signature: refused in the app, nothing sent.
+    let (tid, qr) = s.start(json!({"operation": "messageSignature", "message": "报价"}));
+    let e = scan(
+        &ScanOptions {
+            cert: Some(CertChoice::Org),
+            delegation: Some(file),
+            ..options(&qr, &multi)
+        },
+        &mut Script::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::DelegationOutOfScope, "{e}");
+    assert_eq!(
+        s.get(&format!("/api/v1/transactions/{tid}"))["data"]["state"],
+        "scanned"
+    );
 }

@@ -18,6 +18,10 @@ use crate::protocol::{
 };
 use crate::softca::wallet_files;
 
+pub mod delegation;
+
+pub use delegation::{Delegation, SignedDelegation};
+
 /// Why the app could not answer.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +35,9 @@ pub enum AppError {
     /// A certificate is unreadable.
     #[error(transparent)]
     Cert(#[from] CertError),
+    /// An organisation certificate used outside (or without) a delegation's scope.
+    #[error("the organisation certificate may not be used for this: {0}")]
+    OutOfScope(String),
     /// Too many wrong PINs: the wallet is locked.
     #[error("the wallet is locked after {0} wrong PINs; ask the CA to unlock it")]
     Locked(u32),
@@ -59,6 +66,7 @@ impl AppError {
             Self::Cert(e) => e.code(),
             Self::NotARecipient { .. } => ErrorCode::EnvelopeNoRecipient,
             Self::Locked(_) => ErrorCode::PinLocked,
+            Self::OutOfScope(_) => ErrorCode::DelegationOutOfScope,
             Self::WrongPin { .. } => ErrorCode::KeyPasswordWrong,
         }
     }
@@ -262,8 +270,33 @@ impl App {
             status: ResponseStatus::Approved,
             request_hash: hash,
             reject_reason: None,
+            operator: None,
             evidence: Some(evidence),
         })
+    }
+
+    /// Approves with an organisation certificate on a staff member's behalf: only when
+    /// `delegation` (signed by the organisation) covers this platform, operation and time;
+    /// the answer names the operator.
+    pub fn approve_as_staff(
+        &self,
+        org_wallet: &Wallet,
+        delegation: &SignedDelegation,
+        signed: &SignedRequest,
+        request: &RequestObject,
+        now: i64,
+    ) -> Result<Response, AppError> {
+        let d = delegation::check(
+            self.provider.as_ref(),
+            &org_wallet.sign_cert,
+            delegation,
+            &request.system_code,
+            request.operation,
+            now,
+        )?;
+        let mut response = self.approve(org_wallet, signed, request, &[])?;
+        response.operator = Some(d.operator());
+        Ok(response)
     }
 
     /// Rejects `request` with a reason, signed so that nobody else can reject in the user's
@@ -284,6 +317,7 @@ impl App {
             status: ResponseStatus::Rejected,
             request_hash: hash,
             reject_reason: Some(reason.to_string()),
+            operator: None,
             evidence: Some(self.evidence(wallet, signatures)),
         })
     }

@@ -833,7 +833,9 @@ impl Platform {
             tid: tid.clone(),
             used_at: now,
             ca_org_type: r.ca_org_type.clone(),
-            operator: None,
+            // The app's statement of who acted under a delegation (证书授权); the core checks
+            // delegations itself with the manual-features work (issue 9).
+            operator: r.operator.clone(),
         };
         let patch = TxPatch {
             ca_org_type: Some(r.ca_org_type.clone()),

@@ -552,3 +552,68 @@ fn a_revoked_signing_certificate_cannot_log_in() {
         TransactionState::Scanned
     );
 }
+
+#[test]
+fn a_staff_member_logs_in_with_the_organisation_certificate_only_within_the_delegation() {
+    use crate::app::{Delegation, delegation};
+    let w = world();
+    let p = default_provider();
+    let now = test_clock();
+    let d = Delegation {
+        org_cert_sn: w.wallet.sign_cert.serial_hex(),
+        staff_name: "李四".into(),
+        staff_id: Some("110101199001011234".into()),
+        trading_systems: vec![SystemCode::parse("C1100005553").unwrap()],
+        operations: vec![Operation::Login, Operation::Encrypt, Operation::Decrypt],
+        not_before: now - 60,
+        not_after: now + 86_400,
+    };
+    let signed_d = delegation::issue(p.as_ref(), &w.wallet, &d).unwrap();
+    let started = block_on(w.platform.start_login()).unwrap();
+    let (signed, request) = scan(&w, &started);
+    let r = w
+        .app
+        .approve_as_staff(&w.wallet, &signed_d, &signed, &request, now)
+        .unwrap();
+    assert_eq!(r.operator.as_deref(), Some("李四 (110101199001011234)"));
+    block_on(w.platform.answer(&started.transaction.tid, &r)).unwrap();
+    let usage = block_on(w.store.usage()).unwrap();
+    assert_eq!(
+        usage[0].operator.as_deref(),
+        Some("李四 (110101199001011234)")
+    );
+    // Outside the scope: another operation, after the period, or signed by someone else.
+    let m = block_on(w.platform.start_message_signature("报价")).unwrap();
+    let (signed, request) = scan(&w, &m);
+    let e = w
+        .app
+        .approve_as_staff(&w.wallet, &signed_d, &signed, &request, now)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DelegationOutOfScope, "{e}");
+    let l = block_on(w.platform.start_login()).unwrap();
+    let (signed, request) = scan(&w, &l);
+    let e = w
+        .app
+        .approve_as_staff(&w.wallet, &signed_d, &signed, &request, now + 2 * 86_400)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DelegationOutOfScope, "{e}");
+    let mut forged = signed_d.clone();
+    forged.delegation = forged
+        .delegation
+        .replace("Login", "Signature")
+        .replace("\"login\"", "\"signature\"");
+    let e = w
+        .app
+        .approve_as_staff(&w.wallet, &forged, &signed, &request, now)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DelegationOutOfScope, "{e}");
+    // Another system.
+    let mut other = d.clone();
+    other.trading_systems = vec![SystemCode::parse("M1100000034").unwrap()];
+    let other = delegation::issue(p.as_ref(), &w.wallet, &other).unwrap();
+    let e = w
+        .app
+        .approve_as_staff(&w.wallet, &other, &signed, &request, now)
+        .unwrap_err();
+    assert!(e.to_string().contains("C1100005553"), "{e}");
+}

@@ -817,6 +817,10 @@ pub struct Response {
     /// Why the user rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject_reason: Option<String>,
+    /// The staff member acting for an organisation certificate under a delegation (证书授权),
+    /// as `name (identity number)`; absent when the holder acts for themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
     /// Evidence, when approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
@@ -925,6 +929,10 @@ pub fn schemas() -> Vec<(&'static str, String)> {
             schema_text::<ApiResult<serde_json::Value>>(),
         ),
         ("CallbackEvent.schema.json", schema_text::<CallbackEvent>()),
+        (
+            "Delegation.schema.json",
+            schema_text::<crate::app::Delegation>(),
+        ),
         ("ErrorCode.schema.json", schema_text::<ErrorCode>()),
         ("Operation.schema.json", schema_text::<Operation>()),
         ("QrPayload.schema.json", schema_text::<QrPayload>()),
@@ -937,6 +945,10 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         (
             "TrustList.schema.json",
             schema_text::<crate::registry::TrustList>(),
+        ),
+        (
+            "SignedDelegation.schema.json",
+            schema_text::<crate::app::SignedDelegation>(),
         ),
         ("SignedRequest.schema.json", schema_text::<SignedRequest>()),
         ("Subject.schema.json", schema_text::<crate::pki::Subject>()),

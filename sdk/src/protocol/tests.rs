@@ -150,6 +150,7 @@ fn responses_parse_strictly() {
         status: ResponseStatus::Rejected,
         request_hash: "00".repeat(32),
         reject_reason: Some("不是我".into()),
+        operator: None,
         evidence: None,
     };
     let json = serde_json::to_string(&r).unwrap();
