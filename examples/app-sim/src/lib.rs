@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use camr::app::{App, AppError, Wallet};
-use camr::ceremony::verify_signed_request;
 use camr::crypto::{CryptoProvider, PublicKey, default_provider};
 use camr::protocol::{
     ErrorCode, Operation, OperationPayload, QrPayload, RequestObject, Response, SignedRequest,
@@ -276,6 +275,35 @@ fn envelope_data(what: &str, r: reqwest::blocking::Response) -> Result<Value, Si
         code,
         format!("{what}: the platform refused (HTTP {status}): {msg}"),
     ))
+}
+
+/// The simulator's [`camr::app::Transport`]: blocking HTTP with rustls.
+#[derive(Debug, Clone)]
+pub struct HttpTransport(pub reqwest::blocking::Client);
+
+impl camr::app::Transport for HttpTransport {
+    fn get(&self, uri: &str) -> Result<Vec<u8>, AppError> {
+        let r = self
+            .0
+            .get(uri)
+            .send()
+            .map_err(|e| AppError::Transport(format!("cannot reach {uri}: {e}")))?;
+        r.bytes()
+            .map(|b| b.to_vec())
+            .map_err(|e| AppError::Transport(format!("cannot read {uri}: {e}")))
+    }
+    fn post_json(&self, uri: &str, body: &[u8]) -> Result<Vec<u8>, AppError> {
+        let r = self
+            .0
+            .post(uri)
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .map_err(|e| AppError::Transport(format!("cannot reach {uri}: {e}")))?;
+        r.bytes()
+            .map(|b| b.to_vec())
+            .map_err(|e| AppError::Transport(format!("cannot read {uri}: {e}")))
+    }
 }
 
 fn net(what: &str, e: reqwest::Error) -> SimError {
@@ -559,8 +587,9 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
         &key,
         camr::qr::VerifyOptions::at(now),
     )?;
-    let signed = fetch_request(&client, &payload.request_uri)?;
-    let request = verify_signed_request(provider.as_ref(), &signed, &key)?;
+    let app = App::new(provider.clone(), VENDOR);
+    let transport = HttpTransport(client.clone());
+    let (signed, request) = app.fetch_request(&transport, &payload, &key, now)?;
     check_request(&payload, &request, now)?;
     if let Some((reg, name)) = &registry {
         // Answers go only to response URIs the registry lists for this platform, and the
@@ -623,7 +652,6 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
             ));
         }
     }
-    let app = App::new(provider, VENDOR);
     let response = match &reject {
         Some(reason) => app.reject(&wallet, &signed, &request, reason)?,
         None => match &options.delegation {
@@ -652,7 +680,12 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
             }
         },
     };
-    let state = post_response(&client, &request.response_uri, &response)?;
+    let state = app
+        .post_response(&transport, &request, &response)?
+        .get("state")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string();
     ui.say(&format!(
         "结果 Outcome: {} → the platform says `{state}`",
         if reject.is_some() {

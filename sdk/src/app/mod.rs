@@ -35,6 +35,20 @@ pub enum AppError {
     /// A certificate is unreadable.
     #[error(transparent)]
     Cert(#[from] CertError),
+    /// The platform could not be reached, or answered with something unreadable.
+    #[error("{0}")]
+    Transport(String),
+    /// The platform refused, with its error code.
+    #[error("the platform refused: {code}: {msg}")]
+    Platform {
+        /// The platform's `errorCode`.
+        code: ErrorCode,
+        /// Its sentence.
+        msg: String,
+    },
+    /// The request object does not belong to the scanned QR code, or expired.
+    #[error("{0}")]
+    RequestMismatch(String),
     /// An organisation certificate used outside (or without) a delegation's scope.
     #[error("the organisation certificate may not be used for this: {0}")]
     OutOfScope(String),
@@ -67,6 +81,9 @@ impl AppError {
             Self::NotARecipient { .. } => ErrorCode::EnvelopeNoRecipient,
             Self::Locked(_) => ErrorCode::PinLocked,
             Self::OutOfScope(_) => ErrorCode::DelegationOutOfScope,
+            Self::Transport(_) => ErrorCode::AdapterUnavailable,
+            Self::Platform { code, .. } => *code,
+            Self::RequestMismatch(_) => ErrorCode::TidMismatch,
             Self::WrongPin { .. } => ErrorCode::KeyPasswordWrong,
         }
     }
@@ -154,6 +171,34 @@ impl Wallet {
             chain: Certificate::parse_all(&read(wallet_files::CHAIN)?)?,
         })
     }
+}
+
+/// How an app reaches a platform (HTTP in the simulator; a vendor app plugs in its own
+/// stack). Bodies are the platform's bytes as received.
+pub trait Transport {
+    /// GETs `uri`.
+    fn get(&self, uri: &str) -> Result<Vec<u8>, AppError>;
+    /// POSTs a JSON `body` to `uri`.
+    fn post_json(&self, uri: &str, body: &[u8]) -> Result<Vec<u8>, AppError>;
+}
+
+/// Reads a platform answer: the `data` of a result envelope (`{code, success, data, msg,
+/// errorCode}`), or the bare value; a failed envelope becomes [`AppError::Platform`].
+fn envelope_data(body: &[u8]) -> Result<serde_json::Value, AppError> {
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::Transport(format!("the platform's answer is not JSON: {e}")))?;
+    if v.get("success").is_some() && v.get("errorCode").is_some() {
+        let env: crate::protocol::ApiResult<serde_json::Value> = serde_json::from_value(v)
+            .map_err(|e| AppError::Transport(format!("bad result envelope: {e}")))?;
+        if !env.success {
+            return Err(AppError::Platform {
+                code: env.error_code.unwrap_or(ErrorCode::Internal),
+                msg: env.msg,
+            });
+        }
+        return Ok(env.data.unwrap_or(serde_json::Value::Null));
+    }
+    Ok(v)
 }
 
 /// The app's answering logic.
@@ -273,6 +318,55 @@ impl App {
             operator: None,
             evidence: Some(evidence),
         })
+    }
+
+    /// Fetches the signed request object a scanned QR code points to and checks it: the
+    /// platform's signature (with the key the registry lists), and that it names the QR's
+    /// tid, operation and system code and has not expired.
+    pub fn fetch_request(
+        &self,
+        transport: &dyn Transport,
+        payload: &crate::protocol::QrPayload,
+        platform_key: &PublicKey,
+        now: i64,
+    ) -> Result<(SignedRequest, RequestObject), AppError> {
+        let data = envelope_data(&transport.get(&payload.request_uri)?)?;
+        let signed: SignedRequest = serde_json::from_value(data).map_err(|e| {
+            AppError::Transport(format!("the request object is not a signed request: {e}"))
+        })?;
+        let request =
+            crate::ceremony::verify_signed_request(self.provider.as_ref(), &signed, platform_key)
+                .map_err(|e| AppError::Platform {
+                code: e.code(),
+                msg: e.to_string(),
+            })?;
+        if request.tid != payload.tid
+            || request.operation != payload.operation
+            || request.system_code != payload.system_code()
+        {
+            return Err(AppError::RequestMismatch(
+                "the request object does not match the QR code (tid, operation or system code)"
+                    .into(),
+            ));
+        }
+        if now > request.expires_at {
+            return Err(AppError::RequestMismatch(format!(
+                "the request expired at {}",
+                request.expires_at
+            )));
+        }
+        Ok((signed, request))
+    }
+
+    /// Posts an answer to the request's response URI; returns the envelope's `data`.
+    pub fn post_response(
+        &self,
+        transport: &dyn Transport,
+        request: &RequestObject,
+        response: &Response,
+    ) -> Result<serde_json::Value, AppError> {
+        let body = serde_json::to_vec(response).map_err(|e| AppError::Transport(e.to_string()))?;
+        envelope_data(&transport.post_json(&request.response_uri, &body)?)
     }
 
     /// Approves with an organisation certificate on a staff member's behalf: only when
