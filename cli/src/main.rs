@@ -1037,14 +1037,7 @@ fn cms_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CmsComman
             out,
         } => {
             let validator = build_validator(provider, trust, crl, false)?;
-            let cert_err = |e: camr::pki::CertError| Failure::from(camr::Error::from(e));
-            let mut extra = Vec::new();
-            for path in chain {
-                extra.extend(
-                    camr::pki::Certificate::parse_all(&read_file(path, MAX_SMALL_FILE, "chain")?)
-                        .map_err(cert_err)?,
-                );
-            }
+            let extra = read_chain(chain)?;
             let data = read_file(
                 input,
                 camr::envelope::MAX_IN_MEMORY as u64,
@@ -1073,6 +1066,18 @@ fn cms_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CmsComman
             Ok(())
         }
     }
+}
+
+/// Reads every certificate of the given PEM bundles, in order (intermediates).
+fn read_chain(paths: &[PathBuf]) -> CliResult<Vec<camr::pki::Certificate>> {
+    let mut chain = Vec::new();
+    for path in paths {
+        chain.extend(
+            camr::pki::Certificate::parse_all(&read_file(path, MAX_SMALL_FILE, "chain")?)
+                .map_err(|e| Failure::from(camr::Error::from(e)))?,
+        );
+    }
+    Ok(chain)
 }
 
 fn build_validator(
@@ -1364,24 +1369,10 @@ fn ask_pin() -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
 }
 
 fn cert_verify(provider: &Arc<dyn CryptoProvider>, a: &CertVerifyArgs) -> CliResult {
-    use camr::pki::{Certificate, ChainValidator, Crl, KeyPurpose, RevocationPolicy, TrustStore};
+    use camr::pki::{Certificate, KeyPurpose};
     let cert_err = |e: camr::pki::CertError| Failure::from(camr::Error::from(e));
-    let trust = if a.trust.is_dir() {
-        TrustStore::from_dir(&a.trust).map_err(cert_err)?
-    } else {
-        TrustStore::from_pem_bundle(&read_file(&a.trust, MAX_SMALL_FILE, "trust")?)
-            .map_err(cert_err)?
-    };
-    let mut crls = Vec::new();
-    for path in &a.crl {
-        crls.push(Crl::parse(&read_file(path, 64 * MAX_SMALL_FILE, "CRL")?).map_err(cert_err)?);
-    }
-    let mut chain = Vec::new();
-    for path in &a.chain {
-        chain.extend(
-            Certificate::parse_all(&read_file(path, MAX_SMALL_FILE, "chain")?).map_err(cert_err)?,
-        );
-    }
+    let validator = build_validator(provider, &a.trust, &a.crl, a.require_crl)?;
+    let chain = read_chain(&a.chain)?;
     let cert = Certificate::parse_one(&read_file(&a.cert, MAX_SMALL_FILE, "certificate")?)
         .map_err(cert_err)?;
     let purpose = match a.usage {
@@ -1389,14 +1380,6 @@ fn cert_verify(provider: &Arc<dyn CryptoProvider>, a: &CertVerifyArgs) -> CliRes
         UsageArg::Encrypt => KeyPurpose::Encrypt,
         UsageArg::Any => KeyPurpose::Any,
     };
-    let policy = if a.require_crl {
-        RevocationPolicy::Require
-    } else {
-        RevocationPolicy::BestEffort
-    };
-    let validator = ChainValidator::new(provider.clone(), trust)
-        .with_crls(crls)
-        .with_policy(policy);
     let v = validator
         .validate(&cert, &chain, purpose, a.at.unwrap_or_else(qr::unix_now))
         .map_err(cert_err)?;
