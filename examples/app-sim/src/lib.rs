@@ -20,9 +20,7 @@ use std::time::Duration;
 
 use camr::app::{App, AppError, Wallet};
 use camr::crypto::{CryptoProvider, PublicKey, default_provider};
-use camr::protocol::{
-    ErrorCode, Operation, OperationPayload, QrPayload, RequestObject, Response, SignedRequest,
-};
+use camr::protocol::{ErrorCode, Operation, OperationPayload, QrPayload, RequestObject};
 use serde_json::Value;
 
 /// Vendor code (`caOrgType`) this simulator answers as.
@@ -350,47 +348,6 @@ pub fn read_platform_key(path: &std::path::Path) -> Result<PublicKey, SimError> 
         .map_err(|e| SimError::new(e.code(), format!("{}: {e}", path.display())))
 }
 
-/// Fetches the signed request object from the QR's request URI.
-pub fn fetch_request(
-    client: &reqwest::blocking::Client,
-    request_uri: &str,
-) -> Result<SignedRequest, SimError> {
-    let data = envelope_data(
-        "request object",
-        client
-            .get(request_uri)
-            .send()
-            .map_err(|e| net(request_uri, e))?,
-    )?;
-    serde_json::from_value(data).map_err(|e| {
-        SimError::new(
-            ErrorCode::InputMalformed,
-            format!("the request object is not a signed request: {e}"),
-        )
-    })
-}
-
-/// Posts the answer to the response URI; the platform's state on success.
-pub fn post_response(
-    client: &reqwest::blocking::Client,
-    response_uri: &str,
-    response: &Response,
-) -> Result<String, SimError> {
-    let data = envelope_data(
-        "answer",
-        client
-            .post(response_uri)
-            .json(response)
-            .send()
-            .map_err(|e| net(response_uri, e))?,
-    )?;
-    Ok(data
-        .get("state")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown")
-        .to_string())
-}
-
 fn operation_label(op: Operation) -> &'static str {
     match op {
         Operation::Login => "注册登录 login",
@@ -472,23 +429,9 @@ fn hex_of(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Checks the signed request against the QR it came from.
-fn check_request(payload: &QrPayload, request: &RequestObject, now: i64) -> Result<(), SimError> {
-    if request.tid != payload.tid
-        || request.operation != payload.operation
-        || request.system_code != payload.system_code()
-    {
-        return Err(SimError::new(
-            ErrorCode::TidMismatch,
-            "the request object does not match the QR code (tid, operation or system code)",
-        ));
-    }
-    if now > request.expires_at {
-        return Err(SimError::new(
-            ErrorCode::TxExpired,
-            format!("the request expired at {}", request.expires_at),
-        ));
-    }
+/// Checks what the registry cannot: without it, answers go only to the QR's origin.
+fn check_request(payload: &QrPayload, request: &RequestObject) -> Result<(), SimError> {
+    // tid, operation, system code and expiry are checked by `App::fetch_request`.
     // Without the registry, answers go only to the origin the QR named.
     if origin_of(&request.response_uri)? != origin_of(&payload.request_uri)? {
         return Err(SimError::new(
@@ -590,7 +533,7 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     let app = App::new(provider.clone(), VENDOR);
     let transport = HttpTransport(client.clone());
     let (signed, request) = app.fetch_request(&transport, &payload, &key, now)?;
-    check_request(&payload, &request, now)?;
+    check_request(&payload, &request)?;
     if let Some((reg, name)) = &registry {
         // Answers go only to response URIs the registry lists for this platform, and the
         // name shown is the registry's, not whatever the request claims.
