@@ -429,7 +429,7 @@ fn hex_of(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Checks what the registry cannot: without it, answers go only to the QR's origin.
+/// Checks that answers go only to the origin the QR code named.
 fn check_request(payload: &QrPayload, request: &RequestObject) -> Result<(), SimError> {
     // tid, operation, system code and expiry are checked by `App::fetch_request`.
     // Without the registry, answers go only to the origin the QR named.

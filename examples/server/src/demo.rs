@@ -106,7 +106,8 @@ pub fn ensure(provider: &Arc<dyn CryptoProvider>, data: &Path) -> Result<DemoDat
     })
 }
 
-fn write_secret(path: &Path, data: &[u8]) -> Result<(), ServerError> {
+/// Writes a secret file that must not exist yet, readable by the owner only.
+pub(crate) fn write_secret(path: &Path, data: &[u8]) -> Result<(), ServerError> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -258,7 +258,7 @@ fn publish_demo_registry(
             let pem = k
                 .to_pkcs8_pem()
                 .map_err(|e| fail("authority key", e.to_string()))?;
-            write_private(&key_path, pem.as_bytes()).map_err(|e| fail("authority key", e))?;
+            demo::write_secret(&key_path, pem.as_bytes())?;
             k
         }
     };
@@ -299,20 +299,4 @@ fn publish_demo_registry(
         .map_err(|e| fail("signature", e.to_string()))?;
     let json = serde_json::to_string_pretty(&signed).map_err(|e| fail("json", e.to_string()))?;
     std::fs::write(data.join("registry.json"), json).map_err(|e| fail("file", e.to_string()))
-}
-
-fn write_private(path: &std::path::Path, data: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(data)
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
