@@ -216,15 +216,10 @@ fn issuer_and_serial(cert: &Certificate) -> IssuerAndSerialNumber {
 }
 
 fn describe(ias: &IssuerAndSerialNumber) -> String {
-    let bytes = ias.serial_number.as_bytes();
-    let start = bytes
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(bytes.len().saturating_sub(1));
     format!(
         "{} / serial {}",
         ias.issuer,
-        data_encoding::HEXUPPER.encode(bytes.get(start..).unwrap_or_default())
+        crate::pki::serial_hex(&ias.serial_number)
     )
 }
 
@@ -909,17 +904,10 @@ pub(crate) fn encrypted_keys_of(ed: &EnvelopedData) -> Vec<(String, Vec<u8>)> {
         .iter()
         .filter_map(|ri| match ri {
             RecipientInfo::Ktri(k) => match &k.rid {
-                RecipientIdentifier::IssuerAndSerialNumber(ias) => {
-                    let b = ias.serial_number.as_bytes();
-                    let start = b
-                        .iter()
-                        .position(|x| *x != 0)
-                        .unwrap_or(b.len().saturating_sub(1));
-                    Some((
-                        data_encoding::HEXUPPER.encode(b.get(start..).unwrap_or_default()),
-                        k.enc_key.as_bytes().to_vec(),
-                    ))
-                }
+                RecipientIdentifier::IssuerAndSerialNumber(ias) => Some((
+                    crate::pki::serial_hex(&ias.serial_number),
+                    k.enc_key.as_bytes().to_vec(),
+                )),
                 _ => None,
             },
             _ => None,

@@ -262,12 +262,7 @@ impl Certificate {
 
     /// Serial number as upper-case hex without leading zero bytes (`certSn`).
     pub fn serial_hex(&self) -> String {
-        let bytes = self.inner.tbs_certificate().serial_number().as_bytes();
-        let start = bytes
-            .iter()
-            .position(|b| *b != 0)
-            .unwrap_or(bytes.len().saturating_sub(1));
-        data_encoding::HEXUPPER.encode(bytes.get(start..).unwrap_or_default())
+        serial_hex(self.inner.tbs_certificate().serial_number())
     }
 
     /// The subject's common name (empty if none).
@@ -415,6 +410,16 @@ impl Crl {
             t.next_update.as_ref().map(time_secs),
         )
     }
+}
+
+/// A serial number as upper-case hex without leading zero bytes (`certSn`).
+pub fn serial_hex(serial: &x509_cert::serial_number::SerialNumber) -> String {
+    let bytes = serial.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
+    data_encoding::HEXUPPER.encode(bytes.get(start..).unwrap_or_default())
 }
 
 /// PEM-encodes DER bytes under `label` (LF line endings).
