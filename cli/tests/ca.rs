@@ -4,41 +4,10 @@
 //! the SM2 signer ID beyond the target certificate).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{camr, openssl};
 use std::path::Path;
-use std::process::Command;
-
-fn camr(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_camr"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
-}
-
-fn openssl(args: &[&str]) -> Option<(bool, String)> {
-    match Command::new("openssl").args(args).output() {
-        Ok(out) => Some((
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )),
-        Err(_) => {
-            eprintln!(
-                "\n\n*** SKIPPED OpenSSL check: openssl not found (apt-get install openssl) ***\n"
-            );
-            None
-        }
-    }
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -2,45 +2,14 @@
 //! (RSA and ECDSA/P-256 CMS), and bid files sealed and opened as people use them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
+mod common;
 
-fn camr(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_camr"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
-    )
-}
+use common::{camr, openssl};
 
 fn ok(args: &[&str]) -> String {
     let (code, out, err) = camr(args);
     assert_eq!(code, 0, "{args:?}: {err}");
     out
-}
-
-fn openssl(args: &[&str]) -> Option<(bool, String)> {
-    match Command::new("openssl").args(args).output() {
-        Ok(out) => Some((
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )),
-        Err(_) => {
-            eprintln!(
-                "\n\n*** SKIPPED OpenSSL check: openssl not found (apt-get install openssl) ***\n"
-            );
-            None
-        }
-    }
 }
 
 struct Setup {
