@@ -610,22 +610,27 @@ impl Platform {
         let rec = self.live_record(tid).await?;
         match self.check_answer(&rec, tid, response) {
             Ok((state, patch, usage)) => {
-                let from = [TransactionState::Created, TransactionState::Scanned];
-                // Two steps through `approved` keep the state machine's rule
-                // (scanned → approved → verified); both are compare-and-set.
-                let next = if state == TransactionState::Verified {
-                    if rec.transaction.state == TransactionState::Created {
-                        self.store
-                            .transition(
-                                tid,
-                                &[TransactionState::Created],
-                                TransactionState::Scanned,
-                                TxPatch::default(),
-                            )
-                            .await?;
-                    }
+                // An answer without a prior fetch still passes through `scanned`; then
+                // `approved` keeps the state machine's rule (scanned → approved → verified).
+                // Every step is a compare-and-set.
+                if rec.transaction.state == TransactionState::Created {
                     self.store
-                        .transition(tid, &from, TransactionState::Approved, TxPatch::default())
+                        .transition(
+                            tid,
+                            &[TransactionState::Created],
+                            TransactionState::Scanned,
+                            TxPatch::default(),
+                        )
+                        .await?;
+                }
+                let next = if state == TransactionState::Verified {
+                    self.store
+                        .transition(
+                            tid,
+                            &[TransactionState::Scanned],
+                            TransactionState::Approved,
+                            TxPatch::default(),
+                        )
                         .await?;
                     self.store
                         .transition(
@@ -636,16 +641,6 @@ impl Platform {
                         )
                         .await?
                 } else {
-                    if rec.transaction.state == TransactionState::Created {
-                        self.store
-                            .transition(
-                                tid,
-                                &[TransactionState::Created],
-                                TransactionState::Scanned,
-                                TxPatch::default(),
-                            )
-                            .await?;
-                    }
                     self.store
                         .transition(
                             tid,
