@@ -8,6 +8,7 @@
 //! | `GET /api/v1/transactions/{tid}/qr.svg`, `/qr.png` | the QR of a live transaction |
 //! | `GET /api/v1/transactions/{tid}/result` | the verified result, or `TX_PENDING`, `TX_REJECTED` (with the reason), ... |
 //! | `POST /api/v1/transactions/{tid}/cancel` | cancel |
+//! | `GET /api/v1/transactions/{tid}/events` | status changes as Server-Sent Events (ends after a final state) |
 //! | `GET /camr/v1/request/{tid}` | app: the platform-signed request object (`data` = `SignedRequest`) |
 //! | `POST /camr/v1/response` | app: the answer (`camr::protocol::Response`) |
 //! | `GET /api/v1/platform` | system code, name, key id and public key |
@@ -134,6 +135,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/transactions/{tid}/qr.png", get(qr_png))
         .route("/api/v1/transactions/{tid}/result", get(result))
         .route("/api/v1/transactions/{tid}/cancel", post(cancel))
+        .route(
+            "/api/v1/transactions/{tid}/events",
+            get(crate::sse::transaction_events),
+        )
         .route("/camr/v1/request/{tid}", get(app_request))
         .route("/camr/v1/response", post(app_response))
         .fallback(not_found)

@@ -13,7 +13,9 @@
 
 pub mod api;
 pub mod demo;
+pub mod events;
 mod page;
+pub mod sse;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -113,6 +115,10 @@ pub struct AppState {
     pub plugins: Option<PluginHost>,
     /// Which store is in use (`memory` or `sqlite`).
     pub store_kind: &'static str,
+    /// Committed status changes (SSE, webhooks).
+    pub events: Arc<events::EventBus>,
+    /// This server instance's id (names the changes it commits).
+    pub instance_id: String,
 }
 
 /// Opens the store named by `database_url` (memory when `None`).
@@ -155,6 +161,11 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         response_uri: format!("{base}/camr/v1/response"),
     };
     let (store, store_kind) = open_store(config.database_url.as_deref()).await?;
+    let instance_id = events::new_instance_id();
+    let events = Arc::new(events::EventBus::new(instance_id.clone()));
+    // This process announces its own changes (PostgreSQL announces every instance's).
+    let store: Arc<dyn TransactionStore> =
+        Arc::new(events::AnnouncingStore::new(store, events.clone()));
     let key = demo.platform_key;
     let platform = Platform::new(
         provider.clone(),
@@ -217,6 +228,8 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         info,
         plugins,
         store_kind,
+        events,
+        instance_id,
     }))
 }
 

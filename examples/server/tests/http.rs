@@ -643,3 +643,99 @@ async fn all_six_operations_go_through_the_softca_adapter_loaded_as_a_plugin() {
         "{adapters}"
     );
 }
+
+/// Reads Server-Sent Events from `r` until the stream ends: (event name, data) pairs.
+async fn read_sse(mut r: reqwest::Response) -> Vec<(String, String)> {
+    let mut buf = String::new();
+    let mut out = Vec::new();
+    while let Some(chunk) = tokio::time::timeout(std::time::Duration::from_secs(20), r.chunk())
+        .await
+        .expect("the event stream stalled")
+        .unwrap()
+    {
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let (mut name, mut data) = (String::new(), String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if !name.is_empty() {
+                out.push((name, data));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_follows_a_login_to_verified_and_ends() {
+    let h = start().await;
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let r = h
+        .client
+        .get(format!("{}/api/v1/transactions/{tid}/events", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let reader = tokio::spawn(read_sse(r));
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+    let events = reader.await.unwrap();
+    let states: Vec<String> = events
+        .iter()
+        .map(|(name, data)| {
+            assert_eq!(name, "state");
+            let v: Value = serde_json::from_str(data).unwrap();
+            assert_eq!(v["tid"], tid.as_str());
+            v["state"].as_str().unwrap().to_string()
+        })
+        .collect();
+    // Every state in order, each once, ending at the final one (the stream then closes).
+    assert_eq!(states.first().map(String::as_str), Some("created"));
+    assert_eq!(
+        states.last().map(String::as_str),
+        Some("verified"),
+        "{states:?}"
+    );
+    let mut sorted = states.clone();
+    sorted.dedup();
+    assert_eq!(sorted, states);
+
+    // A cancelled transaction's stream ends at `cancelled`.
+    let (tid, _) = h.start_tx(json!({"operation": "login"})).await;
+    let r = h
+        .client
+        .get(format!("{}/api/v1/transactions/{tid}/events", h.base))
+        .send()
+        .await
+        .unwrap();
+    let reader = tokio::spawn(read_sse(r));
+    let (s, v) = h
+        .post(&format!("/api/v1/transactions/{tid}/cancel"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let events = reader.await.unwrap();
+    let last: Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
+    assert_eq!(last["state"], "cancelled");
+
+    // A bad or unknown tid is an envelope, not a stream.
+    let (s, v) = h.get("/api/v1/transactions/nonsense/events").await;
+    assert_error(s, &v, 400, "TID_INVALID");
+    let unknown = tid.replace(&tid[tid.len() - 4..], "0000");
+    let (s, v) = h
+        .get(&format!("/api/v1/transactions/{unknown}/events"))
+        .await;
+    assert_error(s, &v, 404, "TX_NOT_FOUND");
+}

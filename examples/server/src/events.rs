@@ -1,0 +1,195 @@
+//! Status events: every committed state change of a transaction, for the SSE stream
+//! (`GET /api/v1/transactions/{tid}/events`) and webhook delivery.
+//!
+//! One [`EventBus`] per process (a tokio broadcast channel). Where the events come from
+//! depends on the store:
+//! - memory and SQLite: [`AnnouncingStore`] wraps the store and publishes each change this
+//!   process committed, right after the commit;
+//! - PostgreSQL: the store itself sends `NOTIFY` inside the committing SQL transaction, and a
+//!   listener task forwards every instance's notifications to the bus — so a transaction
+//!   started on instance A and answered on instance B completes A's SSE stream.
+//!
+//! Each event names the instance that made the change ([`Event::instance`]); webhooks are
+//! delivered only by the instance that made it, so several instances do not deliver twice.
+
+use std::sync::Arc;
+
+use camr::protocol::{Tid, TransactionState, UsageRecord};
+use camr::store::{AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// Events kept for slow subscribers before they start missing some (they then re-read the
+/// state from the store, so a miss delays an SSE update but never loses the outcome).
+const CAPACITY: usize = 1024;
+
+/// One committed state change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// The transaction.
+    pub tid: String,
+    /// Its state after the change.
+    pub state: TransactionState,
+    /// The server instance that committed the change.
+    pub instance: String,
+}
+
+/// The process-wide broadcast of [`Event`]s.
+#[derive(Debug)]
+pub struct EventBus {
+    sender: broadcast::Sender<Event>,
+    instance: String,
+}
+
+impl EventBus {
+    /// A bus for the server instance `instance`.
+    pub fn new(instance: impl Into<String>) -> Self {
+        let (sender, _) = broadcast::channel(CAPACITY);
+        Self {
+            sender,
+            instance: instance.into(),
+        }
+    }
+
+    /// This instance's id.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Publishes an event (no subscriber is fine).
+    pub fn publish(&self, event: Event) {
+        let _ = self.sender.send(event);
+    }
+
+    /// Publishes a change this instance committed.
+    pub fn publish_local(&self, tid: &Tid, state: TransactionState) {
+        self.publish(Event {
+            tid: tid.to_string(),
+            state,
+            instance: self.instance.clone(),
+        });
+    }
+
+    /// A new subscription (sees events published from now on).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+}
+
+/// A random instance id (16 hex digits).
+pub fn new_instance_id() -> String {
+    let mut b = [0u8; 8];
+    if camr::crypto::default_provider()
+        .fill_random(&mut b)
+        .is_err()
+    {
+        // Only used to tell instances apart; the process id is a fine fallback.
+        return format!("pid{}", std::process::id());
+    }
+    data_encoding::HEXLOWER.encode(&b)
+}
+
+/// A store that publishes every committed insert and state change on an [`EventBus`]
+/// (for stores that do not announce changes themselves).
+#[derive(Debug)]
+pub struct AnnouncingStore {
+    inner: Arc<dyn TransactionStore>,
+    bus: Arc<EventBus>,
+}
+
+impl AnnouncingStore {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn TransactionStore>, bus: Arc<EventBus>) -> Self {
+        Self { inner, bus }
+    }
+}
+
+impl TransactionStore for AnnouncingStore {
+    fn insert(&self, record: TxRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let tid = record.transaction.tid.clone();
+            let state = record.transaction.state;
+            self.inner.insert(record).await?;
+            self.bus.publish_local(&tid, state);
+            Ok(())
+        })
+    }
+
+    fn get<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<Option<TxRecord>, StoreError>> {
+        self.inner.get(tid)
+    }
+
+    fn transition<'a>(
+        &'a self,
+        tid: &'a Tid,
+        from: &'a [TransactionState],
+        to: TransactionState,
+        patch: TxPatch,
+    ) -> BoxFuture<'a, Result<TxRecord, StoreError>> {
+        Box::pin(async move {
+            let rec = self.inner.transition(tid, from, to, patch).await?;
+            self.bus.publish_local(tid, rec.transaction.state);
+            Ok(rec)
+        })
+    }
+
+    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.clear_secret(tid)
+    }
+
+    fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.inner.append_usage(record)
+    }
+
+    fn usage(&self) -> BoxFuture<'_, Result<Vec<UsageRecord>, StoreError>> {
+        self.inner.usage()
+    }
+
+    fn append_audit<'a>(
+        &'a self,
+        at: i64,
+        tid: Option<&'a Tid>,
+        event: &'a str,
+        detail: &'a str,
+    ) -> BoxFuture<'a, Result<AuditEntry, StoreError>> {
+        self.inner.append_audit(at, tid, event, detail)
+    }
+
+    fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>> {
+        self.inner.audit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use camr::store::MemoryStore;
+
+    #[tokio::test]
+    async fn a_failed_change_is_not_announced() {
+        let bus = Arc::new(EventBus::new("me"));
+        let store = AnnouncingStore::new(Arc::new(MemoryStore::new()), bus.clone());
+        let mut rx = bus.subscribe();
+        let tid = Tid::new(
+            &camr::protocol::SystemCode::parse("C1100005553").unwrap(),
+            [7; 16],
+        );
+        let err = store
+            .transition(
+                &tid,
+                &[TransactionState::Created],
+                TransactionState::Scanned,
+                TxPatch::default(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)));
+        assert!(matches!(
+            rx.try_recv(),
+            Err(broadcast::error::TryRecvError::Empty)
+        ));
+    }
+}
