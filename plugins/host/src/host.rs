@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use camr::pki::Subject;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::breaker::{Breaker, BreakerState};
 use crate::error::normalise_adapter_code;
 use crate::lane::{Lane, Outcome};
-use crate::load::{load_adapter_file, load_outcome_text, validate_info};
+use crate::load::{load_adapter_file, load_adapter_file_as, load_outcome_text, validate_info};
 use crate::{HostConfig, PluginError};
 
 /// Where an adapter came from.
@@ -120,15 +120,19 @@ impl From<AdapterError> for Fault {
 /// The host never trusts an adapter's verdict: [`PluginHost::decode_evidence`] only parses
 /// what the adapter translated; verify it with [`crate::verify_evidence_signature`] and the
 /// chain validation of `camr::pki`.
+///
+/// The set of adapters can be replaced while calls run ([`PluginHost::reload`]): a call holds
+/// its adapter's entry until it returns, and the set itself is swapped in one step.
 pub struct PluginHost {
     config: HostConfig,
-    adapters: HashMap<String, Arc<Entry>>,
+    adapters: RwLock<HashMap<String, Arc<Entry>>>,
+    /// Held for the whole of a [`PluginHost::reload`], so two reloads do not interleave.
+    reloading: Mutex<()>,
 }
 
 impl std::fmt::Debug for PluginHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut vendors: Vec<&String> = self.adapters.keys().collect();
-        vendors.sort();
+        let vendors = self.vendors();
         f.debug_struct("PluginHost")
             .field("config", &self.config)
             .field("vendors", &vendors)
@@ -141,8 +145,23 @@ impl PluginHost {
     pub fn new(config: HostConfig) -> Self {
         Self {
             config,
-            adapters: HashMap::new(),
+            adapters: RwLock::new(HashMap::new()),
+            reloading: Mutex::new(()),
         }
+    }
+
+    /// The adapters (a poisoned lock is recovered: the map is only ever swapped or extended
+    /// in one step, so it is never half-written).
+    fn adapters(&self) -> RwLockReadGuard<'_, HashMap<String, Arc<Entry>>> {
+        self.adapters.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn adapters_mut(&mut self) -> &mut HashMap<String, Arc<Entry>> {
+        self.adapters.get_mut().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn entry_of(&self, ca_org_type: &str) -> Option<Arc<Entry>> {
+        self.adapters().get(ca_org_type).cloned()
     }
 
     /// The configuration.
@@ -181,10 +200,10 @@ impl PluginHost {
             prepared.push(entry);
         }
         let mut loaded = Vec::new();
+        let adapters = self.adapters_mut();
         for entry in prepared {
             loaded.push(entry.info.ca_org_type.clone());
-            self.adapters
-                .insert(entry.info.ca_org_type.clone(), Arc::new(entry));
+            adapters.insert(entry.info.ca_org_type.clone(), Arc::new(entry));
         }
         Ok(loaded)
     }
@@ -223,7 +242,70 @@ impl PluginHost {
         self.insert(entry)
     }
 
+    /// Re-scans the configured folder and replaces the adapters loaded from files with what
+    /// it holds now; returns the vendor codes served afterwards (statically registered
+    /// adapters stay).
+    ///
+    /// - A file already loaded, unchanged (same path, same SHA-256), keeps its adapter, with
+    ///   its counters, breaker and workers.
+    /// - A new or changed file goes through every check of [`PluginHost::load_dir`] (pins
+    ///   included) and is loaded from a private copy, so that the dynamic loader cannot hand
+    ///   back the library it already mapped from that path.
+    /// - An adapter whose file is gone is no longer served (calls running on it finish; its
+    ///   library stays mapped, as libraries are never unloaded).
+    ///
+    /// All or nothing, like [`PluginHost::load_dir`]: on any error the adapters stay as they
+    /// were. Calls keep running during a reload; they see the old set or the new one.
+    pub fn reload(&self) -> Result<Vec<String>, PluginError> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let dir = self.config.dir.clone().ok_or_else(|| PluginError::Io {
+            path: PathBuf::new(),
+            reason: "no plugin folder configured".into(),
+        })?;
+        let current: Vec<Arc<Entry>> = self.adapters().values().cloned().collect();
+        let mut next: HashMap<String, Arc<Entry>> = current
+            .iter()
+            .filter(|e| e.source == Source::Static)
+            .map(|e| (e.info.ca_org_type.clone(), e.clone()))
+            .collect();
+        for path in so_files(&dir)? {
+            let bytes = std::fs::read(&path).map_err(|e| PluginError::Io {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            let sha256 = crate::load::sha256_hex(&bytes);
+            drop(bytes);
+            let same = Source::File {
+                path: path.clone(),
+                sha256,
+            };
+            let entry = match current.iter().find(|e| e.source == same) {
+                Some(kept) => kept.clone(),
+                None => Arc::new(self.prepare_file_as(&path, true)?),
+            };
+            if let Some(first) = next.get(&entry.info.ca_org_type) {
+                return Err(PluginError::DuplicateVendor {
+                    ca_org_type: entry.info.ca_org_type.clone(),
+                    first: first.source.name(),
+                    second: entry.source.name(),
+                });
+            }
+            next.insert(entry.info.ca_org_type.clone(), entry);
+        }
+        let mut vendors: Vec<String> = next.keys().cloned().collect();
+        vendors.sort();
+        *self.adapters.write().unwrap_or_else(PoisonError::into_inner) = next;
+        Ok(vendors)
+    }
+
     fn prepare_file(&self, path: &Path) -> Result<Entry, PluginError> {
+        self.prepare_file_as(path, false)
+    }
+
+    fn prepare_file_as(&self, path: &Path, private_copy: bool) -> Result<Entry, PluginError> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -234,7 +316,11 @@ impl PluginHost {
                 path: path.to_path_buf(),
             });
         }
-        let adapter = load_adapter_file(path, pin, self.config.default_deadline)?;
+        let adapter = if private_copy {
+            load_adapter_file_as(path, pin, self.config.default_deadline, true)?
+        } else {
+            load_adapter_file(path, pin, self.config.default_deadline)?
+        };
         let info = adapter.info();
         let source = Source::File {
             path: path.to_path_buf(),
@@ -258,7 +344,7 @@ impl PluginHost {
     }
 
     fn check_free(&self, entry: &Entry) -> Result<(), PluginError> {
-        match self.adapters.get(&entry.info.ca_org_type) {
+        match self.adapters().get(&entry.info.ca_org_type) {
             Some(first) => Err(PluginError::DuplicateVendor {
                 ca_org_type: entry.info.ca_org_type.clone(),
                 first: first.source.name(),
@@ -271,26 +357,27 @@ impl PluginHost {
     fn insert(&mut self, entry: Entry) -> Result<String, PluginError> {
         self.check_free(&entry)?;
         let code = entry.info.ca_org_type.clone();
-        self.adapters.insert(code.clone(), Arc::new(entry));
+        self.adapters_mut().insert(code.clone(), Arc::new(entry));
         Ok(code)
     }
 
     /// The vendor codes served, sorted.
     pub fn vendors(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.adapters.keys().cloned().collect();
+        let mut v: Vec<String> = self.adapters().keys().cloned().collect();
         v.sort();
         v
     }
 
-    /// What the adapter for `ca_org_type` said about itself at load.
-    pub fn info(&self, ca_org_type: &str) -> Option<&AdapterInfo> {
-        self.adapters.get(ca_org_type).map(|e| &e.info)
+    /// What the adapter for `ca_org_type` said about itself at load (a copy: the set of
+    /// adapters can change, see [`PluginHost::reload`]).
+    pub fn info(&self, ca_org_type: &str) -> Option<AdapterInfo> {
+        self.adapters().get(ca_org_type).map(|e| e.info.clone())
     }
 
     /// Health of every adapter, sorted by vendor code.
     pub fn health(&self) -> Vec<AdapterHealth> {
         let mut out: Vec<AdapterHealth> = self
-            .adapters
+            .adapters()
             .values()
             .map(|e| {
                 let (breaker, consecutive_failures) = e
@@ -428,11 +515,11 @@ impl PluginHost {
         F: FnOnce(&dyn AdapterImpl) -> Result<T, Fault> + Send + 'static,
     {
         let entry = self
-            .adapters
-            .get(ca_org_type)
+            .entry_of(ca_org_type)
             .ok_or_else(|| PluginError::NoAdapter {
                 ca_org_type: ca_org_type.to_string(),
             })?;
+        let entry = entry.as_ref();
         let cooldown = self.config.breaker_cooldown;
         let admission = {
             let mut breaker = lock_breaker(entry);

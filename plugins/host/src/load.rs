@@ -144,6 +144,18 @@ pub fn load_adapter_file(
     pin: Option<&str>,
     deadline: Duration,
 ) -> Result<DynamicAdapter, PluginError> {
+    load_adapter_file_as(path, pin, deadline, false)
+}
+
+/// [`load_adapter_file`], always from a private copy when `always_copy` (a reload of a file
+/// the process may have mapped already: the dynamic loader would hand back the old library
+/// for the same path).
+pub(crate) fn load_adapter_file_as(
+    path: &Path,
+    pin: Option<&str>,
+    deadline: Duration,
+    always_copy: bool,
+) -> Result<DynamicAdapter, PluginError> {
     let bytes = std::fs::read(path).map_err(|e| PluginError::Io {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -161,6 +173,7 @@ pub fn load_adapter_file(
             }
             Some(private_copy(path, &bytes)?)
         }
+        None if always_copy => Some(private_copy(path, &bytes)?),
         None => None,
     };
     drop(bytes);

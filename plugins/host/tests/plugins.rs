@@ -89,7 +89,7 @@ fn good_adapter_loads_routes_and_reports_health() {
     let info = host.info(GOOD).unwrap();
     assert_eq!(info.vendor_name, "Fixture Good CA");
     assert_eq!(info.operations.len(), 6);
-    assert_eq!(host.probe(GOOD).unwrap(), *info);
+    assert_eq!(host.probe(GOOD).unwrap(), info);
 
     // decode_evidence: the vendor's format in, camr's Evidence out.
     let ev = host
@@ -618,4 +618,57 @@ fn a_file_that_is_not_an_adapter_is_a_load_error() {
     let e = host.load_dir().unwrap_err();
     assert!(matches!(e, PluginError::Open { .. }), "{e:?}");
     assert!(e.is_load_error());
+}
+
+#[test]
+fn reload_picks_up_new_changed_and_removed_files_and_keeps_unchanged_ones() {
+    let dir = folder();
+    let host = host_with(dir.path(), HostConfig::default());
+    // An empty folder: nothing served.
+    assert!(host.reload().unwrap().is_empty());
+
+    // A new file is loaded.
+    let good = copy(dir.path(), "good");
+    assert_eq!(host.reload().unwrap(), vec![GOOD.to_string()]);
+    host.probe(GOOD).unwrap();
+    assert_eq!(health_of(&host, GOOD).calls, 1);
+
+    // Unchanged: the same adapter stays, counters and all.
+    assert_eq!(host.reload().unwrap(), vec![GOOD.to_string()]);
+    assert_eq!(health_of(&host, GOOD).calls, 1);
+
+    // Changed in place (another build claiming the same vendor code): the new library is
+    // loaded, not the one already mapped from that path.
+    std::fs::copy(fixture("duplicate"), &good).unwrap();
+    assert_eq!(host.reload().unwrap(), vec![GOOD.to_string()]);
+    let h = health_of(&host, GOOD);
+    assert_eq!(h.vendor_name, "Fixture Impostor CA");
+    assert_eq!(h.calls, 0);
+    assert_eq!(
+        h.sha256.as_deref(),
+        Some(sha256_hex(&std::fs::read(&good).unwrap()).as_str())
+    );
+
+    // A refused file leaves the set as it was (all or nothing).
+    std::fs::write(dir.path().join("zz-not-an-adapter.so"), b"not a library").unwrap();
+    let e = host.reload().unwrap_err();
+    assert!(e.is_load_error(), "{e:?}");
+    assert_eq!(host.vendors(), vec![GOOD.to_string()]);
+    assert_eq!(health_of(&host, GOOD).vendor_name, "Fixture Impostor CA");
+    std::fs::remove_file(dir.path().join("zz-not-an-adapter.so")).unwrap();
+
+    // Removed: no longer served; a statically registered adapter stays.
+    let mut host = host;
+    host.register_static(Box::new(Other {
+        panic_in_decode: false,
+    }))
+    .unwrap();
+    std::fs::remove_file(&good).unwrap();
+    assert_eq!(host.reload().unwrap(), vec!["STATIC_OTHER".to_string()]);
+    let e = host.probe(GOOD).unwrap_err();
+    assert!(matches!(e, PluginError::NoAdapter { .. }), "{e:?}");
+
+    // No folder configured: an error, nothing changes.
+    let bare = PluginHost::new(HostConfig::default());
+    assert!(matches!(bare.reload(), Err(PluginError::Io { .. })));
 }
