@@ -14,7 +14,8 @@
 //! | `GET /api/v1/platform` | system code, name, key id and public key |
 //! | `GET /api/v1/admin/adapters` | adapter health |
 //! | `GET /healthz`, `GET /readyz` | liveness, readiness (the store answers) |
-//! | `GET /` | the QR login page |
+//! | `GET /api/v1/transactions/{tid}/qr.txt` | the QR payload text shown now |
+//! | pages | see [`crate::pages`]; bid files and verification: [`crate::files`] |
 //!
 //! Decrypt results hold the content keys (base64): they are secrets, handed out exactly once —
 //! the per-transaction platform key that opens them is deleted when they are read, so a
@@ -93,7 +94,7 @@ type Handled = Result<Response, ApiError>;
 
 /// Reads a JSON body: wrong content type, oversized, unreadable or malformed bodies are
 /// `INPUT_MALFORMED` (415, 413, 400).
-fn json_body<T: serde::de::DeserializeOwned>(
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
@@ -124,7 +125,6 @@ fn parse_tid(s: &str) -> Result<Tid, ApiError> {
 /// The router with every route, the 1 MiB body limit and request tracing.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", get(crate::page::login_page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/v1/platform", get(platform_info))
@@ -133,6 +133,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/transactions/{tid}", get(status))
         .route("/api/v1/transactions/{tid}/qr.svg", get(qr_svg))
         .route("/api/v1/transactions/{tid}/qr.png", get(qr_png))
+        .route("/api/v1/transactions/{tid}/qr.txt", get(qr_txt))
         .route("/api/v1/transactions/{tid}/result", get(result))
         .route("/api/v1/transactions/{tid}/cancel", post(cancel))
         .route(
@@ -141,6 +142,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/camr/v1/request/{tid}", get(app_request))
         .route("/camr/v1/response", post(app_response))
+        .merge(crate::pages::routes())
+        .merge(crate::files::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
@@ -264,9 +267,18 @@ async fn start(
         Operation::Encrypt => p.start_encrypt().await?,
         Operation::Decrypt => p.start_decrypt(need(b.keys, "keys", op)?).await?,
     };
+    Ok(ok(started_out(&s, op, started)))
+}
+
+/// The answer to a started transaction: its QR text and where to follow it.
+pub(crate) fn started_out(
+    s: &AppState,
+    op: Operation,
+    started: camr::ceremony::Started,
+) -> StartedOut {
     let tid = started.transaction.tid.to_string();
     let base = format!("/api/v1/transactions/{tid}");
-    Ok(ok(StartedOut {
+    StartedOut {
         operation: op,
         qr_text: started.qr_text,
         expires_at: started.transaction.expires_at,
@@ -277,7 +289,7 @@ async fn start(
         status: base.clone(),
         result: format!("{base}/result"),
         tid,
-    }))
+    }
 }
 
 async fn status(State(s): Shared, Path(tid): Path<String>) -> Handled {
@@ -335,6 +347,12 @@ async fn qr_svg(State(s): Shared, Path(tid): Path<String>) -> Handled {
     let text = live_qr_text(&s, &tid).await?;
     let svg = camr::qr::render_svg(&text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
     Ok(with_type(svg, "image/svg+xml"))
+}
+
+async fn qr_txt(State(s): Shared, Path(tid): Path<String>) -> Handled {
+    let tid = parse_tid(&tid)?;
+    let text = live_qr_text(&s, &tid).await?;
+    Ok(with_type(text, "text/plain; charset=utf-8"))
 }
 
 async fn qr_png(State(s): Shared, Path(tid): Path<String>) -> Handled {

@@ -14,7 +14,8 @@
 pub mod api;
 pub mod demo;
 pub mod events;
-mod page;
+pub mod files;
+mod pages;
 pub mod sse;
 
 use std::net::SocketAddr;
@@ -34,6 +35,9 @@ pub use api::router;
 
 /// Largest request body accepted, bytes.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Largest file upload (bid files, documents to sign), bytes; streamed to disk.
+pub const UPLOAD_LIMIT: u64 = 512 * 1024 * 1024;
 
 /// A start-up failure, as one sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +123,15 @@ pub struct AppState {
     pub events: Arc<events::EventBus>,
     /// This server instance's id (names the changes it commits).
     pub instance_id: String,
+    /// The certificate validator the platform uses (for the verify endpoint).
+    pub validator: Arc<ChainValidator>,
+    /// Intermediate CA certificates the platform knows (the vendors' issuing CAs), offered
+    /// to path building when a signature record carries no chain.
+    pub intermediates: Vec<camr::protocol::Bytes>,
+    /// Where uploaded and sealed files live (`<data>/files`).
+    pub files_dir: PathBuf,
+    /// Largest file upload accepted, bytes.
+    pub upload_limit: u64,
 }
 
 /// Opens the store named by `database_url` (memory when `None`).
@@ -167,13 +180,14 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     let store: Arc<dyn TransactionStore> =
         Arc::new(events::AnnouncingStore::new(store, events.clone()));
     let key = demo.platform_key;
+    let validator = Arc::new(validator);
     let platform = Platform::new(
         provider.clone(),
         identity.clone(),
         key.clone(),
         None,
         store.clone(),
-        Arc::new(validator),
+        validator.clone(),
     )
     .map_err(|e| ServerError(format!("cannot set up the platform: {e}")))?;
     let qr_signer = QrSigner::new(provider.clone(), key.clone(), Some(platform.key_id()))
@@ -230,6 +244,10 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         store_kind,
         events,
         instance_id,
+        validator,
+        intermediates: vec![camr::protocol::Bytes(ca.issuing_ca().der().to_vec())],
+        files_dir: config.data.join("files"),
+        upload_limit: UPLOAD_LIMIT,
     }))
 }
 

@@ -739,3 +739,235 @@ async fn the_event_stream_follows_a_login_to_verified_and_ends() {
         .await;
     assert_error(s, &v, 404, "TX_NOT_FOUND");
 }
+
+impl Harness {
+    async fn upload(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn download(&self, path: &str) -> (u16, Vec<u8>, Option<String>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let cd = r
+            .headers()
+            .get("content-disposition")
+            .map(|v| v.to_str().unwrap().to_string());
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec(), cd)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bid_file_is_sealed_and_opened_through_the_upload_api() {
+    let h = start().await;
+    let bid: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let (s, v) = h
+        .upload("/api/v1/bidfiles?name=标书.pdf", bid.clone())
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    assert_eq!(v["data"]["operation"], "encrypt");
+    // Not answered yet: no envelope.
+    let (s, _, _) = h
+        .download(&format!("/api/v1/bidfiles/{tid}/envelope"))
+        .await;
+    assert_eq!(s, 409);
+    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, envelope, cd) = h
+        .download(&format!("/api/v1/bidfiles/{tid}/envelope"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        cd.unwrap()
+            .contains("filename*=UTF-8''%E6%A0%87%E4%B9%A6.pdf.camrbid")
+    );
+    assert!(envelope.starts_with(b"CAMRBID1"));
+    assert!(
+        !envelope.windows(64).any(|w| w == &bid[1000..1064]),
+        "plaintext leaked"
+    );
+    // The envelope can be fetched again (same bytes); the plaintext is gone from the server.
+    let (_, again, _) = h
+        .download(&format!("/api/v1/bidfiles/{tid}/envelope"))
+        .await;
+    assert_eq!(again, envelope);
+    assert!(!h.data.join("files").join(format!("{tid}.plain")).exists());
+
+    // Bid opening.
+    let (s, v) = h
+        .upload(
+            "/api/v1/bidfiles/open?name=标书.pdf.camrbid",
+            envelope.clone(),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let open_tid = v["data"]["tid"].as_str().unwrap().to_string();
+    assert_eq!(v["data"]["operation"], "decrypt");
+    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, opened, cd) = h
+        .download(&format!("/api/v1/bidfiles/{open_tid}/plain"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(cd.unwrap().contains("%E6%A0%87%E4%B9%A6.pdf"));
+    assert_eq!(opened, bid);
+    // Handed out once.
+    let (s, body, _) = h
+        .download(&format!("/api/v1/bidfiles/{open_tid}/plain"))
+        .await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_error(s, &v, 409, "TX_ALREADY_ANSWERED");
+
+    // Failure cases: not an envelope, an empty one, JSON to an upload route, a tid of the
+    // wrong operation, an unknown tid, a bad hash name.
+    let (s, v) = h
+        .upload("/api/v1/bidfiles/open?name=x", b"not an envelope".to_vec())
+        .await;
+    assert_error(s, &v, 400, "ENVELOPE_MALFORMED");
+    let (s, v) = h.upload("/api/v1/bidfiles/open", Vec::new()).await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    let (s, v) = h.post("/api/v1/bidfiles", &json!({"file": "x"})).await;
+    assert_error(s, &v, 415, "INPUT_MALFORMED");
+    let (s, body, _) = h
+        .download(&format!("/api/v1/bidfiles/{open_tid}/envelope"))
+        .await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    let (login_tid, _) = h.start_tx(json!({"operation": "login"})).await;
+    let (s, body, _) = h
+        .download(&format!("/api/v1/bidfiles/{login_tid}/plain"))
+        .await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    let (s, body, _) = h.download("/api/v1/bidfiles/../../etc/passwd/plain").await;
+    assert!(s == 404 || s == 400, "{s}");
+    let _ = body;
+    let (s, v) = h
+        .upload("/api/v1/files/digest?hash=md5", b"x".to_vec())
+        .await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_signature_verifies_and_a_changed_file_does_not() {
+    let h = start().await;
+    let doc = b"%PDF-1.7 tender document".to_vec();
+    let (s, v) = h
+        .upload("/api/v1/files/sign?name=tender.pdf", doc.clone())
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, r) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    let item = &r["data"]["signed"][0];
+    assert_eq!(item["item"]["name"], "tender.pdf");
+    // The hash is SM3 of the file, computed independently here.
+    let sm3 = h.provider.digest(camr::crypto::HashAlgorithm::Sm3, &doc);
+    assert_eq!(
+        data_encoding_b64(item["item"]["hash"].as_str().unwrap()),
+        sm3
+    );
+    let (s, d) = h.upload("/api/v1/files/digest?hash=sm3", doc.clone()).await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["data"]["hash"], item["item"]["hash"]);
+    let body = json!({
+        "hash": item["item"]["hash"], "signature": item["signature"],
+        "certificate": r["data"]["certificate"],
+    });
+    let (s, v) = h.post("/api/v1/verify", &body).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["verifySignatureResult"], true, "{v}");
+    assert_eq!(v["data"]["subject"]["name"], "张三");
+    // Another file's hash: the verdict is false, with the reason.
+    let (_, other) = h
+        .upload("/api/v1/files/digest", b"%PDF-1.7 changed".to_vec())
+        .await;
+    let mut bad = body.clone();
+    bad["hash"] = other["data"]["hash"].clone();
+    let (s, v) = h.post("/api/v1/verify", &bad).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["verifySignatureResult"], false, "{v}");
+    assert!(
+        v["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("SIGNATURE_INVALID"),
+        "{v}"
+    );
+    // Neither or both of message and hash; a certificate that is not one.
+    let mut both = body.clone();
+    both["message"] = json!("x");
+    let (s, v) = h.post("/api/v1/verify", &both).await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    let mut junk = body.clone();
+    junk["certificate"] = json!("AAAA");
+    let (s, v) = h.post("/api/v1/verify", &junk).await;
+    assert_error(s, &v, 400, "CERT_MALFORMED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_renders_with_both_languages() {
+    let h = start().await;
+    for (path, zh, en) in [
+        ("/", "扫码登录", "QR login"),
+        ("/sign", "签名", "Sign"),
+        ("/bidfile", "投标文件", "Bid file"),
+        ("/verify", "验签", "Verify"),
+        ("/report", "扫码报告", "Scan report"),
+        ("/admin", "管理", "Admin"),
+    ] {
+        let r = h
+            .client
+            .get(format!("{}{path}", h.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = r.text().await.unwrap();
+        assert!(html.contains(zh) && html.contains(en), "{path}");
+        assert!(html.contains("/static/camr.js"), "{path}");
+    }
+    let js = h
+        .client
+        .get(format!("{}/static/camr.js", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(js.text().await.unwrap().contains("EventSource"));
+    // The bid-file page carries the QR panel with the system code and name.
+    let html = h
+        .client
+        .get(format!("{}/bidfile", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("C1100005553") && html.contains("移动数字证书(CA)互认模拟测试系统"));
+}

@@ -983,10 +983,33 @@ pub fn verify_message(
     signed: &SignedMessage,
     at: i64,
 ) -> crate::protocol::ApiResult<VerifySignatureData> {
+    verify_data(
+        provider,
+        validator,
+        signed.message.as_bytes(),
+        &signed.signature,
+        &signed.certificate,
+        &signed.chain,
+        at,
+    )
+}
+
+/// Verifies a signature over `data` — a message's bytes, or a document hash signed through
+/// the signature operation (the app signs the hash bytes as its message) — by the holder of
+/// `certificate` (DER, with `chain` intermediates), the certificate valid for signing at
+/// `at`. Same verdict shape as [`verify_message`].
+pub fn verify_data(
+    provider: &dyn CryptoProvider,
+    validator: &ChainValidator,
+    data: &[u8],
+    signature: &[u8],
+    certificate: &[u8],
+    chain: &[Bytes],
+    at: i64,
+) -> crate::protocol::ApiResult<VerifySignatureData> {
     let verdict = (|| -> Result<Subject, crate::Error> {
-        let cert = Certificate::from_der(&signed.certificate)?;
-        let chain = signed
-            .chain
+        let cert = Certificate::from_der(certificate)?;
+        let chain = chain
             .iter()
             .map(|c| Certificate::from_der(c))
             .collect::<Result<Vec<_>, _>>()?;
@@ -994,8 +1017,8 @@ pub fn verify_message(
         provider.verify(
             &key,
             &SignatureScheme::default_for(key.algorithm()),
-            signed.message.as_bytes(),
-            &signed.signature,
+            data,
+            signature,
         )?;
         Ok(validator
             .validate(&cert, &chain, KeyPurpose::Sign, at)?

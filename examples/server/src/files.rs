@@ -1,0 +1,571 @@
+//! Files through the ceremonies: bid files (投标文件) sealed to the bidder's encryption
+//! certificate and opened at bid opening (开标), file signatures and signature checks.
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `POST /api/v1/bidfiles?name=N` | body: the bid file (raw bytes) → an `encrypt` transaction to scan |
+//! | `GET /api/v1/bidfiles/{tid}/envelope` | once the app handed over its encryption certificate: the sealed envelope (`N.camrbid`) |
+//! | `POST /api/v1/bidfiles/open?name=N` | body: an envelope → a `decrypt` transaction for its keys |
+//! | `GET /api/v1/bidfiles/{tid}/plain` | once the app unwrapped the key: the opened file, handed out once |
+//! | `POST /api/v1/files/sign?name=N&hash=sm3\|sha256` | body: a file → a `signature` transaction over its hash |
+//! | `POST /api/v1/files/digest?hash=sm3\|sha256` | body: a file → `{hash}` (base64) |
+//! | `POST /api/v1/verify` | `{message \| hash, signature, certificate, chain}` → the verdict (`verifySignatureResult`) |
+//!
+//! Uploads stream to `<data>/files/` (never whole in memory) up to the upload limit; the
+//! plaintext of a bid file is deleted once it is sealed, an opened file once it is
+//! downloaded. The server never holds a bidder's decryption key: at bid opening it sends the
+//! envelope's encrypted content key to the app (decrypt operation) and gets it back wrapped
+//! to a one-time platform key.
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use camr::crypto::HashAlgorithm;
+use camr::envelope::{KeySource, open_stream, read_header, seal_stream};
+use camr::pki::Certificate;
+use camr::protocol::{
+    ApiResult, Bytes, EncryptedKeyItem, ErrorCode, Operation, SignItem, Tid, TransactionState,
+};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use crate::AppState;
+use crate::api::{ApiError, started_out};
+
+type Shared = State<Arc<AppState>>;
+
+/// The routes of this module.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/bidfiles", post(bid_seal_start))
+        .route("/api/v1/bidfiles/open", post(bid_open_start))
+        .route("/api/v1/bidfiles/{tid}/envelope", get(bid_envelope))
+        .route("/api/v1/bidfiles/{tid}/plain", get(bid_plain))
+        .route("/api/v1/files/sign", post(file_sign_start))
+        .route("/api/v1/files/digest", post(file_digest))
+        .route("/api/v1/verify", post(verify))
+}
+
+/// Query of the upload calls.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// The file's name (shown to the user in the app and used for the download).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `sm3` (default) or `sha256`, for signing and digests.
+    #[serde(default)]
+    pub hash: Option<String>,
+}
+
+/// What is kept beside an uploaded file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileMeta {
+    name: String,
+    size: u64,
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::Internal, e.to_string())
+}
+
+fn malformed(msg: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InputMalformed, msg)
+}
+
+/// A file name safe to show and to put in `Content-Disposition`: the last path component,
+/// control characters and quotes dropped, at most 120 characters.
+fn clean_name(name: Option<&str>, default: &str) -> String {
+    let base = name
+        .unwrap_or_default()
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(120)
+        .collect();
+    let cleaned = cleaned.trim().to_string();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        default.to_string()
+    } else {
+        cleaned
+    }
+}
+
+fn hash_of(q: &UploadQuery) -> Result<HashAlgorithm, ApiError> {
+    match q.hash.as_deref().unwrap_or("sm3") {
+        "sm3" | "SM3" => Ok(HashAlgorithm::Sm3),
+        "sha256" | "SHA256" | "sha-256" => Ok(HashAlgorithm::Sha256),
+        other => Err(malformed(format!(
+            "`hash` must be sm3 or sha256, not `{}`",
+            other.chars().take(20).collect::<String>()
+        ))),
+    }
+}
+
+/// Where this transaction's files live: `<files>/<tid>.<ext>` (the tid is validated, so
+/// the path cannot leave the folder).
+fn file_path(s: &AppState, tid: &Tid, ext: &str) -> PathBuf {
+    s.files_dir.join(format!("{tid}.{ext}"))
+}
+
+/// Streams the request body to `path`, hashing it on the way when `hash` is given; refuses
+/// bodies over the upload limit (413) and empty ones. Returns (size, digest).
+async fn receive(
+    s: &AppState,
+    body: Body,
+    path: &FsPath,
+    hash: Option<HashAlgorithm>,
+    allow_empty: bool,
+) -> Result<(u64, Vec<u8>), ApiError> {
+    tokio::fs::create_dir_all(&s.files_dir)
+        .await
+        .map_err(internal)?;
+    let mut file = tokio::fs::File::create(path).await.map_err(internal)?;
+    let mut hasher = hash.map(|h| s.platform.provider().hasher(h));
+    let mut size = 0u64;
+    let mut stream = body.into_data_stream();
+    let outcome: Result<(), ApiError> = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| malformed(format!("cannot read the upload: {e}")))?;
+            size += chunk.len() as u64;
+            if size > s.upload_limit {
+                return Err(ApiError {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    ..malformed(format!(
+                        "the file is larger than the {} MiB allowed",
+                        s.upload_limit / (1024 * 1024)
+                    ))
+                });
+            }
+            if let Some(h) = hasher.as_mut() {
+                h.update(&chunk);
+            }
+            file.write_all(&chunk).await.map_err(internal)?;
+        }
+        file.flush().await.map_err(internal)?;
+        if size == 0 && !allow_empty {
+            return Err(malformed("the upload is empty"));
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        drop(file);
+        let _ = tokio::fs::remove_file(path).await;
+        return Err(e);
+    }
+    Ok((size, hasher.map(|h| h.finalize()).unwrap_or_default()))
+}
+
+/// A fresh temporary path in the files folder.
+fn temp_path(s: &AppState) -> Result<PathBuf, ApiError> {
+    let mut b = [0u8; 12];
+    s.platform
+        .provider()
+        .fill_random(&mut b)
+        .map_err(|e| internal(e.to_string()))?;
+    Ok(s.files_dir
+        .join(format!("upload-{}.tmp", data_encoding::HEXLOWER.encode(&b))))
+}
+
+async fn write_meta(s: &AppState, tid: &Tid, meta: &FileMeta) -> Result<(), ApiError> {
+    let json = serde_json::to_vec(meta).map_err(internal)?;
+    tokio::fs::write(file_path(s, tid, "json"), json)
+        .await
+        .map_err(internal)
+}
+
+async fn read_meta(s: &AppState, tid: &Tid) -> Result<FileMeta, ApiError> {
+    let raw = tokio::fs::read(file_path(s, tid, "json"))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::TxNotFound,
+                format!("transaction {tid} has no file on this server"),
+            )
+        })?;
+    serde_json::from_slice(&raw).map_err(internal)
+}
+
+fn json_ok<T: Serialize>(data: T) -> Response {
+    axum::Json(ApiResult::ok(data)).into_response()
+}
+
+fn no_json_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    // A browser form or a JSON client posting to an upload route by mistake.
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_ascii_lowercase();
+    if ct.starts_with("application/json") || ct.starts_with("multipart/") {
+        return Err(ApiError {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ..malformed("upload the file's bytes as the body (application/octet-stream)")
+        });
+    }
+    Ok(())
+}
+
+async fn bid_seal_start(
+    State(s): Shared,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    no_json_type(&headers)?;
+    let name = clean_name(q.name.as_deref(), "bid-file");
+    let tmp = temp_path(&s)?;
+    let (size, _) = receive(&s, body, &tmp, None, true).await?;
+    let started = match s.platform.start_encrypt().await {
+        Ok(st) => st,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
+    };
+    let tid = started.transaction.tid.clone();
+    tokio::fs::rename(&tmp, file_path(&s, &tid, "plain"))
+        .await
+        .map_err(internal)?;
+    write_meta(&s, &tid, &FileMeta { name, size }).await?;
+    tracing::info!(%tid, size, "bid file received; waiting for the encryption certificate");
+    Ok(json_ok(started_out(&s, Operation::Encrypt, started)))
+}
+
+/// Streams a file as a download, deleting it first when `once` (the open handle keeps the
+/// data readable until the stream ends).
+async fn send_file(path: &FsPath, name: &str, once: bool) -> Result<Response, ApiError> {
+    let file = tokio::fs::File::open(path).await.map_err(internal)?;
+    let len = file.metadata().await.map_err(internal)?.len();
+    if once {
+        tokio::fs::remove_file(path).await.map_err(internal)?;
+    }
+    let stream = futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // RFC 6266: an ASCII fallback and the UTF-8 name (Chinese file names).
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let utf8: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{utf8}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+fn parse_tid(s: &str) -> Result<Tid, ApiError> {
+    Tid::parse(s).map_err(|e| ApiError::new(ErrorCode::TidInvalid, e.to_string()))
+}
+
+/// The transaction must be this operation's (a tid of another kind is refused).
+async fn expect_operation(s: &AppState, tid: &Tid, op: Operation) -> Result<(), ApiError> {
+    let tx = s.platform.status(tid).await?;
+    if tx.operation != op {
+        return Err(malformed(format!(
+            "transaction {tid} is a {} transaction, not {op}",
+            tx.operation
+        )));
+    }
+    if !matches!(tx.state, TransactionState::Verified) && !tx.state.is_terminal() {
+        return Err(ApiError::new(
+            ErrorCode::TxPending,
+            format!("transaction {tid} is not answered yet"),
+        ));
+    }
+    Ok(())
+}
+
+async fn bid_envelope(State(s): Shared, Path(tid): Path<String>) -> Result<Response, ApiError> {
+    let tid = parse_tid(&tid)?;
+    expect_operation(&s, &tid, Operation::Encrypt).await?;
+    let meta = read_meta(&s, &tid).await?;
+    let sealed = file_path(&s, &tid, "camrbid");
+    let download = format!("{}.camrbid", meta.name);
+    if tokio::fs::try_exists(&sealed).await.unwrap_or(false) {
+        return send_file(&sealed, &download, false).await;
+    }
+    let result = s.platform.finish_encrypt(&tid).await?;
+    let cert = Certificate::from_der(&result.encryption_certificate)
+        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let plain = file_path(&s, &tid, "plain");
+    let partial = file_path(&s, &tid, "camrbid.part");
+    let provider = s.platform.provider().clone();
+    let (src, dst) = (plain.clone(), partial.clone());
+    let sealed_bytes = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
+        let input = std::fs::File::open(&src).map_err(|_| {
+            ApiError::new(
+                ErrorCode::TxNotFound,
+                "the bid file is no longer on this server",
+            )
+        })?;
+        let output = std::fs::File::create(&dst).map_err(internal)?;
+        let mut out = std::io::BufWriter::new(output);
+        let n = seal_stream(
+            provider.as_ref(),
+            std::slice::from_ref(&cert),
+            std::io::BufReader::new(input),
+            &mut out,
+            &mut |_| {},
+        )
+        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        std::io::Write::flush(&mut out).map_err(internal)?;
+        Ok(n)
+    })
+    .await
+    .map_err(internal)??;
+    tokio::fs::rename(&partial, &sealed)
+        .await
+        .map_err(internal)?;
+    let _ = tokio::fs::remove_file(&plain).await;
+    tracing::info!(%tid, bytes = sealed_bytes, holder = %result.subject.name, "bid file sealed");
+    send_file(&sealed, &download, false).await
+}
+
+async fn bid_open_start(
+    State(s): Shared,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    no_json_type(&headers)?;
+    let name = clean_name(q.name.as_deref(), "bid-file.camrbid");
+    let name = name
+        .strip_suffix(".camrbid")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{name}.opened"));
+    let tmp = temp_path(&s)?;
+    let (size, _) = receive(&s, body, &tmp, None, false).await?;
+    let provider = s.platform.provider().clone();
+    let path = tmp.clone();
+    let header = tokio::task::spawn_blocking(move || {
+        let mut f = std::io::BufReader::new(std::fs::File::open(&path).map_err(internal)?);
+        read_header(provider.as_ref(), &mut f).map_err(|e| ApiError::new(e.code(), e.to_string()))
+    })
+    .await
+    .map_err(internal)?;
+    let header = match header {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+    };
+    let keys: Vec<EncryptedKeyItem> = header
+        .encrypted_keys
+        .iter()
+        .enumerate()
+        .map(|(i, (sn, k))| EncryptedKeyItem {
+            id: format!("key{}", i + 1),
+            recipient_cert_sn: sn.clone(),
+            encrypted_key: Bytes(k.clone()),
+        })
+        .collect();
+    let started = match s.platform.start_decrypt(keys).await {
+        Ok(st) => st,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e.into());
+        }
+    };
+    let tid = started.transaction.tid.clone();
+    tokio::fs::rename(&tmp, file_path(&s, &tid, "envelope"))
+        .await
+        .map_err(internal)?;
+    write_meta(&s, &tid, &FileMeta { name, size }).await?;
+    tracing::info!(%tid, size, recipients = ?header.recipients, "envelope received for bid opening");
+    Ok(json_ok(started_out(&s, Operation::Decrypt, started)))
+}
+
+async fn bid_plain(State(s): Shared, Path(tid): Path<String>) -> Result<Response, ApiError> {
+    let tid = parse_tid(&tid)?;
+    expect_operation(&s, &tid, Operation::Decrypt).await?;
+    let meta = read_meta(&s, &tid).await?;
+    let opened = file_path(&s, &tid, "opened");
+    let envelope = file_path(&s, &tid, "envelope");
+    if !tokio::fs::try_exists(&envelope).await.unwrap_or(false) {
+        return Err(ApiError::new(
+            ErrorCode::TxAlreadyAnswered,
+            format!("the file of transaction {tid} was opened and downloaded already"),
+        ));
+    }
+    // The content keys are handed out once (the one-time platform key is deleted).
+    let keys = s.platform.finish_decrypt(&tid).await?;
+    let provider = s.platform.provider().clone();
+    let (src, dst) = (envelope.clone(), opened.clone());
+    let opened_bytes = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
+        let mut last = None;
+        for (_, cek) in &keys {
+            let input = std::io::BufReader::new(std::fs::File::open(&src).map_err(internal)?);
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&dst).map_err(internal)?);
+            match open_stream(
+                provider.as_ref(),
+                input,
+                &mut out,
+                KeySource::ContentKey(cek),
+                &mut |_| {},
+            ) {
+                Ok(n) => {
+                    std::io::Write::flush(&mut out).map_err(internal)?;
+                    return Ok(n);
+                }
+                Err(e) => last = Some(ApiError::new(e.code(), e.to_string())),
+            }
+        }
+        let _ = std::fs::remove_file(&dst);
+        Err(last.unwrap_or_else(|| malformed("the envelope names no recipient")))
+    })
+    .await
+    .map_err(internal)??;
+    let _ = tokio::fs::remove_file(&envelope).await;
+    tracing::info!(%tid, bytes = opened_bytes, "bid file opened");
+    send_file(&opened, &meta.name, true).await
+}
+
+async fn file_sign_start(
+    State(s): Shared,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    no_json_type(&headers)?;
+    let alg = hash_of(&q)?;
+    let name = clean_name(q.name.as_deref(), "document");
+    let tmp = temp_path(&s)?;
+    let received = receive(&s, body, &tmp, Some(alg), false).await;
+    let _ = tokio::fs::remove_file(&tmp).await;
+    let (_, hash) = received?;
+    let started = s
+        .platform
+        .start_sign(vec![SignItem {
+            id: "file".into(),
+            name,
+            hash: Bytes(hash),
+            hash_algorithm: alg,
+        }])
+        .await?;
+    Ok(json_ok(started_out(&s, Operation::Signature, started)))
+}
+
+/// Answer of `POST /api/v1/files/digest`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestOut {
+    /// The algorithm.
+    pub hash_algorithm: HashAlgorithm,
+    /// The digest, standard base64.
+    pub hash: Bytes,
+    /// Bytes hashed.
+    pub size: u64,
+}
+
+async fn file_digest(
+    State(s): Shared,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    no_json_type(&headers)?;
+    let alg = hash_of(&q)?;
+    let tmp = temp_path(&s)?;
+    let received = receive(&s, body, &tmp, Some(alg), true).await;
+    let _ = tokio::fs::remove_file(&tmp).await;
+    let (size, hash) = received?;
+    Ok(json_ok(DigestOut {
+        hash_algorithm: alg,
+        hash: Bytes(hash),
+        size,
+    }))
+}
+
+/// Body of `POST /api/v1/verify`: a signature over a message, or over a document hash.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyBody {
+    /// The message as signed (message signature).
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The document hash as signed (file signature).
+    #[serde(default)]
+    pub hash: Option<Bytes>,
+    /// The signature.
+    pub signature: Bytes,
+    /// The signer's certificate, DER (base64).
+    pub certificate: Bytes,
+    /// Intermediates.
+    #[serde(default)]
+    pub chain: Vec<Bytes>,
+}
+
+async fn verify(
+    State(s): Shared,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let b: VerifyBody = crate::api::json_body(&headers, body)?;
+    let data: Vec<u8> = match (&b.message, &b.hash) {
+        (Some(m), None) => m.as_bytes().to_vec(),
+        (None, Some(h)) => h.0.clone(),
+        _ => return Err(malformed("give exactly one of `message` and `hash`")),
+    };
+    let mut chain = b.chain.clone();
+    chain.extend(s.intermediates.iter().cloned());
+    let verdict = camr::ceremony::verify_data(
+        s.platform.provider().as_ref(),
+        &s.validator,
+        &data,
+        &b.signature,
+        &b.certificate,
+        &chain,
+        camr::qr::unix_now(),
+    );
+    let status = StatusCode::from_u16(verdict.code).unwrap_or(StatusCode::OK);
+    Ok((status, axum::Json(verdict)).into_response())
+}

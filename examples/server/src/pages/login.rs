@@ -1,0 +1,49 @@
+//! `GET /`: the QR login page. A login transaction is started per page view; the QR is
+//! refreshed each second and the logged-in name appears over SSE without a reload.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{esc, layout, qr_panel};
+use crate::AppState;
+use crate::api::{ApiError, StartedOut, started_out};
+
+pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let started = s.platform.start_login().await?;
+    let out: StartedOut = started_out(&s, camr::protocol::Operation::Login, started);
+    let svg =
+        camr::qr::render_svg(&out.qr_text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let body = format!(
+        r#"<h1>扫码登录 <small>QR login</small></h1>
+<p>请使用 CA 移动证书 App 扫描二维码<br><small>Scan with your CA vendor's certificate app</small></p>
+{panel}
+<p id="again" hidden><button onclick="location.reload()">刷新二维码 · New QR</button></p>"#,
+        panel = qr_panel(&s, true, &svg, &out.qr_text, &out.qr_png),
+    );
+    let tx = serde_json::to_string(&out)
+        .map_err(|e| ApiError::new(camr::protocol::ErrorCode::Internal, e.to_string()))?;
+    let script = format!(
+        r#"const tx = {tx};
+camr.show(tx, {{ onFinal: async (st) => {{
+  if (st === "verified" || st === "rejected") {{
+    try {{
+      const r = await camr.api("GET", tx.result);
+      const s = r.subject;
+      camr.status("已登录 · Logged in: " + s.name + (s.organization ? " / " + s.organization : ""), "ok");
+      document.title = s.name + " · " + document.title;
+    }} catch (e) {{ camr.status("已拒绝 · Rejected: " + e.message, "bad"); }}
+  }}
+  if (st !== "verified") camr.$("again").hidden = false;
+}} }});"#,
+        tx = tx.replace("</", "<\\/"),
+    );
+    Ok(layout(
+        &format!("扫码登录 · QR login — {}", esc(&s.info.system_name)),
+        "/",
+        "narrow",
+        &body,
+        &script,
+    ))
+}

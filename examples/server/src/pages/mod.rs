@@ -1,0 +1,142 @@
+//! The web pages: server-rendered HTML with Chinese and English labels and a little shared
+//! JavaScript (`/static/camr.js`). Every page that shows a QR shows the system code and the
+//! trading system name under it, as the apps do.
+//!
+//! | page | what |
+//! |---|---|
+//! | `/` | QR login (扫码登录): the QR refreshes each second; the logged-in name appears live (SSE) |
+//! | `/sign` | sign a message or a file (签名) → QR → signature, verifiable on the spot |
+//! | `/bidfile` | bid file (投标文件): upload → scan → download the envelope; bid opening (开标): upload the envelope → scan → download the file |
+//! | `/verify` | verify a signature record (验签) |
+//! | `/report` | scan report (扫码报告) with charts and CSV export |
+//! | `/admin` | adapters, their health and breaker state; reload |
+
+mod login;
+mod tools;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::AppState;
+
+/// The page routes.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(login::login_page))
+        .route("/sign", get(tools::sign_page))
+        .route("/bidfile", get(tools::bidfile_page))
+        .route("/verify", get(tools::verify_page))
+        .route("/report", get(tools::report_page))
+        .route("/admin", get(tools::admin_page))
+        .route("/static/camr.js", get(script))
+}
+
+const SCRIPT: &str = include_str!("../../static/camr.js");
+
+async fn script() -> Response {
+    let mut r = SCRIPT.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    r
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f6f8;margin:0;color:#222}
+nav{background:#1d3557;padding:0 16px;display:flex;gap:4px;flex-wrap:wrap}
+nav a{color:#dfe7f0;text-decoration:none;padding:12px 10px;font-size:14px}
+nav a.on{color:#fff;border-bottom:3px solid #e63946}
+main{max-width:860px;margin:24px auto;background:#fff;border-radius:8px;padding:24px;box-shadow:0 1px 4px #0002}
+main.narrow{max-width:400px;text-align:center}
+h1{font-size:22px;margin-top:0}h1 small{color:#777;font-weight:normal;font-size:15px}
+#qr img,#qr svg{width:240px;height:240px}#qr.used img{opacity:.25}
+.sys{color:#333;font-size:14px;line-height:1.6}
+#status{margin-top:12px;font-weight:600;min-height:1.4em}.ok{color:#0a7d32}.bad{color:#b3261e}
+details{margin-top:12px;font-size:12px;text-align:left;word-break:break-all}
+.qrpanel{text-align:center;border:1px solid #e3e7eb;border-radius:6px;padding:16px;margin:16px 0}
+fieldset{border:1px solid #e3e7eb;border-radius:6px;margin:12px 0;padding:12px 16px}
+textarea{width:100%;min-height:80px;box-sizing:border-box}
+pre{background:#f6f8fa;padding:12px;overflow:auto;font-size:12px;max-height:320px}
+table{border-collapse:collapse;width:100%;font-size:14px}td,th{border-bottom:1px solid #eee;padding:6px;text-align:left}
+button{padding:6px 14px;cursor:pointer}progress{width:100%}
+"#;
+
+const NAV: &[(&str, &str)] = &[
+    ("/", "扫码登录 Login"),
+    ("/sign", "签名 Sign"),
+    ("/bidfile", "投标文件 Bid file"),
+    ("/verify", "验签 Verify"),
+    ("/report", "扫码报告 Report"),
+    ("/admin", "管理 Admin"),
+];
+
+/// A whole page: `title` (Chinese · English), the navigation with `active` marked, `body`
+/// (HTML, already escaped where needed) and the page's own `script`.
+pub fn layout(title: &str, active: &str, main_class: &str, body: &str, script: &str) -> Response {
+    let nav: String = NAV
+        .iter()
+        .map(|(href, label)| {
+            let on = if *href == active { " class=\"on\"" } else { "" };
+            format!("<a href=\"{href}\"{on}>{label}</a>")
+        })
+        .collect();
+    let html = format!(
+        "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style>\
+         <script src=\"/static/camr.js\"></script></head><body><nav>{nav}</nav>\
+         <main class=\"{main_class}\">{body}</main><script>{script}</script></body></html>"
+    );
+    let mut r = axum::response::Html(html).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The QR panel: the QR, the system code and name under it, the status line, and the PNG
+/// and payload for `camr-app` (hidden until a transaction is shown, unless `visible`).
+pub fn qr_panel(
+    state: &AppState,
+    visible: bool,
+    qr_html: &str,
+    qr_text: &str,
+    png: &str,
+) -> String {
+    let hidden = if visible { "" } else { " hidden" };
+    format!(
+        r#"<div class="qrpanel" id="qr-box"{hidden}>
+<div id="qr">{qr_html}</div>
+<div class="sys">系统标识码 System code: <b id="system-code">{code}</b><br>交易系统名称 Trading system: <b id="system-name">{name}</b></div>
+<p id="status">等待扫码 · Waiting for scan…</p>
+<details><summary>二维码下载 / 内容 · QR download / payload</summary>
+<p><a id="qr-png" href="{png}" download="qr.png">qr.png</a></p>
+<p><code id="payload">{text}</code></p>
+<p><code>camr-app scan --png qr.png --wallet data/wallet --pin 123456 --registry data/registry.json --registry-key data/registry-authority.pub.pem</code></p></details>
+</div>"#,
+        code = esc(&state.info.system_code),
+        name = esc(&state.info.system_name),
+        png = esc(png),
+        text = esc(qr_text),
+    )
+}

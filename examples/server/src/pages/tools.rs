@@ -1,0 +1,220 @@
+//! The signing, bid-file, verify, report and admin pages. Each is static HTML plus a page
+//! script calling the JSON API ([`crate::api`], [`crate::files`]); the QR panel and the
+//! status follow a transaction through `camr.show` (shared script).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{layout, qr_panel};
+use crate::AppState;
+
+pub async fn sign_page(State(s): State<Arc<AppState>>) -> Response {
+    let body = format!(
+        r##"<h1>签名 <small>Sign a message or a file</small></h1>
+<fieldset><legend>消息签名 · Message signature</legend>
+<textarea id="message" placeholder="例如：报价 100 万元 · e.g. a price quote"></textarea>
+<p><button id="sign-message">扫码签名 · Sign with the app</button></p></fieldset>
+<fieldset><legend>文件签名 · File signature (SM3 hash of the file)</legend>
+<input type="file" id="sign-file"> <button id="sign-file-start">扫码签名 · Sign with the app</button>
+<progress id="progress" hidden></progress></fieldset>
+{panel}
+<div id="result-box" hidden><h2>签名结果 · Signature</h2>
+<p id="signer"></p><pre id="result"></pre>
+<p><button id="verify-now">验证此签名 · Verify it</button> <span id="verdict"></span></p>
+<p><small>此记录可在 <a href="/verify">验签</a> 页再次验证 · Keep this record to verify it later on the <a href="/verify">verify page</a>.</small></p></div>"##,
+        panel = qr_panel(&s, false, "", "", ""),
+    );
+    const SCRIPT: &str = r##"
+let record = null;
+function follow(tx, toRecord) {
+  camr.$("result-box").hidden = true;
+  camr.show(tx, { onFinal: async (st) => {
+    if (st !== "verified" && st !== "rejected") return;
+    try {
+      const r = await camr.api("GET", tx.result);
+      record = toRecord(r);
+      camr.$("signer").textContent = "签名人 · Signer: " + r.subject.name + (r.subject.organization ? " / " + r.subject.organization : "");
+      camr.$("result").textContent = JSON.stringify(record, null, 2);
+      camr.$("result-box").hidden = false;
+      camr.status("签名成功 · Signed", "ok");
+    } catch (e) { camr.status("已拒绝 · Rejected: " + e.message, "bad"); }
+  }});
+}
+camr.$("sign-message").onclick = async () => {
+  const message = camr.$("message").value;
+  try {
+    const tx = await camr.api("POST", "/api/v1/transactions", { operation: "messageSignature", message });
+    follow(tx, (r) => ({ message: r.message, signature: r.signature, certificate: r.certificate, chain: [] }));
+  } catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+};
+camr.$("sign-file-start").onclick = async () => {
+  const f = camr.$("sign-file").files[0];
+  if (!f) { camr.$("qr-box").hidden = false; camr.status("请选择文件 · Choose a file", "bad"); return; }
+  try {
+    const tx = await camr.upload("/api/v1/files/sign?name=" + encodeURIComponent(f.name), f, camr.$("progress"));
+    follow(tx, (r) => {
+      const it = r.signed[0];
+      return { fileName: it.item.name, hashAlgorithm: it.item.hashAlgorithm, hash: it.item.hash, signature: it.signature, certificate: r.certificate, chain: [] };
+    });
+  } catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+};
+camr.$("verify-now").onclick = async () => {
+  const v = camr.$("verdict");
+  try {
+    const body = { signature: record.signature, certificate: record.certificate, chain: record.chain };
+    if (record.message !== undefined) body.message = record.message; else body.hash = record.hash;
+    const d = await camr.api("POST", "/api/v1/verify", body);
+    v.textContent = d.verifySignatureResult ? "✔ 验签成功 · Valid (" + d.subject.name + ")" : "✘ 验签失败 · Invalid: " + d.reason;
+    v.className = d.verifySignatureResult ? "ok" : "bad";
+  } catch (e) { v.textContent = e.message; v.className = "bad"; }
+};
+"##;
+    layout("签名 · Sign", "/sign", "", &body, SCRIPT)
+}
+
+pub async fn bidfile_page(State(s): State<Arc<AppState>>) -> Response {
+    let body = format!(
+        r##"<h1>投标文件 <small>Bid file: seal, then open at bid opening</small></h1>
+<fieldset><legend>1. 加密投标文件 · Seal a bid file</legend>
+<p><small>扫码获取您的加密证书，文件在服务器上用它封装成数字信封 · Scan to hand over your encryption certificate; the file is sealed to it.</small></p>
+<input type="file" id="bid-file"> <button id="seal-start">上传并扫码加密 · Upload and scan</button>
+<p><a id="download-envelope" hidden></a></p></fieldset>
+<fieldset><legend>2. 开标解密 · Bid opening: open an envelope</legend>
+<p><small>扫码用您的加密私钥解开数字信封的密钥 · Scan to unwrap the envelope's key with your phone.</small></p>
+<input type="file" id="envelope-file"> <button id="open-start">上传并扫码解密 · Upload and scan</button>
+<p><a id="download-plain" hidden></a></p></fieldset>
+<progress id="progress" hidden></progress>
+{panel}"##,
+        panel = qr_panel(&s, false, "", "", ""),
+    );
+    const SCRIPT: &str = r##"
+async function run(input, url, linkId, label, done) {
+  const f = camr.$(input).files[0];
+  camr.$("qr-box").hidden = false;
+  if (!f) { camr.status("请选择文件 · Choose a file", "bad"); return; }
+  camr.$(linkId).hidden = true;
+  camr.status("上传中 · Uploading…");
+  try {
+    const tx = await camr.upload(url + "?name=" + encodeURIComponent(f.name), f, camr.$("progress"));
+    camr.$("progress").hidden = true;
+    camr.show(tx, { onFinal: (st) => {
+      if (st !== "verified") return;
+      camr.status(done, "ok");
+      camr.download(linkId, tx.link, "", label);
+    }});
+  } catch (e) { camr.status(e.message, "bad"); }
+}
+camr.$("seal-start").onclick = () => run("bid-file", "/api/v1/bidfiles", "download-envelope",
+  "下载数字信封 · Download the envelope", "已加密 · Sealed");
+camr.$("open-start").onclick = () => run("envelope-file", "/api/v1/bidfiles/open", "download-plain",
+  "下载解密文件 · Download the opened file (once)", "已解密 · Opened");
+"##;
+    // The download link of a transaction: envelope for encrypt, the file for decrypt.
+    let script = SCRIPT.replace(
+        "camr.download(linkId, tx.link,",
+        "camr.download(linkId, \"/api/v1/bidfiles/\" + tx.tid + (tx.operation === \"encrypt\" ? \"/envelope\" : \"/plain\"),",
+    );
+    layout("投标文件 · Bid file", "/bidfile", "", &body, &script)
+}
+
+pub async fn verify_page() -> Response {
+    let body = r##"<h1>验签 <small>Verify a signature</small></h1>
+<p>粘贴签名页给出的签名记录（JSON）；文件签名请同时选择原文件 · Paste a signature record from the signing page; for a file signature also choose the file.</p>
+<textarea id="record" placeholder='{"message": "...", "signature": "...", "certificate": "..."}' style="min-height:160px"></textarea>
+<p><input type="file" id="verify-file"> <button id="verify">验证 · Verify</button></p>
+<p id="status"></p><pre id="detail" hidden></pre>"##;
+    const SCRIPT: &str = r##"
+camr.$("verify").onclick = async () => {
+  let rec;
+  try { rec = JSON.parse(camr.$("record").value); } catch (e) { camr.status("记录不是 JSON · The record is not JSON: " + e.message, "bad"); return; }
+  try {
+    const body = { signature: rec.signature, certificate: rec.certificate, chain: rec.chain || [] };
+    if (rec.message !== undefined) { body.message = rec.message; }
+    else {
+      const f = camr.$("verify-file").files[0];
+      if (f) {
+        const d = await camr.upload("/api/v1/files/digest?hash=" + (rec.hashAlgorithm || "SM3").toLowerCase(), f);
+        if (rec.hash && d.hash !== rec.hash) { camr.status("✘ 文件与签名记录不符 · The file is not the one signed (hash differs)", "bad"); return; }
+        body.hash = d.hash;
+      } else { body.hash = rec.hash; }
+    }
+    const d = await camr.api("POST", "/api/v1/verify", body);
+    camr.status(d.verifySignatureResult ? "✔ 验签成功 · Valid signature by " + d.subject.name : "✘ 验签失败 · Invalid: " + d.reason,
+      d.verifySignatureResult ? "ok" : "bad");
+    camr.$("detail").textContent = JSON.stringify(d, null, 2); camr.$("detail").hidden = false;
+  } catch (e) { camr.status(e.message, "bad"); }
+};
+"##;
+    layout("验签 · Verify", "/verify", "", body, SCRIPT)
+}
+
+pub async fn report_page() -> Response {
+    let body = r##"<h1>扫码报告 <small>Scan report</small></h1>
+<p><label>从 From <input type="date" id="from"></label> <label>到 To <input type="date" id="to"></label>
+<label>按 By <select id="by"><option value="day">日期 day</option><option value="system">交易系统 system</option>
+<option value="cert">证书 certificate</option><option value="scene">场景 scene</option></select></label>
+<button id="load">查询 · Show</button> <a id="csv" href="/api/v1/reports/usage.csv">CSV</a></p>
+<div id="chart"></div><table id="rows"></table><p id="status"></p>"##;
+    const SCRIPT: &str = r##"
+function query() {
+  const q = new URLSearchParams();
+  for (const k of ["from", "to", "by"]) { const v = camr.$(k).value; if (v) q.set(k, v); }
+  return q.toString();
+}
+async function load() {
+  camr.$("csv").href = "/api/v1/reports/usage.csv?" + query();
+  try {
+    const d = await camr.api("GET", "/api/v1/reports/usage?" + query());
+    const rows = Array.isArray(d) ? d : (d.rows || []);
+    const max = Math.max(1, ...rows.map((r) => r.count));
+    const w = 640, bar = 22;
+    let svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + w + '" height="' + (rows.length * (bar + 6) + 6) + '">';
+    rows.forEach((r, i) => {
+      const y = 6 + i * (bar + 6), len = Math.round((w - 260) * r.count / max);
+      const label = String(r.label || r.key).replace(/[<&"]/g, (c) => ({ "<": "&lt;", "&": "&amp;", '"': "&quot;" }[c]));
+      svg += '<text x="0" y="' + (y + 16) + '" font-size="12">' + label.slice(0, 34) + '</text>';
+      svg += '<rect x="220" y="' + y + '" width="' + len + '" height="' + bar + '" fill="#1d3557"></rect>';
+      svg += '<text x="' + (226 + len) + '" y="' + (y + 16) + '" font-size="12">' + r.count + '</text>';
+    });
+    camr.$("chart").innerHTML = svg + "</svg>";
+    const t = camr.$("rows"); t.innerHTML = "<tr><th>分组 Key</th><th>次数 Count</th></tr>";
+    for (const r of rows) { const tr = t.insertRow(); tr.insertCell().textContent = r.label || r.key; tr.insertCell().textContent = r.count; }
+    camr.status(rows.length ? "" : "暂无记录 · No usage recorded yet");
+  } catch (e) { camr.status(e.message, "bad"); }
+}
+camr.$("load").onclick = load; load();
+"##;
+    layout("扫码报告 · Scan report", "/report", "", body, SCRIPT)
+}
+
+pub async fn admin_page() -> Response {
+    let body = r##"<h1>管理 <small>Administration</small></h1>
+<h2>CA 适配器 · Adapters</h2><table id="adapters"></table>
+<p><label>管理令牌 Admin token <input type="password" id="token" size="40"></label>
+<button id="reload">重新加载插件 · Reload plugins</button></p>
+<p id="status"></p>
+<p><a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <a href="/api/v1/platform">/api/v1/platform</a> · <a href="/api/openapi.json">/api/openapi.json</a></p>"##;
+    const SCRIPT: &str = r##"
+async function load() {
+  try {
+    const list = await camr.api("GET", "/api/v1/admin/adapters");
+    const t = camr.$("adapters");
+    t.innerHTML = "";
+    const cols = list.length ? Object.keys(list[0]) : ["vendor"];
+    const head = t.insertRow(); for (const c of cols) { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); }
+    for (const a of list) { const tr = t.insertRow(); for (const c of cols) tr.insertCell().textContent = typeof a[c] === "object" ? JSON.stringify(a[c]) : a[c]; }
+    if (!list.length) camr.status("未加载适配器（以 --plugins 启动）· No adapters loaded (start with --plugins)");
+  } catch (e) { camr.status(e.message, "bad"); }
+}
+camr.$("reload").onclick = async () => {
+  try {
+    await camr.api("POST", "/api/v1/admin/adapters/reload", {}, { authorization: "Bearer " + camr.$("token").value });
+    camr.status("已重新加载 · Reloaded", "ok"); load();
+  } catch (e) { camr.status(e.message, "bad"); }
+};
+load(); setInterval(load, 5000);
+"##;
+    layout("管理 · Admin", "/admin", "", body, SCRIPT)
+}
