@@ -2,8 +2,10 @@
 //!
 //! [`TransactionStore`] is what a ceremony keeps between `start_*` and `finish_*`. Its
 //! methods return boxed futures so one `Arc<dyn TransactionStore>` serves an async server;
-//! the [`MemoryStore`] here is for tests and single-process demos (SQLite and PostgreSQL
-//! implementations plug in behind the same trait).
+//! the [`MemoryStore`] here is for tests and single-process demos, `SqliteStore` (feature
+//! `sqlite`) for one server process, `PostgresStore` (feature `postgres`) for several server
+//! instances on one database, which learn of each other's changes through [`TxEvent`]s
+//! (PostgreSQL `LISTEN`/`NOTIFY`). See `docs/storage.md`.
 //!
 //! Rules every implementation keeps: a state change is a compare-and-set from the states
 //! the caller names (so a tid is answered at most once even under races), and it is
@@ -24,6 +26,11 @@ use crate::protocol::{ErrorCode, SignedRequest, Tid, Transaction, TransactionSta
 pub mod sqlite;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresStore, TX_EVENTS_CHANNEL, TxEventStream};
 
 #[cfg(test)]
 mod tests;
@@ -78,6 +85,23 @@ impl StoreError {
             },
         }
     }
+}
+
+/// A committed change of a transaction's state, as announced to every server instance that
+/// shares the store: a new transaction (`state` `created`) or a transition.
+///
+/// `PostgresStore` sends one per committed `insert` and `transition` (`NOTIFY` payload, JSON
+/// `{"tid":"…","state":"scanned","instance":"…"}`); a server on the memory or SQLite store makes
+/// them itself. `instance` names the store handle that made the change (see
+/// `PostgresStore::connect_with`), so an instance can tell its own changes from the others'.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TxEvent {
+    /// The transaction.
+    pub tid: Tid,
+    /// Its state after the change.
+    pub state: TransactionState,
+    /// The instance that made the change.
+    pub instance: String,
 }
 
 /// Everything the platform keeps about one transaction (server-held state).

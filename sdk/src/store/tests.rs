@@ -572,3 +572,484 @@ mod sqlite {
         store.close().await;
     }
 }
+
+/// PostgreSQL, from `CAMR_TEST_DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:55432/postgres`,
+/// `.ci/run` starts one): each test makes a database of its own and drops it at the end, so
+/// tests run in parallel and see only their own `NOTIFY`s. Without the variable the tests say
+/// loudly that they were skipped; with it, a server that cannot be reached fails them.
+#[cfg(feature = "postgres")]
+mod postgres {
+    use std::time::Duration;
+
+    use sqlx::Connection;
+    use sqlx::postgres::PgConnection;
+
+    use super::*;
+    use crate::store::{PostgresStore, TX_EVENTS_CHANNEL, TxEvent, TxEventStream};
+
+    const ENV: &str = "CAMR_TEST_DATABASE_URL";
+
+    /// A fresh database, dropped (with any connections still open) when this goes.
+    struct TestDb {
+        admin: String,
+        name: String,
+        url: String,
+    }
+
+    /// `url` with its database (path) replaced by `name`, query kept.
+    fn with_database(url: &str, name: &str) -> String {
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, format!("?{q}")),
+            None => (url, String::new()),
+        };
+        let authority_start = base.find("://").map_or(0, |i| i + 3);
+        let end = base[authority_start..]
+            .find('/')
+            .map_or(base.len(), |i| authority_start + i);
+        format!("{}/{name}{query}", &base[..end])
+    }
+
+    impl TestDb {
+        /// `None` (after a loud note) when no PostgreSQL is configured.
+        async fn create() -> Option<Self> {
+            let Some(admin) = std::env::var(ENV).ok().filter(|v| !v.is_empty()) else {
+                eprintln!(
+                    "\n*** SKIPPED: {ENV} is not set; a PostgresStore test did NOT run. Start \
+                     PostgreSQL (see .ci/run) and set e.g. \
+                     {ENV}=postgres://postgres@127.0.0.1:55432/postgres ***\n"
+                );
+                return None;
+            };
+            let mut random = [0u8; 8];
+            crate::crypto::os_random(&mut random).unwrap();
+            let name = format!("camr_test_{}", data_encoding::HEXLOWER.encode(&random));
+            let mut conn = PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("{ENV} is set but PostgreSQL cannot be reached: {e}"));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            let url = with_database(&admin, &name);
+            Some(Self { admin, name, url })
+        }
+
+        async fn store(&self, instance: &str) -> Arc<PostgresStore> {
+            Arc::new(
+                PostgresStore::connect_with(&self.url, instance)
+                    .await
+                    .unwrap(),
+            )
+        }
+    }
+
+    impl Drop for TestDb {
+        fn drop(&mut self) {
+            let admin = self.admin.clone();
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            // Drop runs inside the test's runtime: a thread with a runtime of its own.
+            let dropped = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async {
+                    let mut conn = PgConnection::connect(&admin).await.map_err(io)?;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await
+                        .map_err(io)?;
+                    conn.close().await.map_err(io)
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(()))) && !std::thread::panicking() {
+                panic!(
+                    "could not drop the test database {}: {dropped:?}",
+                    self.name
+                );
+            }
+        }
+    }
+
+    fn io(e: sqlx::Error) -> std::io::Error {
+        std::io::Error::other(e)
+    }
+
+    macro_rules! require_postgres {
+        () => {
+            match TestDb::create().await {
+                Some(db) => db,
+                None => return,
+            }
+        };
+    }
+
+    /// The next event, within a few seconds.
+    async fn next_event(events: &mut TxEventStream) -> TxEvent {
+        tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("no event within 10 s")
+            .unwrap()
+    }
+
+    #[test]
+    fn the_database_name_replaces_the_path() {
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/postgres?sslmode=disable", "x"),
+            "postgres://u:p@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+        assert_eq!(
+            with_database("postgresql://h:1/", "x"),
+            "postgresql://h:1/x"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_postgres_store_behaves() {
+        let db = require_postgres!();
+        let store = db.store("behaves").await;
+        assert_eq!(store.instance(), "behaves");
+        assert!(!format!("{store:?}").contains("password"));
+        behaves(store.clone()).await;
+        store.close().await;
+        // Closed: calls fail with a sentence, they do not panic.
+        let e = store.audit().await.unwrap_err();
+        assert!(matches!(e, StoreError::Backend(_)), "{e}");
+        assert!(e.to_string().contains("audit log"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn connecting_refuses_bad_urls_and_instance_ids() {
+        let e = PostgresStore::connect_with("postgres://h/db", "")
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("instance id"), "{e}");
+        let e = PostgresStore::connect_with("postgres://h/db", &"x".repeat(201))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("instance id"), "{e}");
+        let e = PostgresStore::connect("mysql://secret@h/db")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Backend(_)), "{e}");
+        // Random instance ids differ.
+        let db = require_postgres!();
+        let a = PostgresStore::connect(&db.url).await.unwrap();
+        let b = PostgresStore::connect(&db.url).await.unwrap();
+        assert_eq!(a.instance().len(), 16);
+        assert_ne!(a.instance(), b.instance());
+    }
+
+    #[tokio::test]
+    async fn everything_survives_reconnecting_and_migrations_run_once() {
+        let db = require_postgres!();
+        let store = db.store("one").await;
+        let a = record(1);
+        store.insert(a.clone()).await.unwrap();
+        store
+            .append_usage(usage(&a.transaction.tid, 2))
+            .await
+            .unwrap();
+        store.append_audit(1, None, "started", "x").await.unwrap();
+        store.close().await;
+        drop(store);
+        let store = db.store("two").await;
+        assert_eq!(store.get(&a.transaction.tid).await.unwrap(), Some(a));
+        assert_eq!(store.usage().await.unwrap().len(), 1);
+        let e = store.append_audit(2, None, "scanned", "").await.unwrap();
+        assert_eq!(e.seq, 2);
+        assert_eq!(verify_audit(&store.audit().await.unwrap()).unwrap(), 2);
+        let migrations: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(migrations, 1);
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_is_append_only_and_a_deleted_tail_is_named() {
+        let db = require_postgres!();
+        let store = db.store("audit").await;
+        for i in 1..=4 {
+            store
+                .append_audit(i, None, "started", &format!("entry {i}"))
+                .await
+                .unwrap();
+        }
+        for sql in [
+            "UPDATE audit_log SET detail = 'edited' WHERE seq = 3",
+            "DELETE FROM audit_log WHERE seq = 4",
+            "TRUNCATE audit_log",
+        ] {
+            let e = sqlx::query(sql).execute(store.pool()).await.unwrap_err();
+            assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+        }
+        // Someone with the database removes the guard and edits a row: the chain names it.
+        sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_log SET detail = 'edited' WHERE seq = 3")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let e = verify_audit(&store.audit().await.unwrap()).unwrap_err();
+        assert!(matches!(e, StoreError::AuditBroken { seq: 3, .. }), "{e}");
+        sqlx::query("UPDATE audit_log SET detail = 'entry 3' WHERE seq = 3")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(verify_audit(&store.audit().await.unwrap()).unwrap(), 4);
+        // Deleting the newest entry does not rewind the head: the next entry shows the gap.
+        sqlx::query("DROP TRIGGER audit_log_no_delete ON audit_log")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM audit_log WHERE seq = 4")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let next = store.append_audit(5, None, "scanned", "").await.unwrap();
+        assert_eq!(next.seq, 5);
+        let e = verify_audit(&store.audit().await.unwrap()).unwrap_err();
+        assert!(matches!(e, StoreError::AuditBroken { seq: 4, .. }), "{e}");
+        assert!(e.to_string().contains("entry 4 is missing"), "{e}");
+    }
+
+    /// Many tasks on two pools (as two processes would) race one compare-and-set: one wins,
+    /// every other one is told the state the winner left.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_transitions_of_one_tid_have_one_winner() {
+        let db = require_postgres!();
+        // Two instances starting at once on a fresh database: migrations run once.
+        let (one, two) = tokio::join!(db.store("one"), db.store("two"));
+        for round in 1..=3u8 {
+            let a = record(round);
+            let tid = a.transaction.tid.clone();
+            one.insert(a).await.unwrap();
+            let mut tasks = Vec::new();
+            for i in 0..32 {
+                let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+                let tid = tid.clone();
+                tasks.push(tokio::spawn(async move {
+                    store
+                        .transition(
+                            &tid,
+                            &[TransactionState::Created],
+                            TransactionState::Scanned,
+                            TxPatch {
+                                message: Some(format!("task {i}")),
+                                ..TxPatch::default()
+                            },
+                        )
+                        .await
+                }));
+            }
+            let mut winners = Vec::new();
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(r) => winners.push(r),
+                    Err(e) => assert_eq!(
+                        e,
+                        StoreError::WrongState {
+                            tid: tid.to_string(),
+                            actual: TransactionState::Scanned,
+                            expected: vec![TransactionState::Created],
+                        }
+                    ),
+                }
+            }
+            assert_eq!(winners.len(), 1, "exactly one compare-and-set wins");
+            assert_eq!(two.get(&tid).await.unwrap(), Some(winners[0].clone()));
+        }
+    }
+
+    /// Audit appends from two pools (stand-ins for two server processes) in parallel: one
+    /// gapless, unforked chain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_audit_appends_from_two_pools_keep_one_chain() {
+        let db = require_postgres!();
+        let one = db.store("one").await;
+        let two = db.store("two").await;
+        let mut tasks = Vec::new();
+        for i in 0..60i64 {
+            let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+            tasks.push(tokio::spawn(async move {
+                let tid = Tid::new(&system_code(), [i as u8; 16]);
+                store
+                    .append_audit(i, Some(&tid), "answered", &format!("writer {i}"))
+                    .await
+                    .unwrap()
+                    .seq
+            }));
+        }
+        let mut seqs = Vec::new();
+        for t in tasks {
+            seqs.push(t.await.unwrap());
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=60).collect::<Vec<u64>>());
+        let log = one.audit().await.unwrap();
+        assert_eq!(verify_audit(&log).unwrap(), 60);
+        assert_eq!(log, two.audit().await.unwrap());
+    }
+
+    /// A listener on pool B hears what pool A commits, with A's instance id, and nothing of
+    /// what was refused or rolled back; foreign payloads on the channel are skipped.
+    #[tokio::test]
+    async fn a_listener_on_one_pool_hears_the_changes_of_another() {
+        let db = require_postgres!();
+        let a = db.store("server-a:8080").await;
+        let b = db.store("server-b:8080").await;
+        let mut events = b.listen().await.unwrap();
+
+        let rec = record(1);
+        let tid = rec.transaction.tid.clone();
+        a.insert(rec.clone()).await.unwrap();
+        assert_eq!(
+            next_event(&mut events).await,
+            TxEvent {
+                tid: tid.clone(),
+                state: TransactionState::Created,
+                instance: "server-a:8080".into(),
+            }
+        );
+        // Refused: a duplicate insert, a wrong from-state, a forbidden transition. Then a
+        // foreign NOTIFY, a malformed one, and a rolled-back one.
+        a.insert(rec).await.unwrap_err();
+        a.transition(
+            &tid,
+            &[TransactionState::Scanned],
+            TransactionState::Approved,
+            TxPatch::default(),
+        )
+        .await
+        .unwrap_err();
+        a.transition(
+            &tid,
+            &[TransactionState::Created],
+            TransactionState::Verified,
+            TxPatch::default(),
+        )
+        .await
+        .unwrap_err();
+        for payload in [
+            "not json",
+            r#"{"tid":"bad","state":"scanned","instance":"x"}"#,
+            r#"{"hello":"world"}"#,
+        ] {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(TX_EVENTS_CHANNEL)
+                .bind(payload)
+                .execute(a.pool())
+                .await
+                .unwrap();
+        }
+        {
+            let mut tx = a.pool().begin().await.unwrap();
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(TX_EVENTS_CHANNEL)
+                .bind(
+                    serde_json::to_string(&TxEvent {
+                        tid: tid.clone(),
+                        state: TransactionState::Cancelled,
+                        instance: "rolled back".into(),
+                    })
+                    .unwrap(),
+                )
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.rollback().await.unwrap();
+        }
+        // The next event is the next committed change: A's, then B's own.
+        a.transition(
+            &tid,
+            &[TransactionState::Created],
+            TransactionState::Scanned,
+            TxPatch::default(),
+        )
+        .await
+        .unwrap();
+        b.transition(
+            &tid,
+            &[TransactionState::Scanned],
+            TransactionState::Approved,
+            TxPatch::default(),
+        )
+        .await
+        .unwrap();
+        let heard = [next_event(&mut events).await, next_event(&mut events).await];
+        assert_eq!(
+            heard,
+            [
+                TxEvent {
+                    tid: tid.clone(),
+                    state: TransactionState::Scanned,
+                    instance: "server-a:8080".into(),
+                },
+                TxEvent {
+                    tid: tid.clone(),
+                    state: TransactionState::Approved,
+                    instance: "server-b:8080".into(),
+                },
+            ]
+        );
+        // The payload is plain JSON with the wire names, for listeners in other languages.
+        let payload = serde_json::to_value(&heard[0]).unwrap();
+        assert_eq!(
+            payload,
+            serde_json::json!({"tid": tid.as_str(), "state": "scanned", "instance": "server-a:8080"})
+        );
+        // clear_secret, usage and audit are not state changes: no event. The listener survives
+        // the store's pool closing (it has its own connection).
+        a.clear_secret(&tid).await.unwrap();
+        a.append_audit(1, Some(&tid), "scanned", "").await.unwrap();
+        b.close().await;
+        a.transition(
+            &tid,
+            &[TransactionState::Approved],
+            TransactionState::Verified,
+            TxPatch::default(),
+        )
+        .await
+        .unwrap();
+        let e = next_event(&mut events).await;
+        assert_eq!(e.state, TransactionState::Verified);
+        assert_eq!(e.instance, "server-a:8080");
+        // A second listener hears the same.
+        let mut more = a.listen().await.unwrap();
+        let c = record(2);
+        a.insert(c.clone()).await.unwrap();
+        assert_eq!(next_event(&mut more).await.tid, c.transaction.tid);
+        assert_eq!(next_event(&mut events).await.tid, c.transaction.tid);
+    }
+
+    /// The listener comes back after its connection is killed (`try_recv` says so once) and
+    /// hears the changes made after that.
+    #[tokio::test]
+    async fn a_listener_reconnects_after_its_connection_is_killed() {
+        let db = require_postgres!();
+        let a = db.store("a").await;
+        let mut events = a.listen().await.unwrap();
+        let killed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND query ILIKE 'LISTEN%') t",
+        )
+        .fetch_one(a.pool())
+        .await
+        .unwrap();
+        assert_eq!(killed, 1);
+        let lost = tokio::time::timeout(Duration::from_secs(10), events.try_recv())
+            .await
+            .expect("the listener did not notice")
+            .unwrap();
+        assert_eq!(lost, None, "a lost connection is reported");
+        let rec = record(3);
+        a.insert(rec.clone()).await.unwrap();
+        assert_eq!(next_event(&mut events).await.tid, rec.transaction.tid);
+    }
+}
