@@ -330,7 +330,24 @@ impl App {
         platform_key: &PublicKey,
         now: i64,
     ) -> Result<(SignedRequest, RequestObject), AppError> {
-        let data = envelope_data(&transport.get(&payload.request_uri)?)?;
+        // A rotating code's live part goes with the fetch, so the platform can refuse a
+        // relayed, stale screenshot of its QR (the signed part alone is not enough).
+        let uri = match &payload.rotation {
+            Some(rot) => {
+                let sep = if payload.request_uri.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                format!(
+                    "{}{sep}rot={}",
+                    payload.request_uri,
+                    crate::qr::rotation_query(rot)
+                )
+            }
+            None => payload.request_uri.clone(),
+        };
+        let data = envelope_data(&transport.get(&uri)?)?;
         let signed: SignedRequest = serde_json::from_value(data).map_err(|e| {
             AppError::Transport(format!("the request object is not a signed request: {e}"))
         })?;

@@ -545,6 +545,13 @@ impl RotatingQr {
         let rot = scanned.rotation.as_ref().ok_or(QrError::RotationInvalid {
             reason: "the code carries no rotating part",
         })?;
+        self.verify_rotation(rot, now)
+    }
+
+    /// Checks the rotating part alone (the app presents it beside the tid, e.g. as the
+    /// request URI's `rot` query — see [`rotation_query`]): a correct MAC for this
+    /// transaction, at most the window old.
+    pub fn verify_rotation(&self, rot: &QrRotation, now: i64) -> Result<(), QrError> {
         let expected = self.mac(rot.step);
         if !constant_time_eq(&expected, &rot.mac) {
             return Err(QrError::RotationInvalid {
@@ -566,6 +573,31 @@ impl RotatingQr {
         }
         Ok(())
     }
+}
+
+/// The rotating part as the app presents it when fetching the request object:
+/// `STEP.MAC` (MAC in base32, as in the QR text), sent as the `rot` query parameter.
+pub fn rotation_query(rot: &QrRotation) -> String {
+    format!("{}.{}", rot.step, BASE32_NOPAD.encode(&rot.mac))
+}
+
+/// Parses [`rotation_query`]'s form.
+pub fn parse_rotation_query(text: &str) -> Result<QrRotation, QrError> {
+    let (step, mac) = text
+        .split_once('.')
+        .ok_or_else(|| QrError::malformed("the rotating code must be STEP.MAC"))?;
+    let step = parse_decimal(step, 6, "step")?;
+    let mac = decode_base32(mac, "rotation MAC")?;
+    if mac.len() != ROTATION_MAC_LEN {
+        return Err(QrError::malformed(format!(
+            "the rotation MAC must be {ROTATION_MAC_LEN} bytes, got {}",
+            mac.len()
+        )));
+    }
+    Ok(QrRotation {
+        step: u32::try_from(step).map_err(|_| QrError::malformed("step out of range"))?,
+        mac: Bytes::from(mac),
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -277,3 +277,26 @@ fn key_id_is_checked_and_defaulted() {
     assert!(QrSigner::new(p.clone(), key.clone(), Some("platform-1")).is_err());
     assert!(QrSigner::new(p, key, Some("PLATFORM1")).is_ok());
 }
+
+#[test]
+fn the_rotation_query_round_trips_and_refuses_malformed_parts() {
+    let rot = QrRotation {
+        step: 42,
+        mac: Bytes::from(vec![1, 2, 3, 4, 5, 6, 7, 8]),
+    };
+    let q = rotation_query(&rot);
+    assert_eq!(parse_rotation_query(&q).unwrap(), rot);
+    for bad in [
+        "",
+        "42",
+        "42.",
+        ".AEBAGBAFAYDQQ",
+        "x.AEBAGBAFAYDQQ",
+        "42.AEBAGBAF",
+        "9999999.AEBAGBAFAYDQQ",
+        "42.aebagbafaydqq!",
+    ] {
+        let e = parse_rotation_query(bad).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::QrMalformed, "{bad}");
+    }
+}
