@@ -15,6 +15,7 @@
 //! | `GET /api/v1/admin/adapters` | adapter health |
 //! | `GET /healthz`, `GET /readyz` | liveness, readiness (the store answers) |
 //! | `GET /api/v1/transactions/{tid}/qr.txt` | the QR payload text shown now |
+//! | `GET /api/openapi.json` | the OpenAPI 3.1 document of every route (see [`crate::openapi`]) |
 //! | pages | see [`crate::pages`]; bid files and verification: [`crate::files`] |
 //!
 //! Decrypt results hold the content keys (base64): they are secrets, handed out exactly once —
@@ -142,6 +143,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/camr/v1/request/{tid}", get(app_request))
         .route("/camr/v1/response", post(app_response))
+        .route("/api/openapi.json", get(crate::openapi::serve))
         .merge(crate::pages::routes())
         .merge(crate::files::routes())
         .fallback(not_found)
@@ -186,7 +188,7 @@ async fn adapters(State(s): Shared) -> Response {
 }
 
 /// Body of `POST /api/v1/transactions`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartBody {
     /// The operation.
@@ -212,7 +214,7 @@ pub struct StartBody {
 }
 
 /// What `POST /api/v1/transactions` answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StartedOut {
     /// The transaction id.
@@ -363,7 +365,7 @@ async fn qr_png(State(s): Shared, Path(tid): Path<String>) -> Handled {
 }
 
 /// One content key of a decrypt result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContentKeyOut {
     /// Item id of the decrypt request.
@@ -373,7 +375,7 @@ pub struct ContentKeyOut {
 }
 
 /// Result of a decrypt.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DecryptOut {
     /// The transaction.
@@ -429,7 +431,7 @@ async fn app_request(State(s): Shared, Path(tid): Path<String>) -> Handled {
 }
 
 /// What `POST /camr/v1/response` answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AnsweredOut {
     /// The transaction.

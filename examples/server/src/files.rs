@@ -54,7 +54,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 /// Query of the upload calls.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The file's name (shown to the user in the app and used for the download).
@@ -495,7 +495,7 @@ async fn file_sign_start(
 }
 
 /// Answer of `POST /api/v1/files/digest`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DigestOut {
     /// The algorithm.
@@ -526,7 +526,7 @@ async fn file_digest(
 }
 
 /// Body of `POST /api/v1/verify`: a signature over a message, or over a document hash.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyBody {
     /// The message as signed (message signature).

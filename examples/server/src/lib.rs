@@ -15,6 +15,7 @@ pub mod api;
 pub mod demo;
 pub mod events;
 pub mod files;
+pub mod openapi;
 mod pages;
 pub mod sse;
 
@@ -83,7 +84,7 @@ impl ServerConfig {
 }
 
 /// What the registry and apps need to know about this platform (`GET /api/v1/platform`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformInfo {
     /// System code (系统标识码).

@@ -33,6 +33,10 @@ struct Args {
     /// kept in memory when absent.
     #[arg(long)]
     database_url: Option<String>,
+    /// Write the OpenAPI 3.1 document of the HTTP API to this file and exit (the checked-in
+    /// copy: `--write-openapi schemas/openapi.json`).
+    #[arg(long, value_name = "FILE")]
+    write_openapi: Option<PathBuf>,
 }
 
 async fn shutdown_signal() {
@@ -84,6 +88,21 @@ async fn run(args: Args) -> Result<(), String> {
 fn main() -> ExitCode {
     tracing_subscriber::fmt().with_target(false).init();
     let args = Args::parse();
+    if let Some(path) = &args.write_openapi {
+        return match std::fs::write(path, camr_server::openapi::openapi_json()) {
+            Ok(()) => {
+                println!("wrote {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: INPUT_MALFORMED: cannot write {}: {e}",
+                    path.display()
+                );
+                ExitCode::from(2)
+            }
+        };
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

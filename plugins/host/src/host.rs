@@ -53,7 +53,7 @@ struct Entry {
 }
 
 /// One adapter's health, for the server's admin page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdapterHealth {
     /// Vendor code.
