@@ -14,6 +14,7 @@
 //! | `GET /api/v1/platform` | system code, name, key id and public key |
 //! | `GET /api/v1/admin/adapters` | adapter health |
 //! | `GET /healthz`, `GET /readyz` | liveness, readiness (the store answers) |
+//! | `GET /metrics`, `GET /api/v1/reports/usage[.csv]`, `POST /api/v1/admin/adapters/reload` | operations: see [`crate::ops`] |
 //! | `GET /api/v1/transactions/{tid}/qr.txt` | the QR payload text shown now |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of every route (see [`crate::openapi`]) |
 //! | pages | see [`crate::pages`]; bid files and verification: [`crate::files`] |
@@ -39,7 +40,7 @@ use camr::qr::QrFields;
 use serde::{Deserialize, Serialize};
 use tower_http::trace::TraceLayer;
 
-use crate::{AppState, BODY_LIMIT};
+use crate::AppState;
 
 type Shared = State<Arc<AppState>>;
 
@@ -137,17 +138,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/transactions/{tid}/qr.txt", get(qr_txt))
         .route("/api/v1/transactions/{tid}/result", get(result))
         .route("/api/v1/transactions/{tid}/cancel", post(cancel))
-        .route(
-            "/api/v1/transactions/{tid}/events",
-            get(crate::sse::transaction_events),
-        )
         .route("/camr/v1/request/{tid}", get(app_request))
         .route("/camr/v1/response", post(app_response))
         .route("/api/openapi.json", get(crate::openapi::serve))
         .merge(crate::pages::routes())
         .merge(crate::files::routes())
+        .merge(crate::ops::routes())
+        // The request timeout covers the routes above; those below are long-lived.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ops::timeout,
+        ))
+        .route(
+            "/api/v1/transactions/{tid}/events",
+            get(crate::sse::transaction_events),
+        )
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(state.ops.body_limit()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ops::track,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

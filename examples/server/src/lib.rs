@@ -18,6 +18,13 @@ pub mod files;
 pub mod openapi;
 mod pages;
 pub mod sse;
+// Operations: configuration, rate limit, timeouts, metrics, webhooks, usage report, admin.
+pub mod config;
+pub mod metrics;
+pub mod ops;
+pub mod ratelimit;
+pub mod report;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -67,6 +74,24 @@ pub struct ServerConfig {
     pub plugins: Option<PathBuf>,
     /// `sqlite://...` (or a file path) for [`camr::store::SqliteStore`]; memory when absent.
     pub database_url: Option<String>,
+    /// Address to listen on (the binary binds it).
+    pub listen: SocketAddr,
+    /// SHA-256 pins of the plugin files, by file name (empty: no pinning).
+    pub plugin_pins: std::collections::BTreeMap<String, String>,
+    /// The platform's QR/request key (PKCS#8 PEM); `<data>/platform-key.pem` when absent.
+    pub platform_key: Option<PathBuf>,
+    /// A signed trust list whose vendor roots are trusted too.
+    pub trust_list: Option<config::TrustListConfig>,
+    /// Token of the mutating admin calls; generated at start and logged when absent.
+    pub admin_token: Option<config::Secret>,
+    /// Webhook delivery of final states; off when absent.
+    pub webhook: Option<webhook::WebhookConfig>,
+    /// Per-client limit of transaction starts.
+    pub rate_limit: ratelimit::RateLimitConfig,
+    /// Longest time a request (other than the event stream) may take.
+    pub request_timeout: std::time::Duration,
+    /// Largest JSON request body, bytes.
+    pub body_limit: usize,
 }
 
 impl ServerConfig {
@@ -79,6 +104,15 @@ impl ServerConfig {
             public_url: format!("http://{addr}"),
             plugins: None,
             database_url: None,
+            listen: addr,
+            plugin_pins: std::collections::BTreeMap::new(),
+            platform_key: None,
+            trust_list: None,
+            admin_token: None,
+            webhook: None,
+            rate_limit: ratelimit::RateLimitConfig::default(),
+            request_timeout: config::DEFAULT_REQUEST_TIMEOUT,
+            body_limit: BODY_LIMIT,
         }
     }
 }
@@ -124,6 +158,8 @@ pub struct AppState {
     pub events: Arc<events::EventBus>,
     /// This server instance's id (names the changes it commits).
     pub instance_id: String,
+    /// Rate limit, timeouts, metrics, webhooks, admin token.
+    pub ops: Arc<ops::Ops>,
     /// The certificate validator the platform uses (for the verify endpoint).
     pub validator: Arc<ChainValidator>,
     /// Intermediate CA certificates the platform knows (the vendors' issuing CAs), offered
@@ -163,6 +199,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     let mut ca = demo.ca;
     let mut trust = TrustStore::new();
     trust.add(ca.root().clone());
+    config::add_trust_list(&provider, config, &system_code, &mut trust)?;
     let crl = ca
         .crl(camr::qr::unix_now())
         .map_err(|e| ServerError(format!("cannot make the demo CA's CRL: {e}")))?;
@@ -180,7 +217,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     // This process announces its own changes (PostgreSQL announces every instance's).
     let store: Arc<dyn TransactionStore> =
         Arc::new(events::AnnouncingStore::new(store, events.clone()));
-    let key = demo.platform_key;
+    let key = config::platform_key(config, demo.platform_key, &demo.platform_pub_path)?;
     let validator = Arc::new(validator);
     let platform = Platform::new(
         provider.clone(),
@@ -219,6 +256,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         Some(dir) => {
             let mut host = PluginHost::new(HostConfig {
                 dir: Some(dir.clone()),
+                pins: config.plugin_pins.clone().into_iter().collect(),
                 ..HostConfig::default()
             });
             let loaded = host.load_dir().map_err(|e| {
@@ -236,7 +274,8 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         platform_pub = %demo.platform_pub_path.display(),
         "platform ready"
     );
-    Ok(Arc::new(AppState {
+    let ops = Arc::new(ops::Ops::new(config, &provider, &key, &info.key_id)?);
+    let state = Arc::new(AppState {
         platform,
         store,
         qr_signer,
@@ -245,11 +284,14 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         store_kind,
         events,
         instance_id,
+        ops,
         validator,
         intermediates: vec![camr::protocol::Bytes(ca.issuing_ca().der().to_vec())],
         files_dir: config.data.join("files"),
         upload_limit: UPLOAD_LIMIT,
-    }))
+    });
+    ops::start(&state);
+    Ok(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes (in-flight requests finish).
@@ -258,9 +300,12 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Writes the demo trust list (注册表): this platform and the demo CA as vendor `SOFTCA`,

@@ -4,33 +4,44 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use camr_server::{ServerConfig, build_state, serve};
+use camr_server::config::{Flags, process_env, resolve};
+use camr_server::{build_state, serve};
 use clap::Parser;
 
 /// Reference e-tendering platform server for camr: QR login page and the six operations.
+///
+/// Settings come from the configuration file (`--config`, or the file named by
+/// CAMR_SERVER_CONFIG), then CAMR_SERVER_<KEY> environment variables, then these flags; the
+/// rest has the demo defaults. Keys: docs/server.md and examples/server/camr.example.toml.
 #[derive(Debug, Parser)]
 #[command(name = "camr-server", version)]
 struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// Data folder: demo CA (ca/), demo wallet (wallet/, PIN 123456), platform key.
-    #[arg(long, default_value = "./data")]
-    data: PathBuf,
-    /// System code (系统标识码).
-    #[arg(long, default_value = "C1100005553")]
-    system_code: String,
-    /// Trading system name (交易系统名称).
-    #[arg(long, default_value = "移动数字证书(CA)互认模拟测试系统")]
-    system_name: String,
-    /// Base URL apps reach this server at (used in the QR's request and response URIs).
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    public_url: String,
-    /// Folder of CA-vendor adapter plugins (*.so) to load.
+    /// Configuration file (TOML).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080; key `listen`].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Data folder: demo CA (ca/), demo wallet (wallet/, PIN 123456), platform key
+    /// [default: ./data; key `data`].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// System code (系统标识码) [default: C1100005553; key `system_code`].
+    #[arg(long)]
+    system_code: Option<String>,
+    /// Trading system name (交易系统名称) [default: 移动数字证书(CA)互认模拟测试系统; key
+    /// `system_name`].
+    #[arg(long)]
+    system_name: Option<String>,
+    /// Base URL apps reach this server at (used in the QR's request and response URIs)
+    /// [default: http://<listen>; key `public_url`].
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Folder of CA-vendor adapter plugins (*.so) to load [key `plugins.dir`].
     #[arg(long)]
     plugins: Option<PathBuf>,
     /// SQLite database (`sqlite://data/camr.db?mode=rwc` or a file path); transactions are
-    /// kept in memory when absent.
+    /// kept in memory when absent [key `database_url`].
     #[arg(long)]
     database_url: Option<String>,
     /// Write the OpenAPI 3.1 document of the HTTP API to this file and exit (the checked-in
@@ -63,7 +74,8 @@ async fn shutdown_signal() {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let config = ServerConfig {
+    let flags = Flags {
+        listen: args.listen,
         data: args.data,
         system_code: args.system_code,
         system_name: args.system_name,
@@ -71,13 +83,15 @@ async fn run(args: Args) -> Result<(), String> {
         plugins: args.plugins,
         database_url: args.database_url,
     };
+    let env = process_env().map_err(|e| e.to_string())?;
+    let config = resolve(args.config.as_deref(), &env, &flags).map_err(|e| e.to_string())?;
     let state = build_state(&config).await.map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!(
         "listening on http://{} (public URL {}); open it in a browser",
-        args.listen,
+        config.listen,
         config.public_url
     );
     serve(listener, state, shutdown_signal())

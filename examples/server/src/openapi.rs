@@ -206,6 +206,10 @@ impl RouteDoc {
             ]);
         }
         all.push(e(ErrorCode::Internal));
+        // Every route but the long-lived event stream answers within the request timeout.
+        if self.path != "/api/v1/transactions/{tid}/events" {
+            all.push(e(ErrorCode::RequestTimeout));
+        }
         let mut seen = BTreeSet::new();
         all.retain(|d| seen.insert((d.http_status(), d.code.as_str())));
         all.sort_by_key(|d| (d.http_status(), d.code.as_str()));
@@ -248,6 +252,10 @@ pub const TAGS: &[(&str, &str)] = &[
     ),
     ("health", "Liveness and readiness probes."),
     (
+        "operations",
+        "Metrics, the usage report (扫码报告) and admin calls (see docs/server.md).",
+    ),
+    (
         "pages",
         "Server-rendered web pages (HTML, Chinese and English) and their script.",
     ),
@@ -283,6 +291,26 @@ const NAME_QUERY: QueryParam = QueryParam {
     required: false,
 };
 
+const OPS: &[&str] = &["operations"];
+
+const REPORT_QUERY: &[QueryParam] = &[
+    QueryParam {
+        name: "from",
+        description: "First day, `YYYY-MM-DD` (UTC+08:00); default: 29 days before `to`.",
+        required: false,
+    },
+    QueryParam {
+        name: "to",
+        description: "Last day, `YYYY-MM-DD` (UTC+08:00), included; default: today.",
+        required: false,
+    },
+    QueryParam {
+        name: "by",
+        description: "Grouping: `day` (default), `system`, `cert`, `scene`; the CSV also `record` (one row per usage record).",
+        required: false,
+    },
+];
+
 const HASH_QUERY: QueryParam = QueryParam {
     name: "hash",
     description: "Hash algorithm (杂凑算法): `sm3` (default) or `sha256`.",
@@ -291,6 +319,58 @@ const HASH_QUERY: QueryParam = QueryParam {
 
 /// Every route the router serves.
 pub const ROUTES: &[RouteDoc] = &[
+    // Operations (crate::ops).
+    RouteDoc {
+        method: Method::Get,
+        path: "/metrics",
+        operation_id: "getMetrics",
+        summary: "Prometheus metrics (text format 0.0.4): requests, transactions, rate limit, webhooks, adapters",
+        tags: OPS,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Media(
+            "text/plain; version=0.0.4; charset=utf-8",
+            "Prometheus text exposition format 0.0.4.",
+        ),
+        errors: &[],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/reports/usage",
+        operation_id: "getUsageReport",
+        summary: "Usage report (扫码报告): uses grouped by day, trading system, certificate or scene",
+        tags: OPS,
+        query: REPORT_QUERY,
+        body: Body::None,
+        answer: Answer::Data(schema::<crate::report::UsageReport>()),
+        errors: &[e(ErrorCode::InputMalformed)],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/reports/usage.csv",
+        operation_id: "getUsageReportCsv",
+        summary: "Usage report (扫码报告) as CSV (UTF-8 with BOM, RFC 4180): one row per group, or per record with `by=record`",
+        tags: OPS,
+        query: REPORT_QUERY,
+        body: Body::None,
+        answer: Answer::Media("text/csv; charset=utf-8", "The report as CSV."),
+        errors: &[e(ErrorCode::InputMalformed)],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/admin/adapters/reload",
+        operation_id: "reloadAdapters",
+        summary: "Re-scan the plugin folder (`Authorization: Bearer <admin token>`); answers the adapters' health",
+        tags: OPS,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<Vec<camr_plugin_host::AdapterHealth>>()),
+        errors: &[
+            e(ErrorCode::Unauthorized),
+            at(409, ErrorCode::AdapterUnavailable),
+            e(ErrorCode::AdapterUnavailable),
+        ],
+    },
     // Health.
     RouteDoc {
         method: Method::Get,
@@ -361,7 +441,10 @@ pub const ROUTES: &[RouteDoc] = &[
         query: &[],
         body: Body::Json(schema::<StartBody>()),
         answer: Answer::Data(schema::<StartedOut>()),
-        errors: &[e(ErrorCode::UnsupportedAlgorithm)],
+        errors: &[
+            e(ErrorCode::UnsupportedAlgorithm),
+            e(ErrorCode::RateLimited),
+        ],
     },
     RouteDoc {
         method: Method::Get,

@@ -157,7 +157,9 @@ impl PluginHost {
     }
 
     fn adapters_mut(&mut self) -> &mut HashMap<String, Arc<Entry>> {
-        self.adapters.get_mut().unwrap_or_else(PoisonError::into_inner)
+        self.adapters
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn entry_of(&self, ca_org_type: &str) -> Option<Arc<Entry>> {
@@ -297,7 +299,10 @@ impl PluginHost {
         }
         let mut vendors: Vec<String> = next.keys().cloned().collect();
         vendors.sort();
-        *self.adapters.write().unwrap_or_else(PoisonError::into_inner) = next;
+        *self
+            .adapters
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = next;
         Ok(vendors)
     }
 

@@ -293,6 +293,10 @@ error_codes! {
     AuditBroken = "AUDIT_BROKEN", 500;
     /// Too many requests.
     RateLimited = "RATE_LIMITED", 429;
+    /// The server did not answer within its request timeout.
+    RequestTimeout = "REQUEST_TIMEOUT", 503;
+    /// Missing or wrong credentials (e.g. the admin token).
+    Unauthorized = "UNAUTHORIZED", 401;
     /// An internal error.
     Internal = "INTERNAL", 500;
 }

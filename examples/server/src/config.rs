@@ -1,0 +1,693 @@
+//! The server's configuration: a TOML file (`camr-server --config camr.toml`, or the file
+//! named by `CAMR_SERVER_CONFIG`), environment variables `CAMR_SERVER_<KEY>` over it, and
+//! command-line flags over both; what none of them sets has the demo default
+//! ([`ServerConfig::demo`]-like: `C1100005553`, 移动数字证书(CA)互认模拟测试系统, `./data`).
+//!
+//! Keys (a dotted key is a key of a `[table]`; its variable is the key in upper case with
+//! `.` as `_`, e.g. `rate_limit.per_minute` ↔ `CAMR_SERVER_RATE_LIMIT_PER_MINUTE`):
+//!
+//! | key | type | default |
+//! |---|---|---|
+//! | `listen` | address | `127.0.0.1:8080` |
+//! | `data` | path | `./data` |
+//! | `system_code`, `system_name` | text | the demo platform's |
+//! | `public_url` | `http(s)://` URL | `http://<listen>` (`127.0.0.1` for an unspecified address) |
+//! | `database_url` | text | none: transactions in memory |
+//! | `admin_token` | text, 16+ characters | generated at start and logged |
+//! | `platform_key` | path (PKCS#8 PEM) | `<data>/platform-key.pem`, made when missing |
+//! | `request_timeout_secs` | 1–3600 | 30 |
+//! | `body_limit` | bytes, 1024–2^30 | 1048576 |
+//! | `plugins.dir` | path | none: no adapters |
+//! | `plugins.pins` | table file name → SHA-256 hex (env: `a.so=HEX,b.so=HEX`) | none |
+//! | `trust_list.path`, `trust_list.authority_key` | paths (signed list, authority public key PEM) | none |
+//! | `webhook.url` | `http(s)://` URL | none: no webhooks |
+//! | `webhook.signing` | `sm2` or `hmac-sm3` | `sm2` |
+//! | `webhook.secret` | text, 16+ characters (for `hmac-sm3`) | none |
+//! | `webhook.max_attempts` | 1–100 | 8 |
+//! | `webhook.queue` | 1–1000000 | 1000 |
+//! | `webhook.timeout_secs` | 1–600 | 10 |
+//! | `webhook.backoff_ms` | 1–3600000 | 1000 |
+//! | `rate_limit.per_minute` | 0–1000000 (0: off) | 120 |
+//! | `rate_limit.burst` | 1–1000000 | 30 |
+//! | `rate_limit.max_clients` | 1–10000000 | 100000 |
+//!
+//! Unknown keys (in the file or as `CAMR_SERVER_*` variables) are errors naming the key; a
+//! bad value is an error naming the key and where it came from.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::ratelimit::RateLimitConfig;
+use crate::webhook::{Signing, WebhookConfig};
+use crate::{BODY_LIMIT, ServerConfig, ServerError};
+
+/// The prefix of the environment variables.
+pub const ENV_PREFIX: &str = "CAMR_SERVER_";
+
+/// The variable naming the configuration file when `--config` is not given.
+pub const ENV_CONFIG: &str = "CAMR_SERVER_CONFIG";
+
+/// Every key.
+pub const KEYS: &[&str] = &[
+    "listen",
+    "data",
+    "system_code",
+    "system_name",
+    "public_url",
+    "database_url",
+    "admin_token",
+    "platform_key",
+    "request_timeout_secs",
+    "body_limit",
+    "plugins.dir",
+    "plugins.pins",
+    "trust_list.path",
+    "trust_list.authority_key",
+    "webhook.url",
+    "webhook.signing",
+    "webhook.secret",
+    "webhook.max_attempts",
+    "webhook.queue",
+    "webhook.timeout_secs",
+    "webhook.backoff_ms",
+    "rate_limit.per_minute",
+    "rate_limit.burst",
+    "rate_limit.max_clients",
+];
+
+const TABLES: &[&str] = &["plugins", "trust_list", "webhook", "rate_limit"];
+
+/// The demo's listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The default request timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A secret string: compared and cloned, never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `s`.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// `[trust_list]`: a signed trust list (注册表) whose vendor roots the platform trusts, in
+/// addition to the demo CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustListConfig {
+    /// The signed list (JSON, as `camr registry sign` writes it).
+    pub path: PathBuf,
+    /// The registry authority's public key (SPKI PEM).
+    pub authority_key: PathBuf,
+}
+
+/// The command-line flags that are also keys (all optional: they override the rest).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--data`.
+    pub data: Option<PathBuf>,
+    /// `--system-code`.
+    pub system_code: Option<String>,
+    /// `--system-name`.
+    pub system_name: Option<String>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
+    /// `--plugins`.
+    pub plugins: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+}
+
+/// What one source (file, environment, flags) sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    system_code: Option<String>,
+    system_name: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    admin_token: Option<Secret>,
+    platform_key: Option<PathBuf>,
+    request_timeout_secs: Option<u64>,
+    body_limit: Option<u64>,
+    plugins_dir: Option<PathBuf>,
+    plugins_pins: Option<BTreeMap<String, String>>,
+    trust_list_path: Option<PathBuf>,
+    trust_list_authority_key: Option<PathBuf>,
+    webhook_url: Option<String>,
+    webhook_signing: Option<String>,
+    webhook_secret: Option<Secret>,
+    webhook_max_attempts: Option<u64>,
+    webhook_queue: Option<u64>,
+    webhook_timeout_secs: Option<u64>,
+    webhook_backoff_ms: Option<u64>,
+    rate_limit_per_minute: Option<u64>,
+    rate_limit_burst: Option<u64>,
+    rate_limit_max_clients: Option<u64>,
+}
+
+/// A value as a source gives it.
+#[derive(Debug, Clone, Copy)]
+enum Raw<'a> {
+    Toml(&'a toml::Value),
+    Text(&'a str),
+}
+
+enum SetError {
+    Unknown,
+    Bad(String),
+}
+
+impl From<String> for SetError {
+    fn from(s: String) -> Self {
+        Self::Bad(s)
+    }
+}
+
+impl Raw<'_> {
+    fn text(&self) -> Result<String, String> {
+        match self {
+            Raw::Text(s) => Ok((*s).to_string()),
+            Raw::Toml(toml::Value::String(s)) => Ok(s.clone()),
+            Raw::Toml(v) => Err(format!("expected a string, found {}", v.type_str())),
+        }
+    }
+
+    fn non_empty(&self) -> Result<String, String> {
+        let s = self.text()?;
+        if s.trim().is_empty() {
+            return Err("must not be empty".into());
+        }
+        Ok(s)
+    }
+
+    fn path(&self) -> Result<PathBuf, String> {
+        self.non_empty().map(PathBuf::from)
+    }
+
+    fn int(&self, min: u64, max: u64) -> Result<u64, String> {
+        let n = match self {
+            Raw::Text(s) => s
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| format!("expected a whole number, found `{}`", clip(s)))?,
+            Raw::Toml(toml::Value::Integer(i)) => {
+                u64::try_from(*i).map_err(|_| format!("must be at least {min}, not {i}"))?
+            }
+            Raw::Toml(v) => return Err(format!("expected an integer, found {}", v.type_str())),
+        };
+        if n < min || n > max {
+            return Err(format!("must be {min}–{max}, not {n}"));
+        }
+        Ok(n)
+    }
+
+    fn url(&self) -> Result<String, String> {
+        let s = self.non_empty()?;
+        if !(s.starts_with("http://") || s.starts_with("https://")) {
+            return Err(format!(
+                "must be an http:// or https:// URL, not `{}`",
+                clip(&s)
+            ));
+        }
+        Ok(s)
+    }
+
+    fn secret(&self) -> Result<Secret, String> {
+        let s = self.text()?;
+        if s.chars().count() < 16 || s.chars().any(char::is_whitespace) {
+            return Err("must be at least 16 characters, without spaces".into());
+        }
+        Ok(Secret(s))
+    }
+
+    fn pins(&self) -> Result<BTreeMap<String, String>, String> {
+        let mut out = BTreeMap::new();
+        let mut add = |file: &str, hash: &str| -> Result<(), String> {
+            let (file, hash) = (file.trim(), hash.trim());
+            if file.is_empty() || file.contains('/') {
+                return Err(format!("`{}` is not a file name", clip(file)));
+            }
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "the pin of `{file}` is not 64 hex digits (SHA-256)"
+                ));
+            }
+            out.insert(file.to_string(), hash.to_ascii_lowercase());
+            Ok(())
+        };
+        match self {
+            Raw::Toml(toml::Value::Table(t)) => {
+                for (file, v) in t {
+                    let hash = v.as_str().ok_or_else(|| {
+                        format!("the pin of `{file}` must be a string, not {}", v.type_str())
+                    })?;
+                    add(file, hash)?;
+                }
+            }
+            Raw::Toml(v) => {
+                return Err(format!(
+                    "expected a table of file name = \"sha256\", found {}",
+                    v.type_str()
+                ));
+            }
+            Raw::Text(s) => {
+                for item in s.split(',').filter(|i| !i.trim().is_empty()) {
+                    let (file, hash) = item
+                        .split_once('=')
+                        .ok_or_else(|| format!("expected FILE=SHA256, found `{}`", clip(item)))?;
+                    add(file, hash)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+fn known_keys() -> String {
+    KEYS.join(", ")
+}
+
+/// The environment variable of `key`.
+pub fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "_").to_ascii_uppercase())
+}
+
+impl Settings {
+    fn set(&mut self, key: &str, raw: Raw<'_>) -> Result<(), SetError> {
+        match key {
+            "listen" => {
+                let s = raw.non_empty()?;
+                self.listen = Some(s.trim().parse().map_err(|_| {
+                    format!("`{}` is not an address like 127.0.0.1:8080", clip(&s))
+                })?);
+            }
+            "data" => self.data = Some(raw.path()?),
+            "system_code" => {
+                let s = raw.non_empty()?;
+                camr::protocol::SystemCode::parse(&s).map_err(|e| e.to_string())?;
+                self.system_code = Some(s);
+            }
+            "system_name" => self.system_name = Some(raw.non_empty()?),
+            "public_url" => self.public_url = Some(raw.url()?),
+            "database_url" => self.database_url = Some(raw.non_empty()?),
+            "admin_token" => self.admin_token = Some(raw.secret()?),
+            "platform_key" => self.platform_key = Some(raw.path()?),
+            "request_timeout_secs" => self.request_timeout_secs = Some(raw.int(1, 3600)?),
+            "body_limit" => self.body_limit = Some(raw.int(1024, 1 << 30)?),
+            "plugins.dir" => self.plugins_dir = Some(raw.path()?),
+            "plugins.pins" => self.plugins_pins = Some(raw.pins()?),
+            "trust_list.path" => self.trust_list_path = Some(raw.path()?),
+            "trust_list.authority_key" => self.trust_list_authority_key = Some(raw.path()?),
+            "webhook.url" => self.webhook_url = Some(raw.url()?),
+            "webhook.signing" => {
+                let s = raw.text()?;
+                if s != "sm2" && s != "hmac-sm3" {
+                    return Err(
+                        format!("must be \"sm2\" or \"hmac-sm3\", not `{}`", clip(&s)).into(),
+                    );
+                }
+                self.webhook_signing = Some(s);
+            }
+            "webhook.secret" => self.webhook_secret = Some(raw.secret()?),
+            "webhook.max_attempts" => self.webhook_max_attempts = Some(raw.int(1, 100)?),
+            "webhook.queue" => self.webhook_queue = Some(raw.int(1, 1_000_000)?),
+            "webhook.timeout_secs" => self.webhook_timeout_secs = Some(raw.int(1, 600)?),
+            "webhook.backoff_ms" => self.webhook_backoff_ms = Some(raw.int(1, 3_600_000)?),
+            "rate_limit.per_minute" => self.rate_limit_per_minute = Some(raw.int(0, 1_000_000)?),
+            "rate_limit.burst" => self.rate_limit_burst = Some(raw.int(1, 1_000_000)?),
+            "rate_limit.max_clients" => self.rate_limit_max_clients = Some(raw.int(1, 10_000_000)?),
+            _ => return Err(SetError::Unknown),
+        }
+        Ok(())
+    }
+
+    /// Parses a configuration file's text; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &Path) -> Result<Self, ServerError> {
+        let f = file.display();
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ServerError(format!("{f}: {}", e.to_string().trim_end()))
+        })?;
+        let mut out = Self::default();
+        let mut set = |key: &str, v: &toml::Value| -> Result<(), ServerError> {
+            out.set(key, Raw::Toml(v)).map_err(|e| match e {
+                SetError::Unknown => ServerError(format!(
+                    "{f}: unknown key `{key}` (known keys: {})",
+                    known_keys()
+                )),
+                SetError::Bad(why) => ServerError(format!("{f}: `{key}`: {why}")),
+            })
+        };
+        for (k, v) in &table {
+            if TABLES.contains(&k.as_str()) {
+                let t = v.as_table().ok_or_else(|| {
+                    ServerError(format!(
+                        "{f}: `{k}` must be a table ([{k}]), not {}",
+                        v.type_str()
+                    ))
+                })?;
+                for (k2, v2) in t {
+                    set(&format!("{k}.{k2}"), v2)?;
+                }
+            } else {
+                set(k, v)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads a configuration file.
+    pub fn from_file(path: &Path) -> Result<Self, ServerError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServerError(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_toml(&text, path)
+    }
+
+    /// The `CAMR_SERVER_*` variables of `env` (other variables are ignored;
+    /// `CAMR_SERVER_CONFIG` names the file, see [`resolve`]).
+    pub fn from_env<'a>(
+        env: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ServerError> {
+        let mut out = Self::default();
+        for (name, value) in env {
+            if !name.starts_with(ENV_PREFIX) || name == ENV_CONFIG {
+                continue;
+            }
+            let Some(key) = KEYS.iter().find(|k| env_name(k) == name) else {
+                return Err(ServerError(format!(
+                    "unknown environment variable {name} (known: {ENV_CONFIG}, {})",
+                    KEYS.iter()
+                        .map(|k| env_name(k))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            };
+            out.set(key, Raw::Text(value)).map_err(|e| match e {
+                SetError::Unknown => ServerError(format!("unknown environment variable {name}")),
+                SetError::Bad(why) => {
+                    ServerError(format!("environment variable {name} (`{key}`): {why}"))
+                }
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// The command-line flags.
+    pub fn from_flags(flags: &Flags) -> Self {
+        Self {
+            listen: flags.listen,
+            data: flags.data.clone(),
+            system_code: flags.system_code.clone(),
+            system_name: flags.system_name.clone(),
+            public_url: flags.public_url.clone(),
+            plugins_dir: flags.plugins.clone(),
+            database_url: flags.database_url.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// `self`, with every key `top` sets taken from `top`.
+    pub fn overridden_by(self, top: Self) -> Self {
+        macro_rules! pick {
+            ($($f:ident),*) => { Self { $($f: top.$f.or(self.$f)),* } };
+        }
+        pick!(
+            listen,
+            data,
+            system_code,
+            system_name,
+            public_url,
+            database_url,
+            admin_token,
+            platform_key,
+            request_timeout_secs,
+            body_limit,
+            plugins_dir,
+            plugins_pins,
+            trust_list_path,
+            trust_list_authority_key,
+            webhook_url,
+            webhook_signing,
+            webhook_secret,
+            webhook_max_attempts,
+            webhook_queue,
+            webhook_timeout_secs,
+            webhook_backoff_ms,
+            rate_limit_per_minute,
+            rate_limit_burst,
+            rate_limit_max_clients
+        )
+    }
+
+    /// The server configuration: these settings, demo defaults for the rest.
+    pub fn finish(self) -> Result<ServerConfig, ServerError> {
+        let listen = match self.listen {
+            Some(a) => a,
+            None => DEFAULT_LISTEN
+                .parse()
+                .map_err(|_| ServerError("bad default address".into()))?,
+        };
+        let data = self.data.unwrap_or_else(|| PathBuf::from("./data"));
+        let mut c = ServerConfig::demo(data, listen);
+        if let Some(v) = self.system_code {
+            c.system_code = v;
+        }
+        if let Some(v) = self.system_name {
+            c.system_name = v;
+        }
+        match self.public_url {
+            Some(v) => c.public_url = v,
+            None if listen.ip().is_unspecified() => {
+                c.public_url = format!("http://127.0.0.1:{}", listen.port());
+            }
+            None => {}
+        }
+        c.database_url = self.database_url;
+        c.admin_token = self.admin_token;
+        c.platform_key = self.platform_key;
+        if let Some(v) = self.request_timeout_secs {
+            c.request_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = self.body_limit {
+            c.body_limit = usize::try_from(v).unwrap_or(BODY_LIMIT);
+        }
+        c.plugins = self.plugins_dir;
+        c.plugin_pins = self.plugins_pins.unwrap_or_default();
+        c.trust_list = match (self.trust_list_path, self.trust_list_authority_key) {
+            (None, None) => None,
+            (Some(path), Some(authority_key)) => Some(TrustListConfig {
+                path,
+                authority_key,
+            }),
+            (Some(_), None) => {
+                return Err(ServerError(
+                    "`trust_list.authority_key` is required with `trust_list.path`".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ServerError(
+                    "`trust_list.path` is required with `trust_list.authority_key`".into(),
+                ));
+            }
+        };
+        let webhook_keys_set = self.webhook_signing.is_some()
+            || self.webhook_secret.is_some()
+            || self.webhook_max_attempts.is_some()
+            || self.webhook_queue.is_some()
+            || self.webhook_timeout_secs.is_some()
+            || self.webhook_backoff_ms.is_some();
+        c.webhook = match self.webhook_url {
+            None if webhook_keys_set => {
+                return Err(ServerError(
+                    "`webhook.url` is required when other webhook keys are set".into(),
+                ));
+            }
+            None => None,
+            Some(url) => {
+                let mut w = WebhookConfig::new(url);
+                w.signing = match (self.webhook_signing.as_deref(), self.webhook_secret) {
+                    (Some("hmac-sm3"), Some(secret)) => Signing::HmacSm3(secret),
+                    (Some("hmac-sm3"), None) => {
+                        return Err(ServerError(
+                            "`webhook.secret` is required with webhook.signing = \"hmac-sm3\""
+                                .into(),
+                        ));
+                    }
+                    (_, Some(_)) => {
+                        return Err(ServerError(
+                            "`webhook.secret` is only used with webhook.signing = \"hmac-sm3\""
+                                .into(),
+                        ));
+                    }
+                    (_, None) => Signing::Sm2,
+                };
+                if let Some(n) = self.webhook_max_attempts {
+                    w.max_attempts = u32::try_from(n).unwrap_or(w.max_attempts);
+                }
+                if let Some(n) = self.webhook_queue {
+                    w.queue = usize::try_from(n).unwrap_or(w.queue);
+                }
+                if let Some(n) = self.webhook_timeout_secs {
+                    w.timeout = Duration::from_secs(n);
+                }
+                if let Some(n) = self.webhook_backoff_ms {
+                    w.backoff = Duration::from_millis(n);
+                }
+                Some(w)
+            }
+        };
+        let d = RateLimitConfig::default();
+        c.rate_limit = RateLimitConfig {
+            per_minute: self
+                .rate_limit_per_minute
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(d.per_minute),
+            burst: self
+                .rate_limit_burst
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(d.burst),
+            max_clients: self
+                .rate_limit_max_clients
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(d.max_clients),
+        };
+        Ok(c)
+    }
+}
+
+/// The configuration from the file (`config`, else `CAMR_SERVER_CONFIG` of `env`, else
+/// none), then `env`, then `flags`.
+pub fn resolve(
+    config: Option<&Path>,
+    env: &[(String, String)],
+    flags: &Flags,
+) -> Result<ServerConfig, ServerError> {
+    let from_env_var = env
+        .iter()
+        .find(|(k, _)| k == ENV_CONFIG)
+        .map(|(_, v)| PathBuf::from(v));
+    let file = config.map(Path::to_path_buf).or(from_env_var);
+    let from_file = match &file {
+        Some(p) => Settings::from_file(p)?,
+        None => Settings::default(),
+    };
+    let from_env = Settings::from_env(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    from_file
+        .overridden_by(from_env)
+        .overridden_by(Settings::from_flags(flags))
+        .finish()
+}
+
+/// The process environment's `CAMR_SERVER_*` variables (a variable that is not UTF-8 is an
+/// error naming it).
+pub fn process_env() -> Result<Vec<(String, String)>, ServerError> {
+    let mut out = Vec::new();
+    for (k, v) in std::env::vars_os() {
+        let Some(k) = k.to_str() else { continue };
+        if !k.starts_with(ENV_PREFIX) {
+            continue;
+        }
+        let v = v
+            .into_string()
+            .map_err(|_| ServerError(format!("environment variable {k} is not UTF-8")))?;
+        out.push((k.to_string(), v));
+    }
+    Ok(out)
+}
+
+/// The platform's QR/request key: `config.platform_key` when set (its public key is then
+/// written over `pub_path`, so that `platform-pub.pem` always matches), else the demo key.
+pub(crate) fn platform_key(
+    config: &ServerConfig,
+    demo_key: camr::crypto::PrivateKey,
+    pub_path: &Path,
+) -> Result<camr::crypto::PrivateKey, ServerError> {
+    let Some(path) = &config.platform_key else {
+        return Ok(demo_key);
+    };
+    let fail = |e: String| ServerError(format!("platform_key {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let key = camr::crypto::PrivateKey::from_pem(&text, None).map_err(|e| fail(e.to_string()))?;
+    let pem = key
+        .public_key()
+        .to_spki_pem()
+        .map_err(|e| fail(e.to_string()))?;
+    std::fs::write(pub_path, pem)
+        .map_err(|e| ServerError(format!("{}: {e}", pub_path.display())))?;
+    tracing::info!(path = %path.display(), "platform key from the configuration");
+    Ok(key)
+}
+
+/// Adds the roots of the configured signed trust list to `trust`: the vendors this platform
+/// accepts when the list names it (all its vendors otherwise). The list's signature and
+/// freshness are checked with the authority key; a bad list stops the start.
+pub(crate) fn add_trust_list(
+    provider: &std::sync::Arc<dyn camr::crypto::CryptoProvider>,
+    config: &ServerConfig,
+    system_code: &camr::protocol::SystemCode,
+    trust: &mut camr::pki::TrustStore,
+) -> Result<(), ServerError> {
+    let Some(t) = &config.trust_list else {
+        return Ok(());
+    };
+    let fail = |what: &Path, e: String| ServerError(format!("trust_list {}: {e}", what.display()));
+    let text = std::fs::read_to_string(&t.path).map_err(|e| fail(&t.path, e.to_string()))?;
+    let signed: camr::registry::SignedTrustList =
+        serde_json::from_str(&text).map_err(|e| fail(&t.path, e.to_string()))?;
+    let pem = std::fs::read_to_string(&t.authority_key)
+        .map_err(|e| fail(&t.authority_key, e.to_string()))?;
+    let authority = camr::crypto::PublicKey::from_pem(&pem)
+        .map_err(|e| fail(&t.authority_key, e.to_string()))?;
+    let registry = camr::registry::Registry::verify(
+        provider.as_ref(),
+        &signed,
+        &authority,
+        camr::qr::unix_now(),
+    )
+    .map_err(|e| fail(&t.path, e.to_string()))?;
+    let accepted: Option<Vec<String>> = registry
+        .platform(system_code)
+        .ok()
+        .filter(|p| !p.accepted_vendors.is_empty())
+        .map(|p| p.accepted_vendors.clone());
+    let mut added = Vec::new();
+    for v in &registry.list().vendors {
+        if accepted
+            .as_ref()
+            .is_some_and(|a| !a.contains(&v.ca_org_type))
+        {
+            continue;
+        }
+        for root in &v.roots {
+            let cert = camr::pki::Certificate::from_der(root)
+                .map_err(|e| fail(&t.path, format!("vendor {}: {e}", v.ca_org_type)))?;
+            trust.add(cert);
+        }
+        added.push(v.ca_org_type.clone());
+    }
+    tracing::info!(vendors = ?added, edition = registry.list().version, "trust list roots added");
+    Ok(())
+}
