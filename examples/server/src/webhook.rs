@@ -285,3 +285,71 @@ impl Webhook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use camr::crypto::{KeyAlgorithm, default_provider};
+
+    fn sender(signing: Signing) -> (Webhook, Arc<dyn CryptoProvider>, PrivateKey) {
+        let provider = default_provider();
+        let key = provider.generate_key(KeyAlgorithm::Sm2).unwrap();
+        let config = WebhookConfig {
+            signing,
+            ..WebhookConfig::new("http://127.0.0.1:9/hook")
+        };
+        let w = Webhook::new(
+            config,
+            provider.clone(),
+            key.clone(),
+            "K1".into(),
+            Arc::new(Metrics::default()),
+        )
+        .unwrap();
+        (w, provider, key)
+    }
+
+    #[test]
+    fn sm2_and_hmac_sm3_signatures_cover_the_exact_body() {
+        let body = br#"{"tid":"x","state":"verified"}"#;
+        let (w, provider, key) = sender(Signing::Sm2);
+        let header = w.signature(body).unwrap();
+        let sig = data_encoding::BASE64
+            .decode(header.strip_prefix("sm2=").unwrap().as_bytes())
+            .unwrap();
+        let scheme = SignatureScheme::sm2();
+        assert!(
+            provider
+                .verify(&key.public_key(), &scheme, body, &sig)
+                .is_ok()
+        );
+        assert!(
+            provider
+                .verify(&key.public_key(), &scheme, b"{}", &sig)
+                .is_err()
+        );
+
+        let secret = Secret::new("0123456789abcdef-secret");
+        let (w, provider, _) = sender(Signing::HmacSm3(secret.clone()));
+        let want = provider.hmac(HashAlgorithm::Sm3, secret.expose().as_bytes(), body);
+        assert_eq!(
+            w.signature(body).unwrap(),
+            format!("hmac-sm3={}", data_encoding::BASE64.encode(&want))
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap_and_honours_retry_after() {
+        let (w, _, _) = sender(Signing::Sm2);
+        for n in 1..=4u32 {
+            let d = w.backoff(n, None);
+            let base = Duration::from_secs(1) * (1 << (n - 1));
+            assert!(d >= base / 2 && d <= base, "{n}: {d:?}");
+        }
+        assert!(w.backoff(30, None) <= MAX_BACKOFF);
+        assert!(w.backoff(1, Some(Duration::from_secs(20))) >= Duration::from_secs(20));
+        assert!(w.backoff(1, Some(Duration::from_secs(100_000))) <= MAX_BACKOFF);
+    }
+}
