@@ -27,8 +27,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -142,9 +142,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/camr/v1/response", post(app_response))
         .route("/api/openapi.json", get(crate::openapi::serve))
         .merge(crate::pages::routes())
-        .merge(crate::files::routes())
         .merge(crate::ops::routes())
-        // The request timeout covers the routes above; those below are long-lived.
+        // The request timeout covers the routes above; those below are long-lived (the
+        // event stream; file uploads, sealing and downloads, bounded by the upload limit).
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::ops::timeout,
@@ -153,6 +153,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/transactions/{tid}/events",
             get(crate::sse::transaction_events),
         )
+        .merge(crate::files::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.ops.body_limit()))
         .layer(axum::middleware::from_fn_with_state(
@@ -291,9 +292,17 @@ pub(crate) fn started_out(
 ) -> StartedOut {
     let tid = started.transaction.tid.to_string();
     let base = format!("/api/v1/transactions/{tid}");
+    // With rotation on, even the first code carries the live part (a static code would
+    // let a relay strip it).
+    let qr_text = match (&s.rotation, camr::qr::parse(&started.qr_text)) {
+        (Some(rot), Ok(payload)) => {
+            camr::qr::encode(&rot.code_now(payload, &started.transaction, camr::qr::unix_now()))
+        }
+        _ => started.qr_text,
+    };
     StartedOut {
         operation: op,
-        qr_text: started.qr_text,
+        qr_text,
         expires_at: started.transaction.expires_at,
         system_code: s.info.system_code.clone(),
         system_name: s.info.system_name.clone(),
@@ -343,6 +352,10 @@ pub(crate) async fn live_qr_text(s: &AppState, tid: &Tid) -> Result<String, ApiE
             expires_at: tx.expires_at,
         })
         .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let payload = match &s.rotation {
+        Some(rot) => rot.code_now(payload, &tx, camr::qr::unix_now()),
+        None => payload,
+    };
     Ok(camr::qr::encode(&payload))
 }
 
@@ -436,8 +449,50 @@ async fn cancel(State(s): Shared, Path(tid): Path<String>) -> Handled {
     Ok(ok(s.platform.status(&tid).await?))
 }
 
-async fn app_request(State(s): Shared, Path(tid): Path<String>) -> Handled {
+/// Query of the app's request fetch.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestQuery {
+    /// The rotating part of the scanned code, `STEP.MAC` (see [`crate::rotation`]).
+    #[serde(default)]
+    pub rot: Option<String>,
+}
+
+async fn app_request(
+    State(s): Shared,
+    Path(tid): Path<String>,
+    query: Result<Query<RequestQuery>, QueryRejection>,
+) -> Handled {
     let tid = parse_tid(&tid)?;
+    let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
+    if let Some(rotation) = &s.rotation {
+        // Checked before the fetch marks the transaction scanned: a stale relayed code
+        // changes nothing.
+        let tx = s.platform.status(&tid).await?;
+        let rot = q.rot.as_deref().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::QrSignatureInvalid,
+                "this platform shows rotating QR codes: scan the live code (the request must \
+                 carry its rotating part, `rot`)",
+            )
+        })?;
+        let rot = camr::qr::parse_rotation_query(rot)
+            .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        // The MAC covers the tid and the step only; the signed part is not needed here.
+        let payload = camr::protocol::QrPayload {
+            version: camr::qr::PAYLOAD_VERSION,
+            tid: tid.clone(),
+            operation: tx.operation,
+            expires_at: tx.expires_at,
+            key_id: s.info.key_id.clone(),
+            request_uri: format!("{}{}", s.info.request_uri_prefix, tid),
+            signature: camr::protocol::Bytes(Vec::new()),
+            rotation: None,
+        };
+        rotation
+            .verify(payload, &tx, &rot, camr::qr::unix_now())
+            .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    }
     Ok(ok(s.platform.request(&tid).await?))
 }
 

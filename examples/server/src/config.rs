@@ -12,7 +12,8 @@
 //! | `data` | path | `./data` |
 //! | `system_code`, `system_name` | text | the demo platform's |
 //! | `public_url` | `http(s)://` URL | `http://<listen>` (`127.0.0.1` for an unspecified address) |
-//! | `database_url` | text | none: transactions in memory |
+//! | `database_url` | `sqlite://…`, a file path, `postgres://…`, or `memory` | `sqlite://<data>/camr.db?mode=rwc` |
+//! | `qr_rotation_window_secs` | 0–3600 (0: static QR codes) | 60 (production: 3–5) |
 //! | `admin_token` | text, 16+ characters | generated at start and logged |
 //! | `platform_key` | path (PKCS#8 PEM) | `<data>/platform-key.pem`, made when missing |
 //! | `request_timeout_secs` | 1–3600 | 30 |
@@ -61,6 +62,7 @@ pub const KEYS: &[&str] = &[
     "platform_key",
     "request_timeout_secs",
     "body_limit",
+    "qr_rotation_window_secs",
     "plugins.dir",
     "plugins.pins",
     "trust_list.path",
@@ -149,6 +151,7 @@ pub struct Settings {
     platform_key: Option<PathBuf>,
     request_timeout_secs: Option<u64>,
     body_limit: Option<u64>,
+    qr_rotation_window_secs: Option<u64>,
     plugins_dir: Option<PathBuf>,
     plugins_pins: Option<BTreeMap<String, String>>,
     trust_list_path: Option<PathBuf>,
@@ -318,6 +321,7 @@ impl Settings {
             "platform_key" => self.platform_key = Some(raw.path()?),
             "request_timeout_secs" => self.request_timeout_secs = Some(raw.int(1, 3600)?),
             "body_limit" => self.body_limit = Some(raw.int(1024, 1 << 30)?),
+            "qr_rotation_window_secs" => self.qr_rotation_window_secs = Some(raw.int(0, 3600)?),
             "plugins.dir" => self.plugins_dir = Some(raw.path()?),
             "plugins.pins" => self.plugins_pins = Some(raw.pins()?),
             "trust_list.path" => self.trust_list_path = Some(raw.path()?),
@@ -445,6 +449,7 @@ impl Settings {
             platform_key,
             request_timeout_secs,
             body_limit,
+            qr_rotation_window_secs,
             plugins_dir,
             plugins_pins,
             trust_list_path,
@@ -485,7 +490,19 @@ impl Settings {
             }
             None => {}
         }
-        c.database_url = self.database_url;
+        // The demo keeps its transactions in a SQLite file beside its other data; `memory`
+        // asks for none (tests, throwaway demos).
+        c.database_url = match self.database_url {
+            Some(v) if v == "memory" => None,
+            Some(v) => Some(v),
+            None => Some(format!(
+                "sqlite://{}?mode=rwc",
+                c.data.join("camr.db").display()
+            )),
+        };
+        if let Some(v) = self.qr_rotation_window_secs {
+            c.qr_rotation_window = u32::try_from(v).ok().filter(|w| *w > 0);
+        }
         c.admin_token = self.admin_token;
         c.platform_key = self.platform_key;
         if let Some(v) = self.request_timeout_secs {

@@ -161,12 +161,100 @@ impl TransactionStore for AnnouncingStore {
     }
 }
 
+/// Opens the store named by `database_url` and connects it to `bus`:
+/// - absent: memory; `sqlite://...` or a file path: SQLite — both wrapped in an
+///   [`AnnouncingStore`] (this process announces its own changes);
+/// - `postgres://...` / `postgresql://...`: PostgreSQL, whose `NOTIFY`s (every instance's
+///   changes, ours included) a listener task forwards to the bus.
+///
+/// Returns the store and its kind (`memory`, `sqlite`, `postgres`).
+pub async fn open_store(
+    database_url: Option<&str>,
+    bus: &Arc<EventBus>,
+) -> Result<(Arc<dyn TransactionStore>, &'static str), crate::ServerError> {
+    let fail = |url: &str, e: StoreError| {
+        crate::ServerError(format!("cannot open the database `{}`: {e}", redact(url)))
+    };
+    match database_url {
+        None => Ok((
+            Arc::new(AnnouncingStore::new(
+                Arc::new(camr::store::MemoryStore::new()),
+                bus.clone(),
+            )),
+            "memory",
+        )),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = camr::store::PostgresStore::connect_with(url, bus.instance())
+                .await
+                .map_err(|e| fail(url, e))?;
+            let listener = store.listen().await.map_err(|e| fail(url, e))?;
+            tokio::spawn(forward(listener, bus.clone()));
+            Ok((Arc::new(store), "postgres"))
+        }
+        Some(url) => {
+            let store = camr::store::SqliteStore::open(url)
+                .await
+                .map_err(|e| fail(url, e))?;
+            Ok((
+                Arc::new(AnnouncingStore::new(Arc::new(store), bus.clone())),
+                "sqlite",
+            ))
+        }
+    }
+}
+
+/// A database URL with its password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Forwards PostgreSQL notifications to the bus for the life of the process. After a lost
+/// connection (notifications in between are gone) subscribers re-read the state on their
+/// next re-check ([`crate::sse::RECHECK`]).
+async fn forward(mut listener: camr::store::TxEventStream, bus: Arc<EventBus>) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(e)) => bus.publish(Event {
+                tid: e.tid.to_string(),
+                state: e.state,
+                instance: e.instance,
+            }),
+            Ok(None) => {
+                tracing::warn!("status listener reconnected; events in between were missed")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "status listener lost the database; retrying in 1 s");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
     use camr::store::MemoryStore;
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        assert_eq!(
+            redact("postgres://camr:s3cret@db:5432/camr"),
+            "postgres://camr:***@db:5432/camr"
+        );
+        assert_eq!(redact("postgres://camr@db/camr"), "postgres://camr@db/camr");
+        assert_eq!(redact("sqlite://data/camr.db"), "sqlite://data/camr.db");
+    }
 
     #[tokio::test]
     async fn a_failed_change_is_not_announced() {

@@ -7,6 +7,8 @@
 //! | `GET /api/v1/bidfiles/{tid}/envelope` | once the app handed over its encryption certificate: the sealed envelope (`N.camrbid`) |
 //! | `POST /api/v1/bidfiles/open?name=N` | body: an envelope → a `decrypt` transaction for its keys |
 //! | `GET /api/v1/bidfiles/{tid}/plain` | once the app unwrapped the key: the opened file, handed out once |
+//! | `POST /api/v1/bidfiles/{tid}/work` | seal (encrypt) or open (decrypt) in the background; then poll `.../progress` |
+//! | `GET /api/v1/bidfiles/{tid}/progress` | `{done, total, finished, error}` of that work (pages show a progress bar) |
 //! | `POST /api/v1/files/sign?name=N&hash=sm3\|sha256` | body: a file → a `signature` transaction over its hash |
 //! | `POST /api/v1/files/digest?hash=sm3\|sha256` | body: a file → `{hash}` (base64) |
 //! | `POST /api/v1/verify` | `{message \| hash, signature, certificate, chain}` → the verdict (`verifySignatureResult`) |
@@ -22,6 +24,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -48,9 +51,75 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/bidfiles/open", post(bid_open_start))
         .route("/api/v1/bidfiles/{tid}/envelope", get(bid_envelope))
         .route("/api/v1/bidfiles/{tid}/plain", get(bid_plain))
+        .route("/api/v1/bidfiles/{tid}/work", post(bid_work))
+        .route("/api/v1/bidfiles/{tid}/progress", get(bid_progress))
         .route("/api/v1/files/sign", post(file_sign_start))
         .route("/api/v1/files/digest", post(file_digest))
         .route("/api/v1/verify", post(verify))
+}
+
+/// Progress of sealing or opening one bid file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobProgress {
+    /// Bytes of the file done.
+    pub done: u64,
+    /// Bytes in all (the plaintext size).
+    pub total: u64,
+    /// Whether the work ended (the download is ready, or `error` says why not).
+    pub finished: bool,
+    /// Why it failed: `CODE: sentence`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What `POST /api/v1/bidfiles/{tid}/work` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkStarted {
+    /// The transaction.
+    pub tid: String,
+    /// `encrypt` (sealing) or `decrypt` (opening).
+    pub operation: Operation,
+}
+
+/// Sealing/opening work in progress, by tid (one at a time per transaction).
+#[derive(Debug, Default)]
+pub struct Jobs(std::sync::Mutex<std::collections::HashMap<String, JobProgress>>);
+
+impl Jobs {
+    fn get(&self, tid: &Tid) -> Option<JobProgress> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(tid.as_str()).cloned())
+    }
+
+    /// Claims the transaction's work; false when it runs already.
+    fn claim(&self, tid: &Tid, total: u64) -> bool {
+        let Ok(mut m) = self.0.lock() else {
+            return false;
+        };
+        if m.get(tid.as_str()).is_some_and(|j| !j.finished) {
+            return false;
+        }
+        m.insert(
+            tid.to_string(),
+            JobProgress {
+                total,
+                ..JobProgress::default()
+            },
+        );
+        true
+    }
+
+    fn update(&self, tid: &Tid, f: impl FnOnce(&mut JobProgress)) {
+        if let Ok(mut m) = self.0.lock()
+            && let Some(j) = m.get_mut(tid.as_str())
+        {
+            f(j);
+        }
+    }
 }
 
 /// Query of the upload calls.
@@ -220,28 +289,46 @@ fn no_json_type(headers: &HeaderMap) -> Result<(), ApiError> {
 
 async fn bid_seal_start(
     State(s): Shared,
-    Query(q): Query<UploadQuery>,
+    q: Result<Query<UploadQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     no_json_type(&headers)?;
+    let Query(q) = q.map_err(|e| malformed(e.body_text()))?;
     let name = clean_name(q.name.as_deref(), "bid-file");
     let tmp = temp_path(&s)?;
     let (size, _) = receive(&s, body, &tmp, None, true).await?;
-    let started = match s.platform.start_encrypt().await {
+    let started = s.platform.start_encrypt().await;
+    tracing::info!(
+        size,
+        "bid file received; waiting for the encryption certificate"
+    );
+    adopt_upload(&s, &tmp, started, "plain", FileMeta { name, size }).await
+}
+
+/// Files the upload at `tmp` under the transaction just started (removing it when the
+/// start failed) and answers the started transaction.
+async fn adopt_upload(
+    s: &AppState,
+    tmp: &FsPath,
+    started: Result<camr::ceremony::Started, camr::ceremony::CeremonyError>,
+    ext: &str,
+    meta: FileMeta,
+) -> Result<Response, ApiError> {
+    let started = match started {
         Ok(st) => st,
         Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
+            let _ = tokio::fs::remove_file(tmp).await;
             return Err(e.into());
         }
     };
     let tid = started.transaction.tid.clone();
-    tokio::fs::rename(&tmp, file_path(&s, &tid, "plain"))
+    tokio::fs::rename(tmp, file_path(s, &tid, ext))
         .await
         .map_err(internal)?;
-    write_meta(&s, &tid, &FileMeta { name, size }).await?;
-    tracing::info!(%tid, size, "bid file received; waiting for the encryption certificate");
-    Ok(json_ok(started_out(&s, Operation::Encrypt, started)))
+    write_meta(s, &tid, &meta).await?;
+    let op = started.transaction.operation;
+    Ok(json_ok(started_out(s, op, started)))
 }
 
 /// Streams a file as a download, deleting it first when `once` (the open handle keeps the
@@ -323,22 +410,57 @@ async fn expect_operation(s: &AppState, tid: &Tid, op: Operation) -> Result<(), 
     Ok(())
 }
 
-async fn bid_envelope(State(s): Shared, Path(tid): Path<String>) -> Result<Response, ApiError> {
-    let tid = parse_tid(&tid)?;
-    expect_operation(&s, &tid, Operation::Encrypt).await?;
-    let meta = read_meta(&s, &tid).await?;
-    let sealed = file_path(&s, &tid, "camrbid");
-    let download = format!("{}.camrbid", meta.name);
+/// Seals the uploaded bid file of encrypt transaction `tid` to the encryption certificate the
+/// app handed over, reporting progress in `s.jobs`. Idempotent: done when the envelope exists.
+async fn seal_work(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
+    let sealed = file_path(s, tid, "camrbid");
     if tokio::fs::try_exists(&sealed).await.unwrap_or(false) {
-        return send_file(&sealed, &download, false).await;
+        return Ok(());
     }
-    let result = s.platform.finish_encrypt(&tid).await?;
+    let meta = read_meta(s, tid).await?;
+    run_job(
+        s,
+        tid,
+        meta.size,
+        "the bid file is being sealed",
+        seal_now(s, tid),
+    )
+    .await
+}
+
+/// Runs `work` as the transaction's one job (refused while another runs), recording its end
+/// and error for the progress endpoint.
+async fn run_job(
+    s: &AppState,
+    tid: &Tid,
+    total: u64,
+    busy: &str,
+    work: impl std::future::Future<Output = Result<(), ApiError>>,
+) -> Result<(), ApiError> {
+    if !s.jobs.claim(tid, total) {
+        return Err(ApiError::new(
+            ErrorCode::TxPending,
+            format!("transaction {tid}: {busy}; poll its progress"),
+        ));
+    }
+    let outcome = work.await;
+    s.jobs.update(tid, |j| {
+        j.finished = true;
+        if let Err(e) = &outcome {
+            j.error = Some(format!("{}: {}", e.code, e.msg));
+        }
+    });
+    outcome
+}
+
+async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
+    let result = s.platform.finish_encrypt(tid).await?;
     let cert = Certificate::from_der(&result.encryption_certificate)
         .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
-    let plain = file_path(&s, &tid, "plain");
-    let partial = file_path(&s, &tid, "camrbid.part");
+    let plain = file_path(s, tid, "plain");
+    let partial = file_path(s, tid, "camrbid.part");
     let provider = s.platform.provider().clone();
-    let (src, dst) = (plain.clone(), partial.clone());
+    let (src, dst, state, job) = (plain.clone(), partial.clone(), s.clone(), tid.clone());
     let sealed_bytes = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
         let input = std::fs::File::open(&src).map_err(|_| {
             ApiError::new(
@@ -353,7 +475,7 @@ async fn bid_envelope(State(s): Shared, Path(tid): Path<String>) -> Result<Respo
             std::slice::from_ref(&cert),
             std::io::BufReader::new(input),
             &mut out,
-            &mut |_| {},
+            &mut |done| state.jobs.update(&job, |j| j.done = done),
         )
         .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
         std::io::Write::flush(&mut out).map_err(internal)?;
@@ -361,21 +483,84 @@ async fn bid_envelope(State(s): Shared, Path(tid): Path<String>) -> Result<Respo
     })
     .await
     .map_err(internal)??;
-    tokio::fs::rename(&partial, &sealed)
+    tokio::fs::rename(&partial, file_path(s, tid, "camrbid"))
         .await
         .map_err(internal)?;
     let _ = tokio::fs::remove_file(&plain).await;
     tracing::info!(%tid, bytes = sealed_bytes, holder = %result.subject.name, "bid file sealed");
-    send_file(&sealed, &download, false).await
+    Ok(())
+}
+
+async fn bid_envelope(State(s): Shared, Path(tid): Path<String>) -> Result<Response, ApiError> {
+    let tid = parse_tid(&tid)?;
+    expect_operation(&s, &tid, Operation::Encrypt).await?;
+    let meta = read_meta(&s, &tid).await?;
+    seal_work(&s, &tid).await?;
+    send_file(
+        &file_path(&s, &tid, "camrbid"),
+        &format!("{}.camrbid", meta.name),
+        false,
+    )
+    .await
+}
+
+/// Starts sealing (encrypt) or opening (decrypt) in the background.
+async fn bid_work(State(s): Shared, Path(tid): Path<String>) -> Result<Response, ApiError> {
+    let tid = parse_tid(&tid)?;
+    let tx = s.platform.status(&tid).await?;
+    let op = tx.operation;
+    if !matches!(op, Operation::Encrypt | Operation::Decrypt) {
+        return Err(malformed(format!(
+            "transaction {tid} is a {op} transaction, not a bid file's"
+        )));
+    }
+    expect_operation(&s, &tid, op).await?;
+    read_meta(&s, &tid).await?;
+    let (state, job) = (s.clone(), tid.clone());
+    tokio::spawn(async move {
+        let outcome = match op {
+            Operation::Encrypt => seal_work(&state, &job).await,
+            _ => open_work(&state, &job).await,
+        };
+        if let Err(e) = outcome {
+            tracing::warn!(tid = %job, code = %e.code, msg = %e.msg, "bid-file work failed");
+        }
+    });
+    Ok(json_ok(
+        serde_json::json!({ "tid": tid.to_string(), "operation": op }),
+    ))
+}
+
+async fn bid_progress(State(s): Shared, Path(tid): Path<String>) -> Result<Response, ApiError> {
+    let tid = parse_tid(&tid)?;
+    let done_file = match s.platform.status(&tid).await?.operation {
+        Operation::Encrypt => "camrbid",
+        _ => "opened",
+    };
+    match s.jobs.get(&tid) {
+        Some(p) => Ok(json_ok(p)),
+        // Sealed earlier (or by another instance sharing the folder).
+        None if tokio::fs::try_exists(file_path(&s, &tid, done_file))
+            .await
+            .unwrap_or(false) =>
+        {
+            Ok(json_ok(JobProgress {
+                finished: true,
+                ..JobProgress::default()
+            }))
+        }
+        None => Ok(json_ok(JobProgress::default())),
+    }
 }
 
 async fn bid_open_start(
     State(s): Shared,
-    Query(q): Query<UploadQuery>,
+    q: Result<Query<UploadQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     no_json_type(&headers)?;
+    let Query(q) = q.map_err(|e| malformed(e.body_text()))?;
     let name = clean_name(q.name.as_deref(), "bid-file.camrbid");
     let name = name
         .strip_suffix(".camrbid")
@@ -408,38 +593,46 @@ async fn bid_open_start(
             encrypted_key: Bytes(k.clone()),
         })
         .collect();
-    let started = match s.platform.start_decrypt(keys).await {
-        Ok(st) => st,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e.into());
-        }
-    };
-    let tid = started.transaction.tid.clone();
-    tokio::fs::rename(&tmp, file_path(&s, &tid, "envelope"))
-        .await
-        .map_err(internal)?;
-    write_meta(&s, &tid, &FileMeta { name, size }).await?;
-    tracing::info!(%tid, size, recipients = ?header.recipients, "envelope received for bid opening");
-    Ok(json_ok(started_out(&s, Operation::Decrypt, started)))
+    let started = s.platform.start_decrypt(keys).await;
+    tracing::info!(size, recipients = ?header.recipients, "envelope received for bid opening");
+    adopt_upload(&s, &tmp, started, "envelope", FileMeta { name, size }).await
 }
 
-async fn bid_plain(State(s): Shared, Path(tid): Path<String>) -> Result<Response, ApiError> {
-    let tid = parse_tid(&tid)?;
-    expect_operation(&s, &tid, Operation::Decrypt).await?;
-    let meta = read_meta(&s, &tid).await?;
-    let opened = file_path(&s, &tid, "opened");
-    let envelope = file_path(&s, &tid, "envelope");
+/// Opens the envelope of decrypt transaction `tid` with the content key the app unwrapped
+/// (handed out once), reporting progress in `s.jobs`. Done when the opened file exists.
+async fn open_work(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
+    let opened = file_path(s, tid, "opened");
+    if tokio::fs::try_exists(&opened).await.unwrap_or(false) {
+        return Ok(());
+    }
+    let envelope = file_path(s, tid, "envelope");
     if !tokio::fs::try_exists(&envelope).await.unwrap_or(false) {
         return Err(ApiError::new(
             ErrorCode::TxAlreadyAnswered,
             format!("the file of transaction {tid} was opened and downloaded already"),
         ));
     }
+    let meta = read_meta(s, tid).await?;
+    let work = open_now(s, tid, &envelope, &opened);
+    run_job(s, tid, meta.size, "the envelope is being opened", work).await
+}
+
+async fn open_now(
+    s: &Arc<AppState>,
+    tid: &Tid,
+    envelope: &FsPath,
+    opened: &FsPath,
+) -> Result<(), ApiError> {
     // The content keys are handed out once (the one-time platform key is deleted).
-    let keys = s.platform.finish_decrypt(&tid).await?;
+    let keys = s.platform.finish_decrypt(tid).await?;
     let provider = s.platform.provider().clone();
-    let (src, dst) = (envelope.clone(), opened.clone());
+    let partial = file_path(s, tid, "opened.part");
+    let (src, dst, state, job) = (
+        envelope.to_path_buf(),
+        partial.clone(),
+        s.clone(),
+        tid.clone(),
+    );
     let opened_bytes = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
         let mut last = None;
         for (_, cek) in &keys {
@@ -450,7 +643,7 @@ async fn bid_plain(State(s): Shared, Path(tid): Path<String>) -> Result<Response
                 input,
                 &mut out,
                 KeySource::ContentKey(cek),
-                &mut |_| {},
+                &mut |done| state.jobs.update(&job, |j| j.done = done),
             ) {
                 Ok(n) => {
                     std::io::Write::flush(&mut out).map_err(internal)?;
@@ -464,18 +657,30 @@ async fn bid_plain(State(s): Shared, Path(tid): Path<String>) -> Result<Response
     })
     .await
     .map_err(internal)??;
-    let _ = tokio::fs::remove_file(&envelope).await;
+    tokio::fs::rename(&partial, opened)
+        .await
+        .map_err(internal)?;
+    let _ = tokio::fs::remove_file(envelope).await;
     tracing::info!(%tid, bytes = opened_bytes, "bid file opened");
-    send_file(&opened, &meta.name, true).await
+    Ok(())
+}
+
+async fn bid_plain(State(s): Shared, Path(tid): Path<String>) -> Result<Response, ApiError> {
+    let tid = parse_tid(&tid)?;
+    expect_operation(&s, &tid, Operation::Decrypt).await?;
+    let meta = read_meta(&s, &tid).await?;
+    open_work(&s, &tid).await?;
+    send_file(&file_path(&s, &tid, "opened"), &meta.name, true).await
 }
 
 async fn file_sign_start(
     State(s): Shared,
-    Query(q): Query<UploadQuery>,
+    q: Result<Query<UploadQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     no_json_type(&headers)?;
+    let Query(q) = q.map_err(|e| malformed(e.body_text()))?;
     let alg = hash_of(&q)?;
     let name = clean_name(q.name.as_deref(), "document");
     let tmp = temp_path(&s)?;
@@ -508,11 +713,12 @@ pub struct DigestOut {
 
 async fn file_digest(
     State(s): Shared,
-    Query(q): Query<UploadQuery>,
+    q: Result<Query<UploadQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     no_json_type(&headers)?;
+    let Query(q) = q.map_err(|e| malformed(e.body_text()))?;
     let alg = hash_of(&q)?;
     let tmp = temp_path(&s)?;
     let received = receive(&s, body, &tmp, Some(alg), true).await;

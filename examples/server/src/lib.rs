@@ -16,6 +16,7 @@ pub mod demo;
 pub mod events;
 pub mod files;
 pub mod openapi;
+pub mod rotation;
 mod pages;
 pub mod sse;
 // Operations: configuration, rate limit, timeouts, metrics, webhooks, usage report, admin.
@@ -35,7 +36,7 @@ use camr::crypto::{CryptoProvider, PublicKey, default_provider};
 use camr::pki::{ChainValidator, TrustStore};
 use camr::protocol::SystemCode;
 use camr::qr::QrSigner;
-use camr::store::{MemoryStore, TransactionStore};
+use camr::store::TransactionStore;
 use camr_plugin_host::{HostConfig, PluginHost};
 use serde::Serialize;
 
@@ -72,7 +73,8 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Adapter plugin folder.
     pub plugins: Option<PathBuf>,
-    /// `sqlite://...` (or a file path) for [`camr::store::SqliteStore`]; memory when absent.
+    /// `sqlite://...` (or a file path) for [`camr::store::SqliteStore`], `postgres://...` for
+    /// [`camr::store::PostgresStore`] (several instances); memory when absent.
     pub database_url: Option<String>,
     /// Address to listen on (the binary binds it).
     pub listen: SocketAddr,
@@ -92,7 +94,14 @@ pub struct ServerConfig {
     pub request_timeout: std::time::Duration,
     /// Largest JSON request body, bytes.
     pub body_limit: usize,
+    /// Rotating QR codes: how old a scanned code may be, in seconds; `None` shows static
+    /// codes (see [`rotation`]).
+    pub qr_rotation_window: Option<u32>,
 }
+
+/// The demo's rotation window: long enough to download the QR PNG and run `camr-app scan`
+/// by hand. A production platform whose users scan the screen should use 3–5 s.
+pub const DEMO_ROTATION_WINDOW_SECS: u32 = 60;
 
 impl ServerConfig {
     /// The demo configuration for a server reachable at `addr`, data under `data`.
@@ -113,6 +122,7 @@ impl ServerConfig {
             rate_limit: ratelimit::RateLimitConfig::default(),
             request_timeout: config::DEFAULT_REQUEST_TIMEOUT,
             body_limit: BODY_LIMIT,
+            qr_rotation_window: Some(DEMO_ROTATION_WINDOW_SECS),
         }
     }
 }
@@ -152,7 +162,7 @@ pub struct AppState {
     pub info: PlatformInfo,
     /// Loaded CA-vendor adapters.
     pub plugins: Option<PluginHost>,
-    /// Which store is in use (`memory` or `sqlite`).
+    /// Which store is in use (`memory`, `sqlite` or `postgres`).
     pub store_kind: &'static str,
     /// Committed status changes (SSE, webhooks).
     pub events: Arc<events::EventBus>,
@@ -165,25 +175,14 @@ pub struct AppState {
     /// Intermediate CA certificates the platform knows (the vendors' issuing CAs), offered
     /// to path building when a signature record carries no chain.
     pub intermediates: Vec<camr::protocol::Bytes>,
+    /// Rotating QR codes, when on.
+    pub rotation: Option<rotation::Rotation>,
     /// Where uploaded and sealed files live (`<data>/files`).
     pub files_dir: PathBuf,
     /// Largest file upload accepted, bytes.
     pub upload_limit: u64,
-}
-
-/// Opens the store named by `database_url` (memory when `None`).
-async fn open_store(
-    database_url: Option<&str>,
-) -> Result<(Arc<dyn TransactionStore>, &'static str), ServerError> {
-    match database_url {
-        None => Ok((Arc::new(MemoryStore::new()), "memory")),
-        Some(url) => {
-            let store = camr::store::SqliteStore::open(url)
-                .await
-                .map_err(|e| ServerError(format!("cannot open the database `{url}`: {e}")))?;
-            Ok((Arc::new(store), "sqlite"))
-        }
-    }
+    /// Bid files being sealed or opened, with their progress.
+    pub jobs: files::Jobs,
 }
 
 /// Builds the state: demo data under `config.data`, the store, the platform trusting the
@@ -211,12 +210,10 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         request_uri_prefix: format!("{base}/camr/v1/request/"),
         response_uri: format!("{base}/camr/v1/response"),
     };
-    let (store, store_kind) = open_store(config.database_url.as_deref()).await?;
     let instance_id = events::new_instance_id();
     let events = Arc::new(events::EventBus::new(instance_id.clone()));
-    // This process announces its own changes (PostgreSQL announces every instance's).
-    let store: Arc<dyn TransactionStore> =
-        Arc::new(events::AnnouncingStore::new(store, events.clone()));
+    let (store, store_kind) =
+        events::open_store(config.database_url.as_deref(), &events).await?;
     let key = config::platform_key(config, demo.platform_key, &demo.platform_pub_path)?;
     let validator = Arc::new(validator);
     let platform = Platform::new(
@@ -287,8 +284,17 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         ops,
         validator,
         intermediates: vec![camr::protocol::Bytes(ca.issuing_ca().der().to_vec())],
+        rotation: match config.qr_rotation_window {
+            Some(w) => Some(rotation::Rotation::load_or_create(
+                provider.clone(),
+                &config.data,
+                w,
+            )?),
+            None => None,
+        },
         files_dir: config.data.join("files"),
         upload_limit: UPLOAD_LIMIT,
+        jobs: files::Jobs::default(),
     });
     ops::start(&state);
     Ok(state)

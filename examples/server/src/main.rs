@@ -40,14 +40,17 @@ struct Args {
     /// Folder of CA-vendor adapter plugins (*.so) to load [key `plugins.dir`].
     #[arg(long)]
     plugins: Option<PathBuf>,
-    /// SQLite database (`sqlite://data/camr.db?mode=rwc` or a file path); transactions are
-    /// kept in memory when absent [key `database_url`].
+    /// Transaction store: `sqlite://…` or a file path, `postgres://…` (several instances), or
+    /// `memory`; default `sqlite://<data>/camr.db?mode=rwc` [key `database_url`].
     #[arg(long)]
     database_url: Option<String>,
     /// Write the OpenAPI 3.1 document of the HTTP API to this file and exit (the checked-in
     /// copy: `--write-openapi schemas/openapi.json`).
     #[arg(long, value_name = "FILE")]
     write_openapi: Option<PathBuf>,
+    /// Rotating QR codes: seconds a scanned code stays valid (0: static codes; default 60).
+    #[arg(long)]
+    qr_rotation_window: Option<u32>,
 }
 
 async fn shutdown_signal() {
@@ -84,7 +87,10 @@ async fn run(args: Args) -> Result<(), String> {
         database_url: args.database_url,
     };
     let env = process_env().map_err(|e| e.to_string())?;
-    let config = resolve(args.config.as_deref(), &env, &flags).map_err(|e| e.to_string())?;
+    let mut config = resolve(args.config.as_deref(), &env, &flags).map_err(|e| e.to_string())?;
+    if let Some(w) = args.qr_rotation_window {
+        config.qr_rotation_window = Some(w).filter(|w| *w > 0);
+    }
     let state = build_state(&config).await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -206,8 +206,13 @@ impl RouteDoc {
             ]);
         }
         all.push(e(ErrorCode::Internal));
-        // Every route but the long-lived event stream answers within the request timeout.
-        if self.path != "/api/v1/transactions/{tid}/events" {
+        // Every route but the long-lived ones (the event stream, and the file routes of
+        // `crate::files`: uploads, sealing, downloads) answers within the request timeout.
+        let long_lived = self.path == "/api/v1/transactions/{tid}/events"
+            || self.path.starts_with("/api/v1/bidfiles")
+            || self.path.starts_with("/api/v1/files/")
+            || self.path == "/api/v1/verify";
+        if !long_lived {
             all.push(e(ErrorCode::RequestTimeout));
         }
         let mut seen = BTreeSet::new();
@@ -669,6 +674,34 @@ pub const ROUTES: &[RouteDoc] = &[
             e(ErrorCode::EnvelopeMalformed),
             e(ErrorCode::EnvelopeNoRecipient),
         ],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/bidfiles/{tid}/work",
+        operation_id: "startBidFileWork",
+        summary: "Seal (encrypt transaction) or open (decrypt transaction) the bid file in the background; then poll its progress",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<crate::files::WorkStarted>()),
+        errors: &[
+            e(ErrorCode::InputMalformed),
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxExpired),
+            e(ErrorCode::TxCancelled),
+        ],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/bidfiles/{tid}/progress",
+        operation_id: "getBidFileProgress",
+        summary: "Progress of sealing or opening a bid file (bytes done of total, finished, error)",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<crate::files::JobProgress>()),
+        errors: &[e(ErrorCode::TxNotFound)],
     },
     RouteDoc {
         method: Method::Post,

@@ -125,7 +125,16 @@ impl Harness {
             camr::qr::VerifyOptions::at(camr::qr::unix_now()),
         )
         .unwrap();
-        let r = self.client.get(&payload.request_uri).send().await.unwrap();
+        // As `camr::app::App::fetch_request` does: the live part of a rotating code goes along.
+        let uri = match &payload.rotation {
+            Some(rot) => format!(
+                "{}?rot={}",
+                payload.request_uri,
+                camr::qr::rotation_query(rot)
+            ),
+            None => payload.request_uri.clone(),
+        };
+        let r = self.client.get(&uri).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200);
         let v: Value = r.json().await.unwrap();
         let signed: SignedRequest = serde_json::from_value(v["data"].clone()).unwrap();
@@ -466,8 +475,9 @@ async fn refusals_carry_their_error_codes() {
         .unwrap();
     let s = r.status().as_u16();
     assert_error(s, &r.json().await.unwrap(), 415, "INPUT_MALFORMED");
-    let r = h
-        .client
+    // A client of its own: the server closes the connection of a refused oversized body,
+    // which a pooled connection would otherwise carry into the next request.
+    let r = reqwest::Client::new()
         .post(format!("{}/camr/v1/response", h.base))
         .header("content-type", "application/json")
         .body(vec![b' '; 2 * 1024 * 1024])
@@ -785,6 +795,22 @@ async fn a_bid_file_is_sealed_and_opened_through_the_upload_api() {
     assert_eq!(s, 409);
     let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
     assert_eq!(s, 200, "{v}");
+    // Sealing in the background, with progress (as the page does).
+    let (s, v) = h
+        .post(&format!("/api/v1/bidfiles/{tid}/work"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let progress = loop {
+        let (s, p) = h.get(&format!("/api/v1/bidfiles/{tid}/progress")).await;
+        assert_eq!(s, 200, "{p}");
+        if p["data"]["finished"] == true {
+            break p;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(progress["data"]["error"].is_null(), "{progress}");
+    assert_eq!(progress["data"]["done"], bid.len() as u64, "{progress}");
+    assert_eq!(progress["data"]["total"], bid.len() as u64, "{progress}");
     let (s, envelope, cd) = h
         .download(&format!("/api/v1/bidfiles/{tid}/envelope"))
         .await;
@@ -970,4 +996,106 @@ async fn every_page_renders_with_both_languages() {
         .await
         .unwrap();
     assert!(html.contains("C1100005553") && html.contains("移动数字证书(CA)互认模拟测试系统"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_codes_refuse_stale_stripped_and_forged_scans() {
+    let h = start().await;
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let payload = camr::qr::parse(&qr).unwrap();
+    let rot = payload
+        .rotation
+        .clone()
+        .expect("the code the API gives out rotates");
+    let request = |q: String| {
+        let url = format!("{}/camr/v1/request/{tid}{q}", h.base);
+        let client = h.client.clone();
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // Stripped of its live part: refused, and the transaction is not marked scanned.
+    let (s, v) = request(String::new()).await;
+    assert_error(s, &v, 422, "QR_SIGNATURE_INVALID");
+    // A forged MAC, a malformed part.
+    let mut forged = rot.clone();
+    forged.mac.0[0] ^= 1;
+    let (s, v) = request(format!("?rot={}", camr::qr::rotation_query(&forged))).await;
+    assert_error(s, &v, 422, "QR_SIGNATURE_INVALID");
+    let (s, v) = request("?rot=12".into()).await;
+    assert_error(s, &v, 400, "QR_MALFORMED");
+    let (s, v) = request("?bogus=1".into()).await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    // A step shown 120 s after the start is from the future (the stale case has its own
+    // test with a 1 s window).
+    let mut future = rot.clone();
+    future.step += 120;
+    let (s, v) = request(format!("?rot={}", camr::qr::rotation_query(&future))).await;
+    assert_error(s, &v, 422, "QR_SIGNATURE_INVALID");
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid}")).await;
+    assert_eq!(v["data"]["state"], "created");
+    // The live code scans.
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_older_than_the_window_is_stale() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = camr_server::ServerConfig::demo(dir.path().join("data"), addr);
+    config.qr_rotation_window = Some(1);
+    let state = camr_server::build_state(&config).await.unwrap();
+    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+    let client = reqwest::Client::new();
+    let v: Value = client
+        .post(format!("http://{addr}/api/v1/transactions"))
+        .json(&json!({"operation": "login"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payload = camr::qr::parse(v["data"]["qrText"].as_str().unwrap()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let r = client
+        .get(format!(
+            "{}?rot={}",
+            payload.request_uri,
+            camr::qr::rotation_query(payload.rotation.as_ref().unwrap())
+        ))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    let v: Value = r.json().await.unwrap();
+    assert_error(s, &v, 410, "QR_STEP_STALE");
+    // The live code of that moment works.
+    let live = client
+        .get(format!(
+            "http://{addr}/api/v1/transactions/{}/qr.txt",
+            payload.tid
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let live = camr::qr::parse(&live).unwrap();
+    assert!(live.rotation.as_ref().unwrap().step >= 3);
+    let r = client
+        .get(format!(
+            "{}?rot={}",
+            live.request_uri,
+            camr::qr::rotation_query(live.rotation.as_ref().unwrap())
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
 }

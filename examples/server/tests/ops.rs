@@ -38,6 +38,7 @@ fn the_example_config_parses_as_is_and_with_every_optional_setting() {
         c.database_url.as_deref(),
         Some("sqlite://data/camr.db?mode=rwc")
     );
+    assert_eq!(c.qr_rotation_window, Some(60));
     assert_eq!(c.request_timeout, Duration::from_secs(30));
     assert_eq!(c.body_limit, 1_048_576);
     assert_eq!(c.rate_limit.per_minute, 120);
@@ -147,7 +148,8 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 fn environment_overrides_the_file_and_flags_override_the_environment() {
     // Nothing at all: today's demo defaults.
     let c = resolve(None, &[], &Flags::default()).unwrap();
-    let demo = ServerConfig::demo(PathBuf::from("./data"), "127.0.0.1:8080".parse().unwrap());
+    let mut demo = ServerConfig::demo(PathBuf::from("./data"), "127.0.0.1:8080".parse().unwrap());
+    demo.database_url = Some("sqlite://./data/camr.db?mode=rwc".into());
     assert_eq!(c, demo);
     assert_eq!(c.public_url, "http://127.0.0.1:8080");
 
@@ -1065,4 +1067,30 @@ async fn reloading_adapters_needs_the_admin_token_and_picks_up_a_new_plugin() {
         .unwrap();
     let status = r.status().as_u16();
     assert_error(status, &r.json().await.unwrap(), 409, "ADAPTER_UNAVAILABLE");
+}
+
+#[test]
+fn with_no_configuration_transactions_go_to_sqlite_under_the_data_folder() {
+    let c = resolve(None, &[], &Flags::default()).unwrap();
+    assert_eq!(
+        c.database_url.as_deref(),
+        Some("sqlite://./data/camr.db?mode=rwc")
+    );
+    assert_eq!(c.qr_rotation_window, Some(60));
+    let env = [
+        ("CAMR_SERVER_DATABASE_URL".to_string(), "memory".to_string()),
+        (
+            "CAMR_SERVER_QR_ROTATION_WINDOW_SECS".to_string(),
+            "0".to_string(),
+        ),
+    ];
+    let c = resolve(None, &env, &Flags::default()).unwrap();
+    assert_eq!(c.database_url, None);
+    assert_eq!(c.qr_rotation_window, None);
+    let bad = [(
+        "CAMR_SERVER_QR_ROTATION_WINDOW_SECS".to_string(),
+        "forever".to_string(),
+    )];
+    let e = resolve(None, &bad, &Flags::default()).unwrap_err();
+    assert!(e.to_string().contains("QR_ROTATION_WINDOW_SECS"), "{e}");
 }

@@ -90,7 +90,7 @@ pub async fn bidfile_page(State(s): State<Arc<AppState>>) -> Response {
         panel = qr_panel(&s, false, "", "", ""),
     );
     const SCRIPT: &str = r##"
-async function run(input, url, linkId, label, done) {
+async function run(input, url, linkId, label, working, done) {
   const f = camr.$(input).files[0];
   camr.$("qr-box").hidden = false;
   if (!f) { camr.status("请选择文件 · Choose a file", "bad"); return; }
@@ -99,24 +99,33 @@ async function run(input, url, linkId, label, done) {
   try {
     const tx = await camr.upload(url + "?name=" + encodeURIComponent(f.name), f, camr.$("progress"));
     camr.$("progress").hidden = true;
-    camr.show(tx, { onFinal: (st) => {
+    camr.show(tx, { onFinal: async (st) => {
       if (st !== "verified") return;
-      camr.status(done, "ok");
-      camr.download(linkId, tx.link, "", label);
+      // Sealing or opening runs on the server; show its progress, then the download.
+      const base = "/api/v1/bidfiles/" + tx.tid;
+      const bar = camr.$("progress");
+      try {
+        await camr.api("POST", base + "/work", {});
+        for (;;) {
+          const p = await camr.api("GET", base + "/progress");
+          bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
+          camr.status(working + " " + (p.total ? Math.min(100, Math.floor(100 * p.done / p.total)) : 0) + "%");
+          if (p.finished) { if (p.error) throw new Error(p.error); break; }
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        bar.hidden = true;
+        camr.status(done, "ok");
+        camr.download(linkId, base + (tx.operation === "encrypt" ? "/envelope" : "/plain"), "", label);
+      } catch (e) { camr.status(e.message, "bad"); }
     }});
   } catch (e) { camr.status(e.message, "bad"); }
 }
 camr.$("seal-start").onclick = () => run("bid-file", "/api/v1/bidfiles", "download-envelope",
-  "下载数字信封 · Download the envelope", "已加密 · Sealed");
+  "下载数字信封 · Download the envelope", "加密中 · Sealing…", "已加密 · Sealed");
 camr.$("open-start").onclick = () => run("envelope-file", "/api/v1/bidfiles/open", "download-plain",
-  "下载解密文件 · Download the opened file (once)", "已解密 · Opened");
+  "下载解密文件 · Download the opened file (once)", "解密中 · Opening…", "已解密 · Opened");
 "##;
-    // The download link of a transaction: envelope for encrypt, the file for decrypt.
-    let script = SCRIPT.replace(
-        "camr.download(linkId, tx.link,",
-        "camr.download(linkId, \"/api/v1/bidfiles/\" + tx.tid + (tx.operation === \"encrypt\" ? \"/envelope\" : \"/plain\"),",
-    );
-    layout("投标文件 · Bid file", "/bidfile", "", &body, &script)
+    layout("投标文件 · Bid file", "/bidfile", "", &body, SCRIPT)
 }
 
 pub async fn verify_page() -> Response {
