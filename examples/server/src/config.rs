@@ -14,6 +14,7 @@
 //! | `public_url` | `http(s)://` URL | `http://<listen>` (`127.0.0.1` for an unspecified address) |
 //! | `database_url` | `sqlite://…`, a file path, `postgres://…`, or `memory` | `sqlite://<data>/camr.db?mode=rwc` |
 //! | `qr_rotation_window_secs` | 0–3600 (0: static QR codes) | 60 (production: 3–5) |
+//! | `transaction_ttl_secs` | 1–86400: how long every operation waits for its answer | per operation (login 120 s, …) |
 //! | `admin_token` | text, 16+ characters | generated at start and logged |
 //! | `platform_key` | path (PKCS#8 PEM) | `<data>/platform-key.pem`, made when missing |
 //! | `request_timeout_secs` | 1–3600 | 30 |
@@ -63,6 +64,7 @@ pub const KEYS: &[&str] = &[
     "request_timeout_secs",
     "body_limit",
     "qr_rotation_window_secs",
+    "transaction_ttl_secs",
     "plugins.dir",
     "plugins.pins",
     "trust_list.path",
@@ -152,6 +154,7 @@ pub struct Settings {
     request_timeout_secs: Option<u64>,
     body_limit: Option<u64>,
     qr_rotation_window_secs: Option<u64>,
+    transaction_ttl_secs: Option<u64>,
     plugins_dir: Option<PathBuf>,
     plugins_pins: Option<BTreeMap<String, String>>,
     trust_list_path: Option<PathBuf>,
@@ -322,6 +325,7 @@ impl Settings {
             "request_timeout_secs" => self.request_timeout_secs = Some(raw.int(1, 3600)?),
             "body_limit" => self.body_limit = Some(raw.int(1024, 1 << 30)?),
             "qr_rotation_window_secs" => self.qr_rotation_window_secs = Some(raw.int(0, 3600)?),
+            "transaction_ttl_secs" => self.transaction_ttl_secs = Some(raw.int(1, 86_400)?),
             "plugins.dir" => self.plugins_dir = Some(raw.path()?),
             "plugins.pins" => self.plugins_pins = Some(raw.pins()?),
             "trust_list.path" => self.trust_list_path = Some(raw.path()?),
@@ -450,6 +454,7 @@ impl Settings {
             request_timeout_secs,
             body_limit,
             qr_rotation_window_secs,
+            transaction_ttl_secs,
             plugins_dir,
             plugins_pins,
             trust_list_path,
@@ -500,6 +505,9 @@ impl Settings {
                 c.data.join("camr.db").display()
             )),
         };
+        c.transaction_ttl = self
+            .transaction_ttl_secs
+            .and_then(|v| u32::try_from(v).ok());
         if let Some(v) = self.qr_rotation_window_secs {
             c.qr_rotation_window = u32::try_from(v).ok().filter(|w| *w > 0);
         }

@@ -16,8 +16,8 @@ pub mod demo;
 pub mod events;
 pub mod files;
 pub mod openapi;
-pub mod rotation;
 mod pages;
+pub mod rotation;
 pub mod sse;
 // Operations: configuration, rate limit, timeouts, metrics, webhooks, usage report, admin.
 pub mod config;
@@ -97,6 +97,9 @@ pub struct ServerConfig {
     /// Rotating QR codes: how old a scanned code may be, in seconds; `None` shows static
     /// codes (see [`rotation`]).
     pub qr_rotation_window: Option<u32>,
+    /// How long a transaction may wait for its answer, seconds, for every operation; the
+    /// ceremony's per-operation defaults when `None`.
+    pub transaction_ttl: Option<u32>,
 }
 
 /// The demo's rotation window: long enough to download the QR PNG and run `camr-app scan`
@@ -123,6 +126,7 @@ impl ServerConfig {
             request_timeout: config::DEFAULT_REQUEST_TIMEOUT,
             body_limit: BODY_LIMIT,
             qr_rotation_window: Some(DEMO_ROTATION_WINDOW_SECS),
+            transaction_ttl: None,
         }
     }
 }
@@ -212,8 +216,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     };
     let instance_id = events::new_instance_id();
     let events = Arc::new(events::EventBus::new(instance_id.clone()));
-    let (store, store_kind) =
-        events::open_store(config.database_url.as_deref(), &events).await?;
+    let (store, store_kind) = events::open_store(config.database_url.as_deref(), &events).await?;
     let key = config::platform_key(config, demo.platform_key, &demo.platform_pub_path)?;
     let validator = Arc::new(validator);
     let platform = Platform::new(
@@ -225,6 +228,12 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         validator.clone(),
     )
     .map_err(|e| ServerError(format!("cannot set up the platform: {e}")))?;
+    let platform = match config.transaction_ttl {
+        Some(ttl) => camr::protocol::Operation::ALL
+            .iter()
+            .fold(platform, |p, op| p.with_ttl(*op, ttl)),
+        None => platform,
+    };
     let qr_signer = QrSigner::new(provider.clone(), key.clone(), Some(platform.key_id()))
         .map_err(|e| ServerError(format!("cannot set up the QR signer: {e}")))?;
     let public: PublicKey = key.public_key();

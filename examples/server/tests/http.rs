@@ -1099,3 +1099,35 @@ async fn a_code_older_than_the_window_is_stale() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_after_expiry_is_refused_and_changes_nothing() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
+    config.transaction_ttl = Some(2);
+    let state = camr_server::build_state(&config).await.unwrap();
+    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+    let mut h = start().await;
+    // The phone of the harness, pointed at this short-lived server.
+    h.base = format!("http://{addr}");
+    h.wallet = Wallet::open(&data.join("wallet"), b"123456").unwrap();
+    let (_, info) = h.get("/api/v1/platform").await;
+    h.key = PublicKey::from_spki_der(&data_encoding_b64(
+        info["data"]["publicKeySpki"].as_str().unwrap(),
+    ))
+    .unwrap();
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed, request) = h.scan(&qr).await;
+    let response = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    let (s, v) = h.answer(&response).await;
+    assert_error(s, &v, 410, "TX_EXPIRED");
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid}")).await;
+    assert_eq!(v["data"]["state"], "expired", "{v}");
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_error(s, &v, 410, "TX_EXPIRED");
+}

@@ -94,6 +94,14 @@ pub enum CeremonyError {
         /// Which signature.
         what: String,
     },
+    /// The answer failed verification earlier (the transaction is final).
+    #[error("transaction {tid} failed verification: {reason}")]
+    Failed {
+        /// The transaction.
+        tid: String,
+        /// Why (as recorded).
+        reason: String,
+    },
     /// The user rejected the request.
     #[error("the user rejected the request: {reason}")]
     Rejected {
@@ -126,6 +134,7 @@ impl CeremonyError {
             Self::Incomplete(_) | Self::Misuse(_) => ErrorCode::InputMalformed,
             Self::SignatureInvalid { .. } => ErrorCode::SignatureInvalid,
             Self::Rejected { .. } => ErrorCode::TxRejected,
+            Self::Failed { .. } => ErrorCode::TxFailed,
             Self::Pending { .. } => ErrorCode::TxPending,
         }
     }
@@ -863,8 +872,24 @@ impl Platform {
                     reason: rec.transaction.message.clone().unwrap_or_default(),
                 });
             }
+            TransactionState::Failed => {
+                return Err(CeremonyError::Failed {
+                    tid: tid.to_string(),
+                    reason: rec.transaction.message.clone().unwrap_or_default(),
+                });
+            }
+            TransactionState::Cancelled => {
+                return Err(StoreError::WrongState {
+                    tid: tid.to_string(),
+                    actual: TransactionState::Cancelled,
+                    expected: vec![TransactionState::Verified],
+                }
+                .into());
+            }
             state => {
-                if !state.is_terminal() && self.now() > rec.transaction.expires_at {
+                if state == TransactionState::Expired
+                    || (!state.is_terminal() && self.now() > rec.transaction.expires_at)
+                {
                     return Err(CeremonyError::Expired {
                         tid: tid.to_string(),
                         expires_at: rec.transaction.expires_at,

@@ -251,6 +251,8 @@ error_codes! {
     TxRejected = "TX_REJECTED", 409;
     /// The transaction has no verified result yet.
     TxPending = "TX_PENDING", 409;
+    /// The transaction's answer failed verification (final; the reason says why).
+    TxFailed = "TX_FAILED", 422;
     /// An answer names another transaction.
     TidMismatch = "TID_MISMATCH", 422;
     /// An answer is not bound to the exact request object.
