@@ -14,6 +14,8 @@
 //! - [`ceremony`]: the six operations on the platform side (start, answer, finish), and
 //!   [`app`]: the same on the app side; [`store`]: where transactions, usage and audit live.
 //! - [`softca`]: the reference software CA (root, issuing CA, dual certificates, CRLs).
+//! - `seal` (feature `pdf`, default): document seals (签章) on PDF files, incremental
+//!   updates with CMS / GM/T 0010 signatures, and their verification.
 //!
 //! Nothing here panics on input from the network, a file or a plugin: every failure is an
 //! [`Error`] with a stable [`protocol::ErrorCode`] and a sentence.
@@ -30,6 +32,8 @@ pub mod pki;
 pub mod protocol;
 pub mod qr;
 pub mod registry;
+#[cfg(feature = "pdf")]
+pub mod seal;
 pub mod softca;
 pub mod store;
 

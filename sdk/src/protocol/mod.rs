@@ -281,6 +281,14 @@ error_codes! {
     EnvelopeMalformed = "ENVELOPE_MALFORMED", 400;
     /// None of an envelope's recipients is the certificate offered.
     EnvelopeNoRecipient = "ENVELOPE_NO_RECIPIENT", 422;
+    /// A PDF could not be read (truncated, no pages, damaged cross-references, ...).
+    PdfMalformed = "PDF_MALFORMED", 400;
+    /// A PDF is encrypted; seals are placed on unencrypted files only.
+    PdfEncrypted = "PDF_ENCRYPTED", 422;
+    /// A certifying signature (DocMDP P=1) forbids any change to the PDF.
+    PdfLocked = "PDF_LOCKED", 422;
+    /// A signature does not fit the space reserved for it in the PDF.
+    PdfSignatureTooLarge = "PDF_SIGNATURE_TOO_LARGE", 422;
     /// No adapter for the CA vendor, or its breaker is open.
     AdapterUnavailable = "ADAPTER_UNAVAILABLE", 503;
     /// An adapter failed (error or panic).

@@ -1,0 +1,233 @@
+//! Document seals (签章) on PDF files: prepare a signature field with a visible seal as an
+//! incremental update, compute the byte-range digest, embed the detached CMS / GM/T 0010
+//! signature, and verify every seal of a document (`docs/pdf.md`).
+//!
+//! The flow is hash-first, as the CSC remote-signing API: the platform calls [`prepare`]
+//! (the PDF with an empty `/Contents` placeholder and the digest over the byte ranges), then
+//! [`signed_attributes`] (the DER the signer signs), lets the signer sign those bytes (the
+//! wallet in the CLI, the mobile app later), and finishes with [`assemble_cms`] and
+//! [`embed`]. [`sign_prepared`] runs the three steps with a signing callback, and
+//! [`seal_with_key`] does everything with a local key.
+//!
+//! Earlier bytes are never rewritten (`lopdf::IncrementalDocument`), so earlier seals stay
+//! valid; [`verify`] reports whether a later revision changed more than annotations, form
+//! fields and signatures.
+
+mod cms;
+mod sign;
+mod verify;
+
+#[cfg(test)]
+mod tests;
+
+pub use cms::{assemble_cms, sign_prepared, signed_attributes};
+pub use sign::{embed, prepare, seal_with_key};
+pub use verify::{PdfReport, SealReport, SealWidget, verify};
+
+use crate::crypto::{CryptoError, HashAlgorithm, PublicKeyAlgorithm};
+use crate::envelope::EnvelopeError;
+use crate::pki::CertError;
+use crate::protocol::ErrorCode;
+
+/// Bytes reserved for the CMS in `/Contents` by default (the hex string is twice as long).
+pub const DEFAULT_RESERVED: usize = 16 * 1024;
+
+/// Largest PDF read into memory, in bytes.
+pub const MAX_PDF: usize = 512 * 1024 * 1024;
+
+/// Where the seal goes. Rectangles are `[x, y, width, height]` in PDF points (1/72 inch)
+/// from the page's lower-left corner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    /// One page (1-based) at a rectangle.
+    Page {
+        /// Page number, 1-based.
+        page: u32,
+        /// `[x, y, width, height]` in points.
+        rect: [f32; 4],
+    },
+    /// The same rectangle on every page: one signature, one field, one widget per page.
+    EveryPage {
+        /// `[x, y, width, height]` in points.
+        rect: [f32; 4],
+    },
+}
+
+/// What [`prepare`] writes besides the placement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealOptions {
+    /// Where the seal goes.
+    pub placement: Placement,
+    /// `/Reason` of the signature dictionary.
+    pub reason: Option<String>,
+    /// Field name (`/T`); `SealN` with the first free N when absent.
+    pub field_name: Option<String>,
+    /// `/M`, Unix seconds (now when `None`).
+    pub signing_time: Option<i64>,
+    /// Bytes reserved for the CMS ([`DEFAULT_RESERVED`] when 0).
+    pub reserved: usize,
+}
+
+impl SealOptions {
+    /// A seal at `placement` with the defaults.
+    pub fn new(placement: Placement) -> Self {
+        Self {
+            placement,
+            reason: None,
+            field_name: None,
+            signing_time: None,
+            reserved: 0,
+        }
+    }
+}
+
+/// A PDF with an empty signature, ready for the signer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedPdf {
+    /// The whole file: the original bytes, then the new revision.
+    pub bytes: Vec<u8>,
+    /// `/ByteRange` as written: `[0, a, b, len - b]`; `a..b` is the `<…>` of `/Contents`.
+    pub byte_range: [usize; 4],
+    /// The two ranges that are hashed, as `start..end` pairs.
+    pub digest_input_ranges: [(usize, usize); 2],
+    /// SM3 (SM2 signers) or SHA-256 over the ranges.
+    pub digest: Vec<u8>,
+    /// Which hash [`PreparedPdf::digest`] is.
+    pub hash: HashAlgorithm,
+    /// The signer's key algorithm this was prepared for.
+    pub key_algorithm: PublicKeyAlgorithm,
+    /// The signature field's name.
+    pub field_name: String,
+}
+
+impl PreparedPdf {
+    /// Room for the CMS, in bytes.
+    pub fn reserved(&self) -> usize {
+        (self.byte_range[2] - self.byte_range[1]).saturating_sub(2) / 2
+    }
+}
+
+/// Why a PDF could not be sealed or read.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// Not a PDF camr can read (truncated, no pages, damaged cross-references, ...).
+    #[error("the PDF is malformed: {reason}")]
+    Malformed {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The PDF is encrypted; camr seals only unencrypted files.
+    #[error("the PDF is encrypted; decrypt it first (sealing encrypted PDFs is not supported)")]
+    Encrypted,
+    /// A certifying signature forbids changes (DocMDP P=1).
+    #[error("the PDF is certified with no changes allowed (DocMDP P=1)")]
+    Locked,
+    /// A bad argument (page out of range, empty rectangle, ...).
+    #[error("{reason}")]
+    InvalidArgument {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The signature does not fit the space reserved for it.
+    #[error("the signature ({size} bytes) does not fit the {reserved} bytes reserved in /Contents")]
+    SignatureTooLarge {
+        /// DER size of the CMS.
+        size: usize,
+        /// Bytes reserved.
+        reserved: usize,
+    },
+    /// Building or reading the CMS failed.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// A cryptographic operation failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The signer certificate was refused.
+    #[error(transparent)]
+    Cert(#[from] CertError),
+}
+
+impl SealError {
+    /// The stable error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Malformed { .. } => ErrorCode::PdfMalformed,
+            Self::Encrypted => ErrorCode::PdfEncrypted,
+            Self::Locked => ErrorCode::PdfLocked,
+            Self::InvalidArgument { .. } => ErrorCode::InputMalformed,
+            Self::SignatureTooLarge { .. } => ErrorCode::PdfSignatureTooLarge,
+            Self::Envelope(e) => e.code(),
+            Self::Crypto(e) => e.code(),
+            Self::Cert(e) => e.code(),
+        }
+    }
+
+    pub(crate) fn malformed(reason: impl std::fmt::Display) -> Self {
+        Self::Malformed {
+            reason: crate::crypto::truncate(&reason.to_string(), 200),
+        }
+    }
+
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The hash of the byte-range digest for a signer key: SM3 for SM2, SHA-256 otherwise.
+pub fn hash_for(key: PublicKeyAlgorithm) -> HashAlgorithm {
+    match key {
+        PublicKeyAlgorithm::Sm2 => HashAlgorithm::Sm3,
+        PublicKeyAlgorithm::Rsa | PublicKeyAlgorithm::EcdsaP256 => HashAlgorithm::Sha256,
+    }
+}
+
+/// `/SubFilter`: `ETSI.CAdES.detached` for SM2, `adbe.pkcs7.detached` for RSA and ECDSA.
+pub fn sub_filter_for(key: PublicKeyAlgorithm) -> &'static str {
+    match key {
+        PublicKeyAlgorithm::Sm2 => "ETSI.CAdES.detached",
+        PublicKeyAlgorithm::Rsa | PublicKeyAlgorithm::EcdsaP256 => "adbe.pkcs7.detached",
+    }
+}
+
+/// A small unsigned PDF with `pages` A4 pages of text ("camr test page N"), written from
+/// scratch with a classic cross-reference table: input for tests, examples and demos.
+pub fn sample_pdf(pages: u32) -> Result<Vec<u8>, SealError> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.7");
+    doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font",
+        "Subtype" => "Type1",
+        "BaseFont" => "Helvetica",
+    });
+    let mut kids = Vec::new();
+    for n in 1..=pages {
+        let text = format!("BT /F1 24 Tf 72 760 Td (camr test page {n}) Tj ET\n");
+        let content = doc.add_object(Stream::new(dictionary! {}, text.into_bytes()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Contents" => content,
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+        });
+        kids.push(Object::Reference(page));
+    }
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages",
+            "Kids" => kids,
+            "Count" => i64::from(pages),
+        }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).map_err(SealError::malformed)?;
+    Ok(out)
+}

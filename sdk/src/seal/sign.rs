@@ -1,0 +1,604 @@
+//! Preparing a PDF for one seal (an incremental update with an empty signature) and
+//! embedding the signature into it.
+
+use lopdf::{
+    Dictionary, Document, IncrementalDocument, Object, ObjectId, Stream, StringFormat, dictionary,
+};
+
+use super::{DEFAULT_RESERVED, MAX_PDF, Placement};
+use super::{PreparedPdf, SealError, SealOptions, hash_for, sub_filter_for};
+use crate::crypto::{
+    CryptoProvider, HashAlgorithm, PrivateKey, PublicKeyAlgorithm, SignatureScheme,
+};
+use crate::pki::Certificate;
+
+/// Placeholder numbers of `/ByteRange`, replaced by the real offsets of the same width.
+const BYTE_RANGE_PLACEHOLDER: i64 = 9_999_999_999;
+
+/// Reads a PDF for sealing or verifying: refuses non-PDFs, encrypted files and files whose
+/// cross-references lopdf had to rebuild by scanning (an update would lose `/Prev`).
+pub(crate) fn load(pdf: &[u8]) -> Result<Document, SealError> {
+    if pdf.len() > MAX_PDF {
+        return Err(SealError::malformed("larger than 512 MiB"));
+    }
+    let head = pdf.get(..1024.min(pdf.len())).unwrap_or_default();
+    if !head.windows(5).any(|w| w == b"%PDF-") {
+        return Err(SealError::malformed("no %PDF- header: not a PDF file"));
+    }
+    let doc = match Document::load_mem(pdf) {
+        Ok(d) => d,
+        Err(e) => {
+            if contains(pdf, b"/Encrypt") {
+                return Err(SealError::Encrypted);
+            }
+            return Err(SealError::malformed(format!("cannot parse ({e})")));
+        }
+    };
+    if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
+        return Err(SealError::Encrypted);
+    }
+    if doc.xref_start == 0 {
+        return Err(SealError::malformed(
+            "the cross-reference table is damaged or missing (truncated file?)",
+        ));
+    }
+    if doc.get_pages().is_empty() {
+        return Err(SealError::malformed("the document has no pages"));
+    }
+    Ok(doc)
+}
+
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    find(hay, needle, 0).is_some()
+}
+
+pub(crate) fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || from > hay.len() {
+        return None;
+    }
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+fn pdf_err(e: lopdf::Error) -> SealError {
+    SealError::malformed(e)
+}
+
+/// `D:YYYYMMDDHHmmSSZ` (ISO 32000 §7.9.4) in UTC.
+pub(crate) fn pdf_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "D:{y:04}{m:02}{d:02}{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A PDF text string: ASCII as is, anything else UTF-16BE with a byte-order mark.
+pub(crate) fn text_string(s: &str) -> Object {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
+    } else {
+        let mut bytes = vec![0xfe, 0xff];
+        for unit in s.encode_utf16() {
+            bytes.extend_from_slice(&unit.to_be_bytes());
+        }
+        Object::String(bytes, StringFormat::Hexadecimal)
+    }
+}
+
+/// Decodes a PDF text string (UTF-16BE with BOM, UTF-8 with BOM, else Latin-1/ASCII).
+pub(crate) fn decode_text(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
+        String::from_utf8_lossy(rest).into_owned()
+    } else {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    }
+}
+
+/// The default seal appearance: a red ring with a five-pointed star, drawn with vector
+/// operators in a form XObject of `w` × `h` points.
+// TODO(issue 8): use `appearance.rs` (the seal image with alpha/SMask) once it lands.
+fn default_appearance(w: f32, h: f32) -> Stream {
+    let cx = w / 2.0;
+    let cy = h / 2.0;
+    let lw = (w.min(h) * 0.06).max(0.5);
+    let r = w.min(h) / 2.0 - lw;
+    let k = 0.552_284_8 * r;
+    let mut c = String::new();
+    c.push_str(&format!(
+        "q {lw:.2} w 0.86 0.08 0.08 RG 0.86 0.08 0.08 rg\n"
+    ));
+    c.push_str(&format!("{:.2} {cy:.2} m\n", cx + r));
+    c.push_str(&format!(
+        "{:.2} {:.2} {:.2} {:.2} {cx:.2} {:.2} c\n",
+        cx + r,
+        cy + k,
+        cx + k,
+        cy + r,
+        cy + r
+    ));
+    c.push_str(&format!(
+        "{:.2} {:.2} {:.2} {:.2} {:.2} {cy:.2} c\n",
+        cx - k,
+        cy + r,
+        cx - r,
+        cy + k,
+        cx - r
+    ));
+    c.push_str(&format!(
+        "{:.2} {:.2} {:.2} {:.2} {cx:.2} {:.2} c\n",
+        cx - r,
+        cy - k,
+        cx - k,
+        cy - r,
+        cy - r
+    ));
+    c.push_str(&format!(
+        "{:.2} {:.2} {:.2} {:.2} {:.2} {cy:.2} c S\n",
+        cx + k,
+        cy - r,
+        cx + r,
+        cy - k,
+        cx + r
+    ));
+    let outer = r * 0.45;
+    let inner = outer * 0.38;
+    for i in 0..10 {
+        let radius = if i % 2 == 0 { outer } else { inner };
+        let angle = std::f32::consts::FRAC_PI_2 + i as f32 * std::f32::consts::PI / 5.0;
+        let op = if i == 0 { "m" } else { "l" };
+        c.push_str(&format!(
+            "{:.2} {:.2} {op}\n",
+            cx + radius * angle.cos(),
+            cy + radius * angle.sin()
+        ));
+    }
+    c.push_str("h f Q\n");
+    let dict = dictionary! {
+        "Type" => "XObject",
+        "Subtype" => "Form",
+        "BBox" => vec![0.into(), 0.into(), w.into(), h.into()],
+        "Resources" => Dictionary::new(),
+    };
+    Stream::new(dict, c.into_bytes())
+}
+
+/// Names of the top-level fields of the AcroForm.
+fn field_names(doc: &Document) -> Vec<Vec<u8>> {
+    let mut names = Vec::new();
+    let Ok(catalog) = doc.catalog() else {
+        return names;
+    };
+    let Ok((_, acro)) = catalog.get(b"AcroForm").and_then(|o| doc.dereference(o)) else {
+        return names;
+    };
+    let Ok(acro) = acro.as_dict() else {
+        return names;
+    };
+    let Ok((_, fields)) = acro.get(b"Fields").and_then(|o| doc.dereference(o)) else {
+        return names;
+    };
+    for f in fields.as_array().map(|a| a.as_slice()).unwrap_or_default() {
+        if let Ok((_, Object::Dictionary(d))) = doc.dereference(f)
+            && let Ok(t) = d.get(b"T").and_then(Object::as_str)
+        {
+            names.push(t.to_vec());
+        }
+    }
+    names
+}
+
+/// DocMDP P value of a certifying signature, if any.
+fn doc_mdp_level(doc: &Document) -> Option<i64> {
+    let catalog = doc.catalog().ok()?;
+    let (_, perms) = doc.dereference(catalog.get(b"Perms").ok()?).ok()?;
+    let (_, sig) = doc
+        .dereference(perms.as_dict().ok()?.get(b"DocMDP").ok()?)
+        .ok()?;
+    let (_, refs) = doc
+        .dereference(sig.as_dict().ok()?.get(b"Reference").ok()?)
+        .ok()?;
+    for r in refs.as_array().ok()? {
+        let (_, r) = doc.dereference(r).ok()?;
+        let r = r.as_dict().ok()?;
+        if r.get(b"TransformMethod").and_then(Object::as_name).ok() == Some(b"DocMDP") {
+            let (_, params) = doc.dereference(r.get(b"TransformParams").ok()?).ok()?;
+            return Some(
+                params
+                    .as_dict()
+                    .ok()?
+                    .get(b"P")
+                    .and_then(Object::as_i64)
+                    .unwrap_or(2),
+            );
+        }
+    }
+    None
+}
+
+/// Appends `item` to the array at `key` of the dictionary object `owner` in the update,
+/// following a reference to an indirect array (cloned into the update too).
+fn push_to_array(
+    inc: &mut IncrementalDocument,
+    owner: ObjectId,
+    key: &[u8],
+    item: Object,
+) -> Result<(), SealError> {
+    inc.opt_clone_object_to_new_document(owner)
+        .map_err(pdf_err)?;
+    let current = inc
+        .new_document
+        .get_object(owner)
+        .and_then(Object::as_dict)
+        .map_err(pdf_err)?
+        .get(key)
+        .ok()
+        .cloned();
+    match current {
+        Some(Object::Reference(id)) => {
+            inc.opt_clone_object_to_new_document(id).map_err(pdf_err)?;
+            let arr = inc
+                .new_document
+                .get_object_mut(id)
+                .and_then(Object::as_array_mut)
+                .map_err(pdf_err)?;
+            arr.push(item);
+        }
+        Some(Object::Array(mut arr)) => {
+            arr.push(item);
+            inc.new_document
+                .get_object_mut(owner)
+                .and_then(Object::as_dict_mut)
+                .map_err(pdf_err)?
+                .set(key.to_vec(), Object::Array(arr));
+        }
+        _ => {
+            inc.new_document
+                .get_object_mut(owner)
+                .and_then(Object::as_dict_mut)
+                .map_err(pdf_err)?
+                .set(key.to_vec(), Object::Array(vec![item]));
+        }
+    }
+    Ok(())
+}
+
+fn check_rect(rect: [f32; 4], media: Option<[f32; 4]>, page: u32) -> Result<(), SealError> {
+    let [x, y, w, h] = rect;
+    if !(rect.iter().all(|v| v.is_finite()) && w > 0.0 && h > 0.0) {
+        return Err(SealError::invalid(
+            "the seal rectangle needs a positive width and height",
+        ));
+    }
+    if let Some([mx0, my0, mx1, my1]) = media
+        && (x + w < mx0 || y + h < my0 || x > mx1 || y > my1)
+    {
+        return Err(SealError::invalid(format!(
+            "the seal at ({x}, {y}) size {w}×{h} lies outside page {page} ({mx0} {my0} {mx1} {my1})"
+        )));
+    }
+    Ok(())
+}
+
+fn media_box(doc: &Document, page: ObjectId) -> Option<[f32; 4]> {
+    let mut id = page;
+    for _ in 0..32 {
+        let d = doc.get_dictionary(id).ok()?;
+        if let Ok(mb) = d.get(b"MediaBox").and_then(|o| doc.dereference(o)) {
+            let a = mb.1.as_array().ok()?;
+            let v: Vec<f32> = a.iter().filter_map(|o| o.as_float().ok()).collect();
+            return (v.len() == 4).then(|| [v[0], v[1], v[2], v[3]]);
+        }
+        id = d.get(b"Parent").and_then(Object::as_reference).ok()?;
+    }
+    None
+}
+
+/// Prepares `pdf` for one seal by a signer with a `key` key: appends an incremental update
+/// with the signature dictionary (`/ByteRange` and a zero-filled `/Contents`), the field and
+/// its widget(s) with the seal appearance, the updated pages and AcroForm (`/SigFlags 3`).
+/// Earlier bytes are kept verbatim. Returns the file and the byte-range digest (SM3 for SM2,
+/// SHA-256 otherwise).
+pub fn prepare(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    key: PublicKeyAlgorithm,
+    options: &SealOptions,
+) -> Result<PreparedPdf, SealError> {
+    let doc = load(pdf)?;
+    if doc_mdp_level(&doc) == Some(1) {
+        return Err(SealError::Locked);
+    }
+    let pages = doc.get_pages();
+    let (targets, rect): (Vec<(u32, ObjectId)>, [f32; 4]) = match &options.placement {
+        Placement::Page { page, rect } => {
+            let id = pages.get(page).copied().ok_or_else(|| {
+                SealError::invalid(format!(
+                    "page {page} does not exist (the document has {} pages)",
+                    pages.len()
+                ))
+            })?;
+            (vec![(*page, id)], *rect)
+        }
+        Placement::EveryPage { rect } => (pages.iter().map(|(n, id)| (*n, *id)).collect(), *rect),
+    };
+    for (n, id) in &targets {
+        check_rect(rect, media_box(&doc, *id), *n)?;
+    }
+    let existing = field_names(&doc);
+    let field_name = match &options.field_name {
+        Some(n) if n.is_empty() => return Err(SealError::invalid("the field name is empty")),
+        Some(n) if existing.iter().any(|e| e == n.as_bytes()) => {
+            return Err(SealError::invalid(format!(
+                "a field named `{n}` exists already"
+            )));
+        }
+        Some(n) => n.clone(),
+        None => (1..)
+            .map(|i| format!("Seal{i}"))
+            .find(|n| !existing.iter().any(|e| e == n.as_bytes()))
+            .unwrap_or_else(|| "Seal".into()),
+    };
+    let reserved = if options.reserved == 0 {
+        DEFAULT_RESERVED
+    } else {
+        options.reserved
+    };
+    let root_id = doc
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| SealError::malformed("the trailer has no /Root"))?;
+    let catalog_acro = doc
+        .catalog()
+        .map_err(pdf_err)?
+        .get(b"AcroForm")
+        .ok()
+        .cloned();
+    let old_len = pdf.len();
+    let mut inc = IncrementalDocument::create_from(pdf.to_vec(), doc);
+
+    // 1. The appearance and the signature dictionary.
+    let [x, y, w, h] = rect;
+    let ap = inc.new_document.add_object(default_appearance(w, h));
+    let when = options.signing_time.unwrap_or_else(crate::qr::unix_now);
+    let mut sig = dictionary! {
+        "Type" => "Sig",
+        "Filter" => "Adobe.PPKLite",
+        "SubFilter" => sub_filter_for(key),
+        "ByteRange" => vec![0.into(), BYTE_RANGE_PLACEHOLDER.into(), BYTE_RANGE_PLACEHOLDER.into(), BYTE_RANGE_PLACEHOLDER.into()],
+        "Contents" => Object::String(vec![0u8; reserved], StringFormat::Hexadecimal),
+        "M" => Object::string_literal(pdf_date(when)),
+    };
+    if let Some(reason) = &options.reason {
+        sig.set("Reason", text_string(reason));
+    }
+    let sig_id = inc.new_document.add_object(sig);
+
+    // 2. The field and its widget(s).
+    let widget = |page: ObjectId| {
+        dictionary! {
+            "Type" => "Annot",
+            "Subtype" => "Widget",
+            "Rect" => vec![x.into(), y.into(), (x + w).into(), (y + h).into()],
+            "P" => page,
+            "F" => 4,
+            "AP" => dictionary! { "N" => ap },
+        }
+    };
+    let field_id = if targets.len() == 1 {
+        let mut d = widget(targets[0].1);
+        d.set("FT", "Sig");
+        d.set("T", text_string(&field_name));
+        d.set("V", sig_id);
+        let id = inc.new_document.add_object(d);
+        push_to_array(&mut inc, targets[0].1, b"Annots", Object::Reference(id))?;
+        id
+    } else {
+        let field_id = inc.new_document.new_object_id();
+        let mut kids = Vec::with_capacity(targets.len());
+        for (_, page) in &targets {
+            let mut d = widget(*page);
+            d.set("Parent", field_id);
+            let kid = inc.new_document.add_object(d);
+            push_to_array(&mut inc, *page, b"Annots", Object::Reference(kid))?;
+            kids.push(Object::Reference(kid));
+        }
+        inc.new_document.set_object(
+            field_id,
+            dictionary! {
+                "FT" => "Sig",
+                "T" => text_string(&field_name),
+                "V" => sig_id,
+                "Kids" => kids,
+            },
+        );
+        field_id
+    };
+
+    // 3. The AcroForm: the field in /Fields, /SigFlags 3.
+    let acro_id = match catalog_acro {
+        Some(Object::Reference(id)) => id,
+        Some(Object::Dictionary(d)) => {
+            // Move a direct AcroForm into its own object.
+            let id = inc.new_document.add_object(d);
+            inc.opt_clone_object_to_new_document(root_id)
+                .map_err(pdf_err)?;
+            inc.new_document
+                .get_object_mut(root_id)
+                .and_then(Object::as_dict_mut)
+                .map_err(pdf_err)?
+                .set("AcroForm", id);
+            id
+        }
+        _ => {
+            let id = inc.new_document.add_object(dictionary! {
+                "Fields" => Vec::<Object>::new(),
+            });
+            inc.opt_clone_object_to_new_document(root_id)
+                .map_err(pdf_err)?;
+            inc.new_document
+                .get_object_mut(root_id)
+                .and_then(Object::as_dict_mut)
+                .map_err(pdf_err)?
+                .set("AcroForm", id);
+            id
+        }
+    };
+    push_to_array(&mut inc, acro_id, b"Fields", Object::Reference(field_id))?;
+    inc.new_document
+        .get_object_mut(acro_id)
+        .and_then(Object::as_dict_mut)
+        .map_err(pdf_err)?
+        .set("SigFlags", 3);
+
+    // 4. Serialise, then find the placeholders in the new revision.
+    let mut bytes = Vec::with_capacity(old_len + 2 * reserved + 8192);
+    inc.save_to(&mut bytes).map_err(SealError::malformed)?;
+    if bytes.get(..old_len) != Some(pdf) {
+        return Err(SealError::malformed(
+            "internal: the update did not keep the earlier bytes",
+        ));
+    }
+    let (br_start, br_end, a, b) = locate_placeholders(&bytes, old_len, sig_id, reserved)?;
+    let len = bytes.len();
+    let byte_range = [0, a, b, len - b];
+    let mut text = format!("[0 {a} {b} {}", len - b).into_bytes();
+    let width = br_end - br_start;
+    if text.len() + 1 > width {
+        return Err(SealError::malformed("internal: /ByteRange does not fit"));
+    }
+    text.resize(width - 1, b' ');
+    text.push(b']');
+    bytes[br_start..br_end].copy_from_slice(&text);
+    let hash = hash_for(key);
+    let digest = range_digest(provider, hash, &bytes, &byte_range)?;
+    Ok(PreparedPdf {
+        bytes,
+        byte_range,
+        digest_input_ranges: [(0, a), (b, len)],
+        digest,
+        hash,
+        key_algorithm: key,
+        field_name,
+    })
+}
+
+/// Finds, in the signature object of the new revision, the `[…]` of `/ByteRange` and the
+/// `<…>` of `/Contents`: returns (bracket start, bracket end, `<` offset, offset past `>`).
+fn locate_placeholders(
+    bytes: &[u8],
+    from: usize,
+    sig_id: ObjectId,
+    reserved: usize,
+) -> Result<(usize, usize, usize, usize), SealError> {
+    let missing = || SealError::malformed("internal: signature placeholders not found");
+    let header = format!("{} {} obj", sig_id.0, sig_id.1);
+    let mut at = from;
+    let start = loop {
+        let p = find(bytes, header.as_bytes(), at).ok_or_else(missing)?;
+        if p == 0 || bytes[p - 1].is_ascii_whitespace() {
+            break p;
+        }
+        at = p + 1;
+    };
+    let end = find(bytes, b"endobj", start).ok_or_else(missing)?;
+    let br = find(&bytes[..end], b"/ByteRange", start).ok_or_else(missing)?;
+    let br_start = find(&bytes[..end], b"[", br).ok_or_else(missing)?;
+    let br_end = find(&bytes[..end], b"]", br_start).ok_or_else(missing)? + 1;
+    let mut c = find(&bytes[..end], b"/Contents", start).ok_or_else(missing)? + 9;
+    while bytes.get(c).is_some_and(u8::is_ascii_whitespace) {
+        c += 1;
+    }
+    if bytes.get(c) != Some(&b'<') {
+        return Err(missing());
+    }
+    let b = c + 1 + 2 * reserved + 1;
+    if bytes.get(b - 1) != Some(&b'>') || !bytes[c + 1..b - 1].iter().all(|&x| x == b'0') {
+        return Err(missing());
+    }
+    Ok((br_start, br_end, c, b))
+}
+
+/// The digest over the two byte ranges.
+pub(crate) fn range_digest(
+    provider: &dyn CryptoProvider,
+    hash: HashAlgorithm,
+    bytes: &[u8],
+    br: &[usize; 4],
+) -> Result<Vec<u8>, SealError> {
+    let first = bytes
+        .get(br[0]..br[0] + br[1])
+        .ok_or_else(|| SealError::malformed("/ByteRange lies outside the file"))?;
+    let second = bytes
+        .get(br[2]..br[2] + br[3])
+        .ok_or_else(|| SealError::malformed("/ByteRange lies outside the file"))?;
+    let mut h = provider.hasher(hash);
+    h.update(first);
+    h.update(second);
+    Ok(h.finalize())
+}
+
+/// Writes the CMS (DER) into the `/Contents` placeholder as upper-case hex, padded with
+/// `0`. Fails with [`SealError::SignatureTooLarge`] when it does not fit.
+pub fn embed(prepared: PreparedPdf, cms_der: &[u8]) -> Result<Vec<u8>, SealError> {
+    let reserved = prepared.reserved();
+    if cms_der.len() > reserved {
+        return Err(SealError::SignatureTooLarge {
+            size: cms_der.len(),
+            reserved,
+        });
+    }
+    let mut bytes = prepared.bytes;
+    let start = prepared.byte_range[1] + 1;
+    let hex = data_encoding::HEXUPPER.encode(cms_der);
+    let slot = bytes
+        .get_mut(start..start + hex.len())
+        .ok_or_else(|| SealError::malformed("/Contents lies outside the file"))?;
+    slot.copy_from_slice(hex.as_bytes());
+    Ok(bytes)
+}
+
+/// Seals `pdf` with a local key in one call: [`prepare`], sign the attributes with `key`,
+/// [`embed`].
+pub fn seal_with_key(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    signer: &Certificate,
+    key: &PrivateKey,
+    chain: &[Certificate],
+    options: &SealOptions,
+) -> Result<Vec<u8>, SealError> {
+    if signer.public_key()? != key.public_key() {
+        return Err(SealError::invalid(
+            "the private key does not belong to the signer certificate",
+        ));
+    }
+    let algorithm = key.algorithm();
+    let prepared = prepare(provider, pdf, algorithm, options)?;
+    let cms = super::sign_prepared(provider, &prepared, signer, chain, |attrs| {
+        Ok(provider.sign(key, &SignatureScheme::default_for(algorithm), attrs)?)
+    })?;
+    embed(prepared, &cms)
+}

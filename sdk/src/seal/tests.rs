@@ -1,0 +1,374 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use crate::crypto::{KeyAlgorithm, PrivateKey, SignatureScheme, default_provider};
+use crate::pki::{Certificate, ChainValidator, TrustStore};
+use crate::softca::{Holder, HolderType, SoftCa, wallet_files};
+
+struct Wallet {
+    _dir: tempfile::TempDir,
+    root: Certificate,
+    chain: Vec<Certificate>,
+    cert: Certificate,
+    key: PrivateKey,
+}
+
+fn wallet(alg: KeyAlgorithm, name: &str) -> Wallet {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca = SoftCa::init(default_provider(), &dir.path().join("ca"), alg, "Seal CA").unwrap();
+    let holder = Holder {
+        holder_type: HolderType::Personal,
+        name: name.into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    let w = dir.path().join("w");
+    ca.issue(&holder, b"1234", &w, 30).unwrap();
+    let read = |n: &str| std::fs::read(w.join(n)).unwrap();
+    Wallet {
+        root: ca.root().clone(),
+        chain: Certificate::parse_all(&read(wallet_files::CHAIN)).unwrap(),
+        cert: Certificate::parse_one(&read(wallet_files::SIGN_CERT)).unwrap(),
+        key: PrivateKey::from_bytes(&read(wallet_files::SIGN_KEY), Some(b"1234")).unwrap(),
+        _dir: dir,
+    }
+}
+
+fn validator(roots: &[&Certificate]) -> ChainValidator {
+    let mut t = TrustStore::new();
+    for r in roots {
+        t.add((*r).clone());
+    }
+    ChainValidator::new(default_provider(), t)
+}
+
+fn at(page: u32) -> SealOptions {
+    let mut o = SealOptions::new(Placement::Page {
+        page,
+        rect: [400.0, 100.0, 120.0, 120.0],
+    });
+    o.reason = Some("投标文件签章".into());
+    o
+}
+
+fn seal(w: &Wallet, pdf: &[u8], options: &SealOptions) -> Vec<u8> {
+    seal_with_key(
+        default_provider().as_ref(),
+        pdf,
+        &w.cert,
+        &w.key,
+        &w.chain,
+        options,
+    )
+    .unwrap()
+}
+
+#[test]
+fn seals_verify_for_sm2_rsa_and_p256_and_keep_earlier_bytes() {
+    let p = default_provider();
+    let pdf = sample_pdf(2).unwrap();
+    for alg in [KeyAlgorithm::Sm2, KeyAlgorithm::Rsa2048, KeyAlgorithm::P256] {
+        let w = wallet(alg, "张三");
+        let sealed = seal(&w, &pdf, &at(2));
+        assert_eq!(&sealed[..pdf.len()], pdf.as_slice(), "{alg:?}");
+        let report = verify(
+            p.as_ref(),
+            &sealed,
+            Some(&validator(&[&w.root])),
+            crate::qr::unix_now(),
+        )
+        .unwrap();
+        assert_eq!(report.seals.len(), 1, "{alg:?}");
+        let s = &report.seals[0];
+        assert!(
+            s.valid && s.integrity && s.covers_whole_file,
+            "{alg:?}: {s:?}"
+        );
+        assert_eq!(s.trusted, Some(true));
+        assert_eq!(s.field_name, "Seal1");
+        assert_eq!(s.reason.as_deref(), Some("投标文件签章"));
+        assert_eq!(s.signer.as_ref().unwrap().name, "张三");
+        assert_eq!(s.signing_time, None, "PAdES: no signingTime");
+        assert_eq!(
+            s.widgets,
+            vec![SealWidget {
+                page: 2,
+                rect: [400.0, 100.0, 520.0, 220.0]
+            }]
+        );
+        let expected = if alg == KeyAlgorithm::Sm2 {
+            "ETSI.CAdES.detached"
+        } else {
+            "adbe.pkcs7.detached"
+        };
+        assert_eq!(s.sub_filter, expected);
+        assert!(report.all_valid);
+        assert!(report.human().contains("[VALID]"));
+        // Without roots: integrity only.
+        let r = verify(p.as_ref(), &sealed, None, crate::qr::unix_now()).unwrap();
+        assert_eq!(r.seals[0].trusted, None);
+        assert!(r.seals[0].valid);
+        // Roots of another CA: untrusted.
+        let other = wallet(alg, "李四");
+        let r = verify(
+            p.as_ref(),
+            &sealed,
+            Some(&validator(&[&other.root])),
+            crate::qr::unix_now(),
+        )
+        .unwrap();
+        assert_eq!(r.seals[0].trusted, Some(false));
+        assert!(
+            r.seals[0]
+                .chain_error
+                .as_deref()
+                .unwrap()
+                .starts_with("CERT_UNTRUSTED")
+        );
+        assert!(!r.all_valid);
+    }
+}
+
+#[test]
+fn a_second_seal_keeps_the_first_valid() {
+    let p = default_provider();
+    let a = wallet(KeyAlgorithm::P256, "张三");
+    let b = wallet(KeyAlgorithm::Sm2, "李四");
+    let once = seal(&a, &sample_pdf(1).unwrap(), &at(1));
+    let twice = seal(&b, &once, &at(1));
+    assert_eq!(&twice[..once.len()], once.as_slice());
+    let report = verify(
+        p.as_ref(),
+        &twice,
+        Some(&validator(&[&a.root, &b.root])),
+        crate::qr::unix_now(),
+    )
+    .unwrap();
+    assert_eq!(report.revisions, 3);
+    let [first, second] = report.seals.as_slice() else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        (first.field_name.as_str(), second.field_name.as_str()),
+        ("Seal1", "Seal2")
+    );
+    assert!(
+        first.valid && !first.covers_whole_file && first.later_revisions == 1,
+        "{first:?}"
+    );
+    assert!(!first.modified_after_signing, "{:?}", first.modifications);
+    assert!(second.valid && second.covers_whole_file);
+    assert!(report.all_valid);
+}
+
+#[test]
+fn every_page_is_one_signature_with_a_widget_on_each_page() {
+    let w = wallet(KeyAlgorithm::Rsa2048, "张三");
+    let options = SealOptions::new(Placement::EveryPage {
+        rect: [500.0, 50.0, 60.0, 60.0],
+    });
+    let sealed = seal(&w, &sample_pdf(3).unwrap(), &options);
+    let report = verify(
+        default_provider().as_ref(),
+        &sealed,
+        None,
+        crate::qr::unix_now(),
+    )
+    .unwrap();
+    assert_eq!(report.seals.len(), 1);
+    let pages: Vec<u32> = report.seals[0].widgets.iter().map(|w| w.page).collect();
+    assert_eq!(pages, vec![1, 2, 3]);
+    assert!(report.seals[0].valid);
+}
+
+#[test]
+fn a_changed_signed_byte_breaks_integrity() {
+    let w = wallet(KeyAlgorithm::Sm2, "张三");
+    let mut sealed = seal(&w, &sample_pdf(1).unwrap(), &at(1));
+    let at_text = crate::seal::sign::find(&sealed, b"camr test page 1", 0).unwrap();
+    sealed[at_text + 5] = b'X';
+    let report = verify(
+        default_provider().as_ref(),
+        &sealed,
+        None,
+        crate::qr::unix_now(),
+    )
+    .unwrap();
+    let s = &report.seals[0];
+    assert!(!s.integrity && !s.valid);
+    assert!(
+        s.integrity_error
+            .as_deref()
+            .unwrap()
+            .contains("messageDigest"),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn an_appended_change_of_page_content_is_reported() {
+    let w = wallet(KeyAlgorithm::P256, "张三");
+    let sealed = seal(&w, &sample_pdf(1).unwrap(), &at(1));
+    let mut inc = lopdf::IncrementalDocument::load_from(sealed.as_slice()).unwrap();
+    let page = inc.get_prev_documents().get_pages()[&1];
+    let content = inc.get_prev_documents().get_page_contents(page)[0];
+    inc.opt_clone_object_to_new_document(content).unwrap();
+    let stream = inc
+        .new_document
+        .get_object_mut(content)
+        .unwrap()
+        .as_stream_mut()
+        .unwrap();
+    stream.set_plain_content(b"BT /F1 24 Tf 72 760 Td (price 1 yuan) Tj ET\n".to_vec());
+    let mut changed = Vec::new();
+    inc.save_to(&mut changed).unwrap();
+    let report = verify(
+        default_provider().as_ref(),
+        &changed,
+        None,
+        crate::qr::unix_now(),
+    )
+    .unwrap();
+    let s = &report.seals[0];
+    assert!(s.integrity, "the signed revision itself is intact");
+    assert!(s.modified_after_signing && !s.valid, "{s:?}");
+    assert!(
+        s.modifications[0].contains("stream"),
+        "{:?}",
+        s.modifications
+    );
+    assert!(report.human().contains("MODIFIED AFTER SIGNING"));
+}
+
+#[test]
+fn malformed_encrypted_and_empty_pdfs_get_clear_errors() {
+    let p = default_provider();
+    let pdf = sample_pdf(1).unwrap();
+    let prep =
+        |bytes: &[u8]| prepare(p.as_ref(), bytes, PublicKeyAlgorithm::Sm2, &at(1)).unwrap_err();
+    assert_eq!(prep(b"hello").code(), ErrorCode::PdfMalformed);
+    assert_eq!(prep(b"").code(), ErrorCode::PdfMalformed);
+    assert_eq!(prep(&pdf[..pdf.len() / 2]).code(), ErrorCode::PdfMalformed);
+    assert_eq!(
+        verify(p.as_ref(), &pdf[..pdf.len() / 2], None, 0)
+            .unwrap_err()
+            .code(),
+        ErrorCode::PdfMalformed
+    );
+    // No pages.
+    let mut doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let pages = doc
+        .catalog()
+        .unwrap()
+        .get(b"Pages")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let d = doc.get_dictionary_mut(pages).unwrap();
+    d.set("Kids", Vec::<lopdf::Object>::new());
+    d.set("Count", 0);
+    let mut empty = Vec::new();
+    doc.save_to(&mut empty).unwrap();
+    let e = prep(&empty);
+    assert_eq!(e.code(), ErrorCode::PdfMalformed);
+    assert!(e.to_string().contains("no pages"), "{e}");
+    // Encrypted (RC4, empty user password).
+    let mut doc = lopdf::Document::load_mem(&pdf).unwrap();
+    doc.trailer.set(
+        "ID",
+        vec![
+            lopdf::Object::string_literal("0123456789abcdef"),
+            lopdf::Object::string_literal("0123456789abcdef"),
+        ],
+    );
+    let state = lopdf::EncryptionState::try_from(lopdf::EncryptionVersion::V2 {
+        document: &doc,
+        owner_password: "owner",
+        user_password: "",
+        key_length: 128,
+        permissions: lopdf::Permissions::all(),
+    });
+    if let Ok(state) = state {
+        doc.encrypt(&state).unwrap();
+        let mut enc = Vec::new();
+        doc.save_to(&mut enc).unwrap();
+        assert_eq!(prep(&enc).code(), ErrorCode::PdfEncrypted);
+    }
+    // Page out of range, empty rectangle.
+    assert_eq!(
+        prep_at(&pdf, 5, [1.0, 1.0, 10.0, 10.0]).code(),
+        ErrorCode::InputMalformed
+    );
+    assert_eq!(
+        prep_at(&pdf, 1, [1.0, 1.0, 0.0, 10.0]).code(),
+        ErrorCode::InputMalformed
+    );
+}
+
+fn prep_at(pdf: &[u8], page: u32, rect: [f32; 4]) -> SealError {
+    let options = SealOptions::new(Placement::Page { page, rect });
+    prepare(
+        default_provider().as_ref(),
+        pdf,
+        PublicKeyAlgorithm::Rsa,
+        &options,
+    )
+    .unwrap_err()
+}
+
+#[test]
+fn hash_first_signs_only_the_attributes_and_refuses_a_too_large_signature() {
+    let p = default_provider();
+    let w = wallet(KeyAlgorithm::Sm2, "张三");
+    let prepared = prepare(
+        p.as_ref(),
+        &sample_pdf(1).unwrap(),
+        PublicKeyAlgorithm::Sm2,
+        &at(1),
+    )
+    .unwrap();
+    assert_eq!(prepared.hash, crate::crypto::HashAlgorithm::Sm3);
+    let [(s0, e0), (s1, e1)] = prepared.digest_input_ranges;
+    let mut both = prepared.bytes[s0..e0].to_vec();
+    both.extend_from_slice(&prepared.bytes[s1..e1]);
+    assert_eq!(
+        prepared.digest,
+        p.digest(crate::crypto::HashAlgorithm::Sm3, &both)
+    );
+    let mut seen = Vec::new();
+    let cms = sign_prepared(p.as_ref(), &prepared, &w.cert, &w.chain, |attrs| {
+        seen = attrs.to_vec();
+        // The app's side: SM2 over Z ‖ DER(attrs).
+        Ok(p.sign(&w.key, &SignatureScheme::sm2(), attrs)?)
+    })
+    .unwrap();
+    assert_eq!(
+        seen,
+        signed_attributes(p.as_ref(), &prepared, &w.cert).unwrap()
+    );
+    let sealed = embed(prepared.clone(), &cms).unwrap();
+    assert!(verify(p.as_ref(), &sealed, None, 0).unwrap().all_valid);
+    let e = embed(prepared, &vec![0x30; DEFAULT_RESERVED + 1]).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PdfSignatureTooLarge);
+    // Wrong key kind for the prepared file.
+    let rsa = wallet(KeyAlgorithm::Rsa2048, "李四");
+    let prepared = prepare(
+        p.as_ref(),
+        &sample_pdf(1).unwrap(),
+        PublicKeyAlgorithm::Sm2,
+        &at(1),
+    )
+    .unwrap();
+    assert!(signed_attributes(p.as_ref(), &prepared, &rsa.cert).is_err());
+}
+
+#[test]
+fn pdf_dates_are_utc() {
+    assert_eq!(sign::pdf_date(0), "D:19700101000000Z");
+    assert_eq!(sign::pdf_date(1_767_225_600), "D:20260101000000Z");
+    assert_eq!(sign::pdf_date(951_825_599), "D:20000229115959Z");
+}
+
+use crate::crypto::PublicKeyAlgorithm;
+use crate::protocol::ErrorCode;

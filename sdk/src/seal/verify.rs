@@ -1,0 +1,666 @@
+//! Verifying every seal of a PDF: integrity of the byte ranges, the CMS signature, the
+//! signer's chain, and what later revisions changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier};
+use der::Encode;
+use der::asn1::{ObjectIdentifier, OctetString};
+use lopdf::{Dictionary, Document, Object, ObjectId};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::SealError;
+use super::cms::ATTR_SIGNING_CERTIFICATE_V2;
+use super::sign::{decode_text, find, load, range_digest};
+use crate::crypto::{CryptoProvider, HashAlgorithm, PublicKeyAlgorithm, SignatureScheme};
+use crate::envelope::oid;
+use crate::pki::{Certificate, ChainValidator, KeyPurpose, Subject, names_match};
+
+/// Where one widget of a seal is.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SealWidget {
+    /// Page number, 1-based (0 when the widget is on no page of the document).
+    pub page: u32,
+    /// `[x1, y1, x2, y2]` in points.
+    pub rect: [f32; 4],
+}
+
+/// One seal (signature field) of a PDF.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SealReport {
+    /// The field's fully qualified name.
+    pub field_name: String,
+    /// `/SubFilter`.
+    pub sub_filter: String,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// `/M` as written (claimed by the signer, not trusted).
+    pub claimed_time: Option<String>,
+    /// The signingTime attribute, Unix seconds, if the CMS has one (PAdES has none).
+    pub signing_time: Option<i64>,
+    /// The signer certificate's identity (from the CMS), if it could be read.
+    pub signer: Option<Subject>,
+    /// The widgets: page and rectangle.
+    pub widgets: Vec<SealWidget>,
+    /// `/ByteRange`.
+    pub byte_range: Vec<u64>,
+    /// The digest of the byte ranges matches and the signature verifies.
+    pub integrity: bool,
+    /// Why integrity failed.
+    pub integrity_error: Option<String>,
+    /// Chain to the given trust roots: `Some(true)` trusted, `Some(false)` not, `None` when no
+    /// roots were given.
+    pub trusted: Option<bool>,
+    /// Why the chain was refused (error code and sentence).
+    pub chain_error: Option<String>,
+    /// The signature covers the whole file.
+    pub covers_whole_file: bool,
+    /// Revisions appended after the signed one.
+    pub later_revisions: usize,
+    /// A later revision changed more than annotations, form fields and signatures.
+    pub modified_after_signing: bool,
+    /// What later revisions changed beyond that.
+    pub modifications: Vec<String>,
+    /// Integrity, not modified after signing, and trusted when roots were given.
+    pub valid: bool,
+}
+
+/// Every seal of a PDF.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PdfReport {
+    /// File size in bytes.
+    pub file_length: usize,
+    /// Number of pages.
+    pub pages: usize,
+    /// Number of revisions (`%%EOF` markers).
+    pub revisions: usize,
+    /// The seals, in the order of their byte ranges.
+    pub seals: Vec<SealReport>,
+    /// There is at least one seal and every seal is valid.
+    pub all_valid: bool,
+}
+
+impl PdfReport {
+    /// A short human report, one paragraph per seal.
+    pub fn human(&self) -> String {
+        let mut s = format!(
+            "{} bytes, {} page(s), {} revision(s), {} seal(s)\n",
+            self.file_length,
+            self.pages,
+            self.revisions,
+            self.seals.len()
+        );
+        for seal in &self.seals {
+            let verdict = if seal.valid { "VALID" } else { "INVALID" };
+            s.push_str(&format!(
+                "\n{} [{verdict}] {}\n",
+                seal.field_name, seal.sub_filter
+            ));
+            if let Some(subject) = &seal.signer {
+                let org = subject
+                    .organization
+                    .as_deref()
+                    .map(|o| format!(", {o}"))
+                    .unwrap_or_default();
+                s.push_str(&format!(
+                    "  signer: {}{org} (serial {}, issuer {})\n",
+                    subject.name, subject.cert_sn, subject.issuer
+                ));
+            }
+            for w in &seal.widgets {
+                s.push_str(&format!(
+                    "  page {} at [{:.1} {:.1} {:.1} {:.1}]\n",
+                    w.page, w.rect[0], w.rect[1], w.rect[2], w.rect[3]
+                ));
+            }
+            if let Some(t) = &seal.claimed_time {
+                s.push_str(&format!("  time (claimed): {t}\n"));
+            }
+            if let Some(r) = &seal.reason {
+                s.push_str(&format!("  reason: {r}\n"));
+            }
+            match &seal.integrity_error {
+                None => s.push_str(
+                    "  integrity: the signed bytes are intact and the signature verifies\n",
+                ),
+                Some(e) => s.push_str(&format!("  integrity: FAILED: {e}\n")),
+            }
+            match (seal.trusted, &seal.chain_error) {
+                (Some(true), _) => s.push_str("  chain: trusted\n"),
+                (Some(false), e) => s.push_str(&format!(
+                    "  chain: NOT trusted: {}\n",
+                    e.as_deref().unwrap_or("")
+                )),
+                (None, _) => s.push_str("  chain: not checked (no trust roots given)\n"),
+            }
+            if seal.covers_whole_file {
+                s.push_str("  coverage: the whole file\n");
+            } else {
+                s.push_str(&format!(
+                    "  coverage: {} later revision(s)\n",
+                    seal.later_revisions
+                ));
+            }
+            if seal.modified_after_signing {
+                s.push_str(&format!(
+                    "  MODIFIED AFTER SIGNING: {}\n",
+                    seal.modifications.join("; ")
+                ));
+            }
+        }
+        s
+    }
+}
+
+/// Lists and checks every seal of `pdf`. With a `validator`, each signer's chain is
+/// validated for signing at `at`; without one, `trusted` is `None`.
+pub fn verify(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    validator: Option<&ChainValidator>,
+    at: i64,
+) -> Result<PdfReport, SealError> {
+    let doc = load(pdf)?;
+    let pages: BTreeMap<ObjectId, u32> =
+        doc.get_pages().into_iter().map(|(n, id)| (id, n)).collect();
+    let eofs = eof_offsets(pdf);
+    let mut fields = Vec::new();
+    if let Ok(catalog) = doc.catalog()
+        && let Ok((_, Object::Dictionary(acro))) =
+            catalog.get(b"AcroForm").and_then(|o| doc.dereference(o))
+        && let Ok((_, Object::Array(list))) = acro.get(b"Fields").and_then(|o| doc.dereference(o))
+    {
+        collect_sig_fields(&doc, list, "", None, 0, &mut fields);
+    }
+    let mut seals = Vec::new();
+    for field in fields {
+        seals.push(check_seal(
+            provider, &doc, pdf, &pages, &eofs, &field, validator, at,
+        ));
+    }
+    seals.sort_by_key(|s| s.byte_range.get(1).copied().unwrap_or(0));
+    let all_valid = !seals.is_empty() && seals.iter().all(|s| s.valid);
+    Ok(PdfReport {
+        file_length: pdf.len(),
+        pages: pages.len(),
+        revisions: eofs.len(),
+        seals,
+        all_valid,
+    })
+}
+
+/// Each `%%EOF` marker: (offset just past it, offset past its end-of-line).
+fn eof_offsets(pdf: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(p) = find(pdf, b"%%EOF", at) {
+        let mut end = p + 5;
+        while pdf.get(end).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+            end += 1;
+        }
+        out.push((p + 5, end));
+        at = p + 5;
+    }
+    out
+}
+
+struct SigField {
+    name: String,
+    sig: Dictionary,
+    widgets: Vec<(Option<ObjectId>, [f32; 4])>,
+}
+
+fn rect_of(d: &Dictionary) -> [f32; 4] {
+    let v: Vec<f32> = d
+        .get(b"Rect")
+        .and_then(Object::as_array)
+        .map(|a| a.iter().filter_map(|o| o.as_float().ok()).collect())
+        .unwrap_or_default();
+    if v.len() == 4 {
+        [v[0], v[1], v[2], v[3]]
+    } else {
+        [0.0; 4]
+    }
+}
+
+fn collect_sig_fields(
+    doc: &Document,
+    list: &[Object],
+    prefix: &str,
+    inherited_ft: Option<&[u8]>,
+    depth: usize,
+    out: &mut Vec<SigField>,
+) {
+    if depth > 16 {
+        return;
+    }
+    for item in list {
+        let Ok((_, Object::Dictionary(d))) = doc.dereference(item) else {
+            continue;
+        };
+        let Ok(t) = d.get(b"T").and_then(Object::as_str) else {
+            continue; // a widget, handled with its parent
+        };
+        let name = if prefix.is_empty() {
+            decode_text(t)
+        } else {
+            format!("{prefix}.{}", decode_text(t))
+        };
+        let ft = d.get(b"FT").and_then(Object::as_name).ok().or(inherited_ft);
+        let kids: Vec<Object> = d
+            .get(b"Kids")
+            .and_then(|o| doc.dereference(o))
+            .ok()
+            .and_then(|(_, o)| o.as_array().ok().cloned())
+            .unwrap_or_default();
+        if ft == Some(b"Sig")
+            && let Ok((_, Object::Dictionary(sig))) = d.get(b"V").and_then(|o| doc.dereference(o))
+        {
+            let mut widgets = Vec::new();
+            if d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Widget") {
+                widgets.push((d.get(b"P").and_then(Object::as_reference).ok(), rect_of(d)));
+            }
+            for k in &kids {
+                if let Ok((_, Object::Dictionary(kd))) = doc.dereference(k)
+                    && !kd.has(b"T")
+                {
+                    widgets.push((
+                        kd.get(b"P").and_then(Object::as_reference).ok(),
+                        rect_of(kd),
+                    ));
+                }
+            }
+            out.push(SigField {
+                name: name.clone(),
+                sig: sig.clone(),
+                widgets,
+            });
+        }
+        collect_sig_fields(doc, &kids, &name, ft, depth + 1, out);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_seal(
+    provider: &dyn CryptoProvider,
+    doc: &Document,
+    pdf: &[u8],
+    pages: &BTreeMap<ObjectId, u32>,
+    eofs: &[(usize, usize)],
+    field: &SigField,
+    validator: Option<&ChainValidator>,
+    at: i64,
+) -> SealReport {
+    let sig = &field.sig;
+    let name_of = |k: &[u8]| {
+        sig.get(k)
+            .and_then(Object::as_name)
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .ok()
+    };
+    let text_of = |k: &[u8]| sig.get(k).and_then(Object::as_str).ok().map(decode_text);
+    let byte_range: Vec<u64> = sig
+        .get(b"ByteRange")
+        .and_then(Object::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o.as_i64().ok())
+                .filter_map(|v| u64::try_from(v).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let widgets = field
+        .widgets
+        .iter()
+        .map(|(p, rect)| SealWidget {
+            page: p.and_then(|p| pages.get(&p).copied()).unwrap_or(0),
+            rect: *rect,
+        })
+        .collect();
+    let mut report = SealReport {
+        field_name: field.name.clone(),
+        sub_filter: name_of(b"SubFilter").unwrap_or_default(),
+        reason: text_of(b"Reason"),
+        claimed_time: text_of(b"M"),
+        signing_time: None,
+        signer: None,
+        widgets,
+        byte_range: byte_range.clone(),
+        integrity: false,
+        integrity_error: None,
+        trusted: None,
+        chain_error: None,
+        covers_whole_file: false,
+        later_revisions: 0,
+        modified_after_signing: false,
+        modifications: Vec::new(),
+        valid: false,
+    };
+    let contents = sig
+        .get(b"Contents")
+        .and_then(Object::as_str)
+        .unwrap_or_default();
+    let br = match check_byte_range(pdf, &byte_range) {
+        Ok(br) => br,
+        Err(e) => {
+            report.integrity_error = Some(e);
+            return report;
+        }
+    };
+    let signed_end = br[2] + br[3];
+    report.covers_whole_file = signed_end == pdf.len();
+    report.later_revisions = eofs.iter().filter(|(e, _)| *e > signed_end).count();
+    match check_cms(provider, pdf, &br, contents) {
+        Ok((cert, intermediates, signing_time)) => {
+            report.integrity = true;
+            report.signing_time = signing_time;
+            report.signer = Some(cert.subject());
+            if let Some(v) = validator {
+                match v.validate(&cert, &intermediates, KeyPurpose::Sign, at) {
+                    Ok(_) => report.trusted = Some(true),
+                    Err(e) => {
+                        report.trusted = Some(false);
+                        report.chain_error = Some(format!("{}: {e}", e.code()));
+                    }
+                }
+            }
+        }
+        Err((cert, e)) => {
+            report.signer = cert.map(|c| c.subject());
+            report.integrity_error = Some(e);
+        }
+    }
+    if !report.covers_whole_file {
+        let is_revision_end = eofs
+            .iter()
+            .any(|(e, eol)| (*e..=*eol).contains(&signed_end));
+        if !is_revision_end {
+            report.modified_after_signing = true;
+            report
+                .modifications
+                .push("the signed range does not end at a revision boundary".into());
+        } else {
+            report.modifications = later_changes(doc, pdf, signed_end);
+            report.modified_after_signing = !report.modifications.is_empty();
+        }
+    }
+    report.valid =
+        report.integrity && !report.modified_after_signing && report.trusted != Some(false);
+    report
+}
+
+/// Checks the shape of `/ByteRange`: four numbers from 0, the gap exactly `<…>`.
+fn check_byte_range(pdf: &[u8], br: &[u64]) -> Result<[usize; 4], String> {
+    let v: Vec<usize> = br.iter().filter_map(|&x| usize::try_from(x).ok()).collect();
+    let [a0, a1, b0, b1] = v.as_slice() else {
+        return Err("/ByteRange does not hold four numbers".into());
+    };
+    let (a0, a1, b0, b1) = (*a0, *a1, *b0, *b1);
+    if a0 != 0 || a1 >= b0 || b0.checked_add(b1).is_none_or(|end| end > pdf.len()) {
+        return Err("/ByteRange does not start at 0 or lies outside the file".into());
+    }
+    if pdf.get(a1) != Some(&b'<') || pdf.get(b0 - 1) != Some(&b'>') {
+        return Err("the gap of /ByteRange is not exactly the /Contents hex string".into());
+    }
+    Ok([a0, a1, b0, b1])
+}
+
+type CmsOk = (Certificate, Vec<Certificate>, Option<i64>);
+
+/// Checks the CMS in `contents` over the byte ranges: messageDigest, signingCertificateV2
+/// when present, the signature. Returns the signer, the other certificates and signingTime.
+fn check_cms(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    br: &[usize; 4],
+    contents: &[u8],
+) -> Result<CmsOk, (Option<Box<Certificate>>, String)> {
+    let fail = |e: String| (None, e);
+    let mut reader =
+        der::SliceReader::new(contents).map_err(|e| fail(format!("empty /Contents ({e})")))?;
+    let ci = <ContentInfo as der::Decode>::decode(&mut reader)
+        .map_err(|e| fail(format!("/Contents is not a DER ContentInfo ({e})")))?;
+    if ci.content_type != oid::SIGNED_DATA && ci.content_type != oid::GM_SIGNED_DATA {
+        return Err(fail(format!(
+            "content type {} is not signedData",
+            ci.content_type
+        )));
+    }
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| fail(format!("bad SignedData ({e})")))?;
+    let certs: Vec<Certificate> = sd
+        .certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            cms::cert::CertificateChoices::Certificate(x) => {
+                x.to_der().ok().and_then(|d| Certificate::from_der(&d).ok())
+            }
+            _ => None,
+        })
+        .collect();
+    let info = sd
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or_else(|| fail("no SignerInfo".into()))?;
+    let SignerIdentifier::IssuerAndSerialNumber(ias) = &info.sid else {
+        return Err(fail(
+            "signer identified by subjectKeyIdentifier (unsupported)".into(),
+        ));
+    };
+    let signer = certs
+        .iter()
+        .find(|c| {
+            let tbs = c.x509().tbs_certificate();
+            &ias.serial_number == tbs.serial_number() && names_match(&ias.issuer, tbs.issuer())
+        })
+        .cloned()
+        .ok_or_else(|| fail("the signer certificate is not in the signature".into()))?;
+    let with = |e: String| (Some(Box::new(signer.clone())), e);
+    let hash = if info.digest_alg.oid == oid::SM3 {
+        HashAlgorithm::Sm3
+    } else if info.digest_alg.oid == oid::SHA256 {
+        HashAlgorithm::Sha256
+    } else {
+        return Err(with(format!("unsupported digest {}", info.digest_alg.oid)));
+    };
+    let key = signer.public_key().map_err(|e| with(e.to_string()))?;
+    let scheme =
+        scheme_for(&info.signature_algorithm.oid, key.algorithm(), hash).ok_or_else(|| {
+            with(format!(
+                "unsupported signature algorithm {}",
+                info.signature_algorithm.oid
+            ))
+        })?;
+    let digest = range_digest(provider, hash, pdf, br).map_err(|e| with(e.to_string()))?;
+    let attrs = info
+        .signed_attrs
+        .as_ref()
+        .ok_or_else(|| with("no signed attributes".into()))?;
+    let mut digest_ok = false;
+    let mut signing_time = None;
+    for a in attrs.iter() {
+        let Some(v) = a.values.iter().next() else {
+            continue;
+        };
+        if a.oid == oid::ATTR_MESSAGE_DIGEST {
+            digest_ok = v
+                .decode_as::<OctetString>()
+                .map(|o| o.as_bytes() == digest.as_slice())
+                .unwrap_or(false);
+        } else if a.oid == oid::ATTR_SIGNING_TIME {
+            signing_time = v
+                .decode_as::<x509_cert::time::Time>()
+                .ok()
+                .map(|t| crate::pki::time_secs(&t));
+        } else if a.oid == ATTR_SIGNING_CERTIFICATE_V2 && !ess_matches(provider, v, &signer) {
+            return Err(with(
+                "the signingCertificateV2 attribute does not name the signer certificate".into(),
+            ));
+        }
+    }
+    if !digest_ok {
+        return Err(with(
+            "the signed bytes were changed: the byte-range digest does not match messageDigest"
+                .into(),
+        ));
+    }
+    let signed = attrs.to_der().map_err(|e| with(e.to_string()))?;
+    provider
+        .verify(&key, &scheme, &signed, info.signature.as_bytes())
+        .map_err(|_| with("the signature does not verify with the signer certificate".into()))?;
+    let others = certs.into_iter().filter(|c| *c != signer).collect();
+    Ok((signer, others, signing_time))
+}
+
+/// signingCertificateV2: the first ESSCertIDv2's hash is the signer certificate's hash.
+fn ess_matches(provider: &dyn CryptoProvider, v: &der::Any, signer: &Certificate) -> bool {
+    // SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, ... }
+    // ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256, certHash OCTET STRING, ... }
+    let Ok(outer) = v.decode_as::<Vec<der::Any>>() else {
+        return false;
+    };
+    let Some(Ok(ids)) = outer.first().map(|a| a.decode_as::<Vec<der::Any>>()) else {
+        return false;
+    };
+    let Some(Ok(first)) = ids.first().map(|a| a.decode_as::<Vec<der::Any>>()) else {
+        return false;
+    };
+    let mut hash = HashAlgorithm::Sha256;
+    let mut cert_hash = None;
+    for item in &first {
+        if let Ok(alg) = item.decode_as::<x509_cert::spki::AlgorithmIdentifierOwned>() {
+            hash = if alg.oid == oid::SM3 {
+                HashAlgorithm::Sm3
+            } else if alg.oid == oid::SHA256 {
+                HashAlgorithm::Sha256
+            } else {
+                return false;
+            };
+        } else if let Ok(o) = item.decode_as::<OctetString>() {
+            cert_hash = Some(o.as_bytes().to_vec());
+            break;
+        }
+    }
+    cert_hash.is_some_and(|h| h == provider.digest(hash, signer.der()))
+}
+
+fn scheme_for(
+    sig_oid: &ObjectIdentifier,
+    key: PublicKeyAlgorithm,
+    hash: HashAlgorithm,
+) -> Option<SignatureScheme> {
+    let scheme = if *sig_oid == oid::SM2_WITH_SM3 || *sig_oid == oid::SM2_SIGN {
+        SignatureScheme::sm2()
+    } else if *sig_oid == oid::RSA_ENCRYPTION || *sig_oid == oid::SHA256_WITH_RSA {
+        SignatureScheme::RsaPkcs1v15Sha256
+    } else if *sig_oid == oid::ECDSA_WITH_SHA256
+        || (*sig_oid == ObjectIdentifier::new_unwrap("1.2.840.10045.2.1")
+            && key == PublicKeyAlgorithm::EcdsaP256)
+    {
+        SignatureScheme::EcdsaP256Sha256
+    } else {
+        return None;
+    };
+    let expected = super::hash_for(scheme.key_algorithm());
+    (scheme.key_algorithm() == key && expected == hash).then_some(scheme)
+}
+
+/// What later revisions changed beyond annotations, form fields and signatures: compares
+/// the objects of the signed revision with those of the whole file.
+fn later_changes(now: &Document, pdf: &[u8], signed_end: usize) -> Vec<String> {
+    let Some(old_bytes) = pdf.get(..signed_end) else {
+        return vec!["the signed revision cannot be read".into()];
+    };
+    let old = match Document::load_mem(old_bytes) {
+        Ok(d) => d,
+        Err(e) => return vec![format!("the signed revision cannot be read ({e})")],
+    };
+    let page_ids: BTreeSet<ObjectId> = old.get_pages().into_values().collect();
+    let mut allowed_arrays = BTreeSet::new(); // indirect /Annots and /Fields
+    let mut acro_ids = BTreeSet::new();
+    for d in [&old, now] {
+        for id in d.get_pages().into_values() {
+            if let Ok(Object::Reference(a)) = d.get_dictionary(id).and_then(|p| p.get(b"Annots")) {
+                allowed_arrays.insert(*a);
+            }
+        }
+        if let Ok(catalog) = d.catalog()
+            && let Ok(acro) = catalog.get(b"AcroForm")
+        {
+            if let Ok(id) = acro.as_reference() {
+                acro_ids.insert(id);
+            }
+            if let Ok((_, Object::Dictionary(a))) = d.dereference(acro)
+                && let Ok(Object::Reference(f)) = a.get(b"Fields")
+            {
+                allowed_arrays.insert(*f);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (id, new_obj) in &now.objects {
+        let Some(old_obj) = old.objects.get(id) else {
+            continue; // a new object: only reachable through a changed one
+        };
+        if old_obj == new_obj || acro_ids.contains(id) || allowed_arrays.contains(id) {
+            continue;
+        }
+        let what = format!("object {} {}", id.0, id.1);
+        match (old_obj, new_obj) {
+            (Object::Dictionary(o), Object::Dictionary(n)) if page_ids.contains(id) => {
+                if without(o, &[b"Annots"]) != without(n, &[b"Annots"]) {
+                    let page = old
+                        .get_pages()
+                        .into_iter()
+                        .find(|(_, p)| p == id)
+                        .map(|(n, _)| n)
+                        .unwrap_or(0);
+                    out.push(format!("page {page} was changed ({what})"));
+                }
+            }
+            (Object::Dictionary(o), Object::Dictionary(n)) if o.has_type(b"Catalog") => {
+                let keep: &[&[u8]] = &[b"AcroForm", b"DSS", b"Perms"];
+                if without(o, keep) != without(n, keep) {
+                    out.push(format!("the document catalog was changed ({what})"));
+                }
+            }
+            (Object::Dictionary(o), Object::Dictionary(_))
+                if o.get(b"Subtype").and_then(Object::as_name).ok().is_some() && o.has(b"Rect") =>
+            {
+                if o.get(b"FT").and_then(Object::as_name).ok() == Some(b"Sig") && o.has(b"V") {
+                    out.push(format!("a signed signature field was changed ({what})"));
+                }
+            }
+            (Object::Stream(_), _) | (_, Object::Stream(_)) => {
+                out.push(format!("a content or resource stream was changed ({what})"));
+            }
+            _ => out.push(format!("{what} was changed")),
+        }
+    }
+    if old.get_pages().len() != now.get_pages().len() {
+        out.push(format!(
+            "the page count changed from {} to {}",
+            old.get_pages().len(),
+            now.get_pages().len()
+        ));
+    }
+    out
+}
+
+fn without(d: &Dictionary, keys: &[&[u8]]) -> Dictionary {
+    let mut d = d.clone();
+    for k in keys {
+        d.remove(k);
+    }
+    d
+}
