@@ -13,7 +13,9 @@
 //! valid; [`verify`] reports whether a later revision changed more than annotations, form
 //! fields and signatures.
 
+pub mod appearance;
 mod cms;
+pub mod locate;
 mod sign;
 mod verify;
 

@@ -1,0 +1,1103 @@
+//! Where a seal goes: the pages' geometry, the rectangles of an every-page or straddle seal
+//! (骑缝章), and the positions of a keyword in the text (关键字签章).
+//!
+//! Rectangles are `[x, y, width, height]` in PDF points in the page's default user space
+//! (unrotated, as `/Rect` of an annotation is written).
+//!
+//! ## Finding text
+//!
+//! [`find_keyword`] interprets each page's content stream: `q`/`Q`/`cm` for the current
+//! transformation matrix, `BT`/`ET`, `Tf`, `Tc`, `Tw`, `Tz`, `TL`, `Ts`, `Tm`, `Td`, `TD`,
+//! `T*`, `Tj`, `TJ`, `'` and `"` for the text matrix, and `Do` of form XObjects (nested up to
+//! [`MAX_FORM_DEPTH`]). Characters come from the font's `/ToUnicode` CMap when it has one,
+//! otherwise from its `/Encoding` (WinAnsi, Standard, MacRoman, `/Differences`); widths
+//! from `/Widths` (simple fonts), `/W` and `/DW` (CID fonts) or, for the standard 14 fonts
+//! without `/Widths`, built-in Helvetica, Times and Courier metrics for ASCII. Composite
+//! (Type0) fonts are read with two-byte codes (`Identity-H`, `UniGB-UCS2-H`, ...).
+//!
+//! Not handled: vertical writing (`Identity-V`), Type0 CMaps with codes of mixed lengths,
+//! Type3 fonts' `/FontMatrix`, text in annotations' appearances, text drawn as paths or
+//! images (scanned pages), and clipping (hidden text is found too). A keyword matches the
+//! text in content-stream order; text split across lines matches only if written in that
+//! order with no characters between. Box heights are estimated (0.2 em below the baseline
+//! to 0.8 em above it).
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use lopdf::content::Content;
+use lopdf::{Dictionary, Document, Encoding, Object, ObjectId};
+
+use super::SealError;
+
+/// Deepest nesting of form XObjects followed when looking for text.
+pub const MAX_FORM_DEPTH: usize = 8;
+
+/// Largest decompressed content of one page (or form) interpreted, in bytes.
+pub const MAX_CONTENT: usize = 64 * 1024 * 1024;
+
+/// The page size used when neither a page nor its ancestors have a `/MediaBox` (US Letter,
+/// as most viewers do).
+pub const DEFAULT_MEDIA_BOX: [f32; 4] = [0.0, 0.0, 612.0, 792.0];
+
+const MAX_TREE_DEPTH: usize = 64;
+
+/// One page: number, object id and boxes (normalised `[x0, y0, x1, y1]`, x0 < x1, y0 < y1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageGeometry {
+    /// 1-based page number.
+    pub number: u32,
+    /// The page object.
+    pub id: ObjectId,
+    /// `/MediaBox`, inherited from the page tree when the page has none.
+    pub media_box: [f32; 4],
+    /// `/CropBox` (inherited, clipped to the media box), the media box when absent: the
+    /// visible part of the page.
+    pub crop_box: [f32; 4],
+    /// `/Rotate` (inherited), normalised to 0, 90, 180 or 270.
+    pub rotate: u16,
+}
+
+impl PageGeometry {
+    /// Width of the visible box, in points.
+    pub fn width(&self) -> f32 {
+        self.crop_box[2] - self.crop_box[0]
+    }
+
+    /// Height of the visible box, in points.
+    pub fn height(&self) -> f32 {
+        self.crop_box[3] - self.crop_box[1]
+    }
+}
+
+/// Where a keyword occurs: page (1-based) and bounding box `x, y, width, height` in the
+/// page's default user space.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// 1-based page number.
+    pub page: u32,
+    /// Left edge.
+    pub x: f32,
+    /// Bottom edge.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+}
+
+impl Hit {
+    /// The centre of the box.
+    pub fn centre(&self) -> (f32, f32) {
+        (self.x + self.width / 2.0, self.y + self.height / 2.0)
+    }
+
+    /// A `width`×`height` rectangle centred on the keyword (where a keyword seal goes).
+    pub fn centred_rect(&self, width: f32, height: f32) -> [f32; 4] {
+        let (cx, cy) = self.centre();
+        [cx - width / 2.0, cy - height / 2.0, width, height]
+    }
+}
+
+fn inherited<'a>(
+    doc: &'a Document,
+    page: &'a Dictionary,
+    key: &[u8],
+) -> Result<Option<&'a Object>, SealError> {
+    let mut node = page;
+    for _ in 0..MAX_TREE_DEPTH {
+        if let Ok(v) = node.get(key) {
+            let v = match v {
+                Object::Reference(id) => doc.get_object(*id).map_err(SealError::malformed)?,
+                v => v,
+            };
+            return Ok(Some(v));
+        }
+        match node.get(b"Parent") {
+            Ok(Object::Reference(id)) => {
+                node = doc.get_dictionary(*id).map_err(|e| {
+                    SealError::malformed(format!("a page's /Parent is not a dictionary ({e})"))
+                })?;
+            }
+            _ => return Ok(None),
+        }
+    }
+    Err(SealError::malformed(
+        "the page tree is too deep or has a cycle",
+    ))
+}
+
+fn rect_of(doc: &Document, obj: &Object) -> Option<[f32; 4]> {
+    let arr = obj.as_array().ok()?;
+    if arr.len() != 4 {
+        return None;
+    }
+    let mut v = [0.0f32; 4];
+    for (slot, o) in v.iter_mut().zip(arr) {
+        let o = match o {
+            Object::Reference(id) => doc.get_object(*id).ok()?,
+            o => o,
+        };
+        *slot = o.as_float().ok()?;
+        if !slot.is_finite() {
+            return None;
+        }
+    }
+    let r = [
+        v[0].min(v[2]),
+        v[1].min(v[3]),
+        v[0].max(v[2]),
+        v[1].max(v[3]),
+    ];
+    (r[2] > r[0] && r[3] > r[1]).then_some(r)
+}
+
+/// The pages in order with their boxes and rotation. A document without pages is malformed.
+pub fn pages(doc: &Document) -> Result<Vec<PageGeometry>, SealError> {
+    let ids = doc.get_pages();
+    if ids.is_empty() {
+        return Err(SealError::malformed("the document has no pages"));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for (number, id) in ids {
+        let page = doc.get_dictionary(id).map_err(|e| {
+            SealError::malformed(format!("page {number} is not a dictionary ({e})"))
+        })?;
+        let media_box = match inherited(doc, page, b"MediaBox")? {
+            Some(o) => rect_of(doc, o).ok_or_else(|| {
+                SealError::malformed(format!("page {number} has an unreadable /MediaBox"))
+            })?,
+            None => DEFAULT_MEDIA_BOX,
+        };
+        let crop_box = inherited(doc, page, b"CropBox")?
+            .and_then(|o| rect_of(doc, o))
+            .map(|c| {
+                [
+                    c[0].max(media_box[0]),
+                    c[1].max(media_box[1]),
+                    c[2].min(media_box[2]),
+                    c[3].min(media_box[3]),
+                ]
+            })
+            .filter(|c| c[2] > c[0] && c[3] > c[1])
+            .unwrap_or(media_box);
+        let rotate = inherited(doc, page, b"Rotate")?
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(0)
+            .rem_euclid(360);
+        let rotate = u16::try_from(rotate - rotate % 90).unwrap_or(0);
+        out.push(PageGeometry {
+            number,
+            id,
+            media_box,
+            crop_box,
+            rotate,
+        });
+    }
+    Ok(out)
+}
+
+fn check_rect_size(w: f32, h: f32) -> Result<(), SealError> {
+    if !(w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0) {
+        return Err(SealError::invalid(format!(
+            "the seal size must be positive, got {w}×{h} points"
+        )));
+    }
+    Ok(())
+}
+
+/// The same rectangle on every page: `rect` is `[x, y, width, height]` from the lower-left
+/// corner of each page's visible box (so pages whose boxes do not start at 0,0 get it at
+/// the same visible place). Returns `(page number, rect in user space)`.
+pub fn every_page_rects(
+    pages: &[PageGeometry],
+    rect: [f32; 4],
+) -> Result<Vec<(u32, [f32; 4])>, SealError> {
+    check_rect_size(rect[2], rect[3])?;
+    if !(rect[0].is_finite() && rect[1].is_finite()) {
+        return Err(SealError::invalid(
+            "the seal position must be a finite number",
+        ));
+    }
+    Ok(pages
+        .iter()
+        .map(|p| {
+            (
+                p.number,
+                [
+                    p.crop_box[0] + rect[0],
+                    p.crop_box[1] + rect[1],
+                    rect[2],
+                    rect[3],
+                ],
+            )
+        })
+        .collect())
+}
+
+/// The widgets of a straddle seal (骑缝章) `w`×`h` points over pages `from..=to` (1-based):
+/// on the i-th page of the range a rectangle `w/N` wide (N = number of pages in the range)
+/// flush with the right edge of the page's visible box, its bottom `y` points above the
+/// box's bottom. Slice i of the image goes there ([`super::appearance::straddle_form`]).
+///
+/// The edge is the right edge of the unrotated page; on pages with `/Rotate` it is not the
+/// edge a reader sees on the right.
+pub fn straddle_rects(
+    pages: &[PageGeometry],
+    from: u32,
+    to: u32,
+    w: f32,
+    h: f32,
+    y: f32,
+) -> Result<Vec<(u32, [f32; 4])>, SealError> {
+    check_rect_size(w, h)?;
+    if !y.is_finite() {
+        return Err(SealError::invalid(
+            "the seal position must be a finite number",
+        ));
+    }
+    let last = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    if from < 1 || to < from || to > last {
+        return Err(SealError::invalid(format!(
+            "straddle range {from}-{to} is not within pages 1-{last}"
+        )));
+    }
+    if from == to {
+        return Err(SealError::invalid(format!(
+            "a straddle seal needs at least two pages, got {from}-{to}"
+        )));
+    }
+    let selected: Vec<&PageGeometry> = pages
+        .iter()
+        .filter(|p| (from..=to).contains(&p.number))
+        .collect();
+    let n = selected.len();
+    if n == 0 {
+        return Err(SealError::invalid(format!("no pages in {from}-{to}")));
+    }
+    let slice = w / n as f32;
+    Ok(selected
+        .iter()
+        .map(|p| {
+            (
+                p.number,
+                [p.crop_box[2] - slice, p.crop_box[1] + y, slice, h],
+            )
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------
+// Text positions
+// ---------------------------------------------------------------------------------------
+
+type Matrix = [f32; 6];
+
+const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+/// `a × b` (apply a, then b), PDF's row-vector convention.
+fn mul(a: &Matrix, b: &Matrix) -> Matrix {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+}
+
+fn apply(m: &Matrix, x: f32, y: f32) -> (f32, f32) {
+    (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+}
+
+/// Font metrics and decoding, as far as a keyword search needs them.
+struct FontInfo<'a> {
+    encoding: Option<Encoding<'a>>,
+    two_byte: bool,
+    first_char: i64,
+    widths: Vec<f32>,
+    cid_widths: HashMap<u32, f32>,
+    default_width: f32,
+    standard: Option<&'static [u16; 95]>,
+    monospace: bool,
+}
+
+impl FontInfo<'_> {
+    /// Width of a code in thousandths of an em.
+    fn width(&self, code: u32, text: &str) -> f32 {
+        if self.two_byte {
+            return self
+                .cid_widths
+                .get(&code)
+                .copied()
+                .unwrap_or(self.default_width);
+        }
+        let idx = i64::from(code) - self.first_char;
+        if let Some(w) = usize::try_from(idx).ok().and_then(|i| self.widths.get(i)) {
+            return *w;
+        }
+        if self.monospace {
+            return 600.0;
+        }
+        if let Some(table) = self.standard {
+            let mut chars = text.chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                let c = c as u32;
+                if (32..127).contains(&c) {
+                    return f32::from(table[(c - 32) as usize]);
+                }
+            }
+        }
+        self.default_width
+    }
+}
+
+fn deref<'a>(doc: &'a Document, o: &'a Object) -> &'a Object {
+    match o {
+        Object::Reference(id) => doc.get_object(*id).unwrap_or(o),
+        o => o,
+    }
+}
+
+fn numbers(doc: &Document, o: &Object) -> Vec<f32> {
+    deref(doc, o)
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| deref(doc, x).as_float().unwrap_or(0.0))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn font_info<'a>(doc: &'a Document, font: &'a Dictionary) -> FontInfo<'a> {
+    let subtype = font
+        .get(b"Subtype")
+        .and_then(Object::as_name)
+        .unwrap_or(b"");
+    let base = font
+        .get(b"BaseFont")
+        .and_then(Object::as_name)
+        .unwrap_or(b"");
+    // Drop a subset prefix "ABCDEF+".
+    let base = match base.iter().position(|&b| b == b'+') {
+        Some(6) => &base[7..],
+        _ => base,
+    };
+    let base = String::from_utf8_lossy(base).to_ascii_lowercase();
+    let encoding = font.get_font_encoding_with_limit(doc, MAX_CONTENT).ok();
+    let mut info = FontInfo {
+        encoding,
+        two_byte: subtype == b"Type0",
+        first_char: 0,
+        widths: Vec::new(),
+        cid_widths: HashMap::new(),
+        default_width: 500.0,
+        standard: None,
+        monospace: false,
+    };
+    if info.two_byte {
+        info.default_width = 1000.0;
+        let descendant = font
+            .get(b"DescendantFonts")
+            .map(|o| deref(doc, o))
+            .and_then(Object::as_array)
+            .ok()
+            .and_then(|a| a.first())
+            .map(|o| deref(doc, o))
+            .and_then(|o| o.as_dict().ok());
+        if let Some(d) = descendant {
+            if let Ok(dw) = d.get(b"DW").and_then(Object::as_float) {
+                info.default_width = dw;
+            }
+            if let Ok(w) = d.get(b"W") {
+                info.cid_widths = cid_widths(doc, deref(doc, w));
+            }
+        }
+        return info;
+    }
+    info.first_char = font.get(b"FirstChar").and_then(Object::as_i64).unwrap_or(0);
+    if let Ok(w) = font.get(b"Widths") {
+        info.widths = numbers(doc, w);
+    }
+    if let Ok(mw) = font
+        .get(b"FontDescriptor")
+        .and_then(|fd| deref(doc, fd).as_dict())
+        .and_then(|d| d.get(b"MissingWidth"))
+        .and_then(Object::as_float)
+    {
+        info.default_width = mw;
+    }
+    if base.starts_with("courier") {
+        info.monospace = info.widths.is_empty();
+    } else if base.starts_with("times") {
+        info.standard = Some(&TIMES_ROMAN);
+    } else {
+        // Helvetica, Arial and anything unknown: Helvetica's metrics are the usual fallback.
+        info.standard = Some(&HELVETICA);
+    }
+    info
+}
+
+/// `/W` of a CID font: `c [w1 w2 …]` and `c_first c_last w` entries.
+fn cid_widths(doc: &Document, w: &Object) -> HashMap<u32, f32> {
+    let mut out = HashMap::new();
+    let Ok(items) = w.as_array() else {
+        return out;
+    };
+    let mut i = 0;
+    while i < items.len() {
+        let Some(first) = deref(doc, &items[i])
+            .as_i64()
+            .ok()
+            .and_then(|v| u32::try_from(v).ok())
+        else {
+            break;
+        };
+        match items.get(i + 1).map(|o| deref(doc, o)) {
+            Some(Object::Array(ws)) => {
+                for (k, w) in ws.iter().enumerate().take(65_536) {
+                    let cid = first.saturating_add(u32::try_from(k).unwrap_or(u32::MAX));
+                    out.insert(cid, deref(doc, w).as_float().unwrap_or(1000.0));
+                }
+                i += 2;
+            }
+            Some(last) => {
+                let Some(last) = last.as_i64().ok().and_then(|v| u32::try_from(v).ok()) else {
+                    break;
+                };
+                let width = items
+                    .get(i + 2)
+                    .and_then(|o| deref(doc, o).as_float().ok())
+                    .unwrap_or(1000.0);
+                for cid in first..=last.min(first.saturating_add(65_535)) {
+                    out.insert(cid, width);
+                }
+                i += 3;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// One shown character (or several, for a ligature) with its box in user space.
+struct Glyph {
+    text: String,
+    bbox: [f32; 4],
+}
+
+#[derive(Clone)]
+struct GraphicsState {
+    ctm: Matrix,
+    char_spacing: f32,
+    word_spacing: f32,
+    scale: f32,
+    leading: f32,
+    rise: f32,
+    font: Option<ObjectKey>,
+    size: f32,
+}
+
+/// A font by object id, or by resource name when written directly into the resources.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ObjectKey {
+    Id(ObjectId),
+    Direct(usize, Vec<u8>),
+}
+
+struct Interpreter<'a> {
+    doc: &'a Document,
+    fonts: HashMap<ObjectKey, Rc<FontInfo<'a>>>,
+    glyphs: Vec<Glyph>,
+}
+
+impl<'a> Interpreter<'a> {
+    fn lookup_font(
+        &mut self,
+        resources: Option<&'a Dictionary>,
+        depth: usize,
+        name: &[u8],
+    ) -> Option<ObjectKey> {
+        let fonts = resources?.get(b"Font").ok().map(|o| deref(self.doc, o))?;
+        let entry = fonts.as_dict().ok()?.get(name).ok()?;
+        let (key, dict) = match entry {
+            Object::Reference(id) => (ObjectKey::Id(*id), self.doc.get_dictionary(*id).ok()?),
+            Object::Dictionary(d) => (ObjectKey::Direct(depth, name.to_vec()), d),
+            _ => return None,
+        };
+        if !self.fonts.contains_key(&key) {
+            self.fonts
+                .insert(key.clone(), Rc::new(font_info(self.doc, dict)));
+        }
+        Some(key)
+    }
+
+    fn run(
+        &mut self,
+        content: &[u8],
+        resources: Option<&'a Dictionary>,
+        ctm: Matrix,
+        depth: usize,
+    ) -> Result<(), SealError> {
+        let content = Content::decode(content)
+            .map_err(|e| SealError::malformed(format!("unreadable content stream ({e})")))?;
+        let mut gs = GraphicsState {
+            ctm,
+            char_spacing: 0.0,
+            word_spacing: 0.0,
+            scale: 1.0,
+            leading: 0.0,
+            rise: 0.0,
+            font: None,
+            size: 0.0,
+        };
+        let mut stack: Vec<GraphicsState> = Vec::new();
+        let mut tm = IDENTITY;
+        let mut tlm = IDENTITY;
+        for op in &content.operations {
+            let f = |i: usize| -> f32 {
+                op.operands
+                    .get(i)
+                    .and_then(|o| o.as_float().ok())
+                    .filter(|v| v.is_finite())
+                    .unwrap_or(0.0)
+            };
+            match op.operator.as_str() {
+                "q" if stack.len() < 1024 => stack.push(gs.clone()),
+                "Q" => {
+                    if let Some(s) = stack.pop() {
+                        gs = s;
+                    }
+                }
+                "cm" => gs.ctm = mul(&[f(0), f(1), f(2), f(3), f(4), f(5)], &gs.ctm),
+                "BT" => {
+                    tm = IDENTITY;
+                    tlm = IDENTITY;
+                }
+                "Tc" => gs.char_spacing = f(0),
+                "Tw" => gs.word_spacing = f(0),
+                "Tz" => gs.scale = f(0) / 100.0,
+                "TL" => gs.leading = f(0),
+                "Ts" => gs.rise = f(0),
+                "Tf" => {
+                    gs.size = f(1);
+                    gs.font = op
+                        .operands
+                        .first()
+                        .and_then(|o| o.as_name().ok())
+                        .and_then(|n| self.lookup_font(resources, depth, n));
+                }
+                "Td" => {
+                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, f(0), f(1)], &tlm);
+                    tm = tlm;
+                }
+                "TD" => {
+                    gs.leading = -f(1);
+                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, f(0), f(1)], &tlm);
+                    tm = tlm;
+                }
+                "Tm" => {
+                    tlm = [f(0), f(1), f(2), f(3), f(4), f(5)];
+                    tm = tlm;
+                }
+                "T*" => {
+                    tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -gs.leading], &tlm);
+                    tm = tlm;
+                }
+                "Tj" | "'" | "\"" => {
+                    if op.operator == "\"" {
+                        gs.word_spacing = f(0);
+                        gs.char_spacing = f(1);
+                    }
+                    if op.operator != "Tj" {
+                        tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -gs.leading], &tlm);
+                        tm = tlm;
+                    }
+                    if let Some(Ok(s)) = op.operands.last().map(Object::as_str) {
+                        self.show(&gs, &mut tm, s);
+                    }
+                }
+                "TJ" => {
+                    if let Some(Ok(items)) = op.operands.first().map(Object::as_array) {
+                        for item in items {
+                            match item {
+                                Object::String(s, _) => self.show(&gs, &mut tm, s),
+                                o => {
+                                    let adj = o.as_float().unwrap_or(0.0);
+                                    let tx = -adj / 1000.0 * gs.size * gs.scale;
+                                    tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], &tm);
+                                }
+                            }
+                        }
+                    }
+                }
+                "Do" if depth < MAX_FORM_DEPTH => {
+                    if let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) {
+                        self.form(resources, name, &gs.ctm, depth)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn form(
+        &mut self,
+        resources: Option<&'a Dictionary>,
+        name: &[u8],
+        ctm: &Matrix,
+        depth: usize,
+    ) -> Result<(), SealError> {
+        let doc = self.doc;
+        let Some(stream) = resources
+            .and_then(|r| r.get(b"XObject").ok())
+            .map(|o| deref(doc, o))
+            .and_then(|o| o.as_dict().ok())
+            .and_then(|d| d.get(name).ok())
+            .map(|o| deref(doc, o))
+            .and_then(|o| o.as_stream().ok())
+        else {
+            return Ok(());
+        };
+        if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form".as_slice()) {
+            return Ok(());
+        }
+        let matrix = stream
+            .dict
+            .get(b"Matrix")
+            .map(|m| numbers(doc, m))
+            .ok()
+            .filter(|m| m.len() == 6)
+            .map_or(IDENTITY, |m| [m[0], m[1], m[2], m[3], m[4], m[5]]);
+        let form_resources = stream
+            .dict
+            .get(b"Resources")
+            .map(|o| deref(doc, o))
+            .ok()
+            .and_then(|o| o.as_dict().ok())
+            .or(resources);
+        let content = stream
+            .get_plain_content_with_limit(MAX_CONTENT)
+            .map_err(|e| SealError::malformed(format!("unreadable form XObject ({e})")))?;
+        self.run(&content, form_resources, mul(&matrix, ctm), depth + 1)
+    }
+
+    fn show(&mut self, gs: &GraphicsState, tm: &mut Matrix, s: &[u8]) {
+        let Some(font) = gs.font.as_ref().and_then(|k| self.fonts.get(k)).cloned() else {
+            return;
+        };
+        let step = if font.two_byte { 2 } else { 1 };
+        for code_bytes in s.chunks(step) {
+            let code = code_bytes
+                .iter()
+                .fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
+            let text = match &font.encoding {
+                Some(enc) => enc.bytes_to_string(code_bytes).unwrap_or_default(),
+                None => String::from_utf8_lossy(code_bytes).into_owned(),
+            };
+            let w0 = font.width(code, &text) / 1000.0;
+            let trm = mul(
+                &[gs.size * gs.scale, 0.0, 0.0, gs.size, 0.0, gs.rise],
+                &mul(tm, &gs.ctm),
+            );
+            let corners = [
+                apply(&trm, 0.0, -0.2),
+                apply(&trm, w0, -0.2),
+                apply(&trm, 0.0, 0.8),
+                apply(&trm, w0, 0.8),
+            ];
+            let mut bbox = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+            for (x, y) in corners {
+                bbox = [
+                    bbox[0].min(x),
+                    bbox[1].min(y),
+                    bbox[2].max(x),
+                    bbox[3].max(y),
+                ];
+            }
+            let space = if step == 1 && code == 32 {
+                gs.word_spacing
+            } else {
+                0.0
+            };
+            let tx = (w0 * gs.size + gs.char_spacing + space) * gs.scale;
+            *tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], tm);
+            if !text.is_empty() && self.glyphs.len() < 10_000_000 {
+                self.glyphs.push(Glyph { text, bbox });
+            }
+        }
+    }
+}
+
+fn page_resources<'a>(
+    doc: &'a Document,
+    page: &'a Dictionary,
+) -> Result<Option<&'a Dictionary>, SealError> {
+    Ok(inherited(doc, page, b"Resources")?.and_then(|o| o.as_dict().ok()))
+}
+
+/// The text of a page as shown characters with boxes, in content-stream order.
+fn page_glyphs(doc: &Document, page: &PageGeometry) -> Result<Vec<Glyph>, SealError> {
+    let dict = doc
+        .get_dictionary(page.id)
+        .map_err(|e| SealError::malformed(format!("page {} ({e})", page.number)))?;
+    let resources = page_resources(doc, dict)?;
+    let content = doc
+        .get_page_content_with_limit(page.id, MAX_CONTENT)
+        .map_err(|e| {
+            SealError::malformed(format!("page {}: unreadable content ({e})", page.number))
+        })?;
+    let mut it = Interpreter {
+        doc,
+        fonts: HashMap::new(),
+        glyphs: Vec::new(),
+    };
+    it.run(&content, resources, IDENTITY, 0)?;
+    Ok(it.glyphs)
+}
+
+/// The text of page `number` (1-based) as [`find_keyword`] sees it, for diagnostics.
+pub fn page_text(doc: &Document, number: u32) -> Result<String, SealError> {
+    let all = pages(doc)?;
+    let page = all
+        .iter()
+        .find(|p| p.number == number)
+        .ok_or_else(|| SealError::invalid(format!("no page {number}")))?;
+    Ok(page_glyphs(doc, page)?
+        .into_iter()
+        .map(|g| g.text)
+        .collect())
+}
+
+/// Every occurrence of `keyword` in the document's text, page by page (see the module
+/// documentation for what is interpreted). A keyword that does not occur is an error naming
+/// it (code `INPUT_MALFORMED`).
+pub fn find_keyword(doc: &Document, keyword: &str) -> Result<Vec<Hit>, SealError> {
+    let needle: Vec<char> = keyword.chars().collect();
+    if needle.is_empty() || keyword.trim().is_empty() {
+        return Err(SealError::invalid("the keyword is empty"));
+    }
+    let mut hits = Vec::new();
+    for page in pages(doc)? {
+        let glyphs = page_glyphs(doc, &page)?;
+        // Characters with the glyph each came from.
+        let mut chars: Vec<(char, usize)> = Vec::new();
+        for (gi, g) in glyphs.iter().enumerate() {
+            chars.extend(g.text.chars().map(|c| (c, gi)));
+        }
+        let mut i = 0;
+        while i + needle.len() <= chars.len() {
+            let matches = chars[i..i + needle.len()]
+                .iter()
+                .zip(&needle)
+                .all(|((c, _), n)| c == n);
+            if !matches {
+                i += 1;
+                continue;
+            }
+            let mut b = [f32::MAX, f32::MAX, f32::MIN, f32::MIN];
+            for (_, gi) in &chars[i..i + needle.len()] {
+                if let Some(g) = glyphs.get(*gi) {
+                    b = [
+                        b[0].min(g.bbox[0]),
+                        b[1].min(g.bbox[1]),
+                        b[2].max(g.bbox[2]),
+                        b[3].max(g.bbox[3]),
+                    ];
+                }
+            }
+            hits.push(Hit {
+                page: page.number,
+                x: b[0],
+                y: b[1],
+                width: b[2] - b[0],
+                height: b[3] - b[1],
+            });
+            i += needle.len();
+        }
+    }
+    if hits.is_empty() {
+        return Err(SealError::invalid(format!(
+            "the keyword \"{}\" does not occur in the document's text",
+            crate::crypto::truncate(keyword, 100)
+        )));
+    }
+    Ok(hits)
+}
+
+/// Helvetica advance widths (AFM, thousandths of an em) for ASCII 32..=126.
+#[rustfmt::skip]
+const HELVETICA: [u16; 95] = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, // ' '../
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, // 0..?
+    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, // @..O
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, // P.._
+    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, // `..o
+    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,      // p..~
+];
+
+/// Times-Roman advance widths (AFM, thousandths of an em) for ASCII 32..=126.
+#[rustfmt::skip]
+const TIMES_ROMAN: [u16; 95] = [
+    250, 333, 408, 500, 500, 833, 778, 180, 333, 333, 500, 564, 250, 333, 250, 278, // ' '../
+    500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 278, 278, 564, 564, 564, 444, // 0..?
+    921, 722, 667, 667, 722, 611, 556, 722, 722, 333, 389, 722, 611, 889, 722, 722, // @..O
+    556, 722, 667, 556, 611, 722, 722, 944, 722, 722, 611, 333, 278, 333, 469, 500, // P.._
+    333, 444, 500, 444, 500, 444, 333, 500, 500, 278, 278, 500, 278, 778, 500, 500, // `..o
+    500, 500, 333, 389, 278, 500, 500, 722, 500, 500, 444, 480, 200, 480, 541,      // p..~
+];
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use lopdf::{Stream, StringFormat, dictionary};
+
+    /// A document with one page per content string, Helvetica as /F1 (WinAnsi), pages of
+    /// 595×842 unless `media` says otherwise.
+    fn doc_with(contents: &[&str], media: Option<[i64; 4]>) -> Document {
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+            "Encoding" => "WinAnsiEncoding",
+        });
+        let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font } });
+        let mut kids = Vec::new();
+        for c in contents {
+            let content = doc.add_object(Stream::new(dictionary! {}, c.as_bytes().to_vec()));
+            let page = doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            });
+            kids.push(Object::Reference(page));
+        }
+        let m = media.unwrap_or([0, 0, 595, 842]);
+        let count = kids.len() as i64;
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => kids, "Count" => count, "Resources" => resources,
+                "MediaBox" => vec![m[0].into(), m[1].into(), m[2].into(), m[3].into()],
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        doc
+    }
+
+    fn close(a: f32, b: f32) -> bool {
+        (a - b).abs() < 0.05
+    }
+
+    #[test]
+    fn pages_inherit_boxes_and_rotation() {
+        let mut doc = doc_with(&["", ""], Some([0, 0, 600, 800]));
+        let ids = doc.get_pages();
+        let second = ids[&2];
+        let d = doc.get_dictionary_mut(second).unwrap();
+        d.set(
+            "CropBox",
+            vec![10.into(), 20.into(), 590.into(), 900.into()],
+        );
+        d.set("Rotate", -90);
+        let p = pages(&doc).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].media_box, [0.0, 0.0, 600.0, 800.0]);
+        assert_eq!(p[0].crop_box, p[0].media_box);
+        assert_eq!(p[0].rotate, 0);
+        assert_eq!(
+            p[1].crop_box,
+            [10.0, 20.0, 590.0, 800.0],
+            "clipped to the media box"
+        );
+        assert_eq!(p[1].rotate, 270);
+        assert!(close(p[1].width(), 580.0) && close(p[1].height(), 780.0));
+    }
+
+    #[test]
+    fn no_pages_is_malformed() {
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.add_object(
+            dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 },
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let e = pages(&doc).unwrap_err();
+        assert!(matches!(e, SealError::Malformed { .. }), "{e:?}");
+        assert!(find_keyword(&doc, "x").is_err());
+    }
+
+    #[test]
+    fn every_page_and_straddle_rects() {
+        let doc = doc_with(&["", "", "", ""], Some([0, 0, 600, 800]));
+        let p = pages(&doc).unwrap();
+        let r = every_page_rects(&p, [400.0, 50.0, 120.0, 120.0]).unwrap();
+        assert_eq!(r.len(), 4);
+        assert!(
+            r.iter()
+                .all(|(_, rect)| *rect == [400.0, 50.0, 120.0, 120.0])
+        );
+        assert!(every_page_rects(&p, [0.0, 0.0, -1.0, 5.0]).is_err());
+
+        let s = straddle_rects(&p, 2, 4, 120.0, 120.0, 300.0).unwrap();
+        assert_eq!(s.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [2, 3, 4]);
+        for (_, rect) in &s {
+            assert!(close(rect[0], 560.0) && close(rect[2], 40.0), "{rect:?}");
+            assert!(close(rect[0] + rect[2], 600.0), "flush with the right edge");
+            assert_eq!((rect[1], rect[3]), (300.0, 120.0));
+        }
+        assert!(straddle_rects(&p, 0, 2, 120.0, 120.0, 0.0).is_err());
+        assert!(straddle_rects(&p, 3, 5, 120.0, 120.0, 0.0).is_err());
+        assert!(straddle_rects(&p, 3, 2, 120.0, 120.0, 0.0).is_err());
+        assert!(straddle_rects(&p, 2, 2, 120.0, 120.0, 0.0).is_err());
+        assert!(straddle_rects(&p, 1, 2, 0.0, 120.0, 0.0).is_err());
+    }
+
+    #[test]
+    fn keyword_in_simple_text() {
+        let doc = doc_with(
+            &[
+                "BT /F1 12 Tf 72 700 Td (Bid form) Tj 0 -20 Td (Signature: ) Tj (here) Tj ET",
+                "q 1 0 0 1 100 0 cm BT /F1 10 Tf 2 0 0 2 50 400 Tm [(Sig) 250 (nature)] TJ ET Q",
+            ],
+            None,
+        );
+        let hits = find_keyword(&doc, "Signature").unwrap();
+        assert_eq!(hits.len(), 2);
+        let h = &hits[0];
+        assert_eq!(h.page, 1);
+        assert!(close(h.x, 72.0), "{h:?}");
+        // "Signature" in Helvetica: S667 i222 g556 n556 a556 t278 u556 r333 e556 = 4280.
+        assert!(close(h.width, 4.280 * 12.0), "{h:?}");
+        assert!(
+            close(h.y, 680.0 - 0.2 * 12.0) && close(h.height, 12.0),
+            "{h:?}"
+        );
+        let h = &hits[1];
+        assert_eq!(h.page, 2);
+        // Tm scales by 2 and cm shifts by 100; the TJ adjustment of 250 adds -2.5 pt · 2.
+        assert!(close(h.x, 150.0), "{h:?}");
+        let want = (4.280 * 10.0 - 2.5) * 2.0;
+        assert!(close(h.width, want), "{h:?} want width {want}");
+        assert!(close(h.height, 20.0), "{h:?}");
+        let (cx, cy) = h.centre();
+        let r = h.centred_rect(100.0, 100.0);
+        assert!(close(r[0] + 50.0, cx) && close(r[1] + 50.0, cy));
+
+        // Every occurrence, across Tj operators on one line.
+        let hits = find_keyword(&doc, "e").unwrap();
+        assert!(hits.len() >= 4);
+        let hits = find_keyword(&doc, ": here").unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(page_text(&doc, 1).unwrap(), "Bid formSignature: here");
+    }
+
+    #[test]
+    fn quote_operators_leading_and_spacing() {
+        let doc = doc_with(
+            &["BT /F1 10 Tf 14 TL 100 500 Td (first) Tj (second) ' 3 1 (a b) \" ET"],
+            None,
+        );
+        let h = &find_keyword(&doc, "second").unwrap()[0];
+        assert!(close(h.x, 100.0) && close(h.y, 486.0 - 2.0), "{h:?}");
+        let h = &find_keyword(&doc, "b").unwrap()[0];
+        // Line 3 at y 472; "a"(556)+Tc 1, then " "(278)+Tc 1+Tw 3.
+        assert!(close(h.y, 472.0 - 2.0), "{h:?}");
+        assert!(close(h.x, 100.0 + 5.56 + 1.0 + 2.78 + 1.0 + 3.0), "{h:?}");
+    }
+
+    #[test]
+    fn keyword_in_form_xobject() {
+        let mut doc = doc_with(&["q 1 0 0 1 0 100 cm /Fm Do Q"], None);
+        let page = doc.get_pages()[&1];
+        let font = {
+            let pages_id = doc
+                .get_dictionary(page)
+                .unwrap()
+                .get(b"Parent")
+                .unwrap()
+                .as_reference()
+                .unwrap();
+            let res = doc
+                .get_dictionary(pages_id)
+                .unwrap()
+                .get(b"Resources")
+                .unwrap()
+                .as_reference()
+                .unwrap();
+            doc.get_dictionary(res).unwrap().clone()
+        };
+        let form = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 500.into(), 500.into()],
+                "Matrix" => vec![1.into(), 0.into(), 0.into(), 1.into(), 20.into(), 0.into()],
+                "Resources" => font,
+            },
+            b"BT /F1 10 Tf 30 40 Td (inside) Tj ET".to_vec(),
+        ));
+        doc.get_dictionary_mut(page).unwrap().set(
+            "Resources",
+            dictionary! { "XObject" => dictionary! { "Fm" => form } },
+        );
+        let h = &find_keyword(&doc, "inside").unwrap()[0];
+        assert!(close(h.x, 50.0) && close(h.y, 140.0 - 2.0), "{h:?}");
+    }
+
+    #[test]
+    fn missing_keyword_is_an_error_naming_it() {
+        let doc = doc_with(&["BT /F1 12 Tf 72 700 Td (hello) Tj ET"], None);
+        let e = find_keyword(&doc, "投标人签章").unwrap_err();
+        assert!(e.to_string().contains("投标人签章"), "{e}");
+        assert!(matches!(e, SealError::InvalidArgument { .. }));
+        assert!(find_keyword(&doc, "").is_err());
+        assert!(find_keyword(&doc, "  ").is_err());
+    }
+
+    #[test]
+    fn cid_font_with_to_unicode() {
+        // Identity-H font: codes 0x0001 → 投, 0x0002 → 标, 0x0003 → 人; /W gives 1000 and
+        // 500 for code 3.
+        let cmap = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap \
+                    /CMapName /Test def 1 begincodespacerange <0000> <FFFF> endcodespacerange \
+                    3 beginbfchar <0001> <6295> <0002> <6807> <0003> <4EBA> endbfchar \
+                    endcmap CMapName currentdict /CMap defineresource pop end end";
+        let mut doc = doc_with(&[""], None);
+        let to_unicode = doc.add_object(Stream::new(dictionary! {}, cmap.as_bytes().to_vec()));
+        let descendant = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "CIDFontType2", "BaseFont" => "ABCDEF+SimSun",
+            "CIDSystemInfo" => dictionary! { "Registry" => Object::string_literal("Adobe"), "Ordering" => Object::string_literal("Identity"), "Supplement" => 0 },
+            "DW" => 1000,
+            "W" => vec![3.into(), vec![Object::Integer(500)].into()],
+        });
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "ABCDEF+SimSun",
+            "Encoding" => "Identity-H", "DescendantFonts" => vec![descendant.into()],
+            "ToUnicode" => to_unicode,
+        });
+        let page = doc.get_pages()[&1];
+        let text = Object::String(vec![0, 1, 0, 2, 0, 3], StringFormat::Hexadecimal);
+        let content = format!(
+            "BT /F2 20 Tf 100 300 Td <{}> Tj ET",
+            match &text {
+                Object::String(b, _) => b.iter().map(|x| format!("{x:02X}")).collect::<String>(),
+                _ => String::new(),
+            }
+        );
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+        let d = doc.get_dictionary_mut(page).unwrap();
+        d.set("Contents", content_id);
+        d.set(
+            "Resources",
+            dictionary! { "Font" => dictionary! { "F2" => font } },
+        );
+        let hits = find_keyword(&doc, "标人").unwrap();
+        assert_eq!(hits.len(), 1);
+        let h = &hits[0];
+        assert!(close(h.x, 120.0) && close(h.width, 30.0), "{h:?}");
+        assert_eq!(page_text(&doc, 1).unwrap(), "投标人");
+    }
+}
