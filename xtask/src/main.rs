@@ -87,7 +87,11 @@ fn demo(extra: &[String]) -> Result<(), String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("demo") => demo(&args[1..]),
+        // `cargo demo -- --listen …` passes a `--` of its own; it is not camr-server's.
+        Some("demo") => demo(match &args[1..] {
+            [dashes, rest @ ..] if dashes == "--" => rest,
+            rest => rest,
+        }),
         _ => Err("usage: cargo demo [-- <camr-server flags>]  (tasks: demo)".into()),
     };
     match result {
