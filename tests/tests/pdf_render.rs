@@ -483,3 +483,95 @@ fn keyword_seal_lands_on_the_keyword() {
     let e = find_keyword(&doc, "Not in the text").unwrap_err();
     assert!(e.to_string().contains("Not in the text"), "{e}");
 }
+
+/// A P-256 signer from the reference software CA: (certificate, key, chain, tempdir).
+fn p256_signer() -> (
+    camr::pki::Certificate,
+    camr::crypto::PrivateKey,
+    Vec<camr::pki::Certificate>,
+    tempfile::TempDir,
+) {
+    use camr::crypto::{KeyAlgorithm, PrivateKey, default_provider};
+    use camr::pki::Certificate;
+    use camr::softca::{Holder, HolderType, SoftCa, wallet_files};
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca = SoftCa::init(
+        default_provider(),
+        &dir.path().join("ca"),
+        KeyAlgorithm::P256,
+        "Render CA",
+    )
+    .unwrap();
+    let holder = Holder {
+        holder_type: HolderType::Personal,
+        name: "张三".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    let w = dir.path().join("w");
+    ca.issue(&holder, b"1234", &w, 30).unwrap();
+    let read = |n: &str| std::fs::read(w.join(n)).unwrap();
+    (
+        Certificate::parse_one(&read(wallet_files::SIGN_CERT)).unwrap(),
+        PrivateKey::from_bytes(&read(wallet_files::SIGN_KEY), Some(b"1234")).unwrap(),
+        Certificate::parse_all(&read(wallet_files::CHAIN)).unwrap(),
+        dir,
+    )
+}
+
+/// The seal core's output (`camr::seal::seal_with_key`: a signed incremental update with the
+/// widget and its appearance) renders at the requested place; a second seal keeps the first.
+#[test]
+fn signed_seals_render_at_the_requested_place() {
+    use camr::seal::{Placement, SealOptions, seal_with_key};
+    require_pdftoppm!();
+    let provider = camr::crypto::default_provider();
+    let (cert, key, chain, _dir) = p256_signer();
+    let pdf = test_pdf(3);
+    let one = [400.0, 100.0, 120.0, 120.0];
+    let sealed = seal_with_key(
+        provider.as_ref(),
+        &pdf,
+        &cert,
+        &key,
+        &chain,
+        &SealOptions::new(Placement::Page { page: 2, rect: one }),
+    )
+    .unwrap();
+    assert!(sealed.starts_with(&pdf));
+    assert_seal_at(&render(&sealed, 2), one, "signed seal on page 2");
+    assert_eq!(
+        render(&sealed, 1).red_in_out([0.0, 0.0, 1.0, 1.0], 0.0),
+        (0, 0)
+    );
+
+    let every = [60.0, 700.0, 80.0, 80.0];
+    let twice = seal_with_key(
+        provider.as_ref(),
+        &sealed,
+        &cert,
+        &key,
+        &chain,
+        &SealOptions::new(Placement::EveryPage { rect: every }),
+    )
+    .unwrap();
+    assert!(twice.starts_with(&sealed));
+    for page in 1..=3 {
+        let raster = render(&twice, page);
+        let (inside, _) = raster.red_in_out(every, 1.5);
+        assert!(
+            inside as f32 > 80.0 * 80.0 * 0.15,
+            "page {page}: {inside} red pixels"
+        );
+        if page == 2 {
+            let (first, _) = raster.red_in_out(one, 1.5);
+            assert!(
+                first as f32 > 120.0 * 120.0 * 0.15,
+                "the first seal is still shown"
+            );
+        } else {
+            assert_seal_at(&raster, every, &format!("every-page seal, page {page}"));
+        }
+    }
+}
