@@ -77,6 +77,64 @@ enum Command {
     /// The hash-chained audit log of a platform's SQLite store.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Document seals (签章) on PDF files: seal with a wallet, verify every seal.
+    #[command(subcommand)]
+    Pdf(PdfCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum PdfCommand {
+    /// Seal a PDF with a wallet's signing certificate (an incremental update: earlier seals stay valid).
+    #[command(group(clap::ArgGroup::new("place").required(true).args(["page", "every_page"])))]
+    Seal {
+        /// The PDF to seal.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Where to write the sealed PDF.
+        #[arg(long)]
+        out: PathBuf,
+        /// Wallet folder (sign-cert.pem, sign-key.pem, chain.pem).
+        #[arg(long)]
+        wallet: PathBuf,
+        /// PIN of the wallet keys (asked for when absent).
+        #[arg(long)]
+        pin: Option<String>,
+        /// Page number (1-based) of the seal.
+        #[arg(long, requires_all = ["x", "y"])]
+        page: Option<u32>,
+        /// The seal on every page (one signature, a widget per page).
+        #[arg(long)]
+        every_page: bool,
+        /// Left edge of the seal, points from the page's lower-left corner.
+        #[arg(long, allow_negative_numbers = true)]
+        x: Option<f32>,
+        /// Bottom edge of the seal, points.
+        #[arg(long, allow_negative_numbers = true)]
+        y: Option<f32>,
+        /// Width of the seal in points (the height is the same).
+        #[arg(long, default_value_t = 120.0)]
+        width: f32,
+        /// Seal image (PNG, with transparency).
+        #[arg(long)]
+        image: Option<PathBuf>,
+        /// /Reason of the signature.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Field name (Seal1, Seal2, ... when absent).
+        #[arg(long)]
+        field: Option<String>,
+    },
+    /// List and check every seal of a PDF; exit 1 when one is invalid or there is none.
+    Verify {
+        /// The PDF.
+        file: PathBuf,
+        /// Trusted roots (PEM bundle or folder); without it the chains are not checked.
+        #[arg(long)]
+        trust: Option<PathBuf>,
+        /// Validate the chains as of this Unix time instead of now.
+        #[arg(long)]
+        at: Option<i64>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -762,6 +820,7 @@ fn run(cli: &Cli, provider: &Arc<dyn CryptoProvider>) -> CliResult {
         Command::Envelope(c) => envelope_command(cli.json, provider, c),
         Command::Registry(c) => registry_command(cli.json, provider, c),
         Command::Audit(c) => audit_command(cli.json, c),
+        Command::Pdf(c) => pdf_command(cli.json, provider, c),
         Command::Schema(a) => {
             let written = camr::protocol::write_schemas(&a.out).map_err(|e| {
                 input_error(format!("cannot write schemas to {}: {e}", a.out.display()))
@@ -1064,6 +1123,91 @@ fn cms_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CmsComman
                 json!({"valid": true, "profile": v.profile, "signer": v.signer.subject, "signingTime": v.signing_time, "contentLength": v.content.len(), "revocationChecked": v.signer.revocation_checked})
             );
             Ok(())
+        }
+    }
+}
+
+fn seal_err(e: camr::seal::SealError) -> Failure {
+    Failure::from(camr::Error::from(e))
+}
+
+fn pdf_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &PdfCommand) -> CliResult {
+    use camr::seal::{self, Placement, SealOptions};
+    match c {
+        PdfCommand::Seal {
+            input,
+            out,
+            wallet,
+            pin,
+            page,
+            every_page,
+            x,
+            y,
+            width,
+            image,
+            reason,
+            field,
+        } => {
+            let pdf = read_file(input, seal::MAX_PDF as u64, "PDF")?;
+            let rect = [x.unwrap_or(0.0), y.unwrap_or(0.0), *width, *width];
+            let placement = match page {
+                Some(page) if !every_page => Placement::Page { page: *page, rect },
+                _ => Placement::EveryPage { rect },
+            };
+            if image.is_some() {
+                return Err(input_error(
+                    "--image is not supported yet: the seal image support (appearance.rs) is still being built",
+                ));
+            }
+            let mut options = SealOptions::new(placement);
+            options.reason = reason.clone();
+            options.field_name = field.clone();
+            let w = load_wallet(wallet, pin.as_deref(), true)?;
+            let sealed =
+                seal::seal_with_key(provider.as_ref(), &pdf, &w.cert, &w.key, &w.chain, &options)
+                    .map_err(seal_err)?;
+            write_file(out, &sealed, false)?;
+            emit(
+                json_out,
+                json!({"out": out, "length": sealed.len(), "signer": w.cert.subject()}),
+                || format!("sealed PDF written to {}", out.display()),
+            );
+            Ok(())
+        }
+        PdfCommand::Verify { file, trust, at } => {
+            let pdf = read_file(file, seal::MAX_PDF as u64, "PDF")?;
+            let validator = trust
+                .as_ref()
+                .map(|t| build_validator(provider, t, &[], false))
+                .transpose()?;
+            let report = seal::verify(
+                provider.as_ref(),
+                &pdf,
+                validator.as_ref(),
+                at.unwrap_or_else(qr::unix_now),
+            )
+            .map_err(seal_err)?;
+            if json_out {
+                println!("{}", serde_json::to_value(&report).unwrap_or_default());
+            } else {
+                print!("{}", report.human());
+            }
+            if report.all_valid {
+                Ok(())
+            } else if report.seals.is_empty() {
+                Err(Failure {
+                    code: ErrorCode::SignatureInvalid,
+                    message: "the PDF has no seal".into(),
+                    exit: 1,
+                })
+            } else {
+                Err(Failure {
+                    code: ErrorCode::SignatureInvalid,
+                    message: "at least one seal is invalid or the document was changed after it"
+                        .into(),
+                    exit: 1,
+                })
+            }
         }
     }
 }

@@ -36,6 +36,10 @@ pub enum Error {
     /// A trust-list check failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// A PDF could not be sealed or read.
+    #[cfg(feature = "pdf")]
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
 }
 
 impl Error {
@@ -50,6 +54,8 @@ impl Error {
             Self::Envelope(e) => e.code(),
             Self::Ceremony(e) => e.code(),
             Self::Registry(e) => e.code(),
+            #[cfg(feature = "pdf")]
+            Self::Seal(e) => e.code(),
         }
     }
 }
