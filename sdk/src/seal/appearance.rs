@@ -273,6 +273,33 @@ pub fn straddle_forms(
         .collect()
 }
 
+/// Adds `image` (with its `/SMask`) and a `width`×`height` appearance form painting it to
+/// `doc` (for a signing revision: `IncrementalDocument::new_document`); returns the form's
+/// id for the widget's `/AP << /N … >>`.
+pub fn add_appearance(
+    doc: &mut Document,
+    image: &SealImage,
+    width: f32,
+    height: f32,
+) -> Result<ObjectId, SealError> {
+    let form = appearance_form(image.add_to(doc)?, width, height)?;
+    Ok(doc.add_object(form))
+}
+
+/// Adds `image` once and the `count` slice forms of a straddle seal `width`×`height` to
+/// `doc`; returns the forms' ids, slice i for the i-th page of the range (with the rects of
+/// [`super::locate::straddle_rects`]).
+pub fn add_straddle_appearances(
+    doc: &mut Document,
+    image: &SealImage,
+    width: f32,
+    height: f32,
+    count: usize,
+) -> Result<Vec<ObjectId>, SealError> {
+    let forms = straddle_forms(image.add_to(doc)?, width, height, count)?;
+    Ok(forms.into_iter().map(|f| doc.add_object(f)).collect())
+}
+
 /// The default seal as a PNG: see [`default_seal`].
 pub fn default_seal_png(org_name: &str, size_px: u32) -> Result<Vec<u8>, SealError> {
     let seal = default_seal(org_name, size_px);
@@ -553,6 +580,34 @@ mod tests {
         assert!(straddle_form(image, 120.0, 120.0, 3, 3).is_err());
         assert!(appearance_form(image, 0.0, 10.0).is_err());
         assert!(appearance_form(image, f32::NAN, 10.0).is_err());
+    }
+
+    #[test]
+    fn appearances_are_added_to_a_document() {
+        let img = default_seal("测试", 48);
+        let mut doc = Document::with_version("1.7");
+        let form = add_appearance(&mut doc, &img, 100.0, 100.0).unwrap();
+        let f = doc.get_object(form).unwrap().as_stream().unwrap();
+        let res = f.dict.get(b"Resources").unwrap().as_dict().unwrap();
+        let im = res
+            .get(b"XObject")
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .get(b"Im")
+            .unwrap();
+        let im = doc
+            .get_object(im.as_reference().unwrap())
+            .unwrap()
+            .as_stream()
+            .unwrap();
+        assert!(im.dict.get(b"SMask").is_ok());
+        let before = doc.objects.len();
+        let slices = add_straddle_appearances(&mut doc, &img, 90.0, 90.0, 3).unwrap();
+        assert_eq!(slices.len(), 3);
+        // One image (+ SMask) shared by the three slices.
+        assert_eq!(doc.objects.len(), before + 2 + 3);
+        assert!(add_straddle_appearances(&mut doc, &img, 90.0, 90.0, 0).is_err());
     }
 
     #[test]

@@ -828,6 +828,22 @@ pub fn find_keyword(doc: &Document, keyword: &str) -> Result<Vec<Hit>, SealError
     Ok(hits)
 }
 
+/// The rectangles of a keyword seal (关键字签章): a `w`×`h` rectangle centred on each
+/// occurrence of `keyword` ([`find_keyword`]), as `(page, [x, y, w, h])`. A keyword that does
+/// not occur is an error naming it.
+pub fn keyword_rects(
+    doc: &Document,
+    keyword: &str,
+    w: f32,
+    h: f32,
+) -> Result<Vec<(u32, [f32; 4])>, SealError> {
+    check_rect_size(w, h)?;
+    Ok(find_keyword(doc, keyword)?
+        .iter()
+        .map(|hit| (hit.page, hit.centred_rect(w, h)))
+        .collect())
+}
+
 /// Helvetica advance widths (AFM, thousandths of an em) for ASCII 32..=126.
 #[rustfmt::skip]
 const HELVETICA: [u16; 95] = [
@@ -1045,6 +1061,28 @@ mod tests {
         );
         let h = &find_keyword(&doc, "inside").unwrap()[0];
         assert!(close(h.x, 50.0) && close(h.y, 140.0 - 2.0), "{h:?}");
+    }
+
+    #[test]
+    fn keyword_rects_are_centred_on_each_hit() {
+        let doc = doc_with(
+            &[
+                "BT /F1 10 Tf 100 100 Td (seal here) Tj ET",
+                "BT /F1 10 Tf 200 300 Td (and seal here) Tj ET",
+            ],
+            None,
+        );
+        let rects = keyword_rects(&doc, "seal", 60.0, 40.0).unwrap();
+        assert_eq!(rects.len(), 2);
+        let hits = find_keyword(&doc, "seal").unwrap();
+        for ((page, r), hit) in rects.iter().zip(&hits) {
+            assert_eq!(*page, hit.page);
+            let (cx, cy) = hit.centre();
+            assert!(close(r[0] + 30.0, cx) && close(r[1] + 20.0, cy) && r[2] == 60.0);
+        }
+        assert!(keyword_rects(&doc, "seal", 0.0, 40.0).is_err());
+        let e = keyword_rects(&doc, "盖章处", 60.0, 40.0).unwrap_err();
+        assert!(e.to_string().contains("盖章处"), "{e}");
     }
 
     #[test]
