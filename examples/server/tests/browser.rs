@@ -833,3 +833,97 @@ async fn bid_file_page_seals_to_the_apps_certificate_and_opens_with_the_app() {
     })
     .await;
 }
+
+impl Page {
+    /// Waits until the text of `css` satisfies `want`.
+    async fn wait_text(&self, css: &str, want: impl Fn(&str) -> bool) -> String {
+        let deadline = Deadline::new();
+        loop {
+            if let Some(t) = self.text(css).await
+                && want(&t)
+            {
+                return t;
+            }
+            deadline.tick(self, css).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_page_shows_a_message_signature_that_verifies_and_a_changed_one_that_does_not() {
+    with_browser("sign", |page| async move {
+        page.goto("/sign").await;
+        page.mark().await;
+        let message = "报价 1,280,000.00 元";
+        page.client
+            .find(Locator::Css("#message"))
+            .await
+            .unwrap()
+            .send_keys(message)
+            .await
+            .unwrap();
+        page.click("#sign-message").await;
+        let (_, outcome) = page
+            .scan_and_answer(Operation::MessageSignature, None, None)
+            .await;
+        assert_eq!(outcome.state, "verified", "{outcome:?}");
+        let signer = page.wait_text("#signer", |t| t.contains("张三")).await;
+        assert!(signer.contains("某某建设有限公司"), "{signer}");
+        let record: Value =
+            serde_json::from_str(&page.wait_text("#result", |t| t.starts_with('{')).await).unwrap();
+        assert_eq!(record["message"], message);
+        page.click("#verify-now").await;
+        let verdict = page.wait_text("#verdict", |t| !t.is_empty()).await;
+        assert!(
+            verdict.contains("验签成功") && verdict.contains("张三"),
+            "{verdict}"
+        );
+        page.assert_not_reloaded().await;
+
+        // The record with one character of the message changed, on the verify page.
+        let mut changed = record.clone();
+        changed["message"] = json!("报价 9,280,000.00 元");
+        page.goto("/verify").await;
+        page.js(
+            "document.getElementById('record').value = arguments[0]; return null;",
+            vec![json!(changed.to_string())],
+        )
+        .await;
+        page.click("#verify").await;
+        let s = page
+            .wait_status(
+                "the verdict on a changed message",
+                |s| s.contains("验签"),
+                &["验签成功"],
+            )
+            .await;
+        assert!(
+            s.contains("验签失败") && s.contains("SIGNATURE_INVALID"),
+            "{s}"
+        );
+        // And the original record verifies there too.
+        page.js(
+            "document.getElementById('record').value = arguments[0]; return null;",
+            vec![json!(record.to_string())],
+        )
+        .await;
+        page.click("#verify").await;
+        page.wait_status(
+            "the verdict on the signed message",
+            |s| s.contains("验签成功"),
+            &[],
+        )
+        .await;
+    })
+    .await;
+}
