@@ -421,6 +421,9 @@ pub fn prepare(
         for (_, page) in &targets {
             let mut d = widget(*page);
             d.set("Parent", field_id);
+            // /V is inheritable; repeated on each kid because poppler reads each kid that
+            // has a /Parent as a field of its own and finds no signature otherwise.
+            d.set("V", sig_id);
             let kid = inc.new_document.add_object(d);
             push_to_array(&mut inc, *page, b"Annots", Object::Reference(kid))?;
             kids.push(Object::Reference(kid));
