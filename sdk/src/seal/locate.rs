@@ -18,9 +18,12 @@
 //! Not handled: vertical writing (`Identity-V`), Type0 CMaps with codes of mixed lengths,
 //! Type3 fonts' `/FontMatrix`, text in annotations' appearances, text drawn as paths or
 //! images (scanned pages), and clipping (hidden text is found too). A keyword matches the
-//! text in content-stream order; text split across lines matches only if written in that
-//! order with no characters between. Box heights are estimated (0.2 em below the baseline
-//! to 0.8 em above it).
+//! text in content-stream order with white space ignored on both sides (`投 标 人` in a
+//! justified line matches `投标人`); text split across lines matches only if written in that
+//! order with no other characters between. Box heights are estimated (0.2 em below the
+//! baseline to 0.8 em above it). Interpretation is bounded: [`MAX_OPERATIONS`] operators
+//! per page (forms included), [`MAX_FORM_DEPTH`] nested forms, [`MAX_CONTENT`] bytes of
+//! content per stream.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -39,6 +42,12 @@ pub const MAX_CONTENT: usize = 64 * 1024 * 1024;
 /// The page size used when neither a page nor its ancestors have a `/MediaBox` (US Letter,
 /// as most viewers do).
 pub const DEFAULT_MEDIA_BOX: [f32; 4] = [0.0, 0.0, 612.0, 792.0];
+
+/// Most content operators interpreted for one page, form XObjects included.
+pub const MAX_OPERATIONS: usize = 4_000_000;
+
+/// Most characters kept for one page.
+const MAX_GLYPHS: usize = 2_000_000;
 
 const MAX_TREE_DEPTH: usize = 64;
 
@@ -446,8 +455,10 @@ fn cid_widths(doc: &Document, w: &Object) -> HashMap<u32, f32> {
     let Ok(items) = w.as_array() else {
         return out;
     };
+    // CIDs of two-byte codes are below 65536; a budget bounds the work on hostile arrays.
+    let mut budget: usize = 1 << 18;
     let mut i = 0;
-    while i < items.len() {
+    while i < items.len() && budget > 0 {
         let Some(first) = deref(doc, &items[i])
             .as_i64()
             .ok()
@@ -457,9 +468,10 @@ fn cid_widths(doc: &Document, w: &Object) -> HashMap<u32, f32> {
         };
         match items.get(i + 1).map(|o| deref(doc, o)) {
             Some(Object::Array(ws)) => {
-                for (k, w) in ws.iter().enumerate().take(65_536) {
+                for (k, w) in ws.iter().enumerate().take(budget.min(65_536)) {
                     let cid = first.saturating_add(u32::try_from(k).unwrap_or(u32::MAX));
                     out.insert(cid, deref(doc, w).as_float().unwrap_or(1000.0));
+                    budget -= 1;
                 }
                 i += 2;
             }
@@ -471,8 +483,12 @@ fn cid_widths(doc: &Document, w: &Object) -> HashMap<u32, f32> {
                     .get(i + 2)
                     .and_then(|o| deref(doc, o).as_float().ok())
                     .unwrap_or(1000.0);
-                for cid in first..=last.min(first.saturating_add(65_535)) {
+                for cid in first..=last.min(0xffff) {
+                    if budget == 0 {
+                        break;
+                    }
                     out.insert(cid, width);
+                    budget -= 1;
                 }
                 i += 3;
             }
@@ -511,6 +527,11 @@ struct Interpreter<'a> {
     doc: &'a Document,
     fonts: HashMap<ObjectKey, Rc<FontInfo<'a>>>,
     glyphs: Vec<Glyph>,
+    /// Decoded form XObjects, by id.
+    forms: HashMap<ObjectId, Rc<Content>>,
+    /// Operators left to interpret on this page (forms included): a form drawing itself
+    /// many times must not take exponential time.
+    ops_left: usize,
 }
 
 impl<'a> Interpreter<'a> {
@@ -536,13 +557,11 @@ impl<'a> Interpreter<'a> {
 
     fn run(
         &mut self,
-        content: &[u8],
+        content: &Content,
         resources: Option<&'a Dictionary>,
         ctm: Matrix,
         depth: usize,
     ) -> Result<(), SealError> {
-        let content = Content::decode(content)
-            .map_err(|e| SealError::malformed(format!("unreadable content stream ({e})")))?;
         let mut gs = GraphicsState {
             ctm,
             char_spacing: 0.0,
@@ -557,6 +576,11 @@ impl<'a> Interpreter<'a> {
         let mut tm = IDENTITY;
         let mut tlm = IDENTITY;
         for op in &content.operations {
+            self.ops_left = self.ops_left.checked_sub(1).ok_or_else(|| {
+                SealError::malformed(format!(
+                    "a page draws more than {MAX_OPERATIONS} content operators (forms included)"
+                ))
+            })?;
             let f = |i: usize| -> f32 {
                 op.operands
                     .get(i)
@@ -652,14 +676,15 @@ impl<'a> Interpreter<'a> {
         depth: usize,
     ) -> Result<(), SealError> {
         let doc = self.doc;
-        let Some(stream) = resources
+        let Some(entry) = resources
             .and_then(|r| r.get(b"XObject").ok())
             .map(|o| deref(doc, o))
             .and_then(|o| o.as_dict().ok())
             .and_then(|d| d.get(name).ok())
-            .map(|o| deref(doc, o))
-            .and_then(|o| o.as_stream().ok())
         else {
+            return Ok(());
+        };
+        let Ok(stream) = deref(doc, entry).as_stream() else {
             return Ok(());
         };
         if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form".as_slice()) {
@@ -679,9 +704,20 @@ impl<'a> Interpreter<'a> {
             .ok()
             .and_then(|o| o.as_dict().ok())
             .or(resources);
-        let content = stream
-            .get_plain_content_with_limit(MAX_CONTENT)
-            .map_err(|e| SealError::malformed(format!("unreadable form XObject ({e})")))?;
+        let id = entry.as_reference().ok();
+        let content = match id.and_then(|id| self.forms.get(&id)) {
+            Some(c) => Rc::clone(c),
+            None => {
+                let bytes = stream
+                    .get_plain_content_with_limit(MAX_CONTENT)
+                    .map_err(|e| SealError::malformed(format!("unreadable form XObject ({e})")))?;
+                let c = Rc::new(decode(&bytes)?);
+                if let Some(id) = id {
+                    self.forms.insert(id, Rc::clone(&c));
+                }
+                c
+            }
+        };
         self.run(&content, form_resources, mul(&matrix, ctm), depth + 1)
     }
 
@@ -725,11 +761,16 @@ impl<'a> Interpreter<'a> {
             };
             let tx = (w0 * gs.size + gs.char_spacing + space) * gs.scale;
             *tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], tm);
-            if !text.is_empty() && self.glyphs.len() < 10_000_000 {
+            if !text.is_empty() && self.glyphs.len() < MAX_GLYPHS {
                 self.glyphs.push(Glyph { text, bbox });
             }
         }
     }
+}
+
+fn decode(content: &[u8]) -> Result<Content, SealError> {
+    Content::decode(content)
+        .map_err(|e| SealError::malformed(format!("unreadable content stream ({e})")))
 }
 
 fn page_resources<'a>(
@@ -754,8 +795,10 @@ fn page_glyphs(doc: &Document, page: &PageGeometry) -> Result<Vec<Glyph>, SealEr
         doc,
         fonts: HashMap::new(),
         glyphs: Vec::new(),
+        forms: HashMap::new(),
+        ops_left: MAX_OPERATIONS,
     };
-    it.run(&content, resources, IDENTITY, 0)?;
+    it.run(&decode(&content)?, resources, IDENTITY, 0)?;
     Ok(it.glyphs)
 }
 
@@ -773,11 +816,11 @@ pub fn page_text(doc: &Document, number: u32) -> Result<String, SealError> {
 }
 
 /// Every occurrence of `keyword` in the document's text, page by page (see the module
-/// documentation for what is interpreted). A keyword that does not occur is an error naming
-/// it (code `INPUT_MALFORMED`).
+/// documentation for what is interpreted; white space is ignored). A keyword that does not
+/// occur is an error naming it (code `INPUT_MALFORMED`).
 pub fn find_keyword(doc: &Document, keyword: &str) -> Result<Vec<Hit>, SealError> {
-    let needle: Vec<char> = keyword.chars().collect();
-    if needle.is_empty() || keyword.trim().is_empty() {
+    let needle: Vec<char> = keyword.chars().filter(|c| !c.is_whitespace()).collect();
+    if needle.is_empty() {
         return Err(SealError::invalid("the keyword is empty"));
     }
     let mut hits = Vec::new();
@@ -786,7 +829,12 @@ pub fn find_keyword(doc: &Document, keyword: &str) -> Result<Vec<Hit>, SealError
         // Characters with the glyph each came from.
         let mut chars: Vec<(char, usize)> = Vec::new();
         for (gi, g) in glyphs.iter().enumerate() {
-            chars.extend(g.text.chars().map(|c| (c, gi)));
+            chars.extend(
+                g.text
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .map(|c| (c, gi)),
+            );
         }
         let mut i = 0;
         while i + needle.len() <= chars.len() {
@@ -1083,6 +1131,52 @@ mod tests {
         assert!(keyword_rects(&doc, "seal", 0.0, 40.0).is_err());
         let e = keyword_rects(&doc, "盖章处", 60.0, 40.0).unwrap_err();
         assert!(e.to_string().contains("盖章处"), "{e}");
+    }
+
+    #[test]
+    fn white_space_is_ignored() {
+        let doc = doc_with(
+            &["BT /F1 10 Tf 100 100 Td (Bid  der) Tj 0 -12 Td (Seal) Tj ET"],
+            None,
+        );
+        let h = &find_keyword(&doc, "Bidder").unwrap()[0];
+        assert!(close(h.x, 100.0), "{h:?}");
+        // Across the two lines: both boxes.
+        let h = &find_keyword(&doc, "der Seal").unwrap()[0];
+        assert!(close(h.y, 88.0 - 2.0) && close(h.height, 22.0), "{h:?}");
+    }
+
+    #[test]
+    fn a_form_drawing_itself_is_bounded() {
+        // Each level draws the form 100 times: 100^8 without a budget.
+        let mut doc = doc_with(&["/Fm Do"], None);
+        let content = "/Fm Do ".repeat(100);
+        let form = doc.new_object_id();
+        doc.objects.insert(
+            form,
+            Object::Stream(Stream::new(
+                dictionary! {
+                    "Type" => "XObject", "Subtype" => "Form",
+                    "BBox" => vec![0.into(), 0.into(), 10.into(), 10.into()],
+                    "Resources" => dictionary! { "XObject" => dictionary! { "Fm" => form } },
+                },
+                content.into_bytes(),
+            )),
+        );
+        let page = doc.get_pages()[&1];
+        doc.get_dictionary_mut(page).unwrap().set(
+            "Resources",
+            dictionary! { "XObject" => dictionary! { "Fm" => form } },
+        );
+        let started = std::time::Instant::now();
+        let e = find_keyword(&doc, "x").unwrap_err();
+        assert!(matches!(e, SealError::Malformed { .. }), "{e:?}");
+        assert!(started.elapsed().as_secs() < 60);
+        // Garbage content is an error, not a panic.
+        let doc = doc_with(&["BT /F1 12 Tf (unterminated"], None);
+        let _ = find_keyword(&doc, "x");
+        let doc = doc_with(&["] ] >> << BT ET Q Q Q cm Tm Tj TJ ' \" Do"], None);
+        assert!(find_keyword(&doc, "x").is_err());
     }
 
     #[test]
