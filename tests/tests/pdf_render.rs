@@ -575,3 +575,79 @@ fn signed_seals_render_at_the_requested_place() {
         }
     }
 }
+
+/// On pages turned by `/Rotate`, the straddle slices lie along the edge the reader sees on
+/// the right and stand upright ([`camr::seal::appearance::upright`]): the rendered slices,
+/// side by side, still make the whole seal.
+#[test]
+fn straddle_seal_on_rotated_pages() {
+    use camr::seal::appearance::upright;
+    require_pdftoppm!();
+    let rotations = [0u16, 90, 270, 180];
+    let mut doc = Document::load_mem(&test_pdf(5)).unwrap();
+    let ids = doc.get_pages();
+    for (i, rot) in rotations.iter().enumerate() {
+        let page = ids[&(i as u32 + 1)];
+        doc.get_dictionary_mut(page)
+            .unwrap()
+            .set("Rotate", i64::from(*rot));
+    }
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).unwrap();
+    let geometry = geometry(&pdf);
+    let (w, h, y) = (160.0, 160.0, 150.0);
+    let rects = straddle_rects(&geometry, 1, 4, w, h, y).unwrap();
+    let mut seals: Vec<_> = rects
+        .iter()
+        .enumerate()
+        .map(|(i, (p, r))| (*p, *r, i))
+        .collect();
+    let whole = [100.0, y, w, h];
+    seals.push((5, whole, 4));
+    let image = default_seal("旋转页面", 320);
+    let sealed = add_widgets(&pdf, &image, &seals, |im| {
+        let mut f = straddle_forms(im, w, h, 4).unwrap();
+        for (form, rot) in f.iter_mut().zip(rotations) {
+            upright(form, rot);
+        }
+        f.push(appearance_form(im, w, h).unwrap());
+        f
+    });
+    let reference = render(&sealed, 5);
+    assert_seal_at(&reference, whole, "whole seal");
+    let whole_mask = reference.red_mask(whole);
+    let mut joined: Vec<Vec<bool>> = vec![Vec::new(); whole_mask.len()];
+    let slice = w / 4.0;
+    for (i, page) in geometry.iter().take(4).enumerate() {
+        let raster = render(&sealed, page.number);
+        assert_eq!(
+            (raster.width as f32, raster.height as f32),
+            (page.display_width(), page.display_height()),
+            "page {} is shown turned by {}",
+            page.number,
+            rotations[i]
+        );
+        // As the reader sees it: flush with the right edge, y from the bottom.
+        let shown = [page.display_width() - slice, y, slice, h];
+        assert_seal_at(&raster, shown, &format!("rotated page {}", page.number));
+        for (row, part) in joined.iter_mut().zip(raster.red_mask(shown)) {
+            row.extend(part);
+        }
+    }
+    let (mut same, mut total) = (0usize, 0usize);
+    for (a, b) in joined.iter().zip(&whole_mask) {
+        for (x, y) in a.iter().zip(b) {
+            if *x || *y {
+                total += 1;
+                if x == y {
+                    same += 1;
+                }
+            }
+        }
+    }
+    assert!(total > 1000, "{total} red pixels in the whole seal");
+    assert!(
+        same as f32 >= total as f32 * 0.95,
+        "upright slices match the whole seal on {same} of {total} red pixels"
+    );
+}

@@ -273,6 +273,35 @@ pub fn straddle_forms(
         .collect()
 }
 
+/// Turns an appearance form so that it stands upright on a page with `/Rotate` `rotate`
+/// (0, 90, 180, 270; others are taken modulo 360 and rounded down to a quarter turn):
+/// annotation appearances turn with the page, so the form gets the opposite turn as its
+/// `/Matrix`. Use it with a `/Rect` from [`super::locate::PageGeometry::user_rect`], whose
+/// width and height are swapped on pages turned by 90° or 270°.
+pub fn upright(form: &mut Stream, rotate: u16) {
+    let m: [i64; 4] = match (rotate % 360) / 90 {
+        1 => [0, 1, -1, 0],
+        2 => [-1, 0, 0, -1],
+        3 => [0, -1, 1, 0],
+        _ => [1, 0, 0, 1],
+    };
+    if m == [1, 0, 0, 1] {
+        form.dict.remove(b"Matrix");
+        return;
+    }
+    form.dict.set(
+        "Matrix",
+        Object::Array(vec![
+            m[0].into(),
+            m[1].into(),
+            m[2].into(),
+            m[3].into(),
+            0.into(),
+            0.into(),
+        ]),
+    );
+}
+
 /// Adds `image` (with its `/SMask`) and a `width`×`height` appearance form painting it to
 /// `doc` (for a signing revision: `IncrementalDocument::new_document`); returns the form's
 /// id for the widget's `/AP << /N … >>`.
@@ -608,6 +637,26 @@ mod tests {
         // One image (+ SMask) shared by the three slices.
         assert_eq!(doc.objects.len(), before + 2 + 3);
         assert!(add_straddle_appearances(&mut doc, &img, 90.0, 90.0, 0).is_err());
+    }
+
+    #[test]
+    fn upright_sets_the_opposite_turn() {
+        let mut f = appearance_form((1, 0), 10.0, 20.0).unwrap();
+        upright(&mut f, 90);
+        let m: Vec<i64> = f
+            .dict
+            .get(b"Matrix")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_i64().unwrap())
+            .collect();
+        assert_eq!(m, [0, 1, -1, 0, 0, 0]);
+        upright(&mut f, 450);
+        assert!(f.dict.get(b"Matrix").is_ok());
+        upright(&mut f, 0);
+        assert!(f.dict.get(b"Matrix").is_err());
     }
 
     #[test]

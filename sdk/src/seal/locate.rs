@@ -77,6 +77,39 @@ impl PageGeometry {
     pub fn height(&self) -> f32 {
         self.crop_box[3] - self.crop_box[1]
     }
+
+    /// Width of the page as a reader sees it (turned by `/Rotate`).
+    pub fn display_width(&self) -> f32 {
+        if self.rotate % 180 == 90 {
+            self.height()
+        } else {
+            self.width()
+        }
+    }
+
+    /// Height of the page as a reader sees it (turned by `/Rotate`).
+    pub fn display_height(&self) -> f32 {
+        if self.rotate % 180 == 90 {
+            self.width()
+        } else {
+            self.height()
+        }
+    }
+
+    /// Maps a rectangle `[x, y, width, height]` as the reader sees the page (from the
+    /// lower-left corner of the visible box after `/Rotate`) to the page's default user
+    /// space, where `/Rect` is written. Width and height swap on pages turned by 90° or 270°;
+    /// the appearance then needs [`super::appearance::upright`] to stand up straight.
+    pub fn user_rect(&self, r: [f32; 4]) -> [f32; 4] {
+        let [x0, y0, x1, y1] = self.crop_box;
+        let [vx, vy, vw, vh] = r;
+        match self.rotate {
+            90 => [x1 - vy - vh, y0 + vx, vh, vw],
+            180 => [x1 - vx - vw, y1 - vy - vh, vw, vh],
+            270 => [x0 + vy, y1 - vx - vw, vh, vw],
+            _ => [x0 + vx, y0 + vy, vw, vh],
+        }
+    }
 }
 
 /// Where a keyword occurs: page (1-based) and bounding box `x, y, width, height` in the
@@ -216,8 +249,9 @@ fn check_rect_size(w: f32, h: f32) -> Result<(), SealError> {
 }
 
 /// The same rectangle on every page: `rect` is `[x, y, width, height]` from the lower-left
-/// corner of each page's visible box (so pages whose boxes do not start at 0,0 get it at
-/// the same visible place). Returns `(page number, rect in user space)`.
+/// corner of each page's visible box as the reader sees it (so pages whose boxes do not
+/// start at 0,0, or that are turned by `/Rotate`, get it at the same visible place; see
+/// [`PageGeometry::user_rect`]). Returns `(page number, rect in user space)`.
 pub fn every_page_rects(
     pages: &[PageGeometry],
     rect: [f32; 4],
@@ -230,17 +264,7 @@ pub fn every_page_rects(
     }
     Ok(pages
         .iter()
-        .map(|p| {
-            (
-                p.number,
-                [
-                    p.crop_box[0] + rect[0],
-                    p.crop_box[1] + rect[1],
-                    rect[2],
-                    rect[3],
-                ],
-            )
-        })
+        .map(|p| (p.number, p.user_rect(rect)))
         .collect())
 }
 
@@ -249,8 +273,10 @@ pub fn every_page_rects(
 /// flush with the right edge of the page's visible box, its bottom `y` points above the
 /// box's bottom. Slice i of the image goes there ([`super::appearance::straddle_form`]).
 ///
-/// The edge is the right edge of the unrotated page; on pages with `/Rotate` it is not the
-/// edge a reader sees on the right.
+/// Edges and `y` are as the reader sees the page: on a page turned by `/Rotate` the
+/// rectangle (in user space, see [`PageGeometry::user_rect`]) lies along the edge shown on
+/// the right, and the slice's form needs [`super::appearance::upright`] with the page's
+/// rotation.
 pub fn straddle_rects(
     pages: &[PageGeometry],
     from: u32,
@@ -290,7 +316,7 @@ pub fn straddle_rects(
         .map(|p| {
             (
                 p.number,
-                [p.crop_box[2] - slice, p.crop_box[1] + y, slice, h],
+                p.user_rect([p.display_width() - slice, y, slice, h]),
             )
         })
         .collect())
@@ -1019,6 +1045,43 @@ mod tests {
         assert!(straddle_rects(&p, 3, 2, 120.0, 120.0, 0.0).is_err());
         assert!(straddle_rects(&p, 2, 2, 120.0, 120.0, 0.0).is_err());
         assert!(straddle_rects(&p, 1, 2, 0.0, 120.0, 0.0).is_err());
+    }
+
+    #[test]
+    fn rects_follow_the_page_rotation() {
+        let mut doc = doc_with(&["", "", "", ""], Some([0, 0, 600, 800]));
+        let ids = doc.get_pages();
+        for (n, rot) in [(2u32, 90i64), (3, 180), (4, 270)] {
+            doc.get_dictionary_mut(ids[&n]).unwrap().set("Rotate", rot);
+        }
+        let p = pages(&doc).unwrap();
+        assert_eq!(
+            (p[1].display_width(), p[1].display_height()),
+            (800.0, 600.0)
+        );
+        let r = [10.0, 20.0, 30.0, 40.0];
+        assert_eq!(p[0].user_rect(r), [10.0, 20.0, 30.0, 40.0]);
+        assert_eq!(p[1].user_rect(r), [540.0, 10.0, 40.0, 30.0]);
+        assert_eq!(p[2].user_rect(r), [560.0, 740.0, 30.0, 40.0]);
+        assert_eq!(p[3].user_rect(r), [20.0, 760.0, 40.0, 30.0]);
+        // The straddle slice lies along the edge the reader sees on the right.
+        let s = straddle_rects(&p, 1, 4, 120.0, 100.0, 300.0).unwrap();
+        assert_eq!(s[0].1, [570.0, 300.0, 30.0, 100.0]);
+        assert_eq!(
+            s[1].1,
+            [200.0, 770.0, 100.0, 30.0],
+            "rotate 90: along the top"
+        );
+        assert_eq!(
+            s[2].1,
+            [0.0, 400.0, 30.0, 100.0],
+            "rotate 180: along the left"
+        );
+        assert_eq!(
+            s[3].1,
+            [300.0, 0.0, 100.0, 30.0],
+            "rotate 270: along the bottom"
+        );
     }
 
     #[test]
