@@ -114,7 +114,8 @@ enum PdfCommand {
         /// Width of the seal in points (the height is the same).
         #[arg(long, default_value_t = 120.0)]
         width: f32,
-        /// Seal image (PNG, with transparency).
+        /// Seal image (PNG, with transparency); the default is a round red seal with the
+        /// organisation's (or holder's) name.
         #[arg(long)]
         image: Option<PathBuf>,
         /// /Reason of the signature.
@@ -1154,12 +1155,12 @@ fn pdf_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &PdfComman
                 Some(page) if !every_page => Placement::Page { page: *page, rect },
                 _ => Placement::EveryPage { rect },
             };
-            if image.is_some() {
-                return Err(input_error(
-                    "--image is not supported yet: the seal image support (appearance.rs) is still being built",
-                ));
-            }
             let mut options = SealOptions::new(placement);
+            if let Some(path) = image {
+                let png = read_file(path, 64 * MAX_SMALL_FILE, "seal image")?;
+                options.image =
+                    Some(seal::appearance::SealImage::from_png(&png).map_err(seal_err)?);
+            }
             options.reason = reason.clone();
             options.field_name = field.clone();
             let w = load_wallet(wallet, pin.as_deref(), true)?;

@@ -68,6 +68,10 @@ pub struct SealOptions {
     pub signing_time: Option<i64>,
     /// Bytes reserved for the CMS ([`DEFAULT_RESERVED`] when 0).
     pub reserved: usize,
+    /// The seal image (with transparency). [`prepare`] draws a plain red ring when absent;
+    /// [`seal_with_key`] draws the default round seal of the signer's organisation or name
+    /// ([`appearance::default_seal`]).
+    pub image: Option<appearance::SealImage>,
 }
 
 impl SealOptions {
@@ -79,6 +83,7 @@ impl SealOptions {
             field_name: None,
             signing_time: None,
             reserved: 0,
+            image: None,
         }
     }
 }

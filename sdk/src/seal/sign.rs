@@ -12,6 +12,9 @@ use crate::crypto::{
 };
 use crate::pki::Certificate;
 
+/// Pixel size of the default seal image drawn by [`seal_with_key`].
+const DEFAULT_SEAL_PX: u32 = 256;
+
 /// Placeholder numbers of `/ByteRange`, replaced by the real offsets of the same width.
 const BYTE_RANGE_PLACEHOLDER: i64 = 9_999_999_999;
 
@@ -116,9 +119,8 @@ pub(crate) fn decode_text(bytes: &[u8]) -> String {
     }
 }
 
-/// The default seal appearance: a red ring with a five-pointed star, drawn with vector
-/// operators in a form XObject of `w` × `h` points.
-// TODO(issue 8): use `appearance.rs` (the seal image with alpha/SMask) once it lands.
+/// The appearance when [`prepare`] is given no image: a red ring with a five-pointed star,
+/// drawn with vector operators in a form XObject of `w` × `h` points.
 fn default_appearance(w: f32, h: f32) -> Stream {
     let cx = w / 2.0;
     let cy = h / 2.0;
@@ -381,7 +383,10 @@ pub fn prepare(
 
     // 1. The appearance and the signature dictionary.
     let [x, y, w, h] = rect;
-    let ap = inc.new_document.add_object(default_appearance(w, h));
+    let ap = match &options.image {
+        Some(image) => super::appearance::add_appearance(&mut inc.new_document, image, w, h)?,
+        None => inc.new_document.add_object(default_appearance(w, h)),
+    };
     let when = options.signing_time.unwrap_or_else(crate::qr::unix_now);
     let mut sig = dictionary! {
         "Type" => "Sig",
@@ -599,7 +604,15 @@ pub fn seal_with_key(
         ));
     }
     let algorithm = key.algorithm();
-    let prepared = prepare(provider, pdf, algorithm, options)?;
+    let prepared = if options.image.is_some() {
+        prepare(provider, pdf, algorithm, options)?
+    } else {
+        let subject = signer.subject();
+        let name = subject.organization.unwrap_or(subject.name);
+        let mut options = options.clone();
+        options.image = Some(super::appearance::default_seal(&name, DEFAULT_SEAL_PX));
+        prepare(provider, pdf, algorithm, &options)?
+    };
     let cms = super::sign_prepared(provider, &prepared, signer, chain, |attrs| {
         Ok(provider.sign(key, &SignatureScheme::default_for(algorithm), attrs)?)
     })?;

@@ -1,0 +1,155 @@
+//! `camr pdf seal` and `camr pdf verify`: exit codes, error lines, JSON.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::camr;
+
+fn p(path: &std::path::Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn seal_then_verify_with_exit_codes_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ca, wallet) = (d.join("ca"), d.join("w"));
+    assert_eq!(camr(&["ca", "init", "--dir", p(&ca), "--alg", "p256"]).0, 0);
+    let issue = [
+        "ca",
+        "issue",
+        "--dir",
+        p(&ca),
+        "--type",
+        "org",
+        "--name",
+        "张三",
+        "--org",
+        "某某建设有限公司",
+        "--uscc",
+        "91350100M000100Y43",
+        "--pin",
+        "123456",
+        "--out",
+        p(&wallet),
+    ];
+    assert_eq!(camr(&issue).0, 0);
+    let input = d.join("in.pdf");
+    std::fs::write(&input, camr::seal::sample_pdf(2).unwrap()).unwrap();
+    let png = d.join("seal.png");
+    std::fs::write(
+        &png,
+        camr::seal::appearance::default_seal_png("某某建设有限公司", 128).unwrap(),
+    )
+    .unwrap();
+    let (one, two) = (d.join("one.pdf"), d.join("two.pdf"));
+    let base = ["pdf", "seal", "--wallet", p(&wallet), "--pin", "123456"];
+    let (code, _, err) = camr(
+        &[
+            &base[..],
+            &[
+                "--in",
+                p(&input),
+                "--out",
+                p(&one),
+                "--page",
+                "2",
+                "--x",
+                "100",
+                "--y",
+                "100",
+                "--reason",
+                "投标",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = camr(
+        &[
+            &base[..],
+            &[
+                "--in",
+                p(&one),
+                "--out",
+                p(&two),
+                "--every-page",
+                "--width",
+                "60",
+                "--image",
+                p(&png),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let root = ca.join("root-cert.pem");
+    let (code, out, err) = camr(&["pdf", "verify", p(&two), "--trust", p(&root), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["allValid"], true);
+    assert_eq!(v["seals"].as_array().unwrap().len(), 2);
+    assert_eq!(v["seals"][0]["signer"]["organization"], "某某建设有限公司");
+    assert_eq!(v["seals"][0]["widgets"][0]["page"], 2);
+    assert_eq!(v["seals"][0]["coversWholeFile"], false);
+    assert_eq!(v["seals"][1]["widgets"].as_array().unwrap().len(), 2);
+    let (code, out, _) = camr(&["pdf", "verify", p(&two)]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Seal1 [VALID]") && out.contains("chain: not checked"),
+        "{out}"
+    );
+
+    // No seal, a changed byte, a truncated file.
+    let (code, _, err) = camr(&["pdf", "verify", p(&input)]);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: SIGNATURE_INVALID: the PDF has no seal"),
+        "{err}"
+    );
+    let mut bytes = std::fs::read(&one).unwrap();
+    let at = bytes.windows(11).position(|w| w == b"camr test p").unwrap();
+    bytes[at] = b'C';
+    let changed = d.join("changed.pdf");
+    std::fs::write(&changed, &bytes).unwrap();
+    let (code, out, _) = camr(&["pdf", "verify", p(&changed)]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("[INVALID]") && out.contains("messageDigest"),
+        "{out}"
+    );
+    let truncated = d.join("truncated.pdf");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let (code, _, err) = camr(&["pdf", "verify", p(&truncated)]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: PDF_MALFORMED: "), "{err}");
+
+    // Usage errors.
+    let out_x = d.join("x.pdf");
+    let (code, _, err) = camr(&[&base[..], &["--in", p(&input), "--out", p(&out_x)]].concat());
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = camr(
+        &[
+            &base[..],
+            &[
+                "--in",
+                p(&input),
+                "--out",
+                p(&out_x),
+                "--page",
+                "9",
+                "--x",
+                "1",
+                "--y",
+                "1",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: INPUT_MALFORMED: page 9 does not exist"),
+        "{err}"
+    );
+    assert!(!out_x.exists());
+}
