@@ -902,8 +902,10 @@ pub fn find_keyword(doc: &Document, keyword: &str) -> Result<Vec<Hit>, SealError
     Ok(hits)
 }
 
-/// The rectangles of a keyword seal (关键字签章): a `w`×`h` rectangle centred on each
-/// occurrence of `keyword` ([`find_keyword`]), as `(page, [x, y, w, h])`. A keyword that does
+/// The rectangles of a keyword seal (关键字签章): a `w`×`h` rectangle (as the reader sees
+/// the page; swapped in user space on pages turned by 90° or 270°, whose forms need
+/// [`super::appearance::upright`]) centred on each occurrence of `keyword`
+/// ([`find_keyword`]), as `(page, [x, y, width, height])` in user space. A keyword that does
 /// not occur is an error naming it.
 pub fn keyword_rects(
     doc: &Document,
@@ -912,9 +914,21 @@ pub fn keyword_rects(
     h: f32,
 ) -> Result<Vec<(u32, [f32; 4])>, SealError> {
     check_rect_size(w, h)?;
-    Ok(find_keyword(doc, keyword)?
+    let hits = find_keyword(doc, keyword)?;
+    let turned: HashMap<u32, bool> = pages(doc)?
         .iter()
-        .map(|hit| (hit.page, hit.centred_rect(w, h)))
+        .map(|p| (p.number, p.rotate % 180 == 90))
+        .collect();
+    Ok(hits
+        .iter()
+        .map(|hit| {
+            let rect = if turned.get(&hit.page).copied().unwrap_or(false) {
+                hit.centred_rect(h, w)
+            } else {
+                hit.centred_rect(w, h)
+            };
+            (hit.page, rect)
+        })
         .collect())
 }
 
@@ -1192,6 +1206,13 @@ mod tests {
             assert!(close(r[0] + 30.0, cx) && close(r[1] + 20.0, cy) && r[2] == 60.0);
         }
         assert!(keyword_rects(&doc, "seal", 0.0, 40.0).is_err());
+        // On a page turned by 90°, width and height swap in user space.
+        let mut turned = doc.clone();
+        let page2 = turned.get_pages()[&2];
+        turned.get_dictionary_mut(page2).unwrap().set("Rotate", 90);
+        let rects = keyword_rects(&turned, "seal", 60.0, 40.0).unwrap();
+        assert_eq!((rects[0].1[2], rects[0].1[3]), (60.0, 40.0));
+        assert_eq!((rects[1].1[2], rects[1].1[3]), (40.0, 60.0));
         let e = keyword_rects(&doc, "盖章处", 60.0, 40.0).unwrap_err();
         assert!(e.to_string().contains("盖章处"), "{e}");
     }
