@@ -375,3 +375,20 @@ fn signer_attrs_and_signature(ci: &[u8]) -> (Vec<u8>, Vec<u8>) {
         .unwrap();
     (set, sig.content.to_vec())
 }
+
+#[test]
+fn a_pdf_with_a_cross_reference_stream_seals_and_validates() {
+    let mut doc = lopdf::Document::load_mem(&seal::sample_pdf(2).unwrap()).unwrap();
+    doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceStream;
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).unwrap();
+    assert!(
+        pdf.windows(10).any(|w| w == b"/Type/XRef") || pdf.windows(11).any(|w| w == b"/Type /XRef")
+    );
+    let w = wallet(KeyAlgorithm::P256, "张三");
+    let once = seal_once(&w, &pdf, one_page());
+    let twice = seal_once(&w, &once, every_page());
+    let report = camr_report(&[&w], &twice);
+    assert!(report.all_valid, "{report:?}");
+    validators_accept(&w, &twice, 2, 3, "xref-stream");
+}

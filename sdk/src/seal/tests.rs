@@ -289,12 +289,15 @@ fn malformed_encrypted_and_empty_pdfs_get_clear_errors() {
         key_length: 128,
         permissions: lopdf::Permissions::all(),
     });
-    if let Ok(state) = state {
-        doc.encrypt(&state).unwrap();
-        let mut enc = Vec::new();
-        doc.save_to(&mut enc).unwrap();
-        assert_eq!(prep(&enc).code(), ErrorCode::PdfEncrypted);
-    }
+    let state = state.unwrap();
+    doc.encrypt(&state).unwrap();
+    let mut enc = Vec::new();
+    doc.save_to(&mut enc).unwrap();
+    assert_eq!(prep(&enc).code(), ErrorCode::PdfEncrypted);
+    assert_eq!(
+        verify(p.as_ref(), &enc, None, 0).unwrap_err().code(),
+        ErrorCode::PdfEncrypted
+    );
     // Page out of range, empty rectangle.
     assert_eq!(
         prep_at(&pdf, 5, [1.0, 1.0, 10.0, 10.0]).code(),
@@ -372,3 +375,26 @@ fn pdf_dates_are_utc() {
 
 use crate::crypto::PublicKeyAlgorithm;
 use crate::protocol::ErrorCode;
+
+#[test]
+fn an_expired_signer_certificate_is_reported() {
+    let w = wallet(KeyAlgorithm::P256, "张三");
+    let sealed = seal(&w, &sample_pdf(1).unwrap(), &at(1));
+    let later = w.cert.validity().1 + 86_400;
+    let report = verify(
+        default_provider().as_ref(),
+        &sealed,
+        Some(&validator(&[&w.root])),
+        later,
+    )
+    .unwrap();
+    let s = &report.seals[0];
+    assert!(s.integrity && !s.valid && s.trusted == Some(false), "{s:?}");
+    assert!(
+        s.chain_error
+            .as_deref()
+            .unwrap()
+            .starts_with("CERT_EXPIRED"),
+        "{s:?}"
+    );
+}
