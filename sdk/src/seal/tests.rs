@@ -4,6 +4,7 @@ use super::*;
 use crate::crypto::{KeyAlgorithm, PrivateKey, SignatureScheme, default_provider};
 use crate::pki::{Certificate, ChainValidator, TrustStore};
 use crate::softca::{Holder, HolderType, SoftCa, wallet_files};
+use lopdf::dictionary;
 
 struct Wallet {
     _dir: tempfile::TempDir,
@@ -397,4 +398,30 @@ fn an_expired_signer_certificate_is_reported() {
             .starts_with("CERT_EXPIRED"),
         "{s:?}"
     );
+}
+
+#[test]
+fn a_pdf_certified_with_no_changes_allowed_is_refused() {
+    let pdf = sample_pdf(1).unwrap();
+    let mut doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let sig = doc.add_object(dictionary! {
+        "Type" => "Sig",
+        "Reference" => vec![lopdf::Object::Dictionary(dictionary! {
+            "TransformMethod" => "DocMDP",
+            "TransformParams" => dictionary! { "P" => 1 },
+        })],
+    });
+    doc.catalog_mut()
+        .unwrap()
+        .set("Perms", dictionary! { "DocMDP" => sig });
+    let mut certified = Vec::new();
+    doc.save_to(&mut certified).unwrap();
+    let e = prepare(
+        default_provider().as_ref(),
+        &certified,
+        PublicKeyAlgorithm::Rsa,
+        &at(1),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PdfLocked);
 }
