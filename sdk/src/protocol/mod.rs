@@ -975,6 +975,12 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ),
         ("UsageRecord.schema.json", schema_text::<UsageRecord>()),
     ];
+    // The report of `camr pdf verify --json` / `seal::verify`.
+    #[cfg(feature = "pdf")]
+    out.push((
+        "PdfReport.schema.json",
+        schema_text::<crate::seal::PdfReport>(),
+    ));
     out.sort_by_key(|(name, _)| *name);
     out
 }
