@@ -156,22 +156,98 @@ fn count(text: &str, needle: &str) -> usize {
     text.matches(needle).count()
 }
 
-fn pyhanko_args(root: &Path) -> Vec<String> {
-    vec![
-        "sign".into(),
-        "validate".into(),
-        "--trust".into(),
-        root.display().to_string(),
-        "--trust-replace".into(),
-        "--no-revocation-check".into(),
-        "--pretty-print".into(),
-    ]
+fn pyhanko_args(roots: &[PathBuf]) -> Vec<String> {
+    let mut args: Vec<String> = vec!["sign".into(), "validate".into()];
+    for r in roots {
+        args.push("--trust".into());
+        args.push(r.display().to_string());
+    }
+    for a in ["--trust-replace", "--no-revocation-check", "--pretty-print"] {
+        args.push(a.into());
+    }
+    args
 }
 
-/// pdfsig and pyHanko on `pdf` with `n` seals, all expected valid. pdfsig lists a seal once
-/// per widget (`widgets` entries in all), pyHanko once per field.
-fn validators_accept(w: &Wallet, pdf: &[u8], n: usize, widgets: usize, label: &str) {
-    let file = w.dir.path().join(format!("{label}.pdf"));
+fn roots(ws: &[&Wallet]) -> Vec<PathBuf> {
+    ws.iter().map(|w| w.dir.path().join("root.pem")).collect()
+}
+
+fn certutil() -> Option<&'static Path> {
+    static P: OnceLock<Option<PathBuf>> = OnceLock::new();
+    P.get_or_init(|| {
+        let p = PathBuf::from("/usr/bin/certutil");
+        // `certutil -H` prints help and exits 1: probe with the file's existence instead.
+        p.exists().then_some(p)
+    })
+    .as_deref()
+}
+
+/// pdfsig with an NSS database that trusts the softca roots: the first entry of every field
+/// must say "Certificate is Trusted.". (pdfsig 22.12 checks a certificate it has already
+/// checked in the same run as "Unknown issue with Certificate or corrupted data.", so later
+/// widgets of the same seal, or a second seal by the same certificate, are not asserted.)
+fn pdfsig_trusts(ws: &[&Wallet], file: &Path, label: &str) {
+    let (Some(pdfsig), Some(certutil)) = (pdfsig(), certutil()) else {
+        skipped("pdfsig or certutil (libnss3-tools)");
+        return;
+    };
+    let db = ws[0].dir.path().join(format!("nss-{label}"));
+    std::fs::create_dir_all(&db).unwrap();
+    let db_arg = format!("sql:{}", db.display());
+    let ok = |args: &[&str]| {
+        let out = Command::new(certutil).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "certutil {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&["-N", "-d", &db_arg, "--empty-password"]);
+    for (i, root) in roots(ws).iter().enumerate() {
+        let nick = format!("camr-root-{i}");
+        ok(&[
+            "-A",
+            "-d",
+            &db_arg,
+            "-n",
+            &nick,
+            "-t",
+            "CT,C,C",
+            "-i",
+            root.to_str().unwrap(),
+        ]);
+    }
+    let (out, text) = run(pdfsig, &["-nssdir", &db_arg], file);
+    assert!(
+        out.status.success(),
+        "{label}: pdfsig -nssdir failed:\n{text}"
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in text.split("Signature #").skip(1) {
+        let field = entry
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("- Signature Field Name: "))
+            .unwrap()
+            .to_string();
+        assert!(
+            entry.contains("Signature Validation: Signature is Valid."),
+            "{label}:\n{text}"
+        );
+        if seen.insert(field) {
+            assert!(
+                entry.contains("Certificate Validation: Certificate is Trusted."),
+                "{label}: first entry of a field not trusted:\n{text}"
+            );
+        }
+    }
+    eprintln!("{label}: pdfsig -nssdir (softca roots trusted):\n{text}");
+}
+
+/// pdfsig and pyHanko on `pdf` with `n` seals, all expected valid and trusted to the roots of
+/// `ws`. pdfsig lists a seal once per widget (`widgets` entries in all), pyHanko once per
+/// field.
+fn validators_accept(ws: &[&Wallet], pdf: &[u8], n: usize, widgets: usize, label: &str) {
+    let file = ws[0].dir.path().join(format!("{label}.pdf"));
     std::fs::write(&file, pdf).unwrap();
     if let Some(pdfsig) = pdfsig() {
         let (out, text) = run(pdfsig, &[], &file);
@@ -192,11 +268,12 @@ fn validators_accept(w: &Wallet, pdf: &[u8], n: usize, widgets: usize, label: &s
             "{label}:\n{text}"
         );
         eprintln!("{label}: pdfsig:\n{text}");
+        pdfsig_trusts(ws, &file, label);
     } else {
         skipped("pdfsig");
     }
     if let Some(pyhanko) = pyhanko() {
-        let args = pyhanko_args(&w.dir.path().join("root.pem"));
+        let args = pyhanko_args(&roots(ws));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (out, text) = run(pyhanko, &args, &file);
         assert!(out.status.success(), "{label}: pyhanko failed:\n{text}");
@@ -228,14 +305,16 @@ fn rsa_and_p256_seals_validate_in_pdfsig_and_pyhanko_also_after_a_later_seal() {
         let pdf = seal::sample_pdf(3).unwrap();
         let once = seal_once(&w, &pdf, one_page());
         assert!(camr_report(&[&w], &once).all_valid);
-        validators_accept(&w, &once, 1, 1, &format!("{label}-once"));
-        // A second seal, on every page, as a later incremental update.
-        let twice = seal_once(&w, &once, every_page());
+        validators_accept(&[&w], &once, 1, 1, &format!("{label}-once"));
+        // A second seal by another signer (of another CA), on every page, as a later
+        // incremental update.
+        let b = wallet(alg, "李四");
+        let twice = seal_once(&b, &once, every_page());
         assert_eq!(&twice[..once.len()], once.as_slice());
-        let report = camr_report(&[&w], &twice);
+        let report = camr_report(&[&w, &b], &twice);
         assert!(report.all_valid, "{report:?}");
         assert_eq!(report.seals[1].widgets.len(), 3);
-        validators_accept(&w, &twice, 2, 4, &format!("{label}-twice"));
+        validators_accept(&[&w, &b], &twice, 2, 4, &format!("{label}-twice"));
     }
 }
 
@@ -260,7 +339,7 @@ fn tampered_seals_are_refused_by_camr_pdfsig_and_pyhanko() {
         eprintln!("changed byte: pdfsig:\n{text}");
     }
     if let Some(pyhanko) = pyhanko() {
-        let args = pyhanko_args(&w.dir.path().join("root.pem"));
+        let args = pyhanko_args(&roots(&[&w]));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (out, text) = run(pyhanko, &args, &file);
         assert!(
@@ -287,7 +366,7 @@ fn tampered_seals_are_refused_by_camr_pdfsig_and_pyhanko() {
     let file = w.dir.path().join("modified.pdf");
     std::fs::write(&file, &modified).unwrap();
     if let Some(pyhanko) = pyhanko() {
-        let args = pyhanko_args(&w.dir.path().join("root.pem"));
+        let args = pyhanko_args(&roots(&[&w]));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (out, text) = run(pyhanko, &args, &file);
         assert!(
@@ -386,9 +465,10 @@ fn a_pdf_with_a_cross_reference_stream_seals_and_validates() {
         pdf.windows(10).any(|w| w == b"/Type/XRef") || pdf.windows(11).any(|w| w == b"/Type /XRef")
     );
     let w = wallet(KeyAlgorithm::P256, "张三");
+    let b = wallet(KeyAlgorithm::Rsa2048, "李四");
     let once = seal_once(&w, &pdf, one_page());
-    let twice = seal_once(&w, &once, every_page());
-    let report = camr_report(&[&w], &twice);
+    let twice = seal_once(&b, &once, every_page());
+    let report = camr_report(&[&w, &b], &twice);
     assert!(report.all_valid, "{report:?}");
-    validators_accept(&w, &twice, 2, 3, "xref-stream");
+    validators_accept(&[&w, &b], &twice, 2, 3, "xref-stream");
 }
