@@ -425,3 +425,46 @@ fn a_pdf_certified_with_no_changes_allowed_is_refused() {
     .unwrap_err();
     assert_eq!(e.code(), ErrorCode::PdfLocked);
 }
+
+#[test]
+fn damaged_sealed_files_never_panic() {
+    let p = default_provider();
+    let w = wallet(KeyAlgorithm::P256, "张三");
+    let sealed = seal(&w, &sample_pdf(2).unwrap(), &at(1));
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for i in 0..400 {
+        let mut bytes = sealed.clone();
+        match i % 4 {
+            0 => bytes.truncate((next() as usize) % bytes.len()),
+            1 => {
+                for _ in 0..8 {
+                    let at = (next() as usize) % bytes.len();
+                    bytes[at] = next() as u8;
+                }
+            }
+            2 => {
+                // Damage digits (offsets, lengths, /ByteRange numbers).
+                let digits: Vec<usize> = (0..bytes.len())
+                    .filter(|&i| bytes[i].is_ascii_digit())
+                    .collect();
+                for _ in 0..4 {
+                    let at = digits[(next() as usize) % digits.len()];
+                    bytes[at] = b'0' + (next() % 10) as u8;
+                }
+            }
+            _ => {
+                let at = (next() as usize) % bytes.len();
+                bytes.insert(at, b' ');
+            }
+        }
+        // Errors are fine; panics are not.
+        let _ = verify(p.as_ref(), &bytes, None, 0);
+        let _ = prepare(p.as_ref(), &bytes, PublicKeyAlgorithm::EcdsaP256, &at(1));
+    }
+}
