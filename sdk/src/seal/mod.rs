@@ -49,9 +49,35 @@ pub enum Placement {
         rect: [f32; 4],
     },
     /// The same rectangle on every page: one signature, one field, one widget per page.
+    /// The rectangle is taken from each page's visible box as the reader sees it
+    /// ([`locate::every_page_rects`]).
     EveryPage {
         /// `[x, y, width, height]` in points.
         rect: [f32; 4],
+    },
+    /// A straddle seal (骑缝章) across the right edges of pages `from..=to`: one signature,
+    /// slice i of the seal on the i-th page ([`locate::straddle_rects`]).
+    Straddle {
+        /// First page, 1-based.
+        from: u32,
+        /// Last page, 1-based (after `from`).
+        to: u32,
+        /// Width of the whole seal in points (each page shows `width / pages`).
+        width: f32,
+        /// Height in points.
+        height: f32,
+        /// Bottom edge, points above the visible box's bottom.
+        y: f32,
+    },
+    /// A seal centred on every occurrence of a keyword (关键字签章): one signature, one
+    /// widget per occurrence; a keyword that does not occur is an error naming it.
+    Keyword {
+        /// The text to find.
+        keyword: String,
+        /// Width in points.
+        width: f32,
+        /// Height in points.
+        height: f32,
     },
 }
 

@@ -12,6 +12,10 @@ use crate::crypto::{
 };
 use crate::pki::Certificate;
 
+/// Where one widget goes: page number, `[x, y, w, h]` in user space, and the slice
+/// (index, count) of a straddle seal.
+type WidgetPlace = (u32, [f32; 4], Option<(usize, usize)>);
+
 /// Pixel size of the default seal image drawn by [`seal_with_key`].
 const DEFAULT_SEAL_PX: u32 = 256;
 
@@ -303,20 +307,6 @@ fn check_rect(rect: [f32; 4], media: Option<[f32; 4]>, page: u32) -> Result<(), 
     Ok(())
 }
 
-fn media_box(doc: &Document, page: ObjectId) -> Option<[f32; 4]> {
-    let mut id = page;
-    for _ in 0..32 {
-        let d = doc.get_dictionary(id).ok()?;
-        if let Ok(mb) = d.get(b"MediaBox").and_then(|o| doc.dereference(o)) {
-            let a = mb.1.as_array().ok()?;
-            let v: Vec<f32> = a.iter().filter_map(|o| o.as_float().ok()).collect();
-            return (v.len() == 4).then(|| [v[0], v[1], v[2], v[3]]);
-        }
-        id = d.get(b"Parent").and_then(Object::as_reference).ok()?;
-    }
-    None
-}
-
 /// Prepares `pdf` for one seal by a signer with a `key` key: appends an incremental update
 /// with the signature dictionary (`/ByteRange` and a zero-filled `/Contents`), the field and
 /// its widget(s) with the seal appearance, the updated pages and AcroForm (`/SigFlags 3`).
@@ -332,21 +322,54 @@ pub fn prepare(
     if doc_mdp_level(&doc) == Some(1) {
         return Err(SealError::Locked);
     }
-    let pages = doc.get_pages();
-    let (targets, rect): (Vec<(u32, ObjectId)>, [f32; 4]) = match &options.placement {
+    let geometry = super::locate::pages(&doc)?;
+    let (widgets, straddle_width): (Vec<WidgetPlace>, f32) = match &options.placement {
         Placement::Page { page, rect } => {
-            let id = pages.get(page).copied().ok_or_else(|| {
+            let g = geometry.iter().find(|g| g.number == *page).ok_or_else(|| {
                 SealError::invalid(format!(
                     "page {page} does not exist (the document has {} pages)",
-                    pages.len()
+                    geometry.len()
                 ))
             })?;
-            (vec![(*page, id)], *rect)
+            check_rect(*rect, Some(g.media_box), *page)?;
+            (vec![(*page, *rect, None)], 0.0)
         }
-        Placement::EveryPage { rect } => (pages.iter().map(|(n, id)| (*n, *id)).collect(), *rect),
+        Placement::EveryPage { rect } => {
+            check_rect(*rect, None, 1)?;
+            let rects = super::locate::every_page_rects(&geometry, *rect)?;
+            (rects.into_iter().map(|(n, r)| (n, r, None)).collect(), 0.0)
+        }
+        Placement::Straddle {
+            from,
+            to,
+            width,
+            height,
+            y,
+        } => {
+            let rects = super::locate::straddle_rects(&geometry, *from, *to, *width, *height, *y)?;
+            let count = rects.len();
+            (
+                rects
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (n, r))| (n, r, Some((i, count))))
+                    .collect(),
+                *width,
+            )
+        }
+        Placement::Keyword {
+            keyword,
+            width,
+            height,
+        } => {
+            let rects = super::locate::keyword_rects(&doc, keyword, *width, *height)?;
+            (rects.into_iter().map(|(n, r)| (n, r, None)).collect(), 0.0)
+        }
     };
-    for (n, id) in &targets {
-        check_rect(rect, media_box(&doc, *id), *n)?;
+    if widgets.is_empty() {
+        return Err(SealError::invalid(
+            "the placement gives no place for the seal",
+        ));
     }
     let existing = field_names(&doc);
     let field_name = match &options.field_name {
@@ -381,12 +404,38 @@ pub fn prepare(
     let old_len = pdf.len();
     let mut inc = IncrementalDocument::create_from(pdf.to_vec(), doc);
 
-    // 1. The appearance and the signature dictionary.
-    let [x, y, w, h] = rect;
-    let ap = match &options.image {
-        Some(image) => super::appearance::add_appearance(&mut inc.new_document, image, w, h)?,
-        None => inc.new_document.add_object(default_appearance(w, h)),
+    // 1. The appearances (one form per widget, upright on turned pages) and the signature
+    //    dictionary.
+    let image = match (&options.image, straddle_width > 0.0) {
+        (Some(image), _) => Some(image.add_to(&mut inc.new_document)?),
+        (None, true) => Some(
+            super::appearance::default_seal("", DEFAULT_SEAL_PX).add_to(&mut inc.new_document)?,
+        ),
+        (None, false) => None,
     };
+    let mut placed = Vec::with_capacity(widgets.len());
+    for (number, rect, slice) in &widgets {
+        let page = geometry
+            .iter()
+            .find(|g| g.number == *number)
+            .ok_or_else(|| SealError::invalid(format!("page {number} does not exist")))?;
+        let turned = page.rotate % 180 == 90;
+        let (vw, vh) = if turned {
+            (rect[3], rect[2])
+        } else {
+            (rect[2], rect[3])
+        };
+        let mut form = match (image, slice) {
+            (Some(img), Some((i, n))) => {
+                super::appearance::straddle_form(img, straddle_width, vh, *i, *n)?
+            }
+            (Some(img), None) => super::appearance::appearance_form(img, vw, vh)?,
+            (None, _) => default_appearance(vw, vh),
+        };
+        super::appearance::upright(&mut form, page.rotate);
+        let ap = inc.new_document.add_object(form);
+        placed.push((page.id, *rect, ap));
+    }
     let when = options.signing_time.unwrap_or_else(crate::qr::unix_now);
     let mut sig = dictionary! {
         "Type" => "Sig",
@@ -402,7 +451,7 @@ pub fn prepare(
     let sig_id = inc.new_document.add_object(sig);
 
     // 2. The field and its widget(s).
-    let widget = |page: ObjectId| {
+    let widget = |page: ObjectId, [x, y, w, h]: [f32; 4], ap: ObjectId| {
         dictionary! {
             "Type" => "Annot",
             "Subtype" => "Widget",
@@ -412,19 +461,19 @@ pub fn prepare(
             "AP" => dictionary! { "N" => ap },
         }
     };
-    let field_id = if targets.len() == 1 {
-        let mut d = widget(targets[0].1);
+    let field_id = if let [(page, rect, ap)] = placed.as_slice() {
+        let mut d = widget(*page, *rect, *ap);
         d.set("FT", "Sig");
         d.set("T", text_string(&field_name));
         d.set("V", sig_id);
         let id = inc.new_document.add_object(d);
-        push_to_array(&mut inc, targets[0].1, b"Annots", Object::Reference(id))?;
+        push_to_array(&mut inc, *page, b"Annots", Object::Reference(id))?;
         id
     } else {
         let field_id = inc.new_document.new_object_id();
-        let mut kids = Vec::with_capacity(targets.len());
-        for (_, page) in &targets {
-            let mut d = widget(*page);
+        let mut kids = Vec::with_capacity(placed.len());
+        for (page, rect, ap) in &placed {
+            let mut d = widget(*page, *rect, *ap);
             d.set("Parent", field_id);
             // /V is inheritable; repeated on each kid because poppler reads each kid that
             // has a /Parent as a field of its own and finds no signature otherwise.

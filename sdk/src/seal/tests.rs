@@ -468,3 +468,52 @@ fn damaged_sealed_files_never_panic() {
         let _ = prepare(p.as_ref(), &bytes, PublicKeyAlgorithm::EcdsaP256, &at(1));
     }
 }
+
+#[test]
+fn straddle_and_keyword_seals_are_one_signature_with_several_widgets() {
+    let p = default_provider();
+    let w = wallet(KeyAlgorithm::Sm2, "张三");
+    let pdf = sample_pdf(3).unwrap();
+    let straddle = SealOptions::new(Placement::Straddle {
+        from: 1,
+        to: 3,
+        width: 90.0,
+        height: 90.0,
+        y: 300.0,
+    });
+    let sealed = seal(&w, &pdf, &straddle);
+    let keyword = SealOptions::new(Placement::Keyword {
+        keyword: "test page 2".into(),
+        width: 60.0,
+        height: 60.0,
+    });
+    let sealed = seal(&w, &sealed, &keyword);
+    let report = verify(
+        p.as_ref(),
+        &sealed,
+        Some(&validator(&[&w.root])),
+        crate::qr::unix_now(),
+    )
+    .unwrap();
+    assert!(report.all_valid, "{report:?}");
+    let [s, k] = report.seals.as_slice() else {
+        panic!("{report:?}")
+    };
+    let pages: Vec<u32> = s.widgets.iter().map(|w| w.page).collect();
+    assert_eq!(pages, vec![1, 2, 3]);
+    for wd in &s.widgets {
+        assert!(
+            (wd.rect[2] - 595.0).abs() < 0.01 && (wd.rect[2] - wd.rect[0] - 30.0).abs() < 0.01,
+            "{wd:?}"
+        );
+    }
+    assert_eq!(k.widgets.len(), 1);
+    assert_eq!(k.widgets[0].page, 2);
+    let missing = SealOptions::new(Placement::Keyword {
+        keyword: "招标人盖章".into(),
+        width: 60.0,
+        height: 60.0,
+    });
+    let e = prepare(p.as_ref(), &pdf, PublicKeyAlgorithm::Sm2, &missing).unwrap_err();
+    assert!(e.to_string().contains("招标人盖章"), "{e}");
+}
