@@ -85,7 +85,7 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum PdfCommand {
     /// Seal a PDF with a wallet's signing certificate (an incremental update: earlier seals stay valid).
-    #[command(group(clap::ArgGroup::new("place").required(true).args(["page", "every_page"])))]
+    #[command(group(clap::ArgGroup::new("place").required(true).args(["page", "every_page", "straddle", "keyword"])))]
     Seal {
         /// The PDF to seal.
         #[arg(long = "in")]
@@ -105,6 +105,13 @@ enum PdfCommand {
         /// The seal on every page (one signature, a widget per page).
         #[arg(long)]
         every_page: bool,
+        /// Straddle seal (骑缝章) across the right edges of pages FROM-TO (e.g. 1-5); --y
+        /// sets its bottom edge (default 100).
+        #[arg(long, value_name = "FROM-TO")]
+        straddle: Option<String>,
+        /// The seal centred on every occurrence of this text (关键字签章).
+        #[arg(long)]
+        keyword: Option<String>,
         /// Left edge of the seal, points from the page's lower-left corner.
         #[arg(long, allow_negative_numbers = true)]
         x: Option<f32>,
@@ -1142,6 +1149,8 @@ fn pdf_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &PdfComman
             pin,
             page,
             every_page,
+            straddle,
+            keyword,
             x,
             y,
             width,
@@ -1151,9 +1160,33 @@ fn pdf_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &PdfComman
         } => {
             let pdf = read_file(input, seal::MAX_PDF as u64, "PDF")?;
             let rect = [x.unwrap_or(0.0), y.unwrap_or(0.0), *width, *width];
-            let placement = match page {
-                Some(page) if !every_page => Placement::Page { page: *page, rect },
-                _ => Placement::EveryPage { rect },
+            let placement = if let Some(range) = straddle {
+                let parsed = range
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
+                let Some((from, to)) = parsed else {
+                    return Err(input_error(format!(
+                        "--straddle wants FROM-TO page numbers, e.g. 1-5, not `{range}`"
+                    )));
+                };
+                Placement::Straddle {
+                    from,
+                    to,
+                    width: *width,
+                    height: *width,
+                    y: y.unwrap_or(100.0),
+                }
+            } else if let Some(keyword) = keyword {
+                Placement::Keyword {
+                    keyword: keyword.clone(),
+                    width: *width,
+                    height: *width,
+                }
+            } else {
+                match page {
+                    Some(page) if !every_page => Placement::Page { page: *page, rect },
+                    _ => Placement::EveryPage { rect },
+                }
             };
             let mut options = SealOptions::new(placement);
             if let Some(path) = image {

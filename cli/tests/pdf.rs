@@ -124,6 +124,80 @@ fn seal_then_verify_with_exit_codes_and_errors() {
     assert_eq!(code, 2);
     assert!(err.starts_with("error: PDF_MALFORMED: "), "{err}");
 
+    // Straddle and keyword seals.
+    let (three, four) = (d.join("three.pdf"), d.join("four.pdf"));
+    let (code, _, err) = camr(
+        &[
+            &base[..],
+            &[
+                "--in",
+                p(&two),
+                "--out",
+                p(&three),
+                "--straddle",
+                "1-2",
+                "--width",
+                "80",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = camr(
+        &[
+            &base[..],
+            &[
+                "--in",
+                p(&three),
+                "--out",
+                p(&four),
+                "--keyword",
+                "test page 1",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = camr(&["pdf", "verify", p(&four), "--trust", p(&root), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["seals"].as_array().unwrap().len(), 4);
+    let (code, _, err) = camr(
+        &[
+            &base[..],
+            &[
+                "--in",
+                p(&two),
+                "--out",
+                p(&d.join("x.pdf")),
+                "--keyword",
+                "没有这个词",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("没有这个词"), "{err}");
+    let (code, _, err) = camr(
+        &[
+            &base[..],
+            &[
+                "--in",
+                p(&two),
+                "--out",
+                p(&d.join("x.pdf")),
+                "--straddle",
+                "2",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: INPUT_MALFORMED: --straddle"),
+        "{err}"
+    );
+
     // Usage errors.
     let out_x = d.join("x.pdf");
     let (code, _, err) = camr(&[&base[..], &["--in", p(&input), "--out", p(&out_x)]].concat());
