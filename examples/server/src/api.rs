@@ -66,8 +66,14 @@ impl ApiError {
         }
     }
 
-    fn malformed(msg: impl Into<String>) -> Self {
+    /// `INPUT_MALFORMED` with its default status (400).
+    pub(crate) fn malformed(msg: impl Into<String>) -> Self {
         Self::new(ErrorCode::InputMalformed, msg)
+    }
+
+    /// `INTERNAL`: something on our side failed (I/O, encoding).
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::Internal, e.to_string())
     }
 }
 
@@ -88,7 +94,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn ok<T: Serialize>(data: T) -> Response {
+/// A successful answer: `data` in the result envelope.
+pub(crate) fn ok<T: Serialize>(data: T) -> Response {
     axum::Json(ApiResult::ok(data)).into_response()
 }
 
@@ -120,7 +127,8 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
         .map_err(|e| ApiError::malformed(format!("the body is not the expected JSON: {e}")))
 }
 
-fn parse_tid(s: &str) -> Result<Tid, ApiError> {
+/// A tid from the path; `TID_INVALID` (400) when it is not one.
+pub(crate) fn parse_tid(s: &str) -> Result<Tid, ApiError> {
     Tid::parse(s).map_err(|e| ApiError::new(ErrorCode::TidInvalid, e.to_string()))
 }
 
@@ -178,8 +186,7 @@ async fn healthz() -> Response {
 async fn readyz(State(s): Shared) -> Handled {
     // A read of a tid that cannot exist: the store answers, or the server is not ready.
     let probe = Tid::new(
-        &camr::protocol::SystemCode::parse(&s.info.system_code)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?,
+        &camr::protocol::SystemCode::parse(&s.info.system_code).map_err(ApiError::internal)?,
         [0; 16],
     );
     s.store.get(&probe).await.map_err(|e| ApiError {
@@ -409,7 +416,7 @@ pub struct DecryptOut {
 }
 
 fn to_json<T: Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+    serde_json::to_value(v).map_err(ApiError::internal)
 }
 
 async fn result(State(s): Shared, Path(tid): Path<String>) -> Handled {
@@ -521,8 +528,7 @@ async fn app_response(
         None
     };
     if let Some(evidence) = evidence {
-        let raw = serde_json::to_vec(&evidence)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        let raw = serde_json::to_vec(&evidence).map_err(ApiError::internal)?;
         let (vendor, operation) = (response.ca_org_type.clone(), response.operation);
         let state = s.clone();
         let decoded = tokio::task::spawn_blocking(move || {
@@ -532,7 +538,7 @@ async fn app_response(
                 .map(|host| host.decode_evidence(&vendor, operation, &raw))
         })
         .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        .map_err(ApiError::internal)?;
         match decoded {
             Some(Ok(ev)) => response.evidence = Some(ev),
             Some(Err(e)) => return Err(ApiError::new(e.code(), e.to_string())),

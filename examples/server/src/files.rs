@@ -33,14 +33,14 @@ use camr::crypto::HashAlgorithm;
 use camr::envelope::{KeySource, open_stream, read_header, seal_stream};
 use camr::pki::Certificate;
 use camr::protocol::{
-    ApiResult, Bytes, EncryptedKeyItem, ErrorCode, Operation, SignItem, Tid, TransactionState,
+    Bytes, EncryptedKeyItem, ErrorCode, Operation, SignItem, Tid, TransactionState,
 };
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use crate::AppState;
-use crate::api::{ApiError, started_out};
+use crate::api::{ApiError, ok, parse_tid, started_out};
 
 type Shared = State<Arc<AppState>>;
 
@@ -142,14 +142,6 @@ struct FileMeta {
     size: u64,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(ErrorCode::Internal, e.to_string())
-}
-
-fn malformed(msg: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorCode::InputMalformed, msg)
-}
-
 /// A file name safe to show and to put in `Content-Disposition`: the last path component,
 /// control characters and quotes dropped, at most 120 characters.
 fn clean_name(name: Option<&str>, default: &str) -> String {
@@ -175,7 +167,7 @@ fn hash_of(q: &UploadQuery) -> Result<HashAlgorithm, ApiError> {
     match q.hash.as_deref().unwrap_or("sm3") {
         "sm3" | "SM3" => Ok(HashAlgorithm::Sm3),
         "sha256" | "SHA256" | "sha-256" => Ok(HashAlgorithm::Sha256),
-        other => Err(malformed(format!(
+        other => Err(ApiError::malformed(format!(
             "`hash` must be sm3 or sha256, not `{}`",
             other.chars().take(20).collect::<String>()
         ))),
@@ -199,19 +191,22 @@ async fn receive(
 ) -> Result<(u64, Vec<u8>), ApiError> {
     tokio::fs::create_dir_all(&s.files_dir)
         .await
-        .map_err(internal)?;
-    let mut file = tokio::fs::File::create(path).await.map_err(internal)?;
+        .map_err(ApiError::internal)?;
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .map_err(ApiError::internal)?;
     let mut hasher = hash.map(|h| s.platform.provider().hasher(h));
     let mut size = 0u64;
     let mut stream = body.into_data_stream();
     let outcome: Result<(), ApiError> = async {
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| malformed(format!("cannot read the upload: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| ApiError::malformed(format!("cannot read the upload: {e}")))?;
             size += chunk.len() as u64;
             if size > s.upload_limit {
                 return Err(ApiError {
                     status: StatusCode::PAYLOAD_TOO_LARGE,
-                    ..malformed(format!(
+                    ..ApiError::malformed(format!(
                         "the file is larger than the {} MiB allowed",
                         s.upload_limit / (1024 * 1024)
                     ))
@@ -220,11 +215,11 @@ async fn receive(
             if let Some(h) = hasher.as_mut() {
                 h.update(&chunk);
             }
-            file.write_all(&chunk).await.map_err(internal)?;
+            file.write_all(&chunk).await.map_err(ApiError::internal)?;
         }
-        file.flush().await.map_err(internal)?;
+        file.flush().await.map_err(ApiError::internal)?;
         if size == 0 && !allow_empty {
-            return Err(malformed("the upload is empty"));
+            return Err(ApiError::malformed("the upload is empty"));
         }
         Ok(())
     }
@@ -243,16 +238,16 @@ fn temp_path(s: &AppState) -> Result<PathBuf, ApiError> {
     s.platform
         .provider()
         .fill_random(&mut b)
-        .map_err(|e| internal(e.to_string()))?;
+        .map_err(ApiError::internal)?;
     Ok(s.files_dir
         .join(format!("upload-{}.tmp", data_encoding::HEXLOWER.encode(&b))))
 }
 
 async fn write_meta(s: &AppState, tid: &Tid, meta: &FileMeta) -> Result<(), ApiError> {
-    let json = serde_json::to_vec(meta).map_err(internal)?;
+    let json = serde_json::to_vec(meta).map_err(ApiError::internal)?;
     tokio::fs::write(file_path(s, tid, "json"), json)
         .await
-        .map_err(internal)
+        .map_err(ApiError::internal)
 }
 
 async fn read_meta(s: &AppState, tid: &Tid) -> Result<FileMeta, ApiError> {
@@ -264,11 +259,18 @@ async fn read_meta(s: &AppState, tid: &Tid) -> Result<FileMeta, ApiError> {
                 format!("transaction {tid} has no file on this server"),
             )
         })?;
-    serde_json::from_slice(&raw).map_err(internal)
+    serde_json::from_slice(&raw).map_err(ApiError::internal)
 }
 
-fn json_ok<T: Serialize>(data: T) -> Response {
-    axum::Json(ApiResult::ok(data)).into_response()
+/// The checks every upload route makes first: the body is the file's bytes (not JSON or a
+/// form), and the query is an [`UploadQuery`].
+fn upload_query(
+    headers: &HeaderMap,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+) -> Result<UploadQuery, ApiError> {
+    no_json_type(headers)?;
+    let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
+    Ok(q)
 }
 
 fn no_json_type(headers: &HeaderMap) -> Result<(), ApiError> {
@@ -281,7 +283,7 @@ fn no_json_type(headers: &HeaderMap) -> Result<(), ApiError> {
     if ct.starts_with("application/json") || ct.starts_with("multipart/") {
         return Err(ApiError {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ..malformed("upload the file's bytes as the body (application/octet-stream)")
+            ..ApiError::malformed("upload the file's bytes as the body (application/octet-stream)")
         });
     }
     Ok(())
@@ -293,8 +295,7 @@ async fn bid_seal_start(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    no_json_type(&headers)?;
-    let Query(q) = q.map_err(|e| malformed(e.body_text()))?;
+    let q = upload_query(&headers, q)?;
     let name = clean_name(q.name.as_deref(), "bid-file");
     let tmp = temp_path(&s)?;
     let (size, _) = receive(&s, body, &tmp, None, true).await?;
@@ -325,19 +326,23 @@ async fn adopt_upload(
     let tid = started.transaction.tid.clone();
     tokio::fs::rename(tmp, file_path(s, &tid, ext))
         .await
-        .map_err(internal)?;
+        .map_err(ApiError::internal)?;
     write_meta(s, &tid, &meta).await?;
     let op = started.transaction.operation;
-    Ok(json_ok(started_out(s, op, started)))
+    Ok(ok(started_out(s, op, started)))
 }
 
 /// Streams a file as a download, deleting it first when `once` (the open handle keeps the
 /// data readable until the stream ends).
 async fn send_file(path: &FsPath, name: &str, once: bool) -> Result<Response, ApiError> {
-    let file = tokio::fs::File::open(path).await.map_err(internal)?;
-    let len = file.metadata().await.map_err(internal)?.len();
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(ApiError::internal)?;
+    let len = file.metadata().await.map_err(ApiError::internal)?.len();
     if once {
-        tokio::fs::remove_file(path).await.map_err(internal)?;
+        tokio::fs::remove_file(path)
+            .await
+            .map_err(ApiError::internal)?;
     }
     let stream = futures_util::stream::unfold(file, |mut f| async move {
         use tokio::io::AsyncReadExt;
@@ -388,15 +393,11 @@ async fn send_file(path: &FsPath, name: &str, once: bool) -> Result<Response, Ap
     Ok(r)
 }
 
-fn parse_tid(s: &str) -> Result<Tid, ApiError> {
-    Tid::parse(s).map_err(|e| ApiError::new(ErrorCode::TidInvalid, e.to_string()))
-}
-
 /// The transaction must be this operation's (a tid of another kind is refused).
 async fn expect_operation(s: &AppState, tid: &Tid, op: Operation) -> Result<(), ApiError> {
     let tx = s.platform.status(tid).await?;
     if tx.operation != op {
-        return Err(malformed(format!(
+        return Err(ApiError::malformed(format!(
             "transaction {tid} is a {} transaction, not {op}",
             tx.operation
         )));
@@ -468,7 +469,7 @@ async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
                 "the bid file is no longer on this server",
             )
         })?;
-        let output = std::fs::File::create(&dst).map_err(internal)?;
+        let output = std::fs::File::create(&dst).map_err(ApiError::internal)?;
         let mut out = std::io::BufWriter::new(output);
         let n = seal_stream(
             provider.as_ref(),
@@ -478,14 +479,14 @@ async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
             &mut |done| state.jobs.update(&job, |j| j.done = done),
         )
         .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
-        std::io::Write::flush(&mut out).map_err(internal)?;
+        std::io::Write::flush(&mut out).map_err(ApiError::internal)?;
         Ok(n)
     })
     .await
-    .map_err(internal)??;
+    .map_err(ApiError::internal)??;
     tokio::fs::rename(&partial, file_path(s, tid, "camrbid"))
         .await
-        .map_err(internal)?;
+        .map_err(ApiError::internal)?;
     let _ = tokio::fs::remove_file(&plain).await;
     tracing::info!(%tid, bytes = sealed_bytes, holder = %result.subject.name, "bid file sealed");
     Ok(())
@@ -510,7 +511,7 @@ async fn bid_work(State(s): Shared, Path(tid): Path<String>) -> Result<Response,
     let tx = s.platform.status(&tid).await?;
     let op = tx.operation;
     if !matches!(op, Operation::Encrypt | Operation::Decrypt) {
-        return Err(malformed(format!(
+        return Err(ApiError::malformed(format!(
             "transaction {tid} is a {op} transaction, not a bid file's"
         )));
     }
@@ -526,7 +527,7 @@ async fn bid_work(State(s): Shared, Path(tid): Path<String>) -> Result<Response,
             tracing::warn!(tid = %job, code = %e.code, msg = %e.msg, "bid-file work failed");
         }
     });
-    Ok(json_ok(
+    Ok(ok(
         serde_json::json!({ "tid": tid.to_string(), "operation": op }),
     ))
 }
@@ -538,18 +539,18 @@ async fn bid_progress(State(s): Shared, Path(tid): Path<String>) -> Result<Respo
         _ => "opened",
     };
     match s.jobs.get(&tid) {
-        Some(p) => Ok(json_ok(p)),
+        Some(p) => Ok(ok(p)),
         // Sealed earlier (or by another instance sharing the folder).
         None if tokio::fs::try_exists(file_path(&s, &tid, done_file))
             .await
             .unwrap_or(false) =>
         {
-            Ok(json_ok(JobProgress {
+            Ok(ok(JobProgress {
                 finished: true,
                 ..JobProgress::default()
             }))
         }
-        None => Ok(json_ok(JobProgress::default())),
+        None => Ok(ok(JobProgress::default())),
     }
 }
 
@@ -559,8 +560,7 @@ async fn bid_open_start(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    no_json_type(&headers)?;
-    let Query(q) = q.map_err(|e| malformed(e.body_text()))?;
+    let q = upload_query(&headers, q)?;
     let name = clean_name(q.name.as_deref(), "bid-file.camrbid");
     let name = name
         .strip_suffix(".camrbid")
@@ -571,11 +571,12 @@ async fn bid_open_start(
     let provider = s.platform.provider().clone();
     let path = tmp.clone();
     let header = tokio::task::spawn_blocking(move || {
-        let mut f = std::io::BufReader::new(std::fs::File::open(&path).map_err(internal)?);
+        let mut f =
+            std::io::BufReader::new(std::fs::File::open(&path).map_err(ApiError::internal)?);
         read_header(provider.as_ref(), &mut f).map_err(|e| ApiError::new(e.code(), e.to_string()))
     })
     .await
-    .map_err(internal)?;
+    .map_err(ApiError::internal)?;
     let header = match header {
         Ok(h) => h,
         Err(e) => {
@@ -636,8 +637,10 @@ async fn open_now(
     let opened_bytes = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
         let mut last = None;
         for (_, cek) in &keys {
-            let input = std::io::BufReader::new(std::fs::File::open(&src).map_err(internal)?);
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&dst).map_err(internal)?);
+            let input =
+                std::io::BufReader::new(std::fs::File::open(&src).map_err(ApiError::internal)?);
+            let mut out =
+                std::io::BufWriter::new(std::fs::File::create(&dst).map_err(ApiError::internal)?);
             match open_stream(
                 provider.as_ref(),
                 input,
@@ -646,20 +649,20 @@ async fn open_now(
                 &mut |done| state.jobs.update(&job, |j| j.done = done),
             ) {
                 Ok(n) => {
-                    std::io::Write::flush(&mut out).map_err(internal)?;
+                    std::io::Write::flush(&mut out).map_err(ApiError::internal)?;
                     return Ok(n);
                 }
                 Err(e) => last = Some(ApiError::new(e.code(), e.to_string())),
             }
         }
         let _ = std::fs::remove_file(&dst);
-        Err(last.unwrap_or_else(|| malformed("the envelope names no recipient")))
+        Err(last.unwrap_or_else(|| ApiError::malformed("the envelope names no recipient")))
     })
     .await
-    .map_err(internal)??;
+    .map_err(ApiError::internal)??;
     tokio::fs::rename(&partial, opened)
         .await
-        .map_err(internal)?;
+        .map_err(ApiError::internal)?;
     let _ = tokio::fs::remove_file(envelope).await;
     tracing::info!(%tid, bytes = opened_bytes, "bid file opened");
     Ok(())
@@ -679,8 +682,7 @@ async fn file_sign_start(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    no_json_type(&headers)?;
-    let Query(q) = q.map_err(|e| malformed(e.body_text()))?;
+    let q = upload_query(&headers, q)?;
     let alg = hash_of(&q)?;
     let name = clean_name(q.name.as_deref(), "document");
     let tmp = temp_path(&s)?;
@@ -696,7 +698,7 @@ async fn file_sign_start(
             hash_algorithm: alg,
         }])
         .await?;
-    Ok(json_ok(started_out(&s, Operation::Signature, started)))
+    Ok(ok(started_out(&s, Operation::Signature, started)))
 }
 
 /// Answer of `POST /api/v1/files/digest`.
@@ -717,14 +719,13 @@ async fn file_digest(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    no_json_type(&headers)?;
-    let Query(q) = q.map_err(|e| malformed(e.body_text()))?;
+    let q = upload_query(&headers, q)?;
     let alg = hash_of(&q)?;
     let tmp = temp_path(&s)?;
     let received = receive(&s, body, &tmp, Some(alg), true).await;
     let _ = tokio::fs::remove_file(&tmp).await;
     let (size, hash) = received?;
-    Ok(json_ok(DigestOut {
+    Ok(ok(DigestOut {
         hash_algorithm: alg,
         hash: Bytes(hash),
         size,
@@ -759,7 +760,11 @@ async fn verify(
     let data: Vec<u8> = match (&b.message, &b.hash) {
         (Some(m), None) => m.as_bytes().to_vec(),
         (None, Some(h)) => h.0.clone(),
-        _ => return Err(malformed("give exactly one of `message` and `hash`")),
+        _ => {
+            return Err(ApiError::malformed(
+                "give exactly one of `message` and `hash`",
+            ));
+        }
     };
     let mut chain = b.chain.clone();
     chain.extend(s.intermediates.iter().cloned());

@@ -28,8 +28,7 @@ pub async fn transaction_events(
     State(s): State<Arc<AppState>>,
     Path(tid): Path<String>,
 ) -> Result<Response, ApiError> {
-    let tid = Tid::parse(&tid)
-        .map_err(|e| ApiError::new(camr::protocol::ErrorCode::TidInvalid, e.to_string()))?;
+    let tid = crate::api::parse_tid(&tid)?;
     // Subscribe before reading, so no change between the read and the subscription is lost.
     let rx = s.events.subscribe();
     let first = s.platform.status(&tid).await?;

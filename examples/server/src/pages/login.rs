@@ -22,8 +22,7 @@ pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiE
 <p id="again" hidden><button onclick="location.reload()">刷新二维码 · New QR</button></p>"#,
         panel = qr_panel(&s, true, &svg, &out.qr_text, &out.qr_png),
     );
-    let tx = serde_json::to_string(&out)
-        .map_err(|e| ApiError::new(camr::protocol::ErrorCode::Internal, e.to_string()))?;
+    let tx = serde_json::to_string(&out).map_err(ApiError::internal)?;
     let script = format!(
         r#"const tx = {tx};
 camr.show(tx, {{ onFinal: async (st) => {{
