@@ -223,7 +223,7 @@ fn describe(ias: &IssuerAndSerialNumber) -> String {
     )
 }
 
-fn matches(ias: &IssuerAndSerialNumber, cert: &Certificate) -> bool {
+pub(crate) fn matches(ias: &IssuerAndSerialNumber, cert: &Certificate) -> bool {
     let tbs = cert.x509().tbs_certificate();
     &ias.serial_number == tbs.serial_number() && names_match(&ias.issuer, tbs.issuer())
 }
@@ -422,17 +422,7 @@ pub fn verify(
             ));
         }
     };
-    let certs: Vec<Certificate> = sd
-        .certificates
-        .iter()
-        .flat_map(|s| s.0.iter())
-        .filter_map(|c| match c {
-            cms::cert::CertificateChoices::Certificate(x) => {
-                x.to_der().ok().and_then(|d| Certificate::from_der(&d).ok())
-            }
-            _ => None,
-        })
-        .collect();
+    let certs = certificates_of(&sd);
     let info = sd
         .signer_infos
         .0
@@ -459,15 +449,9 @@ pub fn verify(
                 describe(ias)
             ))
         })?;
-    let hash = if info.digest_alg.oid == oid::SM3 {
-        HashAlgorithm::Sm3
-    } else if info.digest_alg.oid == oid::SHA256 {
-        HashAlgorithm::Sha256
-    } else {
-        return Err(EnvelopeError::Unsupported {
-            what: format!("digest {}", info.digest_alg.oid),
-        });
-    };
+    let hash = digest_of_oid(&info.digest_alg.oid).ok_or_else(|| EnvelopeError::Unsupported {
+        what: format!("digest {}", info.digest_alg.oid),
+    })?;
     let key = signer.public_key()?;
     let scheme = signature_scheme(&info.signature_algorithm.oid, key.algorithm(), hash)?;
     let digest = provider.digest(hash, &content);
@@ -538,28 +522,70 @@ fn signature_scheme(
     key: PublicKeyAlgorithm,
     hash: HashAlgorithm,
 ) -> Result<SignatureScheme, EnvelopeError> {
-    let scheme = if *sig_oid == oid::SM2_WITH_SM3 || *sig_oid == oid::SM2_SIGN {
-        SignatureScheme::sm2()
-    } else if *sig_oid == oid::RSA_ENCRYPTION || *sig_oid == oid::SHA256_WITH_RSA {
-        SignatureScheme::RsaPkcs1v15Sha256
-    } else if *sig_oid == oid::ECDSA_WITH_SHA256 {
-        SignatureScheme::EcdsaP256Sha256
-    } else {
-        return Err(EnvelopeError::Unsupported {
-            what: format!("signature algorithm {sig_oid}"),
-        });
-    };
-    let expected_hash = if scheme.key_algorithm() == PublicKeyAlgorithm::Sm2 {
-        HashAlgorithm::Sm3
-    } else {
-        HashAlgorithm::Sha256
-    };
-    if scheme.key_algorithm() != key || expected_hash != hash {
+    let scheme = scheme_of_oid(sig_oid).ok_or_else(|| EnvelopeError::Unsupported {
+        what: format!("signature algorithm {sig_oid}"),
+    })?;
+    if !scheme_fits(&scheme, key, hash) {
         return Err(EnvelopeError::SignatureInvalid {
             reason: "the signature algorithm does not fit the signer key or digest".into(),
         });
     }
     Ok(scheme)
+}
+
+/// The scheme a SignerInfo's signature algorithm OID names (SM2, RSA PKCS#1 v1.5 with
+/// SHA-256, ECDSA P-256 with SHA-256), `None` for others.
+pub(crate) fn scheme_of_oid(sig_oid: &ObjectIdentifier) -> Option<SignatureScheme> {
+    if *sig_oid == oid::SM2_WITH_SM3 || *sig_oid == oid::SM2_SIGN {
+        Some(SignatureScheme::sm2())
+    } else if *sig_oid == oid::RSA_ENCRYPTION || *sig_oid == oid::SHA256_WITH_RSA {
+        Some(SignatureScheme::RsaPkcs1v15Sha256)
+    } else if *sig_oid == oid::ECDSA_WITH_SHA256 {
+        Some(SignatureScheme::EcdsaP256Sha256)
+    } else {
+        None
+    }
+}
+
+/// Whether `scheme` fits the signer's key and the SignerInfo's digest (SM2 with SM3, the
+/// others with SHA-256).
+pub(crate) fn scheme_fits(
+    scheme: &SignatureScheme,
+    key: PublicKeyAlgorithm,
+    hash: HashAlgorithm,
+) -> bool {
+    let expected_hash = if scheme.key_algorithm() == PublicKeyAlgorithm::Sm2 {
+        HashAlgorithm::Sm3
+    } else {
+        HashAlgorithm::Sha256
+    };
+    scheme.key_algorithm() == key && expected_hash == hash
+}
+
+/// The digest a SignerInfo's digest algorithm OID names (SM3, SHA-256), `None` for others.
+pub(crate) fn digest_of_oid(digest_oid: &ObjectIdentifier) -> Option<HashAlgorithm> {
+    if *digest_oid == oid::SM3 {
+        Some(HashAlgorithm::Sm3)
+    } else if *digest_oid == oid::SHA256 {
+        Some(HashAlgorithm::Sha256)
+    } else {
+        None
+    }
+}
+
+/// The X.509 certificates a SignedData carries (other certificate choices, and ones camr
+/// cannot read, are left out).
+pub(crate) fn certificates_of(sd: &SignedData) -> Vec<Certificate> {
+    sd.certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            cms::cert::CertificateChoices::Certificate(x) => {
+                x.to_der().ok().and_then(|d| Certificate::from_der(&d).ok())
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ use super::cms::ATTR_SIGNING_CERTIFICATE_V2;
 use super::sign::{decode_text, find, load, range_digest};
 use crate::crypto::{CryptoProvider, HashAlgorithm, PublicKeyAlgorithm, SignatureScheme};
 use crate::envelope::oid;
-use crate::pki::{Certificate, ChainValidator, KeyPurpose, Subject, names_match};
+use crate::pki::{Certificate, ChainValidator, KeyPurpose, Subject};
 
 /// Where one widget of a seal is.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -435,17 +435,7 @@ fn check_cms(
         .content
         .decode_as()
         .map_err(|e| fail(format!("bad SignedData ({e})")))?;
-    let certs: Vec<Certificate> = sd
-        .certificates
-        .iter()
-        .flat_map(|s| s.0.iter())
-        .filter_map(|c| match c {
-            cms::cert::CertificateChoices::Certificate(x) => {
-                x.to_der().ok().and_then(|d| Certificate::from_der(&d).ok())
-            }
-            _ => None,
-        })
-        .collect();
+    let certs = crate::envelope::certificates_of(&sd);
     let info = sd
         .signer_infos
         .0
@@ -459,20 +449,12 @@ fn check_cms(
     };
     let signer = certs
         .iter()
-        .find(|c| {
-            let tbs = c.x509().tbs_certificate();
-            &ias.serial_number == tbs.serial_number() && names_match(&ias.issuer, tbs.issuer())
-        })
+        .find(|c| crate::envelope::matches(ias, c))
         .cloned()
         .ok_or_else(|| fail("the signer certificate is not in the signature".into()))?;
     let with = |e: String| (Some(Box::new(signer.clone())), e);
-    let hash = if info.digest_alg.oid == oid::SM3 {
-        HashAlgorithm::Sm3
-    } else if info.digest_alg.oid == oid::SHA256 {
-        HashAlgorithm::Sha256
-    } else {
-        return Err(with(format!("unsupported digest {}", info.digest_alg.oid)));
-    };
+    let hash = crate::envelope::digest_of_oid(&info.digest_alg.oid)
+        .ok_or_else(|| with(format!("unsupported digest {}", info.digest_alg.oid)))?;
     let key = signer.public_key().map_err(|e| with(e.to_string()))?;
     let scheme =
         scheme_for(&info.signature_algorithm.oid, key.algorithm(), hash).ok_or_else(|| {
@@ -559,20 +541,15 @@ fn scheme_for(
     key: PublicKeyAlgorithm,
     hash: HashAlgorithm,
 ) -> Option<SignatureScheme> {
-    let scheme = if *sig_oid == oid::SM2_WITH_SM3 || *sig_oid == oid::SM2_SIGN {
-        SignatureScheme::sm2()
-    } else if *sig_oid == oid::RSA_ENCRYPTION || *sig_oid == oid::SHA256_WITH_RSA {
-        SignatureScheme::RsaPkcs1v15Sha256
-    } else if *sig_oid == oid::ECDSA_WITH_SHA256
-        || (*sig_oid == ObjectIdentifier::new_unwrap("1.2.840.10045.2.1")
-            && key == PublicKeyAlgorithm::EcdsaP256)
+    // Some PDF signers name the key (id-ecPublicKey) where the signature algorithm belongs.
+    let scheme = if *sig_oid == ObjectIdentifier::new_unwrap("1.2.840.10045.2.1")
+        && key == PublicKeyAlgorithm::EcdsaP256
     {
         SignatureScheme::EcdsaP256Sha256
     } else {
-        return None;
+        crate::envelope::scheme_of_oid(sig_oid)?
     };
-    let expected = super::hash_for(scheme.key_algorithm());
-    (scheme.key_algorithm() == key && expected == hash).then_some(scheme)
+    crate::envelope::scheme_fits(&scheme, key, hash).then_some(scheme)
 }
 
 /// What later revisions changed beyond annotations, form fields and signatures: compares
