@@ -22,6 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{CryptoProvider, HashAlgorithm, RustCryptoProvider};
 use crate::protocol::{ErrorCode, SignedRequest, Tid, Transaction, TransactionState, UsageRecord};
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod rows;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 #[cfg(feature = "sqlite")]

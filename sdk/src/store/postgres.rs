@@ -25,15 +25,32 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 
+use super::rows::{self, to_json, wire_str};
 use super::{
     AuditEntry, BoxFuture, StoreError, TransactionStore, TxEvent, TxPatch, TxRecord, audit_hash,
 };
-use crate::protocol::{Tid, Transaction, TransactionState, UsageRecord};
+use crate::protocol::{Tid, TransactionState, UsageRecord};
+
+/// The database's name in messages.
+const DB: &str = "PostgreSQL";
+
+fn data_error(what: &str, e: impl std::fmt::Display) -> StoreError {
+    rows::data_error(DB, what, e)
+}
+
+fn from_wire<T: serde::de::DeserializeOwned>(what: &str, s: String) -> Result<T, StoreError> {
+    rows::from_wire(DB, what, s)
+}
+
+/// Column `name` of `row`, read as part of `what`.
+fn col<'r, T>(row: &'r PgRow, name: &str, what: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    rows::col(DB, row, name, what)
+}
 
 /// The embedded schema migrations (`sdk/migrations-postgres`).
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
@@ -69,31 +86,6 @@ impl fmt::Debug for PostgresStore {
 
 fn backend(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| StoreError::Backend(format!("PostgreSQL could not {what}: {e}"))
-}
-
-fn data_error(what: &str, e: impl fmt::Display) -> StoreError {
-    StoreError::Backend(format!(
-        "the PostgreSQL store holds an unreadable {what}: {e}"
-    ))
-}
-
-/// The wire name of an enum value (`scanned`, `SM2`, ...), or a string newtype's text.
-fn wire_str<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => Ok(s),
-        Ok(other) => Err(StoreError::Backend(format!("cannot store {other} as text"))),
-        Err(e) => Err(StoreError::Backend(format!("cannot store a value: {e}"))),
-    }
-}
-
-/// The value whose wire name is `s`.
-fn from_wire<T: DeserializeOwned>(what: &str, s: String) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| data_error(what, e))
-}
-
-fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value)
-        .map_err(|e| StoreError::Backend(format!("cannot store the {what}: {e}")))
 }
 
 /// A fresh instance id: 16 random lower-case hex digits.
@@ -260,7 +252,7 @@ impl PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend("read the transaction"))?;
-        row.map(|r| record_from_row(&r)).transpose()
+        row.map(|r| rows::record_from_row(DB, &r)).transpose()
     }
 
     async fn transition_impl(
@@ -324,7 +316,7 @@ impl PostgresStore {
                 expected: from.to_vec(),
             });
         };
-        let record = record_from_row(&row)?;
+        let record = rows::record_from_row(DB, &row)?;
         self.notify(&mut tx, tid, to).await?;
         tx.commit()
             .await
@@ -374,7 +366,7 @@ impl PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(backend("read the usage records"))?;
-        rows.iter().map(usage_from_row).collect()
+        rows.iter().map(|r| rows::usage_from_row(DB, r)).collect()
     }
 
     async fn append_audit_impl(
@@ -445,22 +437,7 @@ impl PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(backend("read the audit log"))?;
-        rows.iter()
-            .map(|r| {
-                const W: &str = "the audit log";
-                let seq: i64 = col(r, "seq", W)?;
-                Ok(AuditEntry {
-                    // A negative seq (an edited row) reads as 0, which `verify_audit` names.
-                    seq: u64::try_from(seq).unwrap_or(0),
-                    at: col(r, "at", W)?,
-                    tid: col(r, "tid", W)?,
-                    event: col(r, "event", W)?,
-                    detail: col(r, "detail", W)?,
-                    prev_hash: col(r, "prev_hash", W)?,
-                    hash: col(r, "hash", W)?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| rows::audit_from_row(DB, r)).collect()
     }
 }
 
@@ -516,61 +493,6 @@ impl TxEventStream {
             // Not ours (or not well-formed): skipped.
         }
     }
-}
-
-/// Column `name` of `row`, read as part of `what`.
-fn col<'r, T>(row: &'r PgRow, name: &str, what: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
-{
-    row.try_get(name)
-        .map_err(|e| StoreError::Backend(format!("PostgreSQL could not read {what}: {e}")))
-}
-
-fn record_from_row(row: &PgRow) -> Result<TxRecord, StoreError> {
-    const W: &str = "the transaction";
-    let request: String = col(row, "request", W)?;
-    let result: Option<String> = col(row, "result", W)?;
-    Ok(TxRecord {
-        transaction: Transaction {
-            tid: from_wire("tid", col(row, "tid", W)?)?,
-            system_code: from_wire("system code", col(row, "system_code", W)?)?,
-            operation: from_wire("operation", col(row, "operation", W)?)?,
-            state: from_wire("transaction state", col(row, "state", W)?)?,
-            created_at: col(row, "created_at", W)?,
-            expires_at: col(row, "expires_at", W)?,
-            ca_org_type: col(row, "ca_org_type", W)?,
-            message: col(row, "message", W)?,
-        },
-        request: serde_json::from_str(&request).map_err(|e| data_error("request object", e))?,
-        request_hash: col(row, "request_hash", W)?,
-        secret: col(row, "secret", W)?,
-        result: result
-            .map(|r| serde_json::from_str(&r))
-            .transpose()
-            .map_err(|e| data_error("result", e))?,
-    })
-}
-
-fn usage_from_row(row: &PgRow) -> Result<UsageRecord, StoreError> {
-    const W: &str = "a usage record";
-    Ok(UsageRecord {
-        trading_system_code: from_wire("trading system code", col(row, "trading_system_code", W)?)?,
-        trading_system_name: col(row, "trading_system_name", W)?,
-        cert_sn: col(row, "cert_sn", W)?,
-        cert_name: col(row, "cert_name", W)?,
-        cert_type: from_wire("certificate type", col(row, "cert_type", W)?)?,
-        public_key_algorithm: from_wire(
-            "public key algorithm",
-            col(row, "public_key_algorithm", W)?,
-        )?,
-        subject_type: from_wire("subject type", col(row, "subject_type", W)?)?,
-        usage_scene: from_wire("usage scene", col(row, "usage_scene", W)?)?,
-        tid: from_wire("tid", col(row, "tid", W)?)?,
-        used_at: col(row, "used_at", W)?,
-        ca_org_type: col(row, "ca_org_type", W)?,
-        operator: col(row, "operator", W)?,
-    })
 }
 
 impl TransactionStore for PostgresStore {
