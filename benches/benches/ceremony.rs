@@ -36,9 +36,22 @@ struct World {
 fn world() -> World {
     let p = default_provider();
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(p.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "Bench CA").unwrap();
-    let holder = Holder { holder_type: HolderType::Personal, name: "Bench".into(), organization: None, uscc: None, identity_number: None };
-    ca.issue(&holder, b"123456", &dir.path().join("w"), 30).unwrap();
+    let mut ca = SoftCa::init(
+        p.clone(),
+        &dir.path().join("ca"),
+        KeyAlgorithm::Sm2,
+        "Bench CA",
+    )
+    .unwrap();
+    let holder = Holder {
+        holder_type: HolderType::Personal,
+        name: "Bench".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    ca.issue(&holder, b"123456", &dir.path().join("w"), 30)
+        .unwrap();
     let mut trust = TrustStore::new();
     trust.add(ca.root().clone());
     let identity = PlatformIdentity {
@@ -56,7 +69,12 @@ fn world() -> World {
         Arc::new(ChainValidator::new(p.clone(), trust)),
     )
     .unwrap();
-    World { platform, app: App::new(p, "SOFTCA"), wallet: Wallet::open(&dir.path().join("w"), b"123456").unwrap(), _dir: dir }
+    World {
+        platform,
+        app: App::new(p, "SOFTCA"),
+        wallet: Wallet::open(&dir.path().join("w"), b"123456").unwrap(),
+        _dir: dir,
+    }
 }
 
 fn answer(c: &mut Criterion) {
@@ -74,11 +92,22 @@ fn answer(c: &mut Criterion) {
     block_on(w.platform.answer(&tid, &r)).unwrap();
     let key = w.wallet.sign_cert.public_key().unwrap();
     let msg = b"camr1-answer:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    let sig = p.sign(&w.wallet.sign_key, &SignatureScheme::sm2(), msg).unwrap();
+    let sig = p
+        .sign(&w.wallet.sign_key, &SignatureScheme::sm2(), msg)
+        .unwrap();
     let mut g = c.benchmark_group("login-answer");
-    g.bench_function("bare-sm2-verify", |b| b.iter(|| p.verify(&key, &SignatureScheme::sm2(), black_box(msg), &sig).unwrap()));
+    g.bench_function("bare-sm2-verify", |b| {
+        b.iter(|| {
+            p.verify(&key, &SignatureScheme::sm2(), black_box(msg), &sig)
+                .unwrap()
+        })
+    });
     g.bench_function("camr-answer", |b| {
-        b.iter_batched(prepare, |(tid, r)| block_on(w.platform.answer(&tid, &r)).unwrap(), BatchSize::SmallInput)
+        b.iter_batched(
+            prepare,
+            |(tid, r)| block_on(w.platform.answer(&tid, &r)).unwrap(),
+            BatchSize::SmallInput,
+        )
     });
     g.finish();
 }
@@ -86,7 +115,11 @@ fn answer(c: &mut Criterion) {
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -101,7 +134,9 @@ fn pending_memory(_c: &mut Criterion) {
     }
     let after = rss_kib();
     let per_tx = (after.saturating_sub(before) * 1024) / n;
-    println!("memory per pending login transaction (memory store, incl. its audit entry): {per_tx} bytes ({n} transactions, RSS {before} KiB -> {after} KiB)");
+    println!(
+        "memory per pending login transaction (memory store, incl. its audit entry): {per_tx} bytes ({n} transactions, RSS {before} KiB -> {after} KiB)"
+    );
     black_box(tids);
 }
 

@@ -23,8 +23,20 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(default_provider(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "Bench CA").unwrap();
-    let holder = Holder { holder_type: HolderType::Personal, name: "Bench".into(), organization: None, uscc: None, identity_number: None };
+    let mut ca = SoftCa::init(
+        default_provider(),
+        &dir.path().join("ca"),
+        KeyAlgorithm::Sm2,
+        "Bench CA",
+    )
+    .unwrap();
+    let holder = Holder {
+        holder_type: HolderType::Personal,
+        name: "Bench".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();
@@ -43,20 +55,44 @@ fn bid_file(c: &mut Criterion) {
     let f = fixture();
     let data = vec![0x33u8; SIZE];
     let mut sealed = Vec::with_capacity(SIZE + SIZE / 1000 + 4096);
-    seal_stream(p.as_ref(), std::slice::from_ref(&f.enc), data.as_slice(), &mut sealed, &mut |_| {}).unwrap();
+    seal_stream(
+        p.as_ref(),
+        std::slice::from_ref(&f.enc),
+        data.as_slice(),
+        &mut sealed,
+        &mut |_| {},
+    )
+    .unwrap();
     let mut g = c.benchmark_group("bidfile-8MiB");
     g.throughput(Throughput::Bytes(SIZE as u64));
     g.sample_size(10);
     g.bench_function("seal-sm2", |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(SIZE + 65536);
-            seal_stream(p.as_ref(), std::slice::from_ref(&f.enc), black_box(data.as_slice()), &mut out, &mut |_| {}).unwrap()
+            seal_stream(
+                p.as_ref(),
+                std::slice::from_ref(&f.enc),
+                black_box(data.as_slice()),
+                &mut out,
+                &mut |_| {},
+            )
+            .unwrap()
         })
     });
     g.bench_function("open-sm2", |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(SIZE);
-            open_stream(p.as_ref(), black_box(sealed.as_slice()), &mut out, KeySource::Wallet { cert: &f.enc, key: &f.enc_key }, &mut |_| {}).unwrap()
+            open_stream(
+                p.as_ref(),
+                black_box(sealed.as_slice()),
+                &mut out,
+                KeySource::Wallet {
+                    cert: &f.enc,
+                    key: &f.enc_key,
+                },
+                &mut |_| {},
+            )
+            .unwrap()
         })
     });
     g.finish();
@@ -69,9 +105,20 @@ fn chain(c: &mut Criterion) {
     let v = ChainValidator::new(default_provider(), trust);
     let now = camr::qr::unix_now();
     let mut g = c.benchmark_group("chain-validation-sm2");
-    g.bench_function("cold", |b| b.iter(|| v.validate_uncached(black_box(&f.sign), &f.chain, KeyPurpose::Sign, now).unwrap()));
-    v.validate(&f.sign, &f.chain, KeyPurpose::Sign, now).unwrap();
-    g.bench_function("cached", |b| b.iter(|| v.validate(black_box(&f.sign), &f.chain, KeyPurpose::Sign, now).unwrap()));
+    g.bench_function("cold", |b| {
+        b.iter(|| {
+            v.validate_uncached(black_box(&f.sign), &f.chain, KeyPurpose::Sign, now)
+                .unwrap()
+        })
+    });
+    v.validate(&f.sign, &f.chain, KeyPurpose::Sign, now)
+        .unwrap();
+    g.bench_function("cached", |b| {
+        b.iter(|| {
+            v.validate(black_box(&f.sign), &f.chain, KeyPurpose::Sign, now)
+                .unwrap()
+        })
+    });
     g.finish();
 }
 

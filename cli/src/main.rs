@@ -132,10 +132,39 @@ enum PdfCommand {
         #[arg(long)]
         field: Option<String>,
     },
-    /// List and check every seal of a PDF; exit 1 when one is invalid or there is none.
+    /// Revoke a seal (撤章): a signed incremental update that hides the seal and names it
+    /// revoked; only its signer (or an authority given with --authority) may.
+    Revoke {
+        /// The sealed PDF.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Where to write the PDF with the revocation.
+        #[arg(long)]
+        out: PathBuf,
+        /// Wallet folder of the revoker.
+        #[arg(long)]
+        wallet: PathBuf,
+        /// PIN of the wallet keys (asked for when absent).
+        #[arg(long)]
+        pin: Option<String>,
+        /// The seal's field name, as `camr pdf verify` lists it (e.g. Seal1).
+        #[arg(long)]
+        field: String,
+        /// /Reason of the revocation (default "撤章 FIELD").
+        #[arg(long)]
+        reason: Option<String>,
+        /// Certificates (PEM) of authorities that may revoke any seal.
+        #[arg(long)]
+        authority: Vec<PathBuf>,
+    },
+    /// List and check every seal of a PDF; exit 1 when one is invalid or revoked, or there is none.
     Verify {
         /// The PDF.
         file: PathBuf,
+        /// Certificates (PEM) of authorities whose revocations (撤章) are honoured besides
+        /// each seal's own signer's.
+        #[arg(long)]
+        authority: Vec<PathBuf>,
         /// Trusted roots (PEM bundle or folder); without it the chains are not checked.
         #[arg(long)]
         trust: Option<PathBuf>,
@@ -1208,17 +1237,57 @@ fn pdf_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &PdfComman
             );
             Ok(())
         }
-        PdfCommand::Verify { file, trust, at } => {
+        PdfCommand::Revoke {
+            input,
+            out,
+            wallet,
+            pin,
+            field,
+            reason,
+            authority,
+        } => {
+            let pdf = read_file(input, seal::MAX_PDF as u64, "PDF")?;
+            let authorities = read_chain(authority)?;
+            let mut options = SealOptions::new(Placement::Invisible);
+            options.reason = reason.clone();
+            let w = load_wallet(wallet, pin.as_deref(), true)?;
+            let revoked = seal::revoke_with_key(
+                provider.as_ref(),
+                &pdf,
+                &w.cert,
+                &w.key,
+                &w.chain,
+                &authorities,
+                field,
+                &options,
+            )
+            .map_err(seal_err)?;
+            write_file(out, &revoked, false)?;
+            emit(
+                json_out,
+                json!({"out": out, "length": revoked.len(), "revoked": field, "by": w.cert.subject()}),
+                || format!("seal {field} revoked (撤章); written to {}", out.display()),
+            );
+            Ok(())
+        }
+        PdfCommand::Verify {
+            file,
+            authority,
+            trust,
+            at,
+        } => {
             let pdf = read_file(file, seal::MAX_PDF as u64, "PDF")?;
             let validator = trust
                 .as_ref()
                 .map(|t| build_validator(provider, t, &[], false))
                 .transpose()?;
-            let report = seal::verify(
+            let authorities = read_chain(authority)?;
+            let report = seal::verify_with_authorities(
                 provider.as_ref(),
                 &pdf,
                 validator.as_ref(),
                 at.unwrap_or_else(qr::unix_now),
+                &authorities,
             )
             .map_err(seal_err)?;
             if json_out {
@@ -1237,8 +1306,9 @@ fn pdf_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &PdfComman
             } else {
                 Err(Failure {
                     code: ErrorCode::SignatureInvalid,
-                    message: "at least one seal is invalid or the document was changed after it"
-                        .into(),
+                    message:
+                        "at least one seal is invalid or revoked, or the document was changed after it"
+                            .into(),
                     exit: 1,
                 })
             }

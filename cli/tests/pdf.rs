@@ -227,3 +227,116 @@ fn seal_then_verify_with_exit_codes_and_errors() {
     );
     assert!(!out_x.exists());
 }
+
+#[test]
+fn revoke_by_the_signer_then_verify_reports_it_and_another_holder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ca = d.join("ca");
+    assert_eq!(camr(&["ca", "init", "--dir", p(&ca), "--alg", "sm2"]).0, 0);
+    let issue = |name: &str, out: &std::path::Path| {
+        let (code, _, err) = camr(&[
+            "ca",
+            "issue",
+            "--dir",
+            p(&ca),
+            "--type",
+            "personal",
+            "--name",
+            name,
+            "--pin",
+            "123456",
+            "--out",
+            p(out),
+        ]);
+        assert_eq!(code, 0, "{err}");
+    };
+    let (zhang, wang) = (d.join("zhang"), d.join("wang"));
+    issue("张三", &zhang);
+    issue("王五", &wang);
+    let input = d.join("in.pdf");
+    std::fs::write(&input, camr::seal::sample_pdf(1).unwrap()).unwrap();
+    let sealed = d.join("sealed.pdf");
+    let (code, _, err) = camr(&[
+        "pdf",
+        "seal",
+        "--wallet",
+        p(&zhang),
+        "--pin",
+        "123456",
+        "--in",
+        p(&input),
+        "--out",
+        p(&sealed),
+        "--page",
+        "1",
+        "--x",
+        "100",
+        "--y",
+        "100",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let revoked = d.join("revoked.pdf");
+    let revoke = |wallet: &std::path::Path, extra: &[&str]| {
+        camr(
+            &[
+                &[
+                    "pdf",
+                    "revoke",
+                    "--wallet",
+                    p(wallet),
+                    "--pin",
+                    "123456",
+                    "--in",
+                    p(&sealed),
+                    "--out",
+                    p(&revoked),
+                    "--field",
+                ][..],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    let (code, _, err) = revoke(&wang, &["Seal1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("error: PDF_REVOKE_DENIED: 王五 may not revoke"),
+        "{err}"
+    );
+    assert!(!revoked.exists());
+    let (code, out, err) = revoke(&zhang, &["Seal7"]);
+    assert_eq!(code, 2, "{out} {err}");
+    assert!(err.contains("`Seal7`"), "{out} {err}");
+    let (code, _, err) = revoke(&zhang, &["Seal1", "--reason", "撤回报价"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Seal1 revoked"), "{err}");
+    let root = ca.join("root-cert.pem");
+    let (code, out, _) = camr(&["pdf", "verify", p(&revoked), "--trust", p(&root)]);
+    assert_eq!(code, 1, "a revoked seal is not valid: {out}");
+    assert!(
+        out.contains("Seal1 [REVOKED]") && out.contains("撤回报价"),
+        "{out}"
+    );
+    assert!(out.contains("Revoke1-Seal1 [VALID]"), "{out}");
+    // 王五 as an authority: allowed, and honoured only by a verifier that names him.
+    let (code, _, err) = revoke(
+        &wang,
+        &["Seal1", "--authority", p(&wang.join("sign-cert.pem"))],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = camr(&["pdf", "verify", p(&revoked), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["seals"][0]["revoked"].is_null(), "{v}");
+    assert_eq!(v["seals"][0]["modifiedAfterSigning"], true);
+    let (_, out, _) = camr(&[
+        "pdf",
+        "verify",
+        p(&revoked),
+        "--json",
+        "--authority",
+        p(&wang.join("sign-cert.pem")),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["seals"][0]["revoked"]["byAuthority"], true, "{v}");
+}

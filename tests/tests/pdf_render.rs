@@ -651,3 +651,47 @@ fn straddle_seal_on_rotated_pages() {
         "upright slices match the whole seal on {same} of {total} red pixels"
     );
 }
+
+/// A revocation (撤章, `camr::seal::revoke_with_key`) hides every widget of the revoked seal
+/// in poppler's rendering and leaves the other seal in place.
+#[test]
+fn a_revoked_seal_is_no_longer_rendered() {
+    use camr::seal::{Placement, SealOptions, revoke_with_key, seal_with_key};
+    require_pdftoppm!();
+    let provider = camr::crypto::default_provider();
+    let (cert, key, chain, _dir) = p256_signer();
+    let pdf = test_pdf(2);
+    let one = [400.0, 100.0, 120.0, 120.0];
+    let every = [60.0, 700.0, 80.0, 80.0];
+    let mut sealed = pdf.clone();
+    for placement in [
+        Placement::Page { page: 2, rect: one },
+        Placement::EveryPage { rect: every },
+    ] {
+        sealed = seal_with_key(
+            provider.as_ref(),
+            &sealed,
+            &cert,
+            &key,
+            &chain,
+            &SealOptions::new(placement),
+        )
+        .unwrap();
+    }
+    let (before, _) = render(&sealed, 1).red_in_out(every, 1.5);
+    assert!(before as f32 > 80.0 * 80.0 * 0.15, "{before} red pixels");
+    let revoked = revoke_with_key(
+        provider.as_ref(),
+        &sealed,
+        &cert,
+        &key,
+        &chain,
+        &[],
+        "Seal2",
+        &SealOptions::new(Placement::Invisible),
+    )
+    .unwrap();
+    assert_eq!(render(&revoked, 1).red_in_out(every, 1.5), (0, 0), "page 1");
+    let page2 = render(&revoked, 2);
+    assert_seal_at(&page2, one, "the first seal stays on page 2");
+}

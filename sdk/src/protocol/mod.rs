@@ -289,6 +289,8 @@ error_codes! {
     PdfLocked = "PDF_LOCKED", 422;
     /// A signature does not fit the space reserved for it in the PDF.
     PdfSignatureTooLarge = "PDF_SIGNATURE_TOO_LARGE", 422;
+    /// Only the signer of a seal (or a configured authority) may revoke it (撤章).
+    PdfRevokeDenied = "PDF_REVOKE_DENIED", 403;
     /// No adapter for the CA vendor, or its breaker is open.
     AdapterUnavailable = "ADAPTER_UNAVAILABLE", 503;
     /// An adapter failed (error or panic).

@@ -23,8 +23,11 @@ mod verify;
 mod tests;
 
 pub use cms::{assemble_cms, sign_prepared, signed_attributes};
-pub use sign::{embed, prepare, seal_with_key};
-pub use verify::{PdfReport, SealReport, SealWidget, verify};
+pub use sign::{embed, prepare, prepare_revoke, revoke_with_key, seal_with_key};
+pub use verify::{
+    PdfReport, Revocation, SealReport, SealWidget, may_revoke, signer_of, verify,
+    verify_with_authorities,
+};
 
 use crate::crypto::{CryptoError, HashAlgorithm, PublicKeyAlgorithm};
 use crate::envelope::EnvelopeError;
@@ -79,6 +82,9 @@ pub enum Placement {
         /// Height in points.
         height: f32,
     },
+    /// No visible seal: one hidden widget of size zero on page 1 (a revocation, 撤章, is
+    /// signed this way).
+    Invisible,
 }
 
 /// What [`prepare`] writes besides the placement.
@@ -156,6 +162,18 @@ pub enum SealError {
     /// A certifying signature forbids changes (DocMDP P=1).
     #[error("the PDF is certified with no changes allowed (DocMDP P=1)")]
     Locked,
+    /// The revoker is neither the seal's signer nor a configured authority (撤章).
+    #[error(
+        "{revoker} may not revoke seal `{field}`, signed by {signer}: only its signer or a configured authority may"
+    )]
+    RevokeDenied {
+        /// The seal.
+        field: String,
+        /// Its signer's name.
+        signer: String,
+        /// The revoker's name.
+        revoker: String,
+    },
     /// A bad argument (page out of range, empty rectangle, ...).
     #[error("{reason}")]
     InvalidArgument {
@@ -188,6 +206,7 @@ impl SealError {
             Self::Malformed { .. } => ErrorCode::PdfMalformed,
             Self::Encrypted => ErrorCode::PdfEncrypted,
             Self::Locked => ErrorCode::PdfLocked,
+            Self::RevokeDenied { .. } => ErrorCode::PdfRevokeDenied,
             Self::InvalidArgument { .. } => ErrorCode::InputMalformed,
             Self::SignatureTooLarge { .. } => ErrorCode::PdfSignatureTooLarge,
             Self::Envelope(e) => e.code(),

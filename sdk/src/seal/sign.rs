@@ -318,10 +318,128 @@ pub fn prepare(
     key: PublicKeyAlgorithm,
     options: &SealOptions,
 ) -> Result<PreparedPdf, SealError> {
+    prepare_inner(provider, pdf, key, options, None)
+}
+
+/// Prepares the revocation (撤章) of the seal in field `field` by a signer with a `key` key:
+/// one incremental update that hides every widget of that seal (`/F` Hidden, not Print —
+/// its appearance and signature stay in the file, so the history remains verifiable) and
+/// adds an invisible signature whose dictionary names the revoked field
+/// (`/CAMR_Revokes`, `/Reason` "撤章 …"). Sign it like any seal ([`super::sign_prepared`]);
+/// [`super::verify`] then reports the seal as revoked when the revocation is valid and its
+/// signer may revoke ([`super::may_revoke`]). `options.placement` is ignored.
+pub fn prepare_revoke(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    key: PublicKeyAlgorithm,
+    field: &str,
+    options: &SealOptions,
+) -> Result<PreparedPdf, SealError> {
+    let mut options = options.clone();
+    options.placement = Placement::Invisible;
+    options.image = None;
+    if options.reason.is_none() {
+        options.reason = Some(format!("撤章 {field}"));
+    }
+    if options.field_name.is_none() {
+        let existing = field_names(&load(pdf)?);
+        options.field_name = Some(
+            (1..)
+                .map(|i| format!("Revoke{i}-{}", field.replace('.', "_")))
+                .find(|n| !existing.iter().any(|e| e == n.as_bytes()))
+                .unwrap_or_else(|| "Revoke".into()),
+        );
+    }
+    prepare_inner(provider, pdf, key, &options, Some(field))
+}
+
+/// The widget objects of the signed signature field named `name` (fully qualified, as
+/// [`super::verify`] reports it).
+fn signed_field_widgets(doc: &Document, name: &str) -> Result<Vec<ObjectId>, SealError> {
+    fn walk(
+        doc: &Document,
+        list: &[Object],
+        prefix: &str,
+        name: &str,
+        depth: usize,
+    ) -> Option<Vec<ObjectId>> {
+        if depth > 16 {
+            return None;
+        }
+        for item in list {
+            let Ok((id, Object::Dictionary(d))) = doc.dereference(item) else {
+                continue;
+            };
+            let Ok(t) = d.get(b"T").and_then(Object::as_str) else {
+                continue;
+            };
+            let full = if prefix.is_empty() {
+                decode_text(t)
+            } else {
+                format!("{prefix}.{}", decode_text(t))
+            };
+            let kids: Vec<Object> = d
+                .get(b"Kids")
+                .and_then(|o| doc.dereference(o))
+                .ok()
+                .and_then(|(_, o)| o.as_array().ok().cloned())
+                .unwrap_or_default();
+            if full == name {
+                if d.get(b"FT").and_then(Object::as_name).ok() != Some(b"Sig") || !d.has(b"V") {
+                    return Some(Vec::new());
+                }
+                let mut out = Vec::new();
+                if d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Widget") {
+                    out.extend(id);
+                }
+                for k in &kids {
+                    if let Ok((kid, Object::Dictionary(kd))) = doc.dereference(k)
+                        && !kd.has(b"T")
+                    {
+                        out.extend(kid);
+                    }
+                }
+                return Some(out);
+            }
+            if let Some(found) = walk(doc, &kids, &full, name, depth + 1) {
+                return Some(found);
+            }
+        }
+        None
+    }
+    let catalog = doc.catalog().map_err(pdf_err)?;
+    let fields = catalog
+        .get(b"AcroForm")
+        .and_then(|o| doc.dereference(o))
+        .and_then(|(_, a)| a.as_dict())
+        .and_then(|a| a.get(b"Fields"))
+        .and_then(|o| doc.dereference(o))
+        .and_then(|(_, f)| f.as_array())
+        .map(|f| f.to_vec())
+        .unwrap_or_default();
+    match walk(doc, &fields, "", name, 0) {
+        Some(w) if !w.is_empty() => Ok(w),
+        _ => Err(SealError::invalid(format!(
+            "the document has no signed seal named `{name}`"
+        ))),
+    }
+}
+
+fn prepare_inner(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    key: PublicKeyAlgorithm,
+    options: &SealOptions,
+    revokes: Option<&str>,
+) -> Result<PreparedPdf, SealError> {
     let doc = load(pdf)?;
     if doc_mdp_level(&doc) == Some(1) {
         return Err(SealError::Locked);
     }
+    let revoked_widgets = match revokes {
+        Some(field) => signed_field_widgets(&doc, field)?,
+        None => Vec::new(),
+    };
     let geometry = super::locate::pages(&doc)?;
     let (widgets, straddle_width): (Vec<WidgetPlace>, f32) = match &options.placement {
         Placement::Page { page, rect } => {
@@ -365,7 +483,12 @@ pub fn prepare(
             let rects = super::locate::keyword_rects(&doc, keyword, *width, *height)?;
             (rects.into_iter().map(|(n, r)| (n, r, None)).collect(), 0.0)
         }
+        Placement::Invisible => {
+            let first = geometry.first().map(|g| g.number).unwrap_or(1);
+            (vec![(first, [0.0; 4], None)], 0.0)
+        }
     };
+    let invisible = options.placement == Placement::Invisible;
     if widgets.is_empty() {
         return Err(SealError::invalid(
             "the placement gives no place for the seal",
@@ -425,6 +548,10 @@ pub fn prepare(
         } else {
             (rect[2], rect[3])
         };
+        if invisible {
+            placed.push((page.id, *rect, None));
+            continue;
+        }
         let mut form = match (image, slice) {
             (Some(img), Some((i, n))) => {
                 super::appearance::straddle_form(img, straddle_width, vh, *i, *n)?
@@ -434,7 +561,7 @@ pub fn prepare(
         };
         super::appearance::upright(&mut form, page.rotate);
         let ap = inc.new_document.add_object(form);
-        placed.push((page.id, *rect, ap));
+        placed.push((page.id, *rect, Some(ap)));
     }
     let when = options.signing_time.unwrap_or_else(crate::qr::unix_now);
     let mut sig = dictionary! {
@@ -448,18 +575,35 @@ pub fn prepare(
     if let Some(reason) = &options.reason {
         sig.set("Reason", text_string(reason));
     }
+    if let Some(field) = revokes {
+        sig.set("CAMR_Revokes", text_string(field));
+        // Hide the revoked seal's widgets: Hidden (bit 2) set, Print (bit 3) cleared.
+        for id in &revoked_widgets {
+            inc.opt_clone_object_to_new_document(*id).map_err(pdf_err)?;
+            let w = inc
+                .new_document
+                .get_object_mut(*id)
+                .and_then(Object::as_dict_mut)
+                .map_err(pdf_err)?;
+            let flags = w.get(b"F").and_then(Object::as_i64).unwrap_or(0);
+            w.set("F", (flags | 2) & !4);
+        }
+    }
     let sig_id = inc.new_document.add_object(sig);
 
     // 2. The field and its widget(s).
-    let widget = |page: ObjectId, [x, y, w, h]: [f32; 4], ap: ObjectId| {
-        dictionary! {
+    let widget = |page: ObjectId, [x, y, w, h]: [f32; 4], ap: Option<ObjectId>| {
+        let mut d = dictionary! {
             "Type" => "Annot",
             "Subtype" => "Widget",
             "Rect" => vec![x.into(), y.into(), (x + w).into(), (y + h).into()],
             "P" => page,
             "F" => 4,
-            "AP" => dictionary! { "N" => ap },
+        };
+        if let Some(ap) = ap {
+            d.set("AP", dictionary! { "N" => ap });
         }
+        d
     };
     let field_id = if let [(page, rect, ap)] = placed.as_slice() {
         let mut d = widget(*page, *rect, *ap);
@@ -647,11 +791,7 @@ pub fn seal_with_key(
     chain: &[Certificate],
     options: &SealOptions,
 ) -> Result<Vec<u8>, SealError> {
-    if signer.public_key()? != key.public_key() {
-        return Err(SealError::invalid(
-            "the private key does not belong to the signer certificate",
-        ));
-    }
+    check_key(signer, key)?;
     let algorithm = key.algorithm();
     let prepared = if options.image.is_some() {
         prepare(provider, pdf, algorithm, options)?
@@ -662,8 +802,63 @@ pub fn seal_with_key(
         options.image = Some(super::appearance::default_seal(&name, DEFAULT_SEAL_PX));
         prepare(provider, pdf, algorithm, &options)?
     };
+    sign_with_key(provider, prepared, signer, key, chain)
+}
+
+fn check_key(signer: &Certificate, key: &PrivateKey) -> Result<(), SealError> {
+    if signer.public_key()? != key.public_key() {
+        return Err(SealError::invalid(
+            "the private key does not belong to the signer certificate",
+        ));
+    }
+    Ok(())
+}
+
+fn sign_with_key(
+    provider: &dyn CryptoProvider,
+    prepared: PreparedPdf,
+    signer: &Certificate,
+    key: &PrivateKey,
+    chain: &[Certificate],
+) -> Result<Vec<u8>, SealError> {
+    let scheme = SignatureScheme::default_for(key.algorithm());
     let cms = super::sign_prepared(provider, &prepared, signer, chain, |attrs| {
-        Ok(provider.sign(key, &SignatureScheme::default_for(algorithm), attrs)?)
+        Ok(provider.sign(key, &scheme, attrs)?)
     })?;
     embed(prepared, &cms)
+}
+
+/// Revokes (撤章) the seal in field `field` with a local key in one call: refuses with
+/// [`SealError::RevokeDenied`] unless `signer` may revoke it ([`super::may_revoke`]: the
+/// seal's own signer, or one of `authorities`), then [`prepare_revoke`], sign, [`embed`].
+#[allow(clippy::too_many_arguments)]
+pub fn revoke_with_key(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    signer: &Certificate,
+    key: &PrivateKey,
+    chain: &[Certificate],
+    authorities: &[Certificate],
+    field: &str,
+    options: &SealOptions,
+) -> Result<Vec<u8>, SealError> {
+    check_key(signer, key)?;
+    let target = super::signer_of(provider, pdf, field)?;
+    if !super::may_revoke(&target, signer, authorities) {
+        return Err(SealError::RevokeDenied {
+            field: field.to_string(),
+            signer: target.subject().name,
+            revoker: signer.subject().name,
+        });
+    }
+    let prepared = prepare_revoke(provider, pdf, key.algorithm(), field, options)?;
+    sign_with_key(provider, prepared, signer, key, chain)
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// The widgets of the signed field `name` (for tests).
+    pub(crate) fn widgets_of(doc: &lopdf::Document, name: &str) -> Vec<lopdf::ObjectId> {
+        super::signed_field_widgets(doc, name).unwrap_or_default()
+    }
 }

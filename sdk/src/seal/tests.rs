@@ -517,3 +517,216 @@ fn straddle_and_keyword_seals_are_one_signature_with_several_widgets() {
     let e = prepare(p.as_ref(), &pdf, PublicKeyAlgorithm::Sm2, &missing).unwrap_err();
     assert!(e.to_string().contains("招标人盖章"), "{e}");
 }
+
+fn report_of(pdf: &[u8], authorities: &[Certificate]) -> PdfReport {
+    verify_with_authorities(
+        default_provider().as_ref(),
+        pdf,
+        None,
+        crate::qr::unix_now(),
+        authorities,
+    )
+    .unwrap()
+}
+
+fn seal_named<'r>(r: &'r PdfReport, name: &str) -> &'r SealReport {
+    r.seals.iter().find(|s| s.field_name == name).unwrap()
+}
+
+/// The `/F` flags of every widget of the field `name` in the newest revision.
+fn widget_flags(pdf: &[u8], name: &str) -> Vec<i64> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let widgets = super::sign::tests_support::widgets_of(&doc, name);
+    widgets
+        .iter()
+        .map(|id| {
+            doc.get_dictionary(*id)
+                .unwrap()
+                .get(b"F")
+                .unwrap()
+                .as_i64()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn the_signer_revokes_a_seal_which_is_hidden_and_reported_revoked() {
+    let p = default_provider();
+    let a = wallet(KeyAlgorithm::Sm2, "张三");
+    let b = wallet(KeyAlgorithm::Rsa2048, "李四");
+    let every = SealOptions::new(Placement::EveryPage {
+        rect: [500.0, 50.0, 60.0, 60.0],
+    });
+    let one = seal(&a, &sample_pdf(2).unwrap(), &every);
+    let two = seal(&b, &one, &at(1));
+    assert_eq!(widget_flags(&two, "Seal1"), vec![4, 4]);
+    let mut options = SealOptions::new(Placement::Invisible);
+    options.reason = Some("撤章: 报价有误".into());
+    let revoked = revoke_with_key(
+        p.as_ref(),
+        &two,
+        &a.cert,
+        &a.key,
+        &a.chain,
+        &[],
+        "Seal1",
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        &revoked[..two.len()],
+        two.as_slice(),
+        "an incremental update"
+    );
+    assert_eq!(
+        widget_flags(&revoked, "Seal1"),
+        vec![2, 2],
+        "hidden, not printed"
+    );
+    let r = report_of(&revoked, &[]);
+    assert_eq!(r.seals.len(), 3);
+    let first = seal_named(&r, "Seal1");
+    assert!(
+        first.integrity && !first.modified_after_signing,
+        "{first:?}"
+    );
+    let rev = first.revoked.as_ref().expect("revoked");
+    assert_eq!(rev.by_field, "Revoke1-Seal1");
+    assert_eq!(rev.by.as_ref().unwrap().name, "张三");
+    assert!(!rev.by_authority);
+    assert_eq!(rev.reason.as_deref(), Some("撤章: 报价有误"));
+    assert!(!first.valid);
+    // The other bidder's seal and the revocation itself stay valid.
+    let second = seal_named(&r, "Seal2");
+    assert!(second.valid && second.revoked.is_none(), "{second:?}");
+    let revocation = seal_named(&r, "Revoke1-Seal1");
+    assert!(revocation.valid, "{revocation:?}");
+    assert_eq!(revocation.revokes.as_deref(), Some("Seal1"));
+    assert_eq!(
+        revocation.widgets,
+        vec![SealWidget {
+            page: 1,
+            rect: [0.0; 4]
+        }]
+    );
+    assert!(!r.all_valid);
+    let human = r.human();
+    assert!(human.contains("Seal1 [REVOKED]"), "{human}");
+    assert!(
+        human.contains("REVOKED (撤章) by 张三 (signer) in Revoke1-Seal1"),
+        "{human}"
+    );
+    // A revoked seal cannot be found twice under another name; an unknown one is named.
+    let e = revoke_with_key(
+        p.as_ref(),
+        &revoked,
+        &a.cert,
+        &a.key,
+        &a.chain,
+        &[],
+        "Seal9",
+        &options,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InputMalformed);
+    assert!(e.to_string().contains("`Seal9`"), "{e}");
+}
+
+#[test]
+fn only_the_signer_or_an_authority_may_revoke() {
+    let p = default_provider();
+    let a = wallet(KeyAlgorithm::P256, "张三");
+    let other = wallet(KeyAlgorithm::P256, "王五");
+    let sealed = seal(&a, &sample_pdf(1).unwrap(), &at(1));
+    let options = SealOptions::new(Placement::Invisible);
+    let revoke = |w: &Wallet, authorities: &[Certificate]| {
+        revoke_with_key(
+            p.as_ref(),
+            &sealed,
+            &w.cert,
+            &w.key,
+            &w.chain,
+            authorities,
+            "Seal1",
+            &options,
+        )
+    };
+    let e = revoke(&other, &[]).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::PdfRevokeDenied);
+    assert!(
+        e.to_string().contains("王五") && e.to_string().contains("张三"),
+        "{e}"
+    );
+    // A configured authority may.
+    let by_authority = revoke(&other, std::slice::from_ref(&other.cert)).unwrap();
+    let r = report_of(&by_authority, std::slice::from_ref(&other.cert));
+    let rev = seal_named(&r, "Seal1").revoked.as_ref().expect("revoked");
+    assert!(rev.by_authority);
+    // A verifier that does not know that authority does not honour the revocation: the
+    // hidden widget is a modification of a signed seal, named as a refused revocation.
+    let r = report_of(&by_authority, &[]);
+    let s = seal_named(&r, "Seal1");
+    assert!(
+        s.revoked.is_none() && !s.valid && s.modified_after_signing,
+        "{s:?}"
+    );
+    assert!(
+        s.modifications
+            .iter()
+            .any(|m| m.contains("tried to revoke")),
+        "{:?}",
+        s.modifications
+    );
+    assert!(
+        s.modifications
+            .iter()
+            .any(|m| m.contains("widget of a signed signature field")),
+        "{:?}",
+        s.modifications
+    );
+    // The same forged by hand (prepare_revoke has no check; verify does).
+    let prepared = prepare_revoke(
+        p.as_ref(),
+        &sealed,
+        other.key.algorithm(),
+        "Seal1",
+        &options,
+    )
+    .unwrap();
+    let cms = sign_prepared(p.as_ref(), &prepared, &other.cert, &other.chain, |attrs| {
+        Ok(p.sign(&other.key, &SignatureScheme::EcdsaP256Sha256, attrs)?)
+    })
+    .unwrap();
+    let forged = embed(prepared, &cms).unwrap();
+    let s = report_of(&forged, &[]).seals.remove(0);
+    assert!(s.revoked.is_none() && !s.valid, "{s:?}");
+}
+
+#[test]
+fn an_unsigned_update_hiding_a_widget_of_a_seal_is_reported() {
+    let w = wallet(KeyAlgorithm::Rsa2048, "张三");
+    let every = SealOptions::new(Placement::EveryPage {
+        rect: [500.0, 50.0, 60.0, 60.0],
+    });
+    let sealed = seal(&w, &sample_pdf(2).unwrap(), &every);
+    let doc = lopdf::Document::load_mem(&sealed).unwrap();
+    let kid = super::sign::tests_support::widgets_of(&doc, "Seal1")[1];
+    let mut inc = lopdf::IncrementalDocument::load_from(sealed.as_slice()).unwrap();
+    inc.opt_clone_object_to_new_document(kid).unwrap();
+    inc.new_document
+        .get_object_mut(kid)
+        .unwrap()
+        .as_dict_mut()
+        .unwrap()
+        .set("F", 2);
+    let mut changed = Vec::new();
+    inc.save_to(&mut changed).unwrap();
+    let s = report_of(&changed, &[]).seals.remove(0);
+    assert!(s.integrity && !s.valid && s.revoked.is_none(), "{s:?}");
+    assert!(
+        s.modifications[0].contains("widget of a signed signature field"),
+        "{:?}",
+        s.modifications
+    );
+}

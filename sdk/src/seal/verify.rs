@@ -65,8 +65,29 @@ pub struct SealReport {
     pub modified_after_signing: bool,
     /// What later revisions changed beyond that.
     pub modifications: Vec<String>,
-    /// Integrity, not modified after signing, and trusted when roots were given.
+    /// This signature revokes (撤章) the seal in the named field.
+    pub revokes: Option<String>,
+    /// The seal was revoked by a later, valid revocation signed by its signer or an
+    /// authority; its widgets are hidden.
+    pub revoked: Option<Revocation>,
+    /// Integrity, not modified after signing, trusted when roots were given, not revoked.
     pub valid: bool,
+}
+
+/// Who revoked a seal (撤章), when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Revocation {
+    /// The field of the revoking signature.
+    pub by_field: String,
+    /// The revoker's identity.
+    pub by: Option<Subject>,
+    /// The revoker is a configured authority, not the seal's signer.
+    pub by_authority: bool,
+    /// `/M` of the revocation (claimed).
+    pub claimed_time: Option<String>,
+    /// `/Reason` of the revocation.
+    pub reason: Option<String>,
 }
 
 /// Every seal of a PDF.
@@ -96,7 +117,11 @@ impl PdfReport {
             self.seals.len()
         );
         for seal in &self.seals {
-            let verdict = if seal.valid { "VALID" } else { "INVALID" };
+            let verdict = match (seal.valid, &seal.revoked) {
+                (_, Some(_)) => "REVOKED",
+                (true, None) => "VALID",
+                (false, None) => "INVALID",
+            };
             s.push_str(&format!(
                 "\n{} [{verdict}] {}\n",
                 seal.field_name, seal.sub_filter
@@ -146,6 +171,29 @@ impl PdfReport {
                     seal.later_revisions
                 ));
             }
+            if let Some(field) = &seal.revokes {
+                s.push_str(&format!("  revokes (撤章): {field}\n"));
+            }
+            if let Some(r) = &seal.revoked {
+                let by = r.by.as_ref().map(|s| s.name.as_str()).unwrap_or("?");
+                let role = if r.by_authority {
+                    "authority"
+                } else {
+                    "signer"
+                };
+                s.push_str(&format!(
+                    "  REVOKED (撤章) by {by} ({role}) in {}{}{}\n",
+                    r.by_field,
+                    r.claimed_time
+                        .as_deref()
+                        .map(|t| format!(" at {t}"))
+                        .unwrap_or_default(),
+                    r.reason
+                        .as_deref()
+                        .map(|t| format!(": {t}"))
+                        .unwrap_or_default()
+                ));
+            }
             if seal.modified_after_signing {
                 s.push_str(&format!(
                     "  MODIFIED AFTER SIGNING: {}\n",
@@ -158,31 +206,110 @@ impl PdfReport {
 }
 
 /// Lists and checks every seal of `pdf`. With a `validator`, each signer's chain is
-/// validated for signing at `at`; without one, `trusted` is `None`.
+/// validated for signing at `at`; without one, `trusted` is `None`. A revocation (撤章) is
+/// honoured when signed by the seal's own signer ([`verify_with_authorities`] adds
+/// authorities).
 pub fn verify(
     provider: &dyn CryptoProvider,
     pdf: &[u8],
     validator: Option<&ChainValidator>,
     at: i64,
 ) -> Result<PdfReport, SealError> {
+    verify_with_authorities(provider, pdf, validator, at, &[])
+}
+
+/// Whether `revoker` may revoke a seal signed by `signer`: the same certificate, a renewed
+/// one (same subject and issuer names), or one whose key is an `authorities` certificate's.
+pub fn may_revoke(
+    signer: &Certificate,
+    revoker: &Certificate,
+    authorities: &[Certificate],
+) -> bool {
+    let (s, r) = (
+        signer.x509().tbs_certificate(),
+        revoker.x509().tbs_certificate(),
+    );
+    signer == revoker
+        || (s.subject() == r.subject() && s.issuer() == r.issuer())
+        || is_authority(revoker, authorities)
+}
+
+fn is_authority(revoker: &Certificate, authorities: &[Certificate]) -> bool {
+    let key = revoker.public_key().ok();
+    authorities
+        .iter()
+        .any(|a| a == revoker || (key.is_some() && a.public_key().ok() == key))
+}
+
+/// The signer certificate of the seal in field `field` (read from its CMS, whether or not
+/// the seal is still intact).
+pub fn signer_of(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    field: &str,
+) -> Result<Certificate, SealError> {
     let doc = load(pdf)?;
-    let pages: BTreeMap<ObjectId, u32> =
-        doc.get_pages().into_iter().map(|(n, id)| (id, n)).collect();
-    let eofs = eof_offsets(pdf);
+    let f = sig_fields(&doc)
+        .into_iter()
+        .find(|f| f.name == field)
+        .ok_or_else(|| SealError::invalid(format!("the document has no seal named `{field}`")))?;
+    let contents = f
+        .sig
+        .get(b"Contents")
+        .and_then(Object::as_str)
+        .unwrap_or_default();
+    let br: Vec<u64> = f
+        .sig
+        .get(b"ByteRange")
+        .and_then(Object::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o.as_i64().ok())
+                .filter_map(|v| u64::try_from(v).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let unreadable = |e: String| SealError::malformed(format!("seal `{field}`: {e}"));
+    let br = check_byte_range(pdf, &br).map_err(unreadable)?;
+    match check_cms(provider, pdf, &br, contents) {
+        Ok((cert, _, _)) => Ok(cert),
+        Err((Some(cert), _)) => Ok(*cert),
+        Err((None, e)) => Err(unreadable(e)),
+    }
+}
+
+fn sig_fields(doc: &Document) -> Vec<SigField> {
     let mut fields = Vec::new();
     if let Ok(catalog) = doc.catalog()
         && let Ok((_, Object::Dictionary(acro))) =
             catalog.get(b"AcroForm").and_then(|o| doc.dereference(o))
         && let Ok((_, Object::Array(list))) = acro.get(b"Fields").and_then(|o| doc.dereference(o))
     {
-        collect_sig_fields(&doc, list, "", None, 0, &mut fields);
+        collect_sig_fields(doc, list, "", None, 0, &mut fields);
     }
-    let mut seals = Vec::new();
-    for field in fields {
-        seals.push(check_seal(
-            provider, &doc, pdf, &pages, &eofs, &field, validator, at,
-        ));
-    }
+    fields
+}
+
+/// [`verify`], honouring revocations (撤章) signed by one of `authorities` (matched by
+/// certificate or public key) as well as by each seal's own signer.
+pub fn verify_with_authorities(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    validator: Option<&ChainValidator>,
+    at: i64,
+    authorities: &[Certificate],
+) -> Result<PdfReport, SealError> {
+    let doc = load(pdf)?;
+    let pages: BTreeMap<ObjectId, u32> =
+        doc.get_pages().into_iter().map(|(n, id)| (id, n)).collect();
+    let eofs = eof_offsets(pdf);
+    let fields = sig_fields(&doc);
+    let mut checked: Vec<Checked> = fields
+        .iter()
+        .map(|field| check_seal(provider, &doc, pdf, &pages, &eofs, field, validator, at))
+        .collect();
+    apply_revocations(&mut checked, &fields, authorities);
+    let mut seals: Vec<SealReport> = checked.into_iter().map(|c| c.report).collect();
     seals.sort_by_key(|s| s.byte_range.get(1).copied().unwrap_or(0));
     let all_valid = !seals.is_empty() && seals.iter().all(|s| s.valid);
     Ok(PdfReport {
@@ -212,7 +339,91 @@ fn eof_offsets(pdf: &[u8]) -> Vec<(usize, usize)> {
 struct SigField {
     name: String,
     sig: Dictionary,
-    widgets: Vec<(Option<ObjectId>, [f32; 4])>,
+    /// (widget object, page object, rectangle).
+    widgets: Vec<(Option<ObjectId>, Option<ObjectId>, [f32; 4])>,
+}
+
+/// One change a later revision made beyond what is allowed, and the widget it touched
+/// when it is a widget of a signed signature field (a revocation hides those).
+struct Change {
+    text: String,
+    widget: Option<ObjectId>,
+}
+
+/// A checked seal: the report, the later changes, and what revocations need.
+struct Checked {
+    report: SealReport,
+    changes: Vec<Change>,
+    signer: Option<Certificate>,
+    signed_end: usize,
+}
+
+/// Marks seals revoked by a later revocation signed by their signer or an authority; the
+/// hidden widgets of a revoked seal are then no modification for any seal. A revocation by
+/// anyone else is reported on the seal it tried to hide.
+fn apply_revocations(checked: &mut [Checked], fields: &[SigField], authorities: &[Certificate]) {
+    let mut hidden_ok = BTreeSet::new();
+    let mut refused: Vec<(usize, String)> = Vec::new();
+    for t in 0..checked.len() {
+        let name = checked[t].report.field_name.clone();
+        for r in 0..checked.len() {
+            let rev = &checked[r];
+            if r == t
+                || rev.report.revokes.as_deref() != Some(name.as_str())
+                || !rev.report.integrity
+                || rev.report.trusted == Some(false)
+                || rev.signed_end <= checked[t].signed_end
+            {
+                continue;
+            }
+            let (Some(target_signer), Some(revoker)) = (&checked[t].signer, &rev.signer) else {
+                continue;
+            };
+            if may_revoke(target_signer, revoker, authorities) {
+                let by_authority = !may_revoke(target_signer, revoker, &[]);
+                let revocation = Revocation {
+                    by_field: rev.report.field_name.clone(),
+                    by: rev.report.signer.clone(),
+                    by_authority,
+                    claimed_time: rev.report.claimed_time.clone(),
+                    reason: rev.report.reason.clone(),
+                };
+                checked[t].report.revoked = Some(revocation);
+                hidden_ok.extend(fields[t].widgets.iter().filter_map(|w| w.0));
+                break;
+            }
+            refused.push((
+                t,
+                format!(
+                    "{} tried to revoke this seal in {} but is neither its signer nor an authority",
+                    rev.report
+                        .signer
+                        .as_ref()
+                        .map(|s| s.name.as_str())
+                        .unwrap_or("?"),
+                    rev.report.field_name
+                ),
+            ));
+        }
+    }
+    for c in checked.iter_mut() {
+        c.changes
+            .retain(|ch| ch.widget.is_none_or(|w| !hidden_ok.contains(&w)));
+    }
+    for (t, text) in refused {
+        if checked[t].report.revoked.is_none() {
+            checked[t].changes.push(Change { text, widget: None });
+        }
+    }
+    for c in checked.iter_mut() {
+        let r = &mut c.report;
+        r.modifications = c.changes.iter().map(|ch| ch.text.clone()).collect();
+        r.modified_after_signing = !r.modifications.is_empty();
+        r.valid = r.integrity
+            && !r.modified_after_signing
+            && r.trusted != Some(false)
+            && r.revoked.is_none();
+    }
 }
 
 fn rect_of(d: &Dictionary) -> [f32; 4] {
@@ -240,7 +451,7 @@ fn collect_sig_fields(
         return;
     }
     for item in list {
-        let Ok((_, Object::Dictionary(d))) = doc.dereference(item) else {
+        let Ok((field_id, Object::Dictionary(d))) = doc.dereference(item) else {
             continue;
         };
         let Ok(t) = d.get(b"T").and_then(Object::as_str) else {
@@ -263,13 +474,18 @@ fn collect_sig_fields(
         {
             let mut widgets = Vec::new();
             if d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Widget") {
-                widgets.push((d.get(b"P").and_then(Object::as_reference).ok(), rect_of(d)));
+                widgets.push((
+                    field_id,
+                    d.get(b"P").and_then(Object::as_reference).ok(),
+                    rect_of(d),
+                ));
             }
             for k in &kids {
-                if let Ok((_, Object::Dictionary(kd))) = doc.dereference(k)
+                if let Ok((kid, Object::Dictionary(kd))) = doc.dereference(k)
                     && !kd.has(b"T")
                 {
                     widgets.push((
+                        kid,
                         kd.get(b"P").and_then(Object::as_reference).ok(),
                         rect_of(kd),
                     ));
@@ -295,7 +511,7 @@ fn check_seal(
     field: &SigField,
     validator: Option<&ChainValidator>,
     at: i64,
-) -> SealReport {
+) -> Checked {
     let sig = &field.sig;
     let name_of = |k: &[u8]| {
         sig.get(k)
@@ -317,12 +533,12 @@ fn check_seal(
     let widgets = field
         .widgets
         .iter()
-        .map(|(p, rect)| SealWidget {
+        .map(|(_, p, rect)| SealWidget {
             page: p.and_then(|p| pages.get(&p).copied()).unwrap_or(0),
             rect: *rect,
         })
         .collect();
-    let mut report = SealReport {
+    let report = SealReport {
         field_name: field.name.clone(),
         sub_filter: name_of(b"SubFilter").unwrap_or_default(),
         reason: text_of(b"Reason"),
@@ -339,8 +555,17 @@ fn check_seal(
         later_revisions: 0,
         modified_after_signing: false,
         modifications: Vec::new(),
+        revokes: text_of(b"CAMR_Revokes"),
+        revoked: None,
         valid: false,
     };
+    let mut checked = Checked {
+        report,
+        changes: Vec::new(),
+        signer: None,
+        signed_end: 0,
+    };
+    let report = &mut checked.report;
     let contents = sig
         .get(b"Contents")
         .and_then(Object::as_str)
@@ -349,10 +574,11 @@ fn check_seal(
         Ok(br) => br,
         Err(e) => {
             report.integrity_error = Some(e);
-            return report;
+            return checked;
         }
     };
     let signed_end = br[2] + br[3];
+    checked.signed_end = signed_end;
     report.covers_whole_file = signed_end == pdf.len();
     report.later_revisions = eofs.iter().filter(|(e, _)| *e > signed_end).count();
     match check_cms(provider, pdf, &br, contents) {
@@ -360,6 +586,7 @@ fn check_seal(
             report.integrity = true;
             report.signing_time = signing_time;
             report.signer = Some(cert.subject());
+            checked.signer = Some(cert.clone());
             if let Some(v) = validator {
                 match v.validate(&cert, &intermediates, KeyPurpose::Sign, at) {
                     Ok(_) => report.trusted = Some(true),
@@ -371,7 +598,8 @@ fn check_seal(
             }
         }
         Err((cert, e)) => {
-            report.signer = cert.map(|c| c.subject());
+            report.signer = cert.as_ref().map(|c| c.subject());
+            checked.signer = cert.map(|c| *c);
             report.integrity_error = Some(e);
         }
     }
@@ -380,18 +608,15 @@ fn check_seal(
             .iter()
             .any(|(e, eol)| (*e..=*eol).contains(&signed_end));
         if !is_revision_end {
-            report.modified_after_signing = true;
-            report
-                .modifications
-                .push("the signed range does not end at a revision boundary".into());
+            checked.changes.push(Change {
+                text: "the signed range does not end at a revision boundary".into(),
+                widget: None,
+            });
         } else {
-            report.modifications = later_changes(doc, pdf, signed_end);
-            report.modified_after_signing = !report.modifications.is_empty();
+            checked.changes = later_changes(doc, pdf, signed_end);
         }
     }
-    report.valid =
-        report.integrity && !report.modified_after_signing && report.trusted != Some(false);
-    report
+    checked
 }
 
 /// Checks the shape of `/ByteRange`: four numbers from 0, the gap exactly `<…>`.
@@ -554,13 +779,14 @@ fn scheme_for(
 
 /// What later revisions changed beyond annotations, form fields and signatures: compares
 /// the objects of the signed revision with those of the whole file.
-fn later_changes(now: &Document, pdf: &[u8], signed_end: usize) -> Vec<String> {
+fn later_changes(now: &Document, pdf: &[u8], signed_end: usize) -> Vec<Change> {
+    let change = |text: String| Change { text, widget: None };
     let Some(old_bytes) = pdf.get(..signed_end) else {
-        return vec!["the signed revision cannot be read".into()];
+        return vec![change("the signed revision cannot be read".into())];
     };
     let old = match Document::load_mem(old_bytes) {
         Ok(d) => d,
-        Err(e) => return vec![format!("the signed revision cannot be read ({e})")],
+        Err(e) => return vec![change(format!("the signed revision cannot be read ({e})"))],
     };
     let page_ids: BTreeSet<ObjectId> = old.get_pages().into_values().collect();
     let mut allowed_arrays = BTreeSet::new(); // indirect /Annots and /Fields
@@ -584,7 +810,7 @@ fn later_changes(now: &Document, pdf: &[u8], signed_end: usize) -> Vec<String> {
             }
         }
     }
-    let mut out = Vec::new();
+    let mut out: Vec<Change> = Vec::new();
     for (id, new_obj) in &now.objects {
         let Some(old_obj) = old.objects.get(id) else {
             continue; // a new object: only reachable through a changed one
@@ -602,36 +828,53 @@ fn later_changes(now: &Document, pdf: &[u8], signed_end: usize) -> Vec<String> {
                         .find(|(_, p)| p == id)
                         .map(|(n, _)| n)
                         .unwrap_or(0);
-                    out.push(format!("page {page} was changed ({what})"));
+                    out.push(change(format!("page {page} was changed ({what})")));
                 }
             }
             (Object::Dictionary(o), Object::Dictionary(n)) if o.has_type(b"Catalog") => {
                 let keep: &[&[u8]] = &[b"AcroForm", b"DSS", b"Perms"];
                 if without(o, keep) != without(n, keep) {
-                    out.push(format!("the document catalog was changed ({what})"));
+                    out.push(change(format!("the document catalog was changed ({what})")));
                 }
             }
             (Object::Dictionary(o), Object::Dictionary(_))
                 if o.get(b"Subtype").and_then(Object::as_name).ok().is_some() && o.has(b"Rect") =>
             {
-                if o.get(b"FT").and_then(Object::as_name).ok() == Some(b"Sig") && o.has(b"V") {
-                    out.push(format!("a signed signature field was changed ({what})"));
+                if is_signed_widget(&old, o) {
+                    out.push(Change {
+                        text: format!("a widget of a signed signature field was changed ({what})"),
+                        widget: Some(*id),
+                    });
                 }
             }
             (Object::Stream(_), _) | (_, Object::Stream(_)) => {
-                out.push(format!("a content or resource stream was changed ({what})"));
+                out.push(change(format!(
+                    "a content or resource stream was changed ({what})"
+                )));
             }
-            _ => out.push(format!("{what} was changed")),
+            _ => out.push(change(format!("{what} was changed"))),
         }
     }
     if old.get_pages().len() != now.get_pages().len() {
-        out.push(format!(
+        out.push(change(format!(
             "the page count changed from {} to {}",
             old.get_pages().len(),
             now.get_pages().len()
-        ));
+        )));
     }
     out
+}
+
+/// A widget of a signed signature field: the field itself (`/FT /Sig` with `/V`), or a kid
+/// whose `/Parent` is one.
+fn is_signed_widget(doc: &Document, d: &Dictionary) -> bool {
+    let signed =
+        |d: &Dictionary| d.get(b"FT").and_then(Object::as_name).ok() == Some(b"Sig") && d.has(b"V");
+    signed(d)
+        || matches!(
+            d.get(b"Parent").and_then(|p| doc.dereference(p)),
+            Ok((_, Object::Dictionary(p))) if signed(p)
+        )
 }
 
 fn without(d: &Dictionary, keys: &[&[u8]]) -> Dictionary {
