@@ -233,12 +233,12 @@ impl World {
                 self.provider
                     .fill_random(&mut hash)
                     .map_err(|e| e.to_string())?;
-                self.block_on(p.start_sign(vec![SignItem {
-                    id: "doc-1".into(),
-                    name: "投标文件.pdf".into(),
-                    hash: Bytes(hash),
-                    hash_algorithm: HashAlgorithm::Sm3,
-                }]))
+                self.block_on(p.start_sign(vec![SignItem::hash(
+                    "doc-1",
+                    "投标文件.pdf",
+                    hash,
+                    HashAlgorithm::Sm3,
+                )]))
             }
             Operation::RevokeSignature => {
                 self.block_on(p.start_revoke_signature("seal-1", "投标文件.pdf", Some("camr-tck")))

@@ -388,26 +388,20 @@ pub fn describe(request: &RequestObject, now: i64) -> Vec<String> {
         }
         OperationPayload::Signature { items } => {
             out.push(format!("待签文件 Documents ({}):", items.len()));
-            for i in items {
-                out.push(format!(
-                    "  - {} [{}] {:?} {}",
-                    i.name,
-                    i.id,
-                    i.hash_algorithm,
-                    hex_of(&i.hash)
-                ));
-            }
+            out.extend(items.iter().map(item_line));
         }
         OperationPayload::RevokeSignature {
             seal_id,
             document_name,
             reason,
+            items,
         } => {
             out.push(format!("印章 Seal:                   {seal_id}"));
             out.push(format!("文件 Document:               {document_name}"));
             if let Some(r) = reason {
                 out.push(format!("原因 Reason:                 {r}"));
             }
+            out.extend(items.iter().map(item_line));
         }
         OperationPayload::Encrypt {} => {
             out.push("将提供加密证书 Your encryption certificate will be handed over".into());
@@ -423,6 +417,22 @@ pub fn describe(request: &RequestObject, now: i64) -> Vec<String> {
         }
     }
     out
+}
+
+/// One item to sign, as the app shows it: name, id, hash and, for a PDF seal (签章), that
+/// the CAdES attributes over the document's byte-range digest are signed.
+fn item_line(i: &camr::protocol::SignItem) -> String {
+    let what = match i.format {
+        camr::protocol::SignFormat::Hash => "",
+        camr::protocol::SignFormat::CadesAttributes => " (PDF 签章 seal: CAdES)",
+    };
+    format!(
+        "  - {} [{}] {:?} {}{what}",
+        i.name,
+        i.id,
+        i.hash_algorithm,
+        hex_of(&i.hash)
+    )
 }
 
 fn hex_of(b: &[u8]) -> String {

@@ -691,12 +691,7 @@ async fn file_sign_start(
     let (_, hash) = received?;
     let started = s
         .platform
-        .start_sign(vec![SignItem {
-            id: "file".into(),
-            name,
-            hash: Bytes(hash),
-            hash_algorithm: alg,
-        }])
+        .start_sign(vec![SignItem::hash("file", &name, hash, alg)])
         .await?;
     Ok(ok(started_out(&s, Operation::Signature, started)))
 }

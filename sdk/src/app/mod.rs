@@ -14,7 +14,7 @@ use crate::crypto::{
 use crate::pki::{CertError, Certificate};
 use crate::protocol::{
     Bytes, DecryptedKey, ErrorCode, Evidence, ItemRejection, ItemSignature, OperationPayload,
-    RequestObject, Response, ResponseStatus, SignedRequest,
+    RequestObject, Response, ResponseStatus, SignFormat, SignItem, SignedRequest,
 };
 use crate::softca::wallet_files;
 
@@ -69,6 +69,10 @@ pub enum AppError {
         /// The serials the request names.
         wanted: Vec<String>,
     },
+    /// The request asks for something this wallet cannot sign (e.g. an SM3 seal with an RSA
+    /// key).
+    #[error("cannot sign this: {0}")]
+    Unsupported(String),
 }
 
 impl AppError {
@@ -85,6 +89,7 @@ impl AppError {
             Self::Platform { code, .. } => *code,
             Self::RequestMismatch(_) => ErrorCode::TidMismatch,
             Self::WrongPin { .. } => ErrorCode::KeyPasswordWrong,
+            Self::Unsupported(_) => ErrorCode::UnsupportedAlgorithm,
         }
     }
 }
@@ -226,6 +231,24 @@ impl App {
         })
     }
 
+    /// Signs one item: its hash, or the CAdES signed attributes over it (a PDF seal) built
+    /// with this wallet's certificate — the same bytes the platform rebuilds.
+    fn sign_item(&self, wallet: &Wallet, item: &SignItem) -> Result<ItemSignature, AppError> {
+        match item.format {
+            SignFormat::Hash => self.sign(wallet, &item.id, &item.hash),
+            SignFormat::CadesAttributes => {
+                let attrs = crate::envelope::cades_signed_attributes(
+                    self.provider.as_ref(),
+                    &item.hash,
+                    item.hash_algorithm,
+                    &wallet.sign_cert,
+                )
+                .map_err(|e| AppError::Unsupported(format!("item `{}`: {e}", item.id)))?;
+                self.sign(wallet, &item.id, &attrs)
+            }
+        }
+    }
+
     fn evidence(&self, wallet: &Wallet, signatures: Vec<ItemSignature>) -> Evidence {
         Evidence {
             algorithm: wallet.sign_key.algorithm(),
@@ -254,16 +277,17 @@ impl App {
         let mut signatures = vec![self.sign(wallet, BINDING_ITEM, &answer_message(&hash))?];
         let mut evidence_extra = (None, Vec::new());
         match &request.payload {
-            OperationPayload::Login { .. } | OperationPayload::RevokeSignature { .. } => {}
+            OperationPayload::Login { .. } => {}
             OperationPayload::MessageSignature { message } => {
                 signatures.push(self.sign(wallet, MESSAGE_ITEM, message.as_bytes())?)
             }
-            OperationPayload::Signature { items } => {
+            OperationPayload::Signature { items }
+            | OperationPayload::RevokeSignature { items, .. } => {
                 for item in items
                     .iter()
                     .filter(|i| !refuse_items.iter().any(|r| r.item_id == i.id))
                 {
-                    signatures.push(self.sign(wallet, &item.id, &item.hash)?);
+                    signatures.push(self.sign_item(wallet, item)?);
                 }
             }
             OperationPayload::Encrypt {} => {

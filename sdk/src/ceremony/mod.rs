@@ -23,8 +23,8 @@ use crate::crypto::{
 use crate::pki::{CertError, Certificate, ChainValidator, KeyPurpose, Subject};
 use crate::protocol::{
     Bytes, EncryptedKeyItem, ErrorCode, ItemRejection, Operation, OperationPayload, QrPayload,
-    RequestObject, Response, ResponseStatus, SignItem, SignedRequest, SystemCode, Tid, Transaction,
-    TransactionState, UsageRecord,
+    RequestObject, Response, ResponseStatus, SignFormat, SignItem, SignedRequest, SystemCode, Tid,
+    Transaction, TransactionState, UsageRecord,
 };
 use crate::qr::{self, QrFields, QrSigner};
 use crate::store::{StoreError, TransactionStore, TxPatch, TxRecord};
@@ -208,8 +208,13 @@ pub struct MessageSignatureResult {
 pub struct SignedItem {
     /// The item as requested.
     pub item: SignItem,
-    /// The signature over the hash bytes.
+    /// The signature over the hash bytes, or over `signed_attributes` for a
+    /// [`crate::protocol::SignFormat::CadesAttributes`] item.
     pub signature: Bytes,
+    /// For a CAdES item: the DER signed attributes the signature covers (rebuilt by the
+    /// platform from the hash and the certificate), for `camr::seal::assemble_cms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_attributes: Option<Bytes>,
 }
 
 /// A verified (possibly mixed) batch of hash signatures.
@@ -222,6 +227,9 @@ pub struct SignResult {
     pub subject: Subject,
     /// The signing certificate, DER.
     pub certificate: Bytes,
+    /// The intermediates the app sent with it (validated), DER.
+    #[serde(default)]
+    pub chain: Vec<Bytes>,
     /// Signed items.
     pub signed: Vec<SignedItem>,
     /// Items the user refused, with reasons.
@@ -254,8 +262,34 @@ pub struct RevokeResult {
     pub subject: Subject,
     /// The seal.
     pub seal_id: String,
+    /// The revoker's signing certificate, DER.
+    #[serde(default)]
+    pub certificate: Bytes,
+    /// The intermediates the app sent with it (validated), DER.
+    #[serde(default)]
+    pub chain: Vec<Bytes>,
+    /// What the revocation signed (e.g. the PDF revision hiding the seal).
+    #[serde(default)]
+    pub signed: Vec<SignedItem>,
     /// Unix seconds.
     pub verified_at: i64,
+}
+
+/// Each item has a unique id (not the binding item's) and a 32-byte hash.
+fn check_items(items: &[SignItem]) -> CResult<()> {
+    let mut ids = std::collections::HashSet::new();
+    for item in items {
+        let len = match item.hash_algorithm {
+            crate::protocol::HashAlgorithm::Sm3 | crate::protocol::HashAlgorithm::Sha256 => 32,
+        };
+        if item.hash.len() != len || !ids.insert(item.id.clone()) || item.id == BINDING_ITEM {
+            return Err(CeremonyError::Misuse(format!(
+                "item `{}` needs a unique id and a 32-byte hash",
+                crate::crypto::truncate(&item.id, 40)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Per-transaction platform key for decrypt answers: SM2, so keys travel SM2-encrypted.
@@ -450,24 +484,16 @@ impl Platform {
     }
 
     /// Starts signing one hash or a batch (签章), each with its document name.
+    /// A [`crate::protocol::SignFormat::CadesAttributes`] item (a PDF seal: the byte-range
+    /// digest from `camr::seal::prepare`) makes the app sign CAdES signed attributes; the
+    /// result then carries them for `camr::seal::assemble_cms`.
     pub async fn start_sign(&self, items: Vec<SignItem>) -> CResult<Started> {
         if items.is_empty() || items.len() > 1000 {
             return Err(CeremonyError::Misuse(
                 "a signing request needs 1 to 1000 items".into(),
             ));
         }
-        let mut ids = std::collections::HashSet::new();
-        for item in &items {
-            let len = match item.hash_algorithm {
-                crate::protocol::HashAlgorithm::Sm3 | crate::protocol::HashAlgorithm::Sha256 => 32,
-            };
-            if item.hash.len() != len || !ids.insert(item.id.clone()) || item.id == BINDING_ITEM {
-                return Err(CeremonyError::Misuse(format!(
-                    "item `{}` needs a unique id and a 32-byte hash",
-                    crate::crypto::truncate(&item.id, 40)
-                )));
-            }
-        }
+        check_items(&items)?;
         self.start(
             Operation::Signature,
             OperationPayload::Signature { items },
@@ -483,12 +509,33 @@ impl Platform {
         document_name: &str,
         reason: Option<&str>,
     ) -> CResult<Started> {
+        self.start_revoke_seal(seal_id, document_name, reason, Vec::new())
+            .await
+    }
+
+    /// Starts a seal revocation (撤章) whose consent also signs `items`: for a PDF, the
+    /// revision from `camr::seal::prepare_revoke` (one CAdES item). Whether the revoker may
+    /// revoke that seal is the platform's check on the result (`camr::seal::may_revoke`).
+    pub async fn start_revoke_seal(
+        &self,
+        seal_id: &str,
+        document_name: &str,
+        reason: Option<&str>,
+        items: Vec<SignItem>,
+    ) -> CResult<Started> {
+        if seal_id.is_empty() || items.len() > 16 {
+            return Err(CeremonyError::Misuse(
+                "a revocation names its seal and signs at most 16 items".into(),
+            ));
+        }
+        check_items(&items)?;
         self.start(
             Operation::RevokeSignature,
             OperationPayload::RevokeSignature {
                 seal_id: seal_id.into(),
                 document_name: document_name.into(),
                 reason: reason.map(Into::into),
+                items,
             },
             None,
         )
@@ -750,6 +797,54 @@ impl Platform {
             Ok(sig.to_vec())
         };
         let subject = chain.subject.clone();
+        let chain_der: Vec<Bytes> = evidence.certificate_chain.iter().skip(1).cloned().collect();
+        // The items of a signature (or a revocation's own items): each signed over its hash,
+        // or over the CAdES signed attributes rebuilt here from the hash and the certificate;
+        // `allow_rejections`: a batch may refuse single items (批量拒签).
+        let sign_items = |items: &[SignItem],
+                          allow_rejections: bool|
+         -> CResult<(Vec<SignedItem>, Vec<ItemRejection>)> {
+            let mut signed = Vec::new();
+            let mut rejected = Vec::new();
+            for item in items {
+                if let Some(rej) = evidence
+                    .item_rejections
+                    .iter()
+                    .find(|x| x.item_id == item.id)
+                {
+                    if !allow_rejections {
+                        return Err(CeremonyError::Incomplete(format!(
+                            "item `{}` was refused; a revocation is signed whole or rejected",
+                            item.id
+                        )));
+                    }
+                    rejected.push(rej.clone());
+                    continue;
+                }
+                let (message, attrs) = match item.format {
+                    SignFormat::Hash => (item.hash.0.clone(), None),
+                    SignFormat::CadesAttributes => {
+                        let attrs = crate::envelope::cades_signed_attributes(
+                            self.provider.as_ref(),
+                            &item.hash,
+                            item.hash_algorithm,
+                            &leaf,
+                        )
+                        .map_err(|e| {
+                            CeremonyError::Incomplete(format!("item `{}`: {e}", item.id))
+                        })?;
+                        (attrs.clone(), Some(Bytes(attrs)))
+                    }
+                };
+                let signature = verify(&item.id, &message)?;
+                signed.push(SignedItem {
+                    item: item.clone(),
+                    signature: Bytes(signature),
+                    signed_attributes: attrs,
+                });
+            }
+            Ok((signed, rejected))
+        };
         if r.status == ResponseStatus::Rejected {
             let reason = r.reject_reason.clone().unwrap_or_default();
             verify(BINDING_ITEM, &reject_message(&rec.request_hash, &reason))?;
@@ -787,20 +882,12 @@ impl Platform {
                 })
             }
             (OperationPayload::Signature { items }, Operation::Signature) => {
-                let mut signed = Vec::new();
-                let mut rejected = Vec::new();
-                for item in items {
-                    if let Some(rej) = evidence.item_rejections.iter().find(|x| x.item_id == item.id) {
-                        rejected.push(rej.clone());
-                        continue;
-                    }
-                    let signature = verify(&item.id, &item.hash)?;
-                    signed.push(SignedItem { item: item.clone(), signature: Bytes(signature) });
-                }
-                serde_json::to_value(SignResult { tid: tid.clone(), subject: subject.clone(), certificate: Bytes(leaf.der().to_vec()), signed, rejected, verified_at: now })
+                let (signed, rejected) = sign_items(items, true)?;
+                serde_json::to_value(SignResult { tid: tid.clone(), subject: subject.clone(), certificate: Bytes(leaf.der().to_vec()), chain: chain_der.clone(), signed, rejected, verified_at: now })
             }
-            (OperationPayload::RevokeSignature { seal_id, .. }, Operation::RevokeSignature) => {
-                serde_json::to_value(RevokeResult { tid: tid.clone(), subject: subject.clone(), seal_id: seal_id.clone(), verified_at: now })
+            (OperationPayload::RevokeSignature { seal_id, items, .. }, Operation::RevokeSignature) => {
+                let (signed, _) = sign_items(items, false)?;
+                serde_json::to_value(RevokeResult { tid: tid.clone(), subject: subject.clone(), seal_id: seal_id.clone(), certificate: Bytes(leaf.der().to_vec()), chain: chain_der.clone(), signed, verified_at: now })
             }
             (OperationPayload::Encrypt {}, Operation::Encrypt) => {
                 let enc_der = evidence.encryption_certificate.as_ref().ok_or_else(|| CeremonyError::Incomplete("no encryption certificate".into()))?;

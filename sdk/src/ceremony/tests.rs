@@ -321,6 +321,7 @@ fn message_and_batch_signatures_verify_and_batches_can_end_mixed() {
             name: format!("投标文件{i}.pdf"),
             hash: Bytes(p.digest(HashAlgorithm::Sm3, format!("document {i}").as_bytes())),
             hash_algorithm: crate::protocol::HashAlgorithm::Sm3,
+            format: crate::protocol::SignFormat::Hash,
         })
         .collect();
     let s = block_on(w.platform.start_sign(items.clone())).unwrap();
@@ -616,4 +617,165 @@ fn a_staff_member_logs_in_with_the_organisation_certificate_only_within_the_dele
         .approve_as_staff(&w.wallet, &other, &signed, &request, now)
         .unwrap_err();
     assert!(e.to_string().contains("C1100005553"), "{e}");
+}
+
+/// A PDF seal through the ceremony (签章 with documents): the platform prepares the PDF, the
+/// app signs CAdES attributes over the byte-range digest, the platform embeds; then the
+/// same holder revokes it (撤章) through `start_revoke_seal`.
+#[cfg(feature = "pdf")]
+#[test]
+fn a_pdf_seal_and_its_revocation_through_the_ceremony() {
+    use crate::protocol::SignFormat;
+    use crate::seal::{self, Placement, SealOptions};
+    let w = world();
+    let p = default_provider();
+    let pdf = seal::sample_pdf(2).unwrap();
+    let options = SealOptions::new(Placement::Page {
+        page: 1,
+        rect: [400.0, 100.0, 100.0, 100.0],
+    });
+    let prepared = seal::prepare(
+        p.as_ref(),
+        &pdf,
+        crate::crypto::PublicKeyAlgorithm::Sm2,
+        &options,
+    )
+    .unwrap();
+    let item = SignItem {
+        id: "pdf".into(),
+        name: "投标文件.pdf".into(),
+        hash: Bytes(prepared.digest.clone()),
+        hash_algorithm: crate::protocol::HashAlgorithm::Sm3,
+        format: SignFormat::CadesAttributes,
+    };
+    let s = block_on(w.platform.start_sign(vec![item.clone()])).unwrap();
+    let (signed, request) = scan(&w, &s);
+    // An app that signs the bare hash instead of the attributes is refused.
+    let mut raw = w.app.approve(&w.wallet, &signed, &request, &[]).unwrap();
+    let good = raw.clone();
+    let ev = raw.evidence.as_mut().unwrap();
+    let sig = ev
+        .signatures
+        .iter_mut()
+        .find(|s| s.item_id == "pdf")
+        .unwrap();
+    sig.signature_value = Bytes(
+        p.sign(&w.wallet.sign_key, &SignatureScheme::sm2(), &item.hash)
+            .unwrap(),
+    );
+    assert_eq!(
+        block_on(w.platform.answer(&s.transaction.tid, &raw))
+            .unwrap_err()
+            .code(),
+        ErrorCode::SignatureInvalid
+    );
+    block_on(w.platform.answer(&s.transaction.tid, &good)).unwrap();
+    let r = block_on(w.platform.finish_sign(&s.transaction.tid)).unwrap();
+    let done = &r.signed[0];
+    let cert = Certificate::from_der(&r.certificate).unwrap();
+    let chain: Vec<Certificate> = r
+        .chain
+        .iter()
+        .map(|c| Certificate::from_der(c).unwrap())
+        .collect();
+    assert_eq!(
+        done.signed_attributes.as_ref().unwrap().0,
+        seal::signed_attributes(p.as_ref(), &prepared, &cert).unwrap()
+    );
+    let cms = seal::sign_prepared(p.as_ref(), &prepared, &cert, &chain, |_| {
+        Ok(done.signature.0.clone())
+    })
+    .unwrap();
+    let sealed = seal::embed(prepared, &cms).unwrap();
+    let report = seal::verify(p.as_ref(), &sealed, None, crate::qr::unix_now()).unwrap();
+    assert!(report.all_valid, "{}", report.human());
+    assert_eq!(
+        report.seals[0].signer.as_ref().unwrap().cert_sn,
+        r.subject.cert_sn
+    );
+
+    // 撤章 by the same holder.
+    let target = seal::signer_of(p.as_ref(), &sealed, "Seal1").unwrap();
+    let key_alg = target.public_key().unwrap().algorithm();
+    let prepared = seal::prepare_revoke(
+        p.as_ref(),
+        &sealed,
+        key_alg,
+        "Seal1",
+        &SealOptions::new(Placement::Invisible),
+    )
+    .unwrap();
+    let item = SignItem {
+        format: SignFormat::CadesAttributes,
+        ..SignItem::hash(
+            "revoke",
+            "投标文件.pdf",
+            prepared.digest.clone(),
+            seal::hash_for(key_alg),
+        )
+    };
+    let s = block_on(w.platform.start_revoke_seal(
+        "Seal1",
+        "投标文件.pdf",
+        Some("报价有误"),
+        vec![item],
+    ))
+    .unwrap();
+    let (signed, request) = scan(&w, &s);
+    // A revocation is signed whole: refusing its item is no answer.
+    let partial = w
+        .app
+        .approve(
+            &w.wallet,
+            &signed,
+            &request,
+            &[ItemRejection {
+                item_id: "revoke".into(),
+                reason: "no".into(),
+            }],
+        )
+        .unwrap();
+    assert_eq!(
+        block_on(w.platform.answer(&s.transaction.tid, &partial))
+            .unwrap_err()
+            .code(),
+        ErrorCode::InputMalformed
+    );
+    let answer = w.app.approve(&w.wallet, &signed, &request, &[]).unwrap();
+    block_on(w.platform.answer(&s.transaction.tid, &answer)).unwrap();
+    let r = block_on(w.platform.finish_revoke_signature(&s.transaction.tid)).unwrap();
+    let revoker = Certificate::from_der(&r.certificate).unwrap();
+    assert!(seal::may_revoke(&target, &revoker, &[]));
+    assert!(!seal::may_revoke(&target, &w.stranger.sign_cert, &[]));
+    let cms = seal::sign_prepared(p.as_ref(), &prepared, &revoker, &[], |_| {
+        Ok(r.signed[0].signature.0.clone())
+    })
+    .unwrap();
+    let revoked = seal::embed(prepared, &cms).unwrap();
+    let report = seal::verify(p.as_ref(), &revoked, None, crate::qr::unix_now()).unwrap();
+    let first = report
+        .seals
+        .iter()
+        .find(|s| s.field_name == "Seal1")
+        .unwrap();
+    assert!(first.revoked.is_some(), "{}", report.human());
+
+    // A request for an SM3 seal cannot be signed with an RSA wallet.
+    let mismatched = SignItem {
+        format: SignFormat::CadesAttributes,
+        ..SignItem::hash(
+            "x",
+            "a.pdf",
+            vec![7; 32],
+            crate::protocol::HashAlgorithm::Sha256,
+        )
+    };
+    let s = block_on(w.platform.start_sign(vec![mismatched])).unwrap();
+    let (signed, request) = scan(&w, &s);
+    let e = w
+        .app
+        .approve(&w.wallet, &signed, &request, &[])
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedAlgorithm);
+    assert!(e.to_string().contains("SM2 goes with SM3"), "{e}");
 }

@@ -27,7 +27,11 @@ use crate::crypto::{
 use crate::pki::{CertError, Certificate, ChainValidator, KeyPurpose, ValidatedChain, names_match};
 use crate::protocol::ErrorCode;
 
+mod attrs;
 mod stream;
+
+pub(crate) use attrs::{ATTR_SIGNING_CERTIFICATE_V2, data_oid};
+pub use attrs::{cades_signed_attributes, digest_for};
 
 pub use stream::{
     BID_FILE_MAGIC, BidFileHeader, CHUNK_SIZE, KeySource, open_stream, read_header, seal_stream,

@@ -631,6 +631,30 @@ pub enum PublicKeyAlgorithm {
     EcdsaP256,
 }
 
+/// What the app signs for a [`SignItem`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SignFormat {
+    /// The hash bytes themselves, as a message (SM2: over SM3(Z_A ‖ hash); RSA/ECDSA: over
+    /// SHA-256(hash)). The default; omitted on the wire.
+    #[default]
+    Hash,
+    /// The CAdES signed attributes over the hash, for a detached CMS / GM/T 0010 signature
+    /// such as a PDF seal (签章): the app builds
+    /// [`crate::envelope::cades_signed_attributes`] (contentType, messageDigest = the hash,
+    /// signingCertificateV2 = its own signing certificate) and signs their DER; the
+    /// platform rebuilds the same bytes from the certificate in the answer and assembles the
+    /// SignedData. The hash must be SM3 for SM2 keys and SHA-256 for RSA and ECDSA.
+    CadesAttributes,
+}
+
+impl SignFormat {
+    /// Whether this is the default ([`SignFormat::Hash`]).
+    pub fn is_hash(&self) -> bool {
+        *self == Self::Hash
+    }
+}
+
 /// One hash to sign (待签数据), with the document it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -643,6 +667,22 @@ pub struct SignItem {
     pub hash: Bytes,
     /// Its algorithm.
     pub hash_algorithm: HashAlgorithm,
+    /// What is signed: the hash (default) or CAdES signed attributes over it.
+    #[serde(default, skip_serializing_if = "SignFormat::is_hash")]
+    pub format: SignFormat,
+}
+
+impl SignItem {
+    /// An item whose hash is signed as it is ([`SignFormat::Hash`]).
+    pub fn hash(id: &str, name: &str, hash: Vec<u8>, hash_algorithm: HashAlgorithm) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            hash: Bytes(hash),
+            hash_algorithm,
+            format: SignFormat::Hash,
+        }
+    }
 }
 
 /// One digital-envelope key (数字信封密钥) to unwrap at bid opening.
@@ -691,6 +731,11 @@ pub enum OperationPayload {
         /// Why.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// What the revocation itself signs, e.g. the revision that hides a PDF seal (a
+        /// [`SignFormat::CadesAttributes`] item); empty when the platform only needs the
+        /// signed consent.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        items: Vec<SignItem>,
     },
     /// Hand over the encryption certificate.
     Encrypt {},

@@ -165,6 +165,7 @@ fn responses_parse_strictly() {
             name: "投标文件.pdf".into(),
             hash: Bytes(vec![1, 2]),
             hash_algorithm: HashAlgorithm::Sm3,
+            format: SignFormat::Hash,
         }],
     };
     let json = serde_json::to_string(&payload).unwrap();
@@ -354,6 +355,7 @@ fn payloads_are_tagged_with_the_operation_name() {
         seal_id: "s1".into(),
         document_name: "合同.pdf".into(),
         reason: None,
+        items: Vec::new(),
     };
     assert_eq!(
         serde_json::to_string(&revoke).unwrap(),

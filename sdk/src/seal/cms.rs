@@ -2,6 +2,7 @@
 //! from the byte-range digest, the signer signs only their DER, and the SignedData is put
 //! together around the signature it returns.
 
+use crate::envelope::data_oid;
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -10,7 +11,6 @@ use cms::signed_data::{
 };
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
-use x509_cert::attr::Attribute;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 use super::{PreparedPdf, SealError};
@@ -18,34 +18,8 @@ use crate::crypto::{CryptoProvider, HashAlgorithm, PublicKeyAlgorithm};
 use crate::envelope::{EnvelopeError, oid};
 use crate::pki::{Certificate, KeyPurpose};
 
-/// id-aa-signingCertificateV2 (RFC 5035).
-pub(crate) const ATTR_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
-
-/// ESSCertIDv2 (RFC 5035): the hash algorithm is left out for SHA-256 (its DEFAULT).
-#[derive(Clone, Debug, der::Sequence)]
-struct EssCertIdV2 {
-    #[asn1(optional = "true")]
-    hash_algorithm: Option<AlgorithmIdentifierOwned>,
-    cert_hash: OctetString,
-}
-
-/// SigningCertificateV2 (RFC 5035), without policies.
-#[derive(Clone, Debug, der::Sequence)]
-struct SigningCertificateV2 {
-    certs: Vec<EssCertIdV2>,
-}
-
 fn bad(e: der::Error) -> SealError {
     SealError::Envelope(EnvelopeError::malformed(format!("cannot encode ({e})")))
-}
-
-/// The eContentType: GM/T 0010 data for SM2, PKCS #7 data otherwise.
-pub(crate) fn data_oid(key: PublicKeyAlgorithm) -> ObjectIdentifier {
-    match key {
-        PublicKeyAlgorithm::Sm2 => oid::GM_DATA,
-        PublicKeyAlgorithm::Rsa | PublicKeyAlgorithm::EcdsaP256 => oid::DATA,
-    }
 }
 
 fn hash_oid(hash: HashAlgorithm) -> ObjectIdentifier {
@@ -55,62 +29,29 @@ fn hash_oid(hash: HashAlgorithm) -> ObjectIdentifier {
     }
 }
 
-fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, SealError> {
-    let mut values = SetOfVec::new();
-    values.insert(value).map_err(bad)?;
-    Ok(Attribute { oid, values })
-}
-
 /// The signed attributes of a seal over `prepared`'s digest, DER of the SET OF (RFC 5652
 /// §5.4): contentType, messageDigest and signingCertificateV2 (the signer certificate's hash;
-/// PAdES: no signingTime). These are the exact bytes the signer signs — for SM2 the
-/// signature covers SM3(Z ‖ these bytes).
+/// PAdES: no signingTime), as [`crate::envelope::cades_signed_attributes`] builds them.
+/// These are the exact bytes the signer signs — for SM2 the signature covers
+/// SM3(Z ‖ these bytes). RSA and P-256 signers both fit a PDF prepared for either.
 pub fn signed_attributes(
     provider: &dyn CryptoProvider,
     prepared: &PreparedPdf,
     signer: &Certificate,
 ) -> Result<Vec<u8>, SealError> {
     let key = signer.public_key()?.algorithm();
-    if key != prepared.key_algorithm {
+    if super::hash_for(key) != prepared.hash {
         return Err(SealError::invalid(format!(
             "the PDF was prepared for a {:?} signer, the certificate holds a {key:?} key",
             prepared.key_algorithm
         )));
     }
-    let cert_hash = provider.digest(prepared.hash, signer.der());
-    let ess = SigningCertificateV2 {
-        certs: vec![EssCertIdV2 {
-            hash_algorithm: match prepared.hash {
-                HashAlgorithm::Sm3 => Some(AlgorithmIdentifierOwned {
-                    oid: oid::SM3,
-                    parameters: None,
-                }),
-                _ => None,
-            },
-            cert_hash: OctetString::new(cert_hash).map_err(bad)?,
-        }],
-    };
-    let mut attrs: SignedAttributes = SetOfVec::new();
-    attrs
-        .insert(attribute(
-            oid::ATTR_CONTENT_TYPE,
-            Any::encode_from(&data_oid(key)).map_err(bad)?,
-        )?)
-        .map_err(bad)?;
-    attrs
-        .insert(attribute(
-            oid::ATTR_MESSAGE_DIGEST,
-            Any::encode_from(&OctetString::new(prepared.digest.clone()).map_err(bad)?)
-                .map_err(bad)?,
-        )?)
-        .map_err(bad)?;
-    attrs
-        .insert(attribute(
-            ATTR_SIGNING_CERTIFICATE_V2,
-            Any::encode_from(&ess).map_err(bad)?,
-        )?)
-        .map_err(bad)?;
-    attrs.to_der().map_err(bad)
+    Ok(crate::envelope::cades_signed_attributes(
+        provider,
+        &prepared.digest,
+        prepared.hash,
+        signer,
+    )?)
 }
 
 /// Puts the SignedData together: `signed_attrs` as made by [`signed_attributes`] and the

@@ -230,10 +230,7 @@ impl SealError {
 
 /// The hash of the byte-range digest for a signer key: SM3 for SM2, SHA-256 otherwise.
 pub fn hash_for(key: PublicKeyAlgorithm) -> HashAlgorithm {
-    match key {
-        PublicKeyAlgorithm::Sm2 => HashAlgorithm::Sm3,
-        PublicKeyAlgorithm::Rsa | PublicKeyAlgorithm::EcdsaP256 => HashAlgorithm::Sha256,
-    }
+    crate::envelope::digest_for(key)
 }
 
 /// `/SubFilter`: `ETSI.CAdES.detached` for SM2, `adbe.pkcs7.detached` for RSA and ECDSA.

@@ -12,9 +12,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::SealError;
-use super::cms::ATTR_SIGNING_CERTIFICATE_V2;
 use super::sign::{decode_text, find, load, range_digest};
 use crate::crypto::{CryptoProvider, HashAlgorithm, PublicKeyAlgorithm, SignatureScheme};
+use crate::envelope::ATTR_SIGNING_CERTIFICATE_V2;
 use crate::envelope::oid;
 use crate::pki::{Certificate, ChainValidator, KeyPurpose, Subject};
 
