@@ -2,8 +2,13 @@
 //! adapter as a `.so`, puts it in `data/plugins/`, and runs `camr-server` on it with the demo
 //! data and a SQLite database under `./data` — the README's first command.
 //!
-//! No dependencies on purpose: it only drives cargo, so it builds in a second.
+//! `cargo xtask big-pdf --pages 200 --mb 50 --out FILE`: a large PDF for
+//! `benches/pdf-seal-rss.sh` (`bigpdf.rs`).
+//!
+//! Its one dependency is lopdf (for `big-pdf`); `demo` only drives cargo.
 #![forbid(unsafe_code)]
+
+mod bigpdf;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -92,7 +97,8 @@ fn main() -> ExitCode {
             [dashes, rest @ ..] if dashes == "--" => rest,
             rest => rest,
         }),
-        _ => Err("usage: cargo demo [-- <camr-server flags>]  (tasks: demo)".into()),
+        Some("big-pdf") => bigpdf::big_pdf(&args[1..]),
+        _ => Err("usage: cargo demo [-- <camr-server flags>] | cargo xtask big-pdf --pages N --mb M --out FILE [--seed N] [--xref-stream]  (tasks: demo, big-pdf)".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
