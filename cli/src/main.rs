@@ -1188,35 +1188,16 @@ fn pdf_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &PdfComman
             field,
         } => {
             let pdf = read_file(input, seal::MAX_PDF as u64, "PDF")?;
-            let rect = [x.unwrap_or(0.0), y.unwrap_or(0.0), *width, *width];
-            let placement = if let Some(range) = straddle {
-                let parsed = range
-                    .split_once('-')
-                    .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
-                let Some((from, to)) = parsed else {
-                    return Err(input_error(format!(
-                        "--straddle wants FROM-TO page numbers, e.g. 1-5, not `{range}`"
-                    )));
-                };
-                Placement::Straddle {
-                    from,
-                    to,
-                    width: *width,
-                    height: *width,
-                    y: y.unwrap_or(100.0),
-                }
-            } else if let Some(keyword) = keyword {
-                Placement::Keyword {
-                    keyword: keyword.clone(),
-                    width: *width,
-                    height: *width,
-                }
-            } else {
-                match page {
-                    Some(page) if !every_page => Placement::Page { page: *page, rect },
-                    _ => Placement::EveryPage { rect },
-                }
-            };
+            let placement = Placement::from_options(
+                *page,
+                *every_page,
+                straddle.as_deref(),
+                keyword.as_deref(),
+                *x,
+                *y,
+                *width,
+            )
+            .map_err(seal_err)?;
             let mut options = SealOptions::new(placement);
             if let Some(path) = image {
                 let png = read_file(path, 64 * MAX_SMALL_FILE, "seal image")?;

@@ -194,7 +194,7 @@ fn seal_then_verify_with_exit_codes_and_errors() {
     );
     assert_eq!(code, 2);
     assert!(
-        err.starts_with("error: INPUT_MALFORMED: --straddle"),
+        err.starts_with("error: INPUT_MALFORMED: straddle wants FROM-TO"),
         "{err}"
     );
 

@@ -162,6 +162,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::sse::transaction_events),
         )
         .merge(crate::files::routes())
+        .merge(crate::pdfseal::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.ops.body_limit()))
         .layer(axum::middleware::from_fn_with_state(

@@ -144,7 +144,7 @@ struct FileMeta {
 
 /// A file name safe to show and to put in `Content-Disposition`: the last path component,
 /// control characters and quotes dropped, at most 120 characters.
-fn clean_name(name: Option<&str>, default: &str) -> String {
+pub(crate) fn clean_name(name: Option<&str>, default: &str) -> String {
     let base = name
         .unwrap_or_default()
         .rsplit(['/', '\\'])
@@ -176,13 +176,13 @@ fn hash_of(q: &UploadQuery) -> Result<HashAlgorithm, ApiError> {
 
 /// Where this transaction's files live: `<files>/<tid>.<ext>` (the tid is validated, so
 /// the path cannot leave the folder).
-fn file_path(s: &AppState, tid: &Tid, ext: &str) -> PathBuf {
+pub(crate) fn file_path(s: &AppState, tid: &Tid, ext: &str) -> PathBuf {
     s.files_dir.join(format!("{tid}.{ext}"))
 }
 
 /// Streams the request body to `path`, hashing it on the way when `hash` is given; refuses
 /// bodies over the upload limit (413) and empty ones. Returns (size, digest).
-async fn receive(
+pub(crate) async fn receive(
     s: &AppState,
     body: Body,
     path: &FsPath,
@@ -233,7 +233,7 @@ async fn receive(
 }
 
 /// A fresh temporary path in the files folder.
-fn temp_path(s: &AppState) -> Result<PathBuf, ApiError> {
+pub(crate) fn temp_path(s: &AppState) -> Result<PathBuf, ApiError> {
     let mut b = [0u8; 12];
     s.platform
         .provider()
@@ -273,7 +273,7 @@ fn upload_query(
     Ok(q)
 }
 
-fn no_json_type(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn no_json_type(headers: &HeaderMap) -> Result<(), ApiError> {
     // A browser form or a JSON client posting to an upload route by mistake.
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -334,7 +334,7 @@ async fn adopt_upload(
 
 /// Streams a file as a download, deleting it first when `once` (the open handle keeps the
 /// data readable until the stream ends).
-async fn send_file(path: &FsPath, name: &str, once: bool) -> Result<Response, ApiError> {
+pub(crate) async fn send_file(path: &FsPath, name: &str, once: bool) -> Result<Response, ApiError> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(ApiError::internal)?;

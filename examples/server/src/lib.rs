@@ -17,6 +17,7 @@ pub mod events;
 pub mod files;
 pub mod openapi;
 mod pages;
+pub mod pdfseal;
 pub mod rotation;
 pub mod sse;
 // Operations: configuration, rate limit, timeouts, metrics, webhooks, usage report, admin.

@@ -211,6 +211,7 @@ impl RouteDoc {
         let long_lived = self.path == "/api/v1/transactions/{tid}/events"
             || self.path.starts_with("/api/v1/bidfiles")
             || self.path.starts_with("/api/v1/files/")
+            || self.path.starts_with("/api/v1/pdf/")
             || self.path == "/api/v1/verify";
         if !long_lived {
             all.push(e(ErrorCode::RequestTimeout));
@@ -316,6 +317,15 @@ const REPORT_QUERY: &[QueryParam] = &[
         required: false,
     },
 ];
+
+/// An optional query parameter.
+const fn q(name: &'static str, description: &'static str) -> QueryParam {
+    QueryParam {
+        name,
+        description,
+        required: false,
+    }
+}
 
 const HASH_QUERY: QueryParam = QueryParam {
     name: "hash",
@@ -738,6 +748,114 @@ pub const ROUTES: &[RouteDoc] = &[
         body: Body::Json(schema::<VerifyBody>()),
         answer: Answer::Data(schema::<camr::ceremony::VerifySignatureData>()),
         errors: &[e(ErrorCode::CertMalformed), e(ErrorCode::KeyMalformed)],
+    },
+    // PDF seals (crate::pdfseal).
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/pdf/seal",
+        operation_id: "sealPdf",
+        summary: "PDF seal (签章): upload a PDF and where the seal goes → a signature transaction; the app signs CAdES attributes over the byte-range digest",
+        tags: FILES,
+        query: &[
+            NAME_QUERY,
+            q("alg", "The signer's key: `sm2` (default), `rsa` or `p256`."),
+            q("page", "Page number (1-based), with `x` and `y`."),
+            q("x", "Left edge of the seal, points."),
+            q("y", "Bottom edge of the seal, points."),
+            q(
+                "width",
+                "Width and height of the seal, points (default 120).",
+            ),
+            q("everyPage", "`true`: the seal on every page (多页签章)."),
+            q("straddle", "Straddle seal (骑缝章) over pages `FROM-TO`."),
+            q(
+                "keyword",
+                "The seal on every occurrence of this text (关键字签章).",
+            ),
+            q("reason", "`/Reason` of the signature."),
+        ],
+        body: Body::Upload("The PDF."),
+        answer: Answer::Data(schema::<StartedOut>()),
+        errors: &[
+            e(ErrorCode::PdfMalformed),
+            e(ErrorCode::PdfEncrypted),
+            e(ErrorCode::PdfLocked),
+        ],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/pdf/revoke",
+        operation_id: "revokePdfSeal",
+        summary: "Revoke a seal (撤章): upload the sealed PDF → a revokeSignature transaction; only the seal's signer may answer it",
+        tags: FILES,
+        query: &[
+            NAME_QUERY,
+            QueryParam {
+                name: "field",
+                description: "The seal's field name, as the verify report lists it (e.g. `Seal1`).",
+                required: true,
+            },
+            q("reason", "Why (shown in the app, written as `/Reason`)."),
+        ],
+        body: Body::Upload("The sealed PDF."),
+        answer: Answer::Data(schema::<StartedOut>()),
+        errors: &[
+            e(ErrorCode::PdfMalformed),
+            e(ErrorCode::PdfEncrypted),
+            e(ErrorCode::PdfLocked),
+        ],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/pdf/{tid}/sealed",
+        operation_id: "getSealedPdf",
+        summary: "The sealed (or revoked) PDF once the app answered, verified before it is handed out",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Media("application/octet-stream", "The PDF, as a download."),
+        errors: &[
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxRejected),
+            e(ErrorCode::TxExpired),
+            e(ErrorCode::TxCancelled),
+            e(ErrorCode::TxFailed),
+            e(ErrorCode::PdfRevokeDenied),
+            e(ErrorCode::PdfSignatureTooLarge),
+            e(ErrorCode::InputMalformed),
+        ],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/pdf/{tid}/report",
+        operation_id: "getSealedPdfReport",
+        summary: "The verify report of that PDF: every seal, its signer, chain, integrity, revocation (撤章)",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<camr::seal::PdfReport>()),
+        errors: &[
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxRejected),
+            e(ErrorCode::TxExpired),
+            e(ErrorCode::TxCancelled),
+            e(ErrorCode::TxFailed),
+            e(ErrorCode::PdfRevokeDenied),
+            e(ErrorCode::InputMalformed),
+        ],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/pdf/verify",
+        operation_id: "verifyPdf",
+        summary: "Verify every seal of a PDF (验章), chains against the platform's roots",
+        tags: FILES,
+        query: &[],
+        body: Body::Upload("The PDF."),
+        answer: Answer::Data(schema::<camr::seal::PdfReport>()),
+        errors: &[e(ErrorCode::PdfMalformed), e(ErrorCode::PdfEncrypted)],
     },
     // Pages.
     RouteDoc {

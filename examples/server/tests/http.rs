@@ -1131,3 +1131,132 @@ async fn an_answer_after_expiry_is_refused_and_changes_nothing() {
     let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
     assert_error(s, &v, 410, "TX_EXPIRED");
 }
+
+/// PDF seals through the server (签章, 撤章): upload → the app signs the CAdES attributes →
+/// the sealed PDF downloads and verifies (camr::seal::verify, trusted); revocation by the
+/// signer hides it; another holder's revocation answer is refused; bad uploads are typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdf_is_sealed_and_revoked_through_the_app() {
+    use camr::seal;
+    let h = start().await;
+    let pdf = seal::sample_pdf(2).unwrap();
+    let (s, v) = h
+        .upload(
+            "/api/v1/pdf/seal?name=投标文件.pdf&page=2&x=400&y=100&width=100&reason=投标",
+            pdf.clone(),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let qr = v["data"]["qrText"].as_str().unwrap().to_string();
+    // Before the answer: pending.
+    let (s, v) = h.get(&format!("/api/v1/pdf/{tid}/report")).await;
+    assert_error(s, &v, 409, "TX_PENDING");
+    let (signed, request) = h.scan(&qr).await;
+    let camr::protocol::OperationPayload::Signature { items } = &request.payload else {
+        panic!("{request:?}")
+    };
+    assert_eq!(items[0].name, "投标文件.pdf");
+    assert_eq!(items[0].format, camr::protocol::SignFormat::CadesAttributes);
+    let answer = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    let (s, v) = h.answer(&answer).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, sealed, cd) = h.download(&format!("/api/v1/pdf/{tid}/sealed")).await;
+    assert_eq!(s, 200);
+    assert!(cd.unwrap().contains("-sealed.pdf"));
+    assert!(
+        sealed.starts_with(&pdf),
+        "an incremental update of the upload"
+    );
+    // Checked here with the platform's own root, independently of the server's report.
+    let root =
+        Certificate::parse_one(&std::fs::read(h.data.join("ca/root-cert.pem")).unwrap()).unwrap();
+    let mut trust = camr::pki::TrustStore::new();
+    trust.add(root);
+    let validator = camr::pki::ChainValidator::new(h.provider.clone(), trust);
+    let report = seal::verify(
+        h.provider.as_ref(),
+        &sealed,
+        Some(&validator),
+        camr::qr::unix_now(),
+    )
+    .unwrap();
+    assert!(report.all_valid, "{}", report.human());
+    assert_eq!(report.seals[0].widgets[0].page, 2);
+    assert_eq!(report.seals[0].signer.as_ref().unwrap().name, "张三");
+    let (s, v) = h.get(&format!("/api/v1/pdf/{tid}/report")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["seals"][0]["trusted"], true, "{v}");
+    let (s, again, _) = h.download(&format!("/api/v1/pdf/{tid}/sealed")).await;
+    assert_eq!((s, again == sealed), (200, true), "the same file again");
+
+    // 撤章 by another holder of the same CA: the app may answer, the server refuses.
+    let mut ca = camr::softca::SoftCa::open(h.provider.clone(), &h.data.join("ca")).unwrap();
+    let other_dir = h.data.join("other-wallet");
+    let holder = camr::softca::Holder {
+        holder_type: camr::softca::HolderType::Personal,
+        name: "王五".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    ca.issue(&holder, b"123456", &other_dir, 30).unwrap();
+    let other = Wallet::open(&other_dir, b"123456").unwrap();
+    let (s, v) = h
+        .upload(
+            "/api/v1/pdf/revoke?name=投标文件.pdf&field=Seal1&reason=报价有误",
+            sealed.clone(),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid2 = v["data"]["tid"].as_str().unwrap().to_string();
+    let (signed, request) = h.scan(v["data"]["qrText"].as_str().unwrap()).await;
+    let answer = h.app.approve(&other, &signed, &request, &[]).unwrap();
+    assert_eq!(h.answer(&answer).await.0, 200);
+    let (s, v) = h.get(&format!("/api/v1/pdf/{tid2}/report")).await;
+    assert_error(s, &v, 403, "PDF_REVOKE_DENIED");
+    // By the signer: the seal is reported revoked.
+    let (_, v) = h
+        .upload("/api/v1/pdf/revoke?field=Seal1", sealed.clone())
+        .await;
+    let tid3 = v["data"]["tid"].as_str().unwrap().to_string();
+    assert_eq!(
+        h.approve(v["data"]["qrText"].as_str().unwrap()).await.0,
+        200
+    );
+    let (s, revoked, cd) = h.download(&format!("/api/v1/pdf/{tid3}/sealed")).await;
+    assert_eq!(s, 200);
+    assert!(cd.unwrap().contains("-revoked.pdf"));
+    let (s, v) = h.upload("/api/v1/pdf/verify", revoked).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["data"]["seals"][0]["revoked"]["by"]["name"], "张三",
+        "{v}"
+    );
+    assert_eq!(v["data"]["allValid"], false);
+
+    // Refusals: not a PDF, a missing keyword, no placement, a bad alg, an unknown field.
+    let (s, v) = h
+        .upload("/api/v1/pdf/seal?page=1&x=1&y=1", b"not a pdf".to_vec())
+        .await;
+    assert_error(s, &v, 400, "PDF_MALFORMED");
+    let (s, v) = h
+        .upload("/api/v1/pdf/seal?keyword=没有这个词", pdf.clone())
+        .await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    assert!(v["msg"].as_str().unwrap().contains("没有这个词"), "{v}");
+    let (s, v) = h.upload("/api/v1/pdf/seal", pdf.clone()).await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    let (s, v) = h
+        .upload("/api/v1/pdf/seal?everyPage=true&alg=dsa", pdf.clone())
+        .await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    let (s, v) = h
+        .upload("/api/v1/pdf/revoke?field=Seal9", sealed.clone())
+        .await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    let (s, v) = h
+        .get("/api/v1/pdf/C1100005553ffffffffffffffffffffffffffffffff/sealed")
+        .await;
+    assert!(s == 404 || s == 400, "{s} {v}");
+}

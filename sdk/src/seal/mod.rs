@@ -87,6 +87,61 @@ pub enum Placement {
     Invisible,
 }
 
+impl Placement {
+    /// The placement from command-line or query options, as `camr pdf seal` and the
+    /// reference server take them: `straddle` `FROM-TO` (bottom edge `y`, default 100), else
+    /// `keyword`, else `page` with `x`, `y` (not with `every_page`), else every page at
+    /// `x`, `y`. `width` is the seal's width and height in points.
+    pub fn from_options(
+        page: Option<u32>,
+        every_page: bool,
+        straddle: Option<&str>,
+        keyword: Option<&str>,
+        x: Option<f32>,
+        y: Option<f32>,
+        width: f32,
+    ) -> Result<Self, SealError> {
+        if let Some(range) = straddle {
+            let parsed = range
+                .split_once('-')
+                .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
+            let Some((from, to)) = parsed else {
+                return Err(SealError::invalid(format!(
+                    "straddle wants FROM-TO page numbers, e.g. 1-5, not `{}`",
+                    crate::crypto::truncate(range, 40)
+                )));
+            };
+            return Ok(Self::Straddle {
+                from,
+                to,
+                width,
+                height: width,
+                y: y.unwrap_or(100.0),
+            });
+        }
+        if let Some(keyword) = keyword {
+            return Ok(Self::Keyword {
+                keyword: keyword.to_string(),
+                width,
+                height: width,
+            });
+        }
+        let rect = [x.unwrap_or(0.0), y.unwrap_or(0.0), width, width];
+        match page {
+            Some(page) if !every_page => {
+                if x.is_none() || y.is_none() {
+                    return Err(SealError::invalid("a seal on a page needs x and y"));
+                }
+                Ok(Self::Page { page, rect })
+            }
+            _ if every_page || x.is_some() || y.is_some() => Ok(Self::EveryPage { rect }),
+            _ => Err(SealError::invalid(
+                "say where the seal goes: a page with x and y, every page, a straddle range or a keyword",
+            )),
+        }
+    }
+}
+
 /// What [`prepare`] writes besides the placement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SealOptions {

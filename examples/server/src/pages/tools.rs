@@ -12,7 +12,7 @@ use crate::AppState;
 
 pub async fn sign_page(State(s): State<Arc<AppState>>) -> Response {
     let body = format!(
-        r##"<h1>签名 <small>Sign a message or a file</small></h1>
+        r##"<h1>签名 <small>Sign a message, a file or a PDF (签章)</small></h1>
 <fieldset><legend>消息签名 · Message signature</legend>
 <textarea id="message" placeholder="例如：报价 100 万元 · e.g. a price quote"></textarea>
 <p><button id="sign-message">扫码签名 · Sign with the app</button></p></fieldset>
@@ -23,7 +23,21 @@ pub async fn sign_page(State(s): State<Arc<AppState>>) -> Response {
 <div id="result-box" hidden><h2>签名结果 · Signature</h2>
 <p id="signer"></p><pre id="result"></pre>
 <p><button id="verify-now">验证此签名 · Verify it</button> <span id="verdict"></span></p>
-<p><small>此记录可在 <a href="/verify">验签</a> 页再次验证 · Keep this record to verify it later on the <a href="/verify">verify page</a>.</small></p></div>"##,
+<p><small>此记录可在 <a href="/verify">验签</a> 页再次验证 · Keep this record to verify it later on the <a href="/verify">verify page</a>.</small></p></div>
+<fieldset><legend>PDF 签章 · Seal a PDF (the app signs; the seal is embedded here)</legend>
+<p><input type="file" id="pdf-file" accept="application/pdf"></p>
+<p><label><input type="radio" name="pdf-place" value="page" checked> 指定位置 · Page</label>
+<input id="pdf-page" type="number" value="1" min="1" style="width:4em"> x <input id="pdf-x" type="number" value="400" style="width:5em"> y <input id="pdf-y" type="number" value="100" style="width:5em"><br>
+<label><input type="radio" name="pdf-place" value="every"> 多页签章 · Every page</label><br>
+<label><input type="radio" name="pdf-place" value="straddle"> 骑缝章 · Straddle pages</label> <input id="pdf-straddle" value="1-2" style="width:5em"><br>
+<label><input type="radio" name="pdf-place" value="keyword"> 关键字签章 · Keyword</label> <input id="pdf-keyword" value="投标人（盖章）"></p>
+<p>证书算法 · Key <select id="pdf-alg"><option value="sm2">SM2 (SM3)</option><option value="rsa">RSA / ECDSA P-256 (SHA-256)</option></select>
+宽度 · Width <input id="pdf-width" type="number" value="120" style="width:5em">
+<button id="pdf-seal-start">扫码签章 · Seal with the app</button></p>
+<p>撤章 · Revoke: <input id="pdf-field" value="Seal1" style="width:8em"> 原因 · Reason <input id="pdf-reason" value="报价有误">
+<button id="pdf-revoke-start">扫码撤章 · Revoke with the app</button> <small>(选择已签章的 PDF · choose the sealed PDF above)</small></p>
+<progress id="pdf-progress" hidden></progress>
+<p><a id="pdf-download" hidden></a></p><pre id="pdf-report" hidden></pre></fieldset>"##,
         panel = qr_panel(&s, false, "", "", ""),
     );
     const SCRIPT: &str = r##"
@@ -59,6 +73,45 @@ camr.$("sign-file-start").onclick = async () => {
       return { fileName: it.item.name, hashAlgorithm: it.item.hashAlgorithm, hash: it.item.hash, signature: it.signature, certificate: r.certificate, chain: [] };
     });
   } catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+};
+function pdfFollow(tx) {
+  camr.$("pdf-download").hidden = true; camr.$("pdf-report").hidden = true;
+  camr.show(tx, { onFinal: async (st) => {
+    if (st !== "verified") return;
+    const base = "/api/v1/pdf/" + encodeURIComponent(tx.tid);
+    try {
+      const report = await camr.api("GET", base + "/report");
+      camr.download("pdf-download", base + "/sealed", "", "下载 · Download the PDF (" + report.seals.length + " seal(s))");
+      const lines = report.seals.map((s) => s.fieldName + ": " + (s.revoked ? "已撤章 REVOKED" : s.valid ? "有效 VALID" : "无效 INVALID") +
+        (s.signer ? " — " + s.signer.name + (s.signer.organization ? " / " + s.signer.organization : "") : "") +
+        " — pages " + s.widgets.map((w) => w.page).join(","));
+      camr.$("pdf-report").textContent = lines.join("\n");
+      camr.$("pdf-report").hidden = false;
+      camr.status("签章成功 · Sealed", "ok");
+    } catch (e) { camr.status(e.message, "bad"); }
+  }});
+}
+function pdfFile() {
+  const f = camr.$("pdf-file").files[0];
+  if (!f) { camr.$("qr-box").hidden = false; camr.status("请选择 PDF · Choose a PDF", "bad"); }
+  return f;
+}
+camr.$("pdf-seal-start").onclick = async () => {
+  const f = pdfFile(); if (!f) return;
+  const q = new URLSearchParams({ name: f.name, alg: camr.$("pdf-alg").value, width: camr.$("pdf-width").value });
+  const place = document.querySelector("input[name=pdf-place]:checked").value;
+  if (place === "page") { q.set("page", camr.$("pdf-page").value); q.set("x", camr.$("pdf-x").value); q.set("y", camr.$("pdf-y").value); }
+  if (place === "every") { q.set("everyPage", "true"); q.set("x", camr.$("pdf-x").value); q.set("y", camr.$("pdf-y").value); }
+  if (place === "straddle") q.set("straddle", camr.$("pdf-straddle").value);
+  if (place === "keyword") q.set("keyword", camr.$("pdf-keyword").value);
+  try { pdfFollow(await camr.upload("/api/v1/pdf/seal?" + q, f, camr.$("pdf-progress"))); }
+  catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+};
+camr.$("pdf-revoke-start").onclick = async () => {
+  const f = pdfFile(); if (!f) return;
+  const q = new URLSearchParams({ name: f.name, field: camr.$("pdf-field").value, reason: camr.$("pdf-reason").value });
+  try { pdfFollow(await camr.upload("/api/v1/pdf/revoke?" + q, f, camr.$("pdf-progress"))); }
+  catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
 };
 camr.$("verify-now").onclick = async () => {
   const v = camr.$("verdict");
