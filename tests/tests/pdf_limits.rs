@@ -504,9 +504,6 @@ fn assert_bounded(pdf: &[u8], what: &str) {
 }
 
 #[test]
-#[ignore = "lopdf blows up: a 0.8 KB file (an object stream inflating to 10 million empty \
-            arrays, 30 MB of syntax) makes prepare/verify allocate more than 5 GB; needs a \
-            guard in camr::seal (load) — run with --include-ignored"]
 fn an_object_stream_of_ten_million_empty_arrays_is_read_in_bounded_memory() {
     let peak = in_child(
         "an_object_stream_of_ten_million_empty_arrays_is_read_in_bounded_memory",
@@ -522,9 +519,6 @@ fn an_object_stream_of_ten_million_empty_arrays_is_read_in_bounded_memory() {
 }
 
 #[test]
-#[ignore = "lopdf blows up: a 20 MB classic file whose catalog holds an array of 10 million \
-            integers makes prepare/verify use about 2.4 GB (≈ 120 bytes per 2-byte `0 `); \
-            needs a guard in camr::seal (load) — run with --include-ignored"]
 fn an_array_of_ten_million_integers_is_read_in_bounded_memory() {
     let peak = in_child(
         "an_array_of_ten_million_integers_is_read_in_bounded_memory",

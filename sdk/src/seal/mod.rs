@@ -14,6 +14,7 @@
 //! fields and signatures.
 
 pub mod appearance;
+mod budget;
 mod cms;
 pub mod locate;
 mod sign;
@@ -22,6 +23,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
+pub use budget::MAX_TOKENS;
 pub use cms::{assemble_cms, sign_prepared, signed_attributes};
 pub use sign::{embed, prepare, prepare_revoke, revoke_with_key, seal_with_key};
 pub use verify::{

@@ -32,6 +32,7 @@ pub(crate) fn load(pdf: &[u8]) -> Result<Document, SealError> {
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Err(SealError::malformed("no %PDF- header: not a PDF file"));
     }
+    super::budget::check(pdf)?;
     let doc = match Document::load_mem(pdf) {
         Ok(d) => d,
         Err(e) => {
