@@ -927,3 +927,54 @@ async fn sign_page_shows_a_message_signature_that_verifies_and_a_changed_one_tha
     })
     .await;
 }
+
+/// PDF 签章 on the signing page: choose a PDF and "every page", scan, the app signs; the page
+/// offers the sealed PDF with each seal's verdict, and the downloaded file verifies (trusted,
+/// a widget on each page) with `camr::seal::verify`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_page_seals_a_pdf_with_the_app_and_offers_the_sealed_file() {
+    with_browser("sign-pdf", |page| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let pdf = camr::seal::sample_pdf(2).unwrap();
+        let path = dir.path().join("投标文件.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        page.goto("/sign").await;
+        page.mark().await;
+        page.click("input[name=pdf-place][value=every]").await;
+        upload(&page, "#pdf-file", &path, "#pdf-seal-start").await;
+        let (_, outcome) = page.scan_and_answer(Operation::Signature, None, None).await;
+        assert_eq!(outcome.state, "verified", "{outcome:?}");
+        let report = page.wait_text("#pdf-report", |t| t.contains("VALID")).await;
+        assert!(
+            report.contains("张三") && report.contains("pages 1,2"),
+            "{report}"
+        );
+        let href = page.wait_attr("a#pdf-download", "href").await;
+        page.assert_not_reloaded().await;
+        let sealed = download(&page, &href).await;
+        assert!(
+            sealed.starts_with(&pdf),
+            "an incremental update of the upload"
+        );
+        let provider = camr::crypto::default_provider();
+        let root = camr::pki::Certificate::parse_one(
+            &std::fs::read(page.server.data.join("ca/root-cert.pem")).unwrap(),
+        )
+        .unwrap();
+        let mut trust = camr::pki::TrustStore::new();
+        trust.add(root);
+        let validator = camr::pki::ChainValidator::new(provider.clone(), trust);
+        let r = camr::seal::verify(
+            provider.as_ref(),
+            &sealed,
+            Some(&validator),
+            camr::qr::unix_now(),
+        )
+        .unwrap();
+        assert!(r.all_valid, "{}", r.human());
+        let pages: Vec<u32> = r.seals[0].widgets.iter().map(|w| w.page).collect();
+        assert_eq!(pages, vec![1, 2]);
+        page.save_screenshot("sign-pdf").await;
+    })
+    .await;
+}

@@ -91,6 +91,7 @@ function pdfFollow(tx) {
     } catch (e) { camr.status(e.message, "bad"); }
   }});
 }
+function pdfShown() { camr.$("qr-box").scrollIntoView({ block: "center" }); }
 function pdfFile() {
   const f = camr.$("pdf-file").files[0];
   if (!f) { camr.$("qr-box").hidden = false; camr.status("请选择 PDF · Choose a PDF", "bad"); }
@@ -104,13 +105,13 @@ camr.$("pdf-seal-start").onclick = async () => {
   if (place === "every") { q.set("everyPage", "true"); q.set("x", camr.$("pdf-x").value); q.set("y", camr.$("pdf-y").value); }
   if (place === "straddle") q.set("straddle", camr.$("pdf-straddle").value);
   if (place === "keyword") q.set("keyword", camr.$("pdf-keyword").value);
-  try { pdfFollow(await camr.upload("/api/v1/pdf/seal?" + q, f, camr.$("pdf-progress"))); }
+  try { pdfFollow(await camr.upload("/api/v1/pdf/seal?" + q, f, camr.$("pdf-progress"))); pdfShown(); }
   catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
 };
 camr.$("pdf-revoke-start").onclick = async () => {
   const f = pdfFile(); if (!f) return;
   const q = new URLSearchParams({ name: f.name, field: camr.$("pdf-field").value, reason: camr.$("pdf-reason").value });
-  try { pdfFollow(await camr.upload("/api/v1/pdf/revoke?" + q, f, camr.$("pdf-progress"))); }
+  try { pdfFollow(await camr.upload("/api/v1/pdf/revoke?" + q, f, camr.$("pdf-progress"))); pdfShown(); }
   catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
 };
 camr.$("verify-now").onclick = async () => {
