@@ -340,9 +340,17 @@ enum CaCommand {
         /// Unified social credit code, 统一社会信用代码 (organisation certificates).
         #[arg(long)]
         uscc: Option<String>,
-        /// Identity number.
+        /// Identity number (证件号码), of the document `--id-type` names.
         #[arg(long)]
         id_number: Option<String>,
+        /// Identity document type (证件类型): id (居民身份证, the default), residence
+        /// (港澳台居民居住证), hkmo (港澳居民来往内地通行证), tw (台湾居民来往大陆通行证), fpr
+        /// (外国人永久居留身份证), passport (护照, with --id-country).
+        #[arg(long, default_value = "id")]
+        id_type: String,
+        /// Issuing country of a passport, ISO 3166-1 alpha-2 (e.g. CN, GB).
+        #[arg(long)]
+        id_country: Option<String>,
         /// PIN protecting the wallet keys (asked for when absent).
         #[arg(long)]
         pin: Option<String>,
@@ -970,11 +978,29 @@ fn ca_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CaCommand)
             org,
             uscc,
             id_number,
+            id_type,
+            id_country,
             pin,
             days,
             out,
         } => {
             let mut ca = SoftCa::open(provider.clone(), dir).map_err(camr::Error::from)?;
+            let identity = id_number
+                .as_deref()
+                .map(|n| {
+                    let t = camr::pki::IdentityType::parse_name(id_type)?;
+                    match (t, id_country.as_deref()) {
+                        (camr::pki::IdentityType::Passport, Some(c)) => {
+                            camr::pki::IdentityDocument::passport(c, n)
+                        }
+                        (camr::pki::IdentityType::Passport, None) => {
+                            camr::pki::IdentityDocument::passport("", n)
+                        }
+                        (t, _) => camr::pki::IdentityDocument::new(t, n),
+                    }
+                })
+                .transpose()
+                .map_err(|e| camr::Error::from(camr::softca::CaError::Input(e.to_string())))?;
             let holder = Holder {
                 holder_type: match holder_type {
                     HolderArg::Personal => HolderType::Personal,
@@ -983,7 +1009,7 @@ fn ca_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CaCommand)
                 name: name.clone(),
                 organization: org.clone(),
                 uscc: uscc.clone(),
-                identity_number: id_number.clone(),
+                identity_number: identity,
             };
             let pin = match pin {
                 Some(p) => zeroize::Zeroizing::new(p.clone().into_bytes()),

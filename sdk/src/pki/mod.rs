@@ -16,9 +16,11 @@ use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
 use crate::crypto::{CryptoError, PublicKey, truncate};
 use crate::protocol::{CertType, ErrorCode};
 
+mod identity;
 pub(crate) mod names;
 mod validate;
 
+pub use identity::{IdentityDocument, IdentityError, IdentityType};
 pub use names::{Subject, names_match};
 pub use validate::{ChainValidator, RevocationPolicy, TrustStore, ValidatedChain};
 

@@ -8,6 +8,7 @@ use x509_cert::ext::pkix::name::DirectoryString;
 use x509_cert::name::Name;
 
 use super::Certificate;
+use super::identity::{IdentityDocument, IdentityType};
 use crate::protocol::{CertType, SubjectType};
 
 const OID_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
@@ -30,8 +31,16 @@ pub struct Subject {
     pub cert_type: CertType,
     /// `personal` or `org`.
     pub subject_type: SubjectType,
-    /// Identity number (身份证号) when the certificate states one.
+    /// Identity number (身份证号, or the number of the document `identity_type` names) when
+    /// the certificate states one (`serialNumber`); a number in no known format is given as
+    /// written, without a type.
     pub identity_number: Option<String>,
+    /// The kind of identity document (证件类型) the number belongs to, when recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_type: Option<IdentityType>,
+    /// The issuing country of a passport (ISO 3166-1 alpha-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_country: Option<String>,
     /// Unified social credit code (统一社会信用代码) when the certificate states one.
     pub uscc: Option<String>,
     /// Serial number, upper-case hex (`certSn`).
@@ -52,6 +61,10 @@ impl Subject {
         let uscc = attr(subject, OID_ORGANIZATION_IDENTIFIER);
         let is_org = organization.is_some() || uscc.is_some();
         let (not_before, not_after) = cert.validity();
+        let serial_number = attr(subject, OID_SERIAL_NUMBER);
+        let document = serial_number
+            .as_deref()
+            .and_then(|t| IdentityDocument::from_attribute(t).ok());
         Self {
             name: common_name(subject),
             organization,
@@ -65,7 +78,9 @@ impl Subject {
             } else {
                 SubjectType::Personal
             },
-            identity_number: attr(subject, OID_SERIAL_NUMBER),
+            identity_type: document.as_ref().map(|d| d.id_type),
+            identity_country: document.as_ref().and_then(|d| d.country.clone()),
+            identity_number: document.map(|d| d.number).or(serial_number),
             uscc,
             cert_sn: cert.serial_hex(),
             issuer: attr(tbs.issuer(), OID_O).unwrap_or_else(|| common_name(tbs.issuer())),

@@ -27,7 +27,7 @@ fn fixture(alg: KeyAlgorithm) -> Fixture {
         name: "张三".into(),
         organization: Some("某某建设有限公司".into()),
         uscc: Some("91350100M000100Y43".into()),
-        identity_number: Some("110101199003074514".into()),
+        identity_number: Some(IdentityDocument::resident_id("110101199003074514").unwrap()),
     };
     let w = dir.path().join("wallet");
     ca.issue(&holder, b"123456", &w, 365).unwrap();
@@ -243,4 +243,218 @@ fn repeated_validation_reuses_the_cached_path_but_rechecks_time() {
         .validate(&f.sign, &f.chain, KeyPurpose::Sign, not_after + 1)
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::CertExpired);
+}
+
+#[test]
+fn a_seal_signed_before_a_revocation_validates_at_its_signing_time_with_the_later_crl() {
+    let mut f = fixture(KeyAlgorithm::Sm2);
+    let t = now();
+    let signed_at = t - 1800;
+    f.ca.revoke(
+        &f.sign.serial_hex(),
+        RevocationReason::KeyCompromise,
+        t - 900,
+    )
+    .unwrap();
+    let v = validator(&f).with_crls(vec![f.ca.crl(t - 60).unwrap()]);
+    let ok = v
+        .validate_at_signing_time(&f.sign, &f.chain, KeyPurpose::Sign, signed_at, t)
+        .unwrap();
+    assert_eq!(ok.validated_at, signed_at);
+    // Signed after the revocation: refused. Plain validation at that past time could not
+    // use the CRL (issued later, "from the future" then) and would not have noticed.
+    let after = t - 600;
+    let e = v
+        .validate_at_signing_time(&f.sign, &f.chain, KeyPurpose::Sign, after, t)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertRevoked, "{e}");
+    assert!(
+        v.validate(&f.sign, &f.chain, KeyPurpose::Sign, after)
+            .is_ok()
+    );
+    // And now, of course, revoked.
+    let e = v
+        .validate(&f.sign, &f.chain, KeyPurpose::Sign, t)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertRevoked, "{e}");
+    // A CRL stale now is no evidence: the revocation is not seen (the caller learns that
+    // revocation was not checked).
+    let stale = v
+        .validate_at_signing_time(&f.sign, &f.chain, KeyPurpose::Sign, after, t + 8 * 86_400)
+        .unwrap();
+    assert!(!stale.revocation_checked);
+}
+
+#[test]
+fn replaced_crls_freeze_and_unfreeze_a_certificate_for_the_same_validator() {
+    let mut f = fixture(KeyAlgorithm::Sm2);
+    let t = now();
+    let v = validator(&f).with_crls(vec![f.ca.crl(t).unwrap()]);
+    v.validate(&f.sign, &f.chain, KeyPurpose::Sign, t).unwrap();
+    f.ca.revoke(
+        &f.sign.serial_hex(),
+        RevocationReason::CertificateHold,
+        t - 5,
+    )
+    .unwrap();
+    v.replace_crls(vec![f.ca.crl(t).unwrap()]);
+    let e = v
+        .validate(&f.sign, &f.chain, KeyPurpose::Sign, t)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertFrozen, "{e}");
+    f.ca.release_hold(&f.sign.serial_hex()).unwrap();
+    v.replace_crls(vec![f.ca.crl(t).unwrap()]);
+    v.validate(&f.sign, &f.chain, KeyPurpose::Sign, t).unwrap();
+    assert_eq!(v.crls().len(), 1);
+}
+
+#[test]
+fn every_identity_document_type_reads_back_from_the_certificate() {
+    let cases = [
+        (
+            IdentityDocument::resident_id("110101199003074514").unwrap(),
+            "110101199003074514",
+        ),
+        (
+            IdentityDocument::new(IdentityType::ResidencePermit, "810000199001011230").unwrap(),
+            "810000199001011230",
+        ),
+        (
+            IdentityDocument::new(IdentityType::HkMacaoTravelPermit, "H12345678").unwrap(),
+            "CN:HKMO-H12345678",
+        ),
+        (
+            IdentityDocument::new(IdentityType::TaiwanTravelPermit, "12345678").unwrap(),
+            "CN:TW-12345678",
+        ),
+        (
+            IdentityDocument::new(
+                IdentityType::ForeignPermanentResidenceCard,
+                "USA110079000017",
+            )
+            .unwrap(),
+            "CN:FPR-USA110079000017",
+        ),
+        (
+            IdentityDocument::new(
+                IdentityType::ForeignPermanentResidenceCard,
+                "933840199001010013",
+            )
+            .unwrap(),
+            "CN:FPR-933840199001010013",
+        ),
+        (
+            IdentityDocument::passport("cn", "e12345678").unwrap(),
+            "PASCN-E12345678",
+        ),
+        (
+            IdentityDocument::passport("GB", "123456789").unwrap(),
+            "PASGB-123456789",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca = SoftCa::init(
+        default_provider(),
+        &dir.path().join("ca"),
+        KeyAlgorithm::Sm2,
+        "CA",
+    )
+    .unwrap();
+    for (i, (doc, attribute)) in cases.into_iter().enumerate() {
+        assert_eq!(doc.to_attribute(), attribute);
+        assert_eq!(IdentityDocument::from_attribute(attribute).unwrap(), doc);
+        let holder = Holder {
+            holder_type: HolderType::Personal,
+            name: "持证人".into(),
+            organization: None,
+            uscc: None,
+            identity_number: Some(doc.clone()),
+        };
+        let w = dir.path().join(format!("w{i}"));
+        ca.issue(&holder, b"123456", &w, 30).unwrap();
+        let cert = Certificate::parse_one(&std::fs::read(w.join(wallet_files::SIGN_CERT)).unwrap())
+            .unwrap();
+        let s = cert.subject();
+        assert_eq!(s.identity_type, Some(doc.id_type), "{attribute}");
+        assert_eq!(s.identity_number.as_deref(), Some(doc.number.as_str()));
+        assert_eq!(s.identity_country, doc.country);
+        let json = serde_json::to_value(&s).unwrap();
+        assert!(json.get("identityType").is_some(), "{json}");
+    }
+    // A number written by another CA in no known format stays readable, without a type.
+    let s = IdentityDocument::from_attribute("ABC-42");
+    assert!(s.is_err());
+}
+
+#[test]
+fn bad_identity_numbers_are_refused_with_the_rule_they_break() {
+    use IdentityType::*;
+    let bad = [
+        (ResidentIdCard, "110101199003074515", "check character"),
+        (ResidentIdCard, "11010119900307451", "18 characters"),
+        (ResidentIdCard, "110101199002304517", "birth date"),
+        (ResidentIdCard, "810000199001011230", "1 to 6"),
+        (ResidencePermit, "110101199003074514", "810000"),
+        (ResidencePermit, "810000199001011231", "check character"),
+        (HkMacaoTravelPermit, "K12345678", "`H` or `M`"),
+        (HkMacaoTravelPermit, "H1234567", "`H` or `M`"),
+        (TaiwanTravelPermit, "1234567A", "8 (or 10) digits"),
+        (TaiwanTravelPermit, "123456789", "8 (or 10) digits"),
+        (
+            ForeignPermanentResidenceCard,
+            "US1110079000017",
+            "3 letters",
+        ),
+        (
+            ForeignPermanentResidenceCard,
+            "933840199001010014",
+            "3 letters",
+        ),
+    ];
+    for (t, number, rule) in bad {
+        let e = IdentityDocument::new(t, number).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InputMalformed);
+        assert!(e.to_string().contains(rule), "{t:?} {number}: {e}");
+        assert!(e.to_string().contains(t.chinese_name()), "{e}");
+    }
+    for (country, number) in [
+        ("CN", "X12345678"),
+        ("CN", "E1234567"),
+        ("GB", "12-34"),
+        ("GB", "1234"),
+        ("CHN", "123456789"),
+        ("", "123456789"),
+    ] {
+        assert!(
+            IdentityDocument::passport(country, number).is_err(),
+            "{country} {number}"
+        );
+    }
+    assert!(IdentityDocument::new(Passport, "E12345678").is_err());
+    assert!(IdentityType::parse_name("visa").is_err());
+    // The soft CA refuses a hand-built document with a bad number.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca = SoftCa::init(
+        default_provider(),
+        &dir.path().join("ca"),
+        KeyAlgorithm::Sm2,
+        "CA",
+    )
+    .unwrap();
+    let holder = Holder {
+        holder_type: HolderType::Personal,
+        name: "张三".into(),
+        organization: None,
+        uscc: None,
+        identity_number: Some(IdentityDocument {
+            id_type: ResidentIdCard,
+            number: "110101199003074515".into(),
+            country: None,
+        }),
+    };
+    let e = ca
+        .issue(&holder, b"123456", &dir.path().join("w"), 30)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InputMalformed);
+    assert!(e.to_string().contains("居民身份证"), "{e}");
 }

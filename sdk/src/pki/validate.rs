@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use der::asn1::ObjectIdentifier;
 use x509_cert::ext::pkix::KeyUsages;
@@ -135,7 +135,9 @@ type CacheKey = Vec<u8>;
 pub struct ChainValidator {
     provider: Arc<dyn CryptoProvider>,
     trust: TrustStore,
-    crls: Vec<Crl>,
+    // Replaced as a whole when a platform reloads its CRLs (a certificate frozen or revoked
+    // after start-up); each check reads one consistent snapshot.
+    crls: RwLock<Arc<Vec<Crl>>>,
     policy: RevocationPolicy,
     cache: Mutex<HashMap<CacheKey, Result<Vec<Certificate>, CertError>>>,
     crl_checks: Mutex<HashMap<CacheKey, Result<(), String>>>,
@@ -147,7 +149,7 @@ impl ChainValidator {
         Self {
             provider,
             trust,
-            crls: Vec::new(),
+            crls: RwLock::new(Arc::new(Vec::new())),
             policy: RevocationPolicy::default(),
             cache: Mutex::new(HashMap::new()),
             crl_checks: Mutex::new(HashMap::new()),
@@ -155,9 +157,25 @@ impl ChainValidator {
     }
 
     /// Adds CRLs (their signatures and freshness are checked when used).
-    pub fn with_crls(mut self, crls: Vec<Crl>) -> Self {
-        self.crls = crls;
+    pub fn with_crls(self, crls: Vec<Crl>) -> Self {
+        self.replace_crls(crls);
         self
+    }
+
+    /// Replaces the CRLs (a platform picking up a newer CRL: a certificate frozen 冻结,
+    /// unfrozen 解冻 or revoked since). Validations already running finish with the CRLs
+    /// they started with.
+    pub fn replace_crls(&self, crls: Vec<Crl>) {
+        let mut guard = self.crls.write().unwrap_or_else(|e| e.into_inner());
+        *guard = Arc::new(crls);
+    }
+
+    /// The CRLs in use.
+    pub fn crls(&self) -> Arc<Vec<Crl>> {
+        self.crls
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     /// Sets the revocation policy.
@@ -200,7 +218,35 @@ impl ChainValidator {
                 path
             }
         };
-        self.check_path(path?, purpose, at)
+        self.check_path(path?, purpose, Times { at, crl_at: at })
+    }
+
+    /// Validates `leaf` as it stood at `signed_at`, a signing time the caller holds trusted
+    /// evidence for (a time-stamp, the platform's own audit record of when it verified the
+    /// signature — never a time the signer claims), judged with the CRLs known at `now`.
+    ///
+    /// Validity periods are checked at `signed_at`; a CRL must be usable at `now` (signed by
+    /// the issuer, not stale then) and a CRL issued after `signed_at` is fine — it is the
+    /// later revocation information; an entry counts only when its revocation date is at or
+    /// before `signed_at`. So a seal made before its certificate was revoked or frozen stays
+    /// valid ("不影响已使用的签章数据"), one made after it does not.
+    pub fn validate_at_signing_time(
+        &self,
+        leaf: &Certificate,
+        intermediates: &[Certificate],
+        purpose: KeyPurpose,
+        signed_at: i64,
+        now: i64,
+    ) -> Result<ValidatedChain, CertError> {
+        let path = self.build_path(leaf, intermediates)?;
+        self.check_path(
+            path,
+            purpose,
+            Times {
+                at: signed_at,
+                crl_at: now.max(signed_at),
+            },
+        )
     }
 
     fn cache_key(&self, leaf: &Certificate, intermediates: &[Certificate], at: i64) -> CacheKey {
@@ -223,15 +269,16 @@ impl ChainValidator {
         at: i64,
     ) -> Result<ValidatedChain, CertError> {
         let path = self.build_path(leaf, intermediates)?;
-        self.check_path(path, purpose, at)
+        self.check_path(path, purpose, Times { at, crl_at: at })
     }
 
     fn check_path(
         &self,
         chain: Vec<Certificate>,
         purpose: KeyPurpose,
-        at: i64,
+        times: Times,
     ) -> Result<ValidatedChain, CertError> {
+        let at = times.at;
         let mut revocation_checked = true;
         // The anchor is trusted as configured; check its validity period only.
         if let Some(anchor) = chain.last() {
@@ -252,7 +299,7 @@ impl ChainValidator {
             let issuer = chain
                 .get(k + 1)
                 .ok_or_else(|| untrusted(cert, "no issuer in the path"))?;
-            if !self.check_revocation(cert, issuer, at)? {
+            if !self.check_revocation(cert, issuer, times)? {
                 revocation_checked = false;
             }
         }
@@ -354,18 +401,20 @@ impl ChainValidator {
         &self,
         cert: &Certificate,
         issuer: &Certificate,
-        at: i64,
+        times: Times,
     ) -> Result<bool, CertError> {
+        let Times { at, crl_at } = times;
         let mut reasons = Vec::new();
         // Every usable CRL of the issuer is consulted: a revocation listed on any of them
         // counts, not only on the first one found.
         let mut checked = false;
-        for crl in &self.crls {
+        let crls = self.crls();
+        for crl in crls.iter() {
             let t = &crl.x509().tbs_cert_list;
             if !names_match(&t.issuer, cert.x509().tbs_certificate().issuer()) {
                 continue;
             }
-            if let Err(reason) = self.usable_crl(crl, issuer, at) {
+            if let Err(reason) = self.usable_crl(crl, issuer, crl_at) {
                 reasons.push(reason);
                 continue;
             }
@@ -504,6 +553,14 @@ impl ChainValidator {
             _ => Ok(()),
         }
     }
+}
+
+/// The time a certificate is judged at, and the time its CRLs must be usable at (the same,
+/// except for validation at a past signing time).
+#[derive(Debug, Clone, Copy)]
+struct Times {
+    at: i64,
+    crl_at: i64,
 }
 
 /// Whether subject and issuer are the same name (RFC 5280 6.1: a self-issued certificate).

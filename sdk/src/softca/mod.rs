@@ -39,7 +39,9 @@ use crate::crypto::{
     CryptoProvider, HashAlgorithm, KeyAlgorithm, PrivateKey, PublicKeyAlgorithm, SignatureScheme,
 };
 use crate::pki::names::{OID_ORGANIZATION_IDENTIFIER, OID_SERIAL_NUMBER};
-use crate::pki::{Certificate, Crl, OID_ECDSA_WITH_SHA256, OID_SHA256_WITH_RSA, OID_SM3_WITH_SM2};
+use crate::pki::{
+    Certificate, Crl, IdentityDocument, OID_ECDSA_WITH_SHA256, OID_SHA256_WITH_RSA, OID_SM3_WITH_SM2,
+};
 use crate::protocol::ErrorCode;
 
 const ROOT_CERT: &str = "root-cert.pem";
@@ -115,8 +117,10 @@ pub struct Holder {
     pub organization: Option<String>,
     /// Unified social credit code, required for [`HolderType::Org`].
     pub uscc: Option<String>,
-    /// Identity number.
-    pub identity_number: Option<String>,
+    /// The identity document (证件) the certificate names the holder by: type and number
+    /// (resident identity card, passport, travel permits, ...), written to `serialNumber`
+    /// as [`IdentityDocument::to_attribute`] says.
+    pub identity_number: Option<IdentityDocument>,
 }
 
 /// A revocation reason.
@@ -339,7 +343,11 @@ impl SoftCa {
             attrs.push((OID_O, org));
         }
         attrs.push((OID_CN, &holder.name));
-        if let Some(id) = &holder.identity_number {
+        let identity = holder
+            .identity_number
+            .as_ref()
+            .map(IdentityDocument::to_attribute);
+        if let Some(id) = &identity {
             attrs.push((OID_SERIAL_NUMBER, id));
         }
         if let Some(uscc) = &holder.uscc {
@@ -543,12 +551,18 @@ pub fn check_uscc(uscc: &str) -> Result<(), CaError> {
 
 fn check_holder(h: &Holder) -> Result<(), CaError> {
     check_text("holder name", &h.name)?;
-    if let Some(id) = &h.identity_number
-        && (id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
-    {
-        return Err(CaError::Input(
-            "the identity number must be 1 to 32 letters and digits".into(),
-        ));
+    // The fields are public: a document built by hand is checked again.
+    if let Some(id) = &h.identity_number {
+        IdentityDocument::from_attribute(&id.to_attribute())
+            .ok()
+            .filter(|d| d == id)
+            .ok_or_else(|| {
+                CaError::Input(format!(
+                    "`{}` is not a valid {} number",
+                    crate::crypto::truncate(&id.number, 24),
+                    id.id_type.chinese_name()
+                ))
+            })?;
     }
     match h.holder_type {
         HolderType::Org => {
