@@ -16,6 +16,8 @@
 //! | `GET /healthz`, `GET /readyz` | liveness, readiness (the store answers) |
 //! | `GET /metrics`, `GET /api/v1/reports/usage[.csv]`, `POST /api/v1/admin/adapters/reload` | operations: see [`crate::ops`] |
 //! | `GET /api/v1/transactions/{tid}/qr.txt` | the QR payload text shown now |
+//! | `POST /api/v1/admin/delegations/withdraw` | withdraw (收回) a delegation: see [`crate::scope`] |
+//! | `POST /api/v1/admin/crls/reload`, `GET /api/v1/transactions/{tid}/verification` | CRLs after start-up (冻结/解冻), signing-time validity: see [`crate::revocation`] |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of every route (see [`crate::openapi`]) |
 //! | pages | see [`crate::pages`]; bid files and verification: [`crate::files`] |
 //!
@@ -151,6 +153,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/openapi.json", get(crate::openapi::serve))
         .merge(crate::pages::routes())
         .merge(crate::ops::routes())
+        .merge(crate::revocation::routes())
+        .merge(crate::scope::routes())
         // The request timeout covers the routes above; those below are long-lived (the
         // event stream; file uploads, sealing and downloads, bounded by the upload limit).
         .layer(axum::middleware::from_fn_with_state(
@@ -162,6 +166,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::sse::transaction_events),
         )
         .merge(crate::files::routes())
+        .merge(crate::hall::routes())
         .merge(crate::pdfseal::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.ops.body_limit()))

@@ -32,6 +32,11 @@
 //! | `rate_limit.per_minute` | 0–1000000 (0: off) | 120 |
 //! | `rate_limit.burst` | 1–1000000 | 30 |
 //! | `rate_limit.max_clients` | 1–10000000 | 100000 |
+//! | `hall.project` | text: the bid-opening hall's project (招标项目) | a demo project |
+//! | `hall.opening_in_secs` | 0–31536000: the opening time (开标时间), seconds after the start | 60 |
+//! | `hall.opening_at` | unix seconds: the opening time (over `hall.opening_in_secs`) | none |
+//! | `entitlement.vendors` | list of `caOrgType` (env: `A,B`): the CA vendors accepted (本平台/全国版) | the trust list's entry for this platform, else every trusted vendor |
+//! | `entitlement.require` | table operation → `"personal"` or `"org"` (env: `login=org,signature=org`): the certificate an operation requires (个人/机构证书) | the trust list's entry, else none |
 //!
 //! Unknown keys (in the file or as `CAMR_SERVER_*` variables) are errors naming the key; a
 //! bad value is an error naming the key and where it came from.
@@ -79,9 +84,21 @@ pub const KEYS: &[&str] = &[
     "rate_limit.per_minute",
     "rate_limit.burst",
     "rate_limit.max_clients",
+    "hall.project",
+    "hall.opening_in_secs",
+    "hall.opening_at",
+    "entitlement.vendors",
+    "entitlement.require",
 ];
 
-const TABLES: &[&str] = &["plugins", "trust_list", "webhook", "rate_limit"];
+const TABLES: &[&str] = &[
+    "plugins",
+    "trust_list",
+    "webhook",
+    "rate_limit",
+    "entitlement",
+    "hall",
+];
 
 /// The demo's listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -119,6 +136,16 @@ pub struct TrustListConfig {
     pub path: PathBuf,
     /// The registry authority's public key (SPKI PEM).
     pub authority_key: PathBuf,
+}
+
+/// `[entitlement]`: which certificates the platform accepts (see [`crate::scope`]); a key
+/// left unset comes from the trust list's entry for this platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntitlementConfig {
+    /// `entitlement.vendors`: accepted CA vendors (`caOrgType`).
+    pub vendors: Option<Vec<String>>,
+    /// `entitlement.require`: per operation, personal or organisation certificate.
+    pub require: Option<Vec<camr::registry::Requirement>>,
 }
 
 /// The command-line flags that are also keys (all optional: they override the rest).
@@ -169,6 +196,11 @@ pub struct Settings {
     rate_limit_per_minute: Option<u64>,
     rate_limit_burst: Option<u64>,
     rate_limit_max_clients: Option<u64>,
+    hall_project: Option<String>,
+    hall_opening_in_secs: Option<u64>,
+    hall_opening_at: Option<u64>,
+    entitlement_vendors: Option<Vec<String>>,
+    entitlement_require: Option<Vec<camr::registry::Requirement>>,
 }
 
 /// A value as a source gives it.
@@ -244,6 +276,56 @@ impl Raw<'_> {
             return Err("must be at least 16 characters, without spaces".into());
         }
         Ok(Secret(s))
+    }
+
+    /// A TOML array of strings, or comma-separated text (a TOML string too).
+    fn list(&self) -> Result<Vec<String>, String> {
+        let split = |s: &str| {
+            s.split(',')
+                .map(|i| i.trim().to_string())
+                .filter(|i| !i.is_empty())
+                .collect()
+        };
+        match self {
+            Raw::Text(s) => Ok(split(s)),
+            Raw::Toml(toml::Value::String(s)) => Ok(split(s)),
+            Raw::Toml(toml::Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("expected strings, found {}", v.type_str()))
+                })
+                .collect(),
+            Raw::Toml(v) => Err(format!(
+                "expected an array of strings, found {}",
+                v.type_str()
+            )),
+        }
+    }
+
+    /// A TOML table of strings, or `KEY=VALUE,…` text.
+    fn pairs(&self) -> Result<Vec<(String, String)>, String> {
+        match self {
+            Raw::Text(s) => s
+                .split(',')
+                .filter(|i| !i.trim().is_empty())
+                .map(|i| {
+                    i.split_once('=')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .ok_or_else(|| format!("expected KEY=VALUE, found `{}`", clip(i)))
+                })
+                .collect(),
+            Raw::Toml(toml::Value::Table(t)) => t
+                .iter()
+                .map(|(k, v)| {
+                    v.as_str()
+                        .map(|v| (k.clone(), v.to_string()))
+                        .ok_or_else(|| format!("`{k}` must be a string, not {}", v.type_str()))
+                })
+                .collect(),
+            Raw::Toml(v) => Err(format!("expected a table, found {}", v.type_str())),
+        }
     }
 
     fn pins(&self) -> Result<BTreeMap<String, String>, String> {
@@ -348,6 +430,15 @@ impl Settings {
             "rate_limit.per_minute" => self.rate_limit_per_minute = Some(raw.int(0, 1_000_000)?),
             "rate_limit.burst" => self.rate_limit_burst = Some(raw.int(1, 1_000_000)?),
             "rate_limit.max_clients" => self.rate_limit_max_clients = Some(raw.int(1, 10_000_000)?),
+            "hall.project" => self.hall_project = Some(raw.non_empty()?),
+            "hall.opening_in_secs" => self.hall_opening_in_secs = Some(raw.int(0, 31_536_000)?),
+            "hall.opening_at" => self.hall_opening_at = Some(raw.int(0, 32_503_680_000)?),
+            "entitlement.vendors" => {
+                self.entitlement_vendors = Some(crate::scope::vendors_setting(raw.list()?)?);
+            }
+            "entitlement.require" => {
+                self.entitlement_require = Some(crate::scope::require_setting(raw.pairs()?)?);
+            }
             _ => return Err(SetError::Unknown),
         }
         Ok(())
@@ -468,7 +559,12 @@ impl Settings {
             webhook_backoff_ms,
             rate_limit_per_minute,
             rate_limit_burst,
-            rate_limit_max_clients
+            rate_limit_max_clients,
+            hall_project,
+            hall_opening_in_secs,
+            hall_opening_at,
+            entitlement_vendors,
+            entitlement_require
         )
     }
 
@@ -584,6 +680,20 @@ impl Settings {
                 Some(w)
             }
         };
+        c.entitlement = EntitlementConfig {
+            vendors: self.entitlement_vendors,
+            require: self.entitlement_require,
+        };
+        if let Some(v) = self.hall_project {
+            c.hall.project = v;
+        }
+        c.hall.opening = match (self.hall_opening_at, self.hall_opening_in_secs) {
+            (Some(at), _) => crate::hall::Opening::At(i64::try_from(at).unwrap_or(i64::MAX)),
+            (None, Some(secs)) => crate::hall::Opening::AfterStart(
+                u32::try_from(secs).unwrap_or(crate::hall::DEMO_OPENING_IN_SECS),
+            ),
+            (None, None) => c.hall.opening,
+        };
         let d = RateLimitConfig::default();
         c.rate_limit = RateLimitConfig {
             per_minute: self
@@ -674,9 +784,9 @@ pub(crate) fn add_trust_list(
     config: &ServerConfig,
     system_code: &camr::protocol::SystemCode,
     trust: &mut camr::pki::TrustStore,
-) -> Result<(), ServerError> {
+) -> Result<Option<camr::registry::Registry>, ServerError> {
     let Some(t) = &config.trust_list else {
-        return Ok(());
+        return Ok(None);
     };
     let fail = |what: &Path, e: String| ServerError(format!("trust_list {}: {e}", what.display()));
     let text = std::fs::read_to_string(&t.path).map_err(|e| fail(&t.path, e.to_string()))?;
@@ -714,5 +824,5 @@ pub(crate) fn add_trust_list(
         added.push(v.ca_org_type.clone());
     }
     tracing::info!(vendors = ?added, edition = registry.list().version, "trust list roots added");
-    Ok(())
+    Ok(Some(registry))
 }

@@ -137,9 +137,9 @@ pub struct UploadQuery {
 /// What is kept beside an uploaded file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct FileMeta {
-    name: String,
-    size: u64,
+pub(crate) struct FileMeta {
+    pub(crate) name: String,
+    pub(crate) size: u64,
 }
 
 /// A file name safe to show and to put in `Content-Disposition`: the last path component,
@@ -309,7 +309,7 @@ async fn bid_seal_start(
 
 /// Files the upload at `tmp` under the transaction just started (removing it when the
 /// start failed) and answers the started transaction.
-async fn adopt_upload(
+pub(crate) async fn adopt_upload(
     s: &AppState,
     tmp: &FsPath,
     started: Result<camr::ceremony::Started, camr::ceremony::CeremonyError>,

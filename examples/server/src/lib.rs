@@ -15,10 +15,13 @@ pub mod api;
 pub mod demo;
 pub mod events;
 pub mod files;
+pub mod hall;
 pub mod openapi;
 mod pages;
 pub mod pdfseal;
+pub mod revocation;
 pub mod rotation;
+pub mod scope;
 pub mod sse;
 // Operations: configuration, rate limit, timeouts, metrics, webhooks, usage report, admin.
 pub mod config;
@@ -101,6 +104,11 @@ pub struct ServerConfig {
     /// How long a transaction may wait for its answer, seconds, for every operation; the
     /// ceremony's per-operation defaults when `None`.
     pub transaction_ttl: Option<u32>,
+    /// The bid-opening hall's session (不见面开标大厅): project and opening time.
+    pub hall: hall::HallConfig,
+    /// Which certificates the platform accepts (vendors, personal/organisation certificate
+    /// per operation); unset keys come from the trust list.
+    pub entitlement: config::EntitlementConfig,
 }
 
 /// The demo's rotation window: long enough to download the QR PNG and run `camr-app scan`
@@ -128,6 +136,8 @@ impl ServerConfig {
             body_limit: BODY_LIMIT,
             qr_rotation_window: Some(DEMO_ROTATION_WINDOW_SECS),
             transaction_ttl: None,
+            hall: hall::HallConfig::default(),
+            entitlement: config::EntitlementConfig::default(),
         }
     }
 }
@@ -188,6 +198,10 @@ pub struct AppState {
     pub upload_limit: u64,
     /// Bid files being sealed or opened, with their progress.
     pub jobs: files::Jobs,
+    /// Where `POST /api/v1/admin/crls/reload` reads CRLs from (see [`revocation`]).
+    pub crl_sources: revocation::CrlSources,
+    /// The bid-opening hall (不见面开标大厅), also the platform's decrypt gate.
+    pub hall: Arc<hall::Hall>,
 }
 
 /// Builds the state: demo data under `config.data`, the store, the platform trusting the
@@ -203,11 +217,14 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     let mut ca = demo.ca;
     let mut trust = TrustStore::new();
     trust.add(ca.root().clone());
-    config::add_trust_list(&provider, config, &system_code, &mut trust)?;
+    let registry = config::add_trust_list(&provider, config, &system_code, &mut trust)?;
     let crl = ca
         .crl(camr::qr::unix_now())
         .map_err(|e| ServerError(format!("cannot make the demo CA's CRL: {e}")))?;
-    let validator = ChainValidator::new(provider.clone(), trust).with_crls(vec![crl]);
+    let crl_sources = revocation::CrlSources::under(&config.data);
+    let mut crls = vec![crl];
+    crls.extend(crl_sources.files()?.into_iter().map(|(_, c)| c));
+    let validator = ChainValidator::new(provider.clone(), trust).with_crls(crls);
     let base = config.public_url.trim_end_matches('/');
     let identity = PlatformIdentity {
         system_code: system_code.clone(),
@@ -235,6 +252,21 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
             .fold(platform, |p, op| p.with_ttl(*op, ttl)),
         None => platform,
     };
+    let platform = platform.with_entitlement(scope::entitlement(
+        config,
+        registry.as_ref(),
+        &system_code,
+        ca.root(),
+    )?);
+    // The hall is the decrypt gate: no decrypt of its bids before the opening time and the
+    // bidder's sign-in.
+    let hall = Arc::new(hall::Hall::new(
+        &config.hall,
+        camr::qr::unix_now(),
+        store.clone(),
+        config.data.join("files"),
+    ));
+    let platform = platform.with_decrypt_policy(hall.clone());
     let qr_signer = QrSigner::new(provider.clone(), key.clone(), Some(platform.key_id()))
         .map_err(|e| ServerError(format!("cannot set up the QR signer: {e}")))?;
     let public: PublicKey = key.public_key();
@@ -257,7 +289,13 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         request_uri_prefix: identity.request_uri_prefix,
         response_uri: identity.response_uri,
     };
-    publish_demo_registry(&provider, &config.data, &info, ca.root())?;
+    publish_demo_registry(
+        &provider,
+        &config.data,
+        &info,
+        ca.root(),
+        platform.entitlement(),
+    )?;
     let plugins = match &config.plugins {
         None => None,
         Some(dir) => {
@@ -305,6 +343,8 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         files_dir: config.data.join("files"),
         upload_limit: UPLOAD_LIMIT,
         jobs: files::Jobs::default(),
+        crl_sources,
+        hall,
     });
     ops::start(&state);
     Ok(state)
@@ -335,6 +375,7 @@ fn publish_demo_registry(
     data: &std::path::Path,
     info: &PlatformInfo,
     root: &camr::pki::Certificate,
+    entitlement: &camr::ceremony::Entitlement,
 ) -> Result<(), ServerError> {
     use camr::registry::{PlatformEntry, PlatformKey, TrustList, VendorEntry};
     let fail = |what: &str, e: String| {
@@ -379,7 +420,11 @@ fn publish_demo_registry(
             }],
             request_uri_prefixes: vec![info.request_uri_prefix.clone()],
             response_uris: vec![info.response_uri.clone()],
-            accepted_vendors: vec!["SOFTCA".into()],
+            accepted_vendors: match entitlement.accepted_vendors.is_empty() {
+                true => vec![scope::DEMO_VENDOR.into()],
+                false => entitlement.accepted_vendors.clone(),
+            },
+            requirements: entitlement.requirements.clone(),
         }],
         vendors: vec![VendorEntry {
             ca_org_type: "SOFTCA".into(),

@@ -212,6 +212,7 @@ impl RouteDoc {
             || self.path.starts_with("/api/v1/bidfiles")
             || self.path.starts_with("/api/v1/files/")
             || self.path.starts_with("/api/v1/pdf/")
+            || self.path.starts_with("/api/v1/hall")
             || self.path == "/api/v1/verify";
         if !long_lived {
             all.push(e(ErrorCode::RequestTimeout));
@@ -258,6 +259,10 @@ pub const TAGS: &[(&str, &str)] = &[
     ),
     ("health", "Liveness and readiness probes."),
     (
+        "hall",
+        "The bid-opening hall (不见面开标大厅): bids, sign-in (签到), decryption gated by the opening time and the sign-in.",
+    ),
+    (
         "operations",
         "Metrics, the usage report (扫码报告) and admin calls (see docs/server.md).",
     ),
@@ -270,6 +275,13 @@ pub const TAGS: &[(&str, &str)] = &[
 const TX: &[&str] = &["transactions"];
 const FILES: &[&str] = &["files"];
 const PAGES: &[&str] = &["pages"];
+const HALL: &[&str] = &["hall"];
+
+const BID_QUERY: QueryParam = QueryParam {
+    name: "bid",
+    description: "The bid's id in the hall (`GET /api/v1/hall`).",
+    required: true,
+};
 
 /// The errors of reading a live transaction's QR.
 const QR_ERRORS: &[ErrorDoc] = &[
@@ -387,6 +399,17 @@ pub const ROUTES: &[RouteDoc] = &[
             e(ErrorCode::AdapterUnavailable),
         ],
     },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/admin/delegations/withdraw",
+        operation_id: "withdrawDelegation",
+        summary: "Withdraw (收回) a delegation of an organisation certificate (证书授权), by id or the signed delegation (`Authorization: Bearer <admin token>`); answers under it are refused with DELEGATION_OUT_OF_SCOPE",
+        tags: OPS,
+        query: &[],
+        body: Body::Json(schema::<crate::scope::WithdrawBody>()),
+        answer: Answer::Data(schema::<crate::scope::WithdrawnOut>()),
+        errors: &[e(ErrorCode::Unauthorized), e(ErrorCode::InputMalformed)],
+    },
     // Health.
     RouteDoc {
         method: Method::Get,
@@ -460,6 +483,8 @@ pub const ROUTES: &[RouteDoc] = &[
         errors: &[
             e(ErrorCode::UnsupportedAlgorithm),
             e(ErrorCode::RateLimited),
+            e(ErrorCode::BidOpeningNotReached),
+            e(ErrorCode::BidderNotSignedIn),
         ],
     },
     RouteDoc {
@@ -634,6 +659,62 @@ pub const ROUTES: &[RouteDoc] = &[
         errors: &[
             e(ErrorCode::EnvelopeMalformed),
             e(ErrorCode::UnsupportedAlgorithm),
+            e(ErrorCode::BidOpeningNotReached),
+            e(ErrorCode::BidderNotSignedIn),
+        ],
+    },
+    // The bid-opening hall (crate::hall).
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/hall",
+        operation_id: "getHall",
+        summary: "Bid-opening hall (不见面开标大厅): project, opening time (开标时间), server time, the bids with their sign-ins (签到)",
+        tags: HALL,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<crate::hall::HallView>()),
+        errors: &[],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/hall/bids",
+        operation_id: "submitHallBid",
+        summary: "Submit a sealed bid (递交投标文件) to the opening; its recipients' certificate serials say whose it is",
+        tags: HALL,
+        query: &[NAME_QUERY],
+        body: Body::Upload("The sealed envelope (`.camrbid`)."),
+        answer: Answer::Data(schema::<crate::hall::Bid>()),
+        errors: &[
+            e(ErrorCode::EnvelopeMalformed),
+            e(ErrorCode::UnsupportedAlgorithm),
+        ],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/hall/signin",
+        operation_id: "signInToHall",
+        summary: "Sign in (签到) for a bid: a login transaction; once verified, its holder is the bid's signed-in bidder",
+        tags: HALL,
+        query: &[BID_QUERY],
+        body: Body::None,
+        answer: Answer::Data(schema::<StartedOut>()),
+        errors: &[e(ErrorCode::InputMalformed)],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/hall/decrypt",
+        operation_id: "decryptHallBid",
+        summary: "Decrypt a bid (解密) — only once the opening time is reached and its bidder signed in (投标人已完成签到，开标时间已到); then open and download it through /api/v1/bidfiles/{tid}/work and /plain",
+        tags: HALL,
+        query: &[BID_QUERY],
+        body: Body::None,
+        answer: Answer::Data(schema::<StartedOut>()),
+        errors: &[
+            e(ErrorCode::InputMalformed),
+            e(ErrorCode::BidOpeningNotReached),
+            e(ErrorCode::BidderNotSignedIn),
+            e(ErrorCode::EnvelopeMalformed),
+            e(ErrorCode::TxNotFound),
         ],
     },
     RouteDoc {
@@ -885,6 +966,17 @@ pub const ROUTES: &[RouteDoc] = &[
         path: "/bidfile",
         operation_id: "bidFilePage",
         summary: "Bid file (投标文件) and bid opening (开标) page",
+        tags: PAGES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Media("text/html", "The page."),
+        errors: &[],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/hall",
+        operation_id: "hallPage",
+        summary: "Bid-opening hall page (不见面开标大厅): countdown, sign-in (签到), decryption per bid",
         tags: PAGES,
         query: &[],
         body: Body::None,

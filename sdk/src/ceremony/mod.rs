@@ -29,6 +29,13 @@ use crate::protocol::{
 use crate::qr::{self, QrFields, QrSigner};
 use crate::store::{StoreError, TransactionStore, TxPatch, TxRecord};
 
+mod policy;
+pub use policy::{AllowAll, DecryptContext, DecryptPolicy, DecryptRefusal};
+
+pub mod scope;
+
+pub use scope::Entitlement;
+
 /// Prefix of the message an app signs to approve a request.
 pub const ANSWER_PREFIX: &str = "camr1-answer:";
 /// Prefix of the message an app signs to reject a request.
@@ -119,6 +126,16 @@ pub enum CeremonyError {
     /// A `finish_*` that does not fit the transaction's operation, or bad arguments.
     #[error("{0}")]
     Misuse(String),
+    /// The platform's decrypt policy refused to start a decrypt (开标时间、签到).
+    #[error(transparent)]
+    DecryptRefused(#[from] DecryptRefusal),
+    /// The platform does not accept this certificate for this operation (vendor, or
+    /// personal vs organisation certificate).
+    #[error("this certificate is not accepted here: {0}")]
+    NotEntitled(String),
+    /// An organisation certificate used outside (or without) its delegation's scope.
+    #[error("the organisation certificate may not be used for this: {0}")]
+    DelegationOutOfScope(String),
 }
 
 impl CeremonyError {
@@ -136,6 +153,9 @@ impl CeremonyError {
             Self::Rejected { .. } => ErrorCode::TxRejected,
             Self::Failed { .. } => ErrorCode::TxFailed,
             Self::Pending { .. } => ErrorCode::TxPending,
+            Self::DecryptRefused(r) => r.code(),
+            Self::NotEntitled(_) => ErrorCode::CertNotEntitled,
+            Self::DelegationOutOfScope(_) => ErrorCode::DelegationOutOfScope,
         }
     }
 }
@@ -234,8 +254,36 @@ pub struct SignResult {
     pub signed: Vec<SignedItem>,
     /// Items the user refused, with reasons.
     pub rejected: Vec<ItemRejection>,
+    /// Every item of the request, in its order, with its outcome (批量签署或拒签).
+    #[serde(default)]
+    pub items: Vec<ItemOutcome>,
     /// Unix seconds.
     pub verified_at: i64,
+}
+
+/// What became of one item of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemOutcome {
+    /// Item id.
+    pub item_id: String,
+    /// Document name.
+    pub name: String,
+    /// `signed` or `rejected` (拒签).
+    pub outcome: ItemState,
+    /// The user's reason, for a rejected item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The outcome of one item of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ItemState {
+    /// Signed, the signature verified.
+    Signed,
+    /// Refused by the user, with a reason.
+    Rejected,
 }
 
 /// A verified encryption-certificate hand-over.
@@ -292,6 +340,30 @@ fn check_items(items: &[SignItem]) -> CResult<()> {
     Ok(())
 }
 
+/// Every item in request order with its outcome: rejected with the user's reason, else signed
+/// (an approved answer has verified every item it did not refuse).
+fn item_outcomes(items: &[SignItem], rejected: &[ItemRejection]) -> Vec<ItemOutcome> {
+    items
+        .iter()
+        .map(|i| {
+            let reason = rejected
+                .iter()
+                .find(|r| r.item_id == i.id)
+                .map(|r| r.reason.clone());
+            ItemOutcome {
+                item_id: i.id.clone(),
+                name: i.name.clone(),
+                outcome: if reason.is_some() {
+                    ItemState::Rejected
+                } else {
+                    ItemState::Signed
+                },
+                reason,
+            }
+        })
+        .collect()
+}
+
 /// Per-transaction platform key for decrypt answers: SM2, so keys travel SM2-encrypted.
 const DECRYPT_KEY_ALGORITHM: KeyAlgorithm = KeyAlgorithm::Sm2;
 
@@ -306,6 +378,8 @@ pub struct Platform {
     validator: Arc<ChainValidator>,
     ttl: HashMap<Operation, i64>,
     clock: fn() -> i64,
+    decrypt_policy: Arc<dyn DecryptPolicy>,
+    entitlement: Arc<Entitlement>,
 }
 
 fn default_ttl(op: Operation) -> i64 {
@@ -341,7 +415,60 @@ impl Platform {
                 .map(|op| (*op, default_ttl(*op)))
                 .collect(),
             clock: qr::unix_now,
+            decrypt_policy: Arc::new(AllowAll),
+            entitlement: Arc::default(),
         })
+    }
+
+    /// Sets which certificates the platform accepts (vendors, personal or organisation
+    /// certificate per operation), e.g. [`Entitlement::from_registry`].
+    pub fn with_entitlement(mut self, entitlement: Entitlement) -> Self {
+        self.entitlement = Arc::new(entitlement);
+        self
+    }
+
+    /// Which certificates the platform accepts.
+    pub fn entitlement(&self) -> &Entitlement {
+        &self.entitlement
+    }
+
+    /// Withdraws (收回) the delegation with id `id` ([`crate::app::delegation::id`]): answers
+    /// under it are refused from now on. Recorded in the hash-chained audit log, which every
+    /// instance of the platform shares.
+    pub async fn withdraw_delegation(&self, id: &str, reason: &str) -> CResult<()> {
+        if !scope::is_delegation_id(id) {
+            return Err(CeremonyError::Misuse(
+                "a delegation id is 64 lower-case hex digits (SM3 of the signed delegation text)"
+                    .into(),
+            ));
+        }
+        self.store
+            .append_audit(
+                self.now(),
+                None,
+                scope::WITHDRAWN_EVENT,
+                &scope::withdrawal_detail(id, reason),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the delegation with id `id` was withdrawn. Reads the audit log (a platform
+    /// with a long log would index these events).
+    pub async fn delegation_withdrawn(&self, id: &str) -> CResult<bool> {
+        Ok(self
+            .store
+            .audit()
+            .await?
+            .iter()
+            .any(|e| e.event == scope::WITHDRAWN_EVENT && e.detail.split(' ').next() == Some(id)))
+    }
+
+    /// Installs the policy [`Platform::start_decrypt`] consults first (bid-opening time,
+    /// sign-in: "投标人已完成签到，开标时间已到"); the default allows every decrypt.
+    pub fn with_decrypt_policy(mut self, policy: Arc<dyn DecryptPolicy>) -> Self {
+        self.decrypt_policy = policy;
+        self
     }
 
     /// Replaces the clock (tests).
@@ -406,6 +533,7 @@ impl Platform {
             response_uri: self.identity.response_uri.clone(),
             key_id: self.signer.key_id().to_string(),
             payload,
+            requires: self.entitlement.requirement(operation),
         };
         let text =
             serde_json::to_string(&request).map_err(|e| CeremonyError::Misuse(e.to_string()))?;
@@ -550,11 +678,33 @@ impl Platform {
 
     /// Starts a decrypt (解密) of the envelopes' encrypted keys; the app returns them
     /// encrypted to a fresh per-transaction platform key that only this record holds.
+    /// The platform's [`DecryptPolicy`] is asked first; a refusal is
+    /// [`CeremonyError::DecryptRefused`] and starts nothing.
     pub async fn start_decrypt(&self, items: Vec<EncryptedKeyItem>) -> CResult<Started> {
+        self.start_decrypt_for(None, items).await
+    }
+
+    /// [`Platform::start_decrypt`] for the bidder the platform names (its own reference,
+    /// e.g. the certificate serial of the bidder's sign-in), passed to the policy.
+    pub async fn start_decrypt_for(
+        &self,
+        bidder: Option<&str>,
+        items: Vec<EncryptedKeyItem>,
+    ) -> CResult<Started> {
         if items.is_empty() {
             return Err(CeremonyError::Misuse(
                 "a decrypt request needs at least one key".into(),
             ));
+        }
+        let ctx = DecryptContext {
+            bidder,
+            items: &items,
+            now: self.now(),
+        };
+        if let Err(refusal) = self.decrypt_policy.check(ctx).await {
+            self.audit(None, "decrypt-refused", &refusal.to_string())
+                .await;
+            return Err(refusal.into());
         }
         let key = self.provider.generate_key(DECRYPT_KEY_ALGORITHM)?;
         let platform_key = Bytes(key.public_key().to_spki_der()?);
@@ -664,7 +814,14 @@ impl Platform {
     /// is audited.
     pub async fn answer(&self, tid: &Tid, response: &Response) -> CResult<TransactionState> {
         let rec = self.live_record(tid).await?;
-        match self.check_answer(&rec, tid, response) {
+        let withdrawn = match &response.delegation {
+            Some(d) => {
+                self.delegation_withdrawn(&scope::delegation_id(self.provider.as_ref(), d))
+                    .await?
+            }
+            None => false,
+        };
+        match self.check_answer(&rec, tid, response, withdrawn) {
             Ok((state, patch, usage)) => {
                 // An answer without a prior fetch still passes through `scanned`; then
                 // `approved` keeps the state machine's rule (scanned → approved → verified).
@@ -734,6 +891,7 @@ impl Platform {
         rec: &TxRecord,
         tid: &Tid,
         r: &Response,
+        delegation_withdrawn: bool,
     ) -> CResult<(TransactionState, TxPatch, Option<UsageRecord>)> {
         let state = rec.transaction.state;
         if !matches!(state, TransactionState::Created | TransactionState::Scanned) {
@@ -806,6 +964,15 @@ impl Platform {
          -> CResult<(Vec<SignedItem>, Vec<ItemRejection>)> {
             let mut signed = Vec::new();
             let mut rejected = Vec::new();
+            // 拒签 records a reason, and only for items of this request.
+            for rej in &evidence.item_rejections {
+                if !items.iter().any(|i| i.id == rej.item_id) || rej.reason.trim().is_empty() {
+                    return Err(CeremonyError::Incomplete(format!(
+                        "the refusal of item `{}` must name an item of this request and give a reason",
+                        crate::crypto::truncate(&rej.item_id, 40)
+                    )));
+                }
+            }
             for item in items {
                 if let Some(rej) = evidence
                     .item_rejections
@@ -857,6 +1024,24 @@ impl Platform {
             return Ok((TransactionState::Rejected, patch, None));
         }
         verify(BINDING_ITEM, &answer_message(&rec.request_hash))?;
+        // Entitlement and delegation scope (issue 9): checked here, whatever the app did.
+        let anchor = chain.chain.last().map(Certificate::der).unwrap_or_default();
+        if let Some(why) =
+            self.entitlement
+                .refusal(&r.ca_org_type, anchor, &subject, rec.transaction.operation)
+        {
+            return Err(CeremonyError::NotEntitled(why));
+        }
+        let operator = scope::check_delegation(
+            self.provider.as_ref(),
+            &leaf,
+            &subject,
+            r,
+            &self.identity.system_code,
+            rec.transaction.operation,
+            now,
+            delegation_withdrawn,
+        )?;
         let request = rec
             .request
             .request_object()
@@ -883,7 +1068,8 @@ impl Platform {
             }
             (OperationPayload::Signature { items }, Operation::Signature) => {
                 let (signed, rejected) = sign_items(items, true)?;
-                serde_json::to_value(SignResult { tid: tid.clone(), subject: subject.clone(), certificate: Bytes(leaf.der().to_vec()), chain: chain_der.clone(), signed, rejected, verified_at: now })
+                let outcomes = item_outcomes(items, &rejected);
+                serde_json::to_value(SignResult { tid: tid.clone(), subject: subject.clone(), certificate: Bytes(leaf.der().to_vec()), chain: chain_der.clone(), signed, rejected, items: outcomes, verified_at: now })
             }
             (OperationPayload::RevokeSignature { seal_id, items, .. }, Operation::RevokeSignature) => {
                 let (signed, _) = sign_items(items, false)?;
@@ -924,9 +1110,8 @@ impl Platform {
             tid: tid.clone(),
             used_at: now,
             ca_org_type: r.ca_org_type.clone(),
-            // The app's statement of who acted under a delegation (证书授权); the core checks
-            // delegations itself with the manual-features work (issue 9).
-            operator: r.operator.clone(),
+            // From the delegation verified above (证书授权), never from the app's word.
+            operator,
         };
         let patch = TxPatch {
             ca_org_type: Some(r.ca_org_type.clone()),

@@ -779,3 +779,121 @@ fn a_pdf_seal_and_its_revocation_through_the_ceremony() {
     assert_eq!(e.code(), ErrorCode::UnsupportedAlgorithm);
     assert!(e.to_string().contains("SM2 goes with SM3"), "{e}");
 }
+
+/// A bid-opening gate as a platform would write one: an opening time and the certificate
+/// serials of the bidders who signed in (签到).
+#[derive(Debug, Default)]
+struct OpeningGate {
+    opens_at: AtomicI64,
+    signed_in: std::sync::Mutex<Vec<String>>,
+}
+
+impl DecryptPolicy for OpeningGate {
+    fn check<'a>(
+        &'a self,
+        ctx: DecryptContext<'a>,
+    ) -> crate::store::BoxFuture<'a, Result<(), DecryptRefusal>> {
+        Box::pin(async move {
+            let opens_at = self.opens_at.load(Ordering::SeqCst);
+            if ctx.now < opens_at {
+                return Err(DecryptRefusal::BidOpeningNotReached {
+                    opens_at,
+                    now: ctx.now,
+                });
+            }
+            let who = ctx.bidder.unwrap_or("an unnamed bidder").to_string();
+            match ctx.bidder {
+                Some(b) if self.signed_in.lock().unwrap().iter().any(|s| s == b) => Ok(()),
+                _ => Err(DecryptRefusal::BidderNotSignedIn { who }),
+            }
+        })
+    }
+}
+
+#[test]
+fn decrypt_waits_for_the_opening_time_and_the_bidders_sign_in() {
+    use crate::envelope::{read_header, seal_stream};
+    let w = world();
+    let p = default_provider();
+    let gate = Arc::new(OpeningGate::default());
+    gate.opens_at
+        .store(crate::qr::unix_now() + 3600, Ordering::SeqCst);
+    let platform = w.platform.clone().with_decrypt_policy(gate.clone());
+    let mut sealed = Vec::new();
+    seal_stream(
+        p.as_ref(),
+        std::slice::from_ref(&w.wallet.enc_cert),
+        &b"bid"[..],
+        &mut sealed,
+        &mut |_| {},
+    )
+    .unwrap();
+    let header = read_header(p.as_ref(), &mut sealed.as_slice()).unwrap();
+    let items: Vec<EncryptedKeyItem> = header
+        .encrypted_keys
+        .iter()
+        .map(|(sn, k)| EncryptedKeyItem {
+            id: "bid".into(),
+            recipient_cert_sn: sn.clone(),
+            encrypted_key: Bytes(k.clone()),
+        })
+        .collect();
+
+    // The bidder signs in with the login QR; the platform records the certificate serial.
+    let login = block_on(platform.start_login()).unwrap();
+    let (signed, request) = scan(&w, &login);
+    block_on(platform.answer(
+        &login.transaction.tid,
+        &w.app.approve(&w.wallet, &signed, &request, &[]).unwrap(),
+    ))
+    .unwrap();
+    let bidder = block_on(platform.finish_login(&login.transaction.tid))
+        .unwrap()
+        .subject
+        .cert_sn;
+
+    // Before the opening time: refused, even for a signed-in bidder, and nothing starts.
+    gate.signed_in.lock().unwrap().push(bidder.clone());
+    let err = block_on(platform.start_decrypt_for(Some(&bidder), items.clone())).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BidOpeningNotReached, "{err}");
+    assert!(err.to_string().contains("开标时间未到"), "{err}");
+    // The default platform (no policy installed) is not gated.
+    assert!(block_on(w.platform.start_decrypt(items.clone())).is_ok());
+
+    // The time is reached, but this bidder has not signed in (or the caller names nobody).
+    gate.opens_at
+        .store(crate::qr::unix_now() - 1, Ordering::SeqCst);
+    gate.signed_in.lock().unwrap().clear();
+    let err = block_on(platform.start_decrypt_for(Some(&bidder), items.clone())).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BidderNotSignedIn, "{err}");
+    assert!(err.to_string().contains(&bidder), "{err}");
+    let err = block_on(platform.start_decrypt(items.clone())).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BidderNotSignedIn, "{err}");
+
+    // Signed in and the time reached: the decrypt runs to the content key.
+    gate.signed_in.lock().unwrap().push(bidder.clone());
+    let d = block_on(platform.start_decrypt_for(Some(&bidder), items)).unwrap();
+    let (signed, request) = scan(&w, &d);
+    block_on(platform.answer(
+        &d.transaction.tid,
+        &w.app.approve(&w.wallet, &signed, &request, &[]).unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(
+        block_on(platform.finish_decrypt(&d.transaction.tid))
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Each refusal is audited, and the audit chain still verifies.
+    let audit = block_on(w.store.audit()).unwrap();
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e.event == "decrypt-refused")
+            .count(),
+        3
+    );
+    verify_audit(&audit).unwrap();
+}

@@ -277,6 +277,11 @@ error_codes! {
     CertNotEntitled = "CERT_NOT_ENTITLED", 403;
     /// Use outside a delegation's scope.
     DelegationOutOfScope = "DELEGATION_OUT_OF_SCOPE", 403;
+    /// A decrypt before the bid-opening time (开标时间未到): the platform's decrypt policy.
+    BidOpeningNotReached = "BID_OPENING_NOT_REACHED", 403;
+    /// A decrypt for a bidder who has not signed in (投标人未签到): the platform's decrypt
+    /// policy.
+    BidderNotSignedIn = "BIDDER_NOT_SIGNED_IN", 403;
     /// An envelope or signed message could not be decoded.
     EnvelopeMalformed = "ENVELOPE_MALFORMED", 400;
     /// None of an envelope's recipients is the certificate offered.
@@ -774,6 +779,23 @@ pub struct RequestObject {
     pub key_id: String,
     /// What the operation needs.
     pub payload: OperationPayload,
+    /// Which certificates the platform accepts for this request (本平台/全国版,
+    /// 个人/机构证书), so the app offers only those; absent: any it trusts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<CertRequirement>,
+}
+
+/// The certificates a platform accepts for one request: the CA vendors, and a personal or an
+/// organisation certificate. The platform refuses others with `CERT_NOT_ENTITLED`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CertRequirement {
+    /// CA vendors (`caOrgType`) accepted; empty: every vendor the platform trusts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_org_types: Vec<String>,
+    /// `personal` or `org` when the operation requires one; absent: either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<SubjectType>,
 }
 
 /// A request object with the platform's signature over its exact JSON text.
@@ -882,6 +904,10 @@ pub struct Response {
     /// as `name (identity number)`; absent when the holder acts for themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
+    /// The delegation (证书授权) the operator acts under, signed by the organisation
+    /// certificate that signs this answer; the platform checks its scope itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<crate::app::SignedDelegation>,
     /// Evidence, when approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,

@@ -7,10 +7,12 @@
 //! | `/` | QR login (扫码登录): the QR refreshes each second; the logged-in name appears live (SSE) |
 //! | `/sign` | sign a message or a file (签名) → QR → signature, verifiable on the spot |
 //! | `/bidfile` | bid file (投标文件): upload → scan → download the envelope; bid opening (开标): upload the envelope → scan → download the file |
+//! | `/hall` | bid-opening hall (不见面开标大厅): countdown, sign-in (签到), decryption per bid, gated by both |
 //! | `/verify` | verify a signature record (验签) |
 //! | `/report` | scan report (扫码报告) with charts and CSV export |
 //! | `/admin` | adapters, their health and breaker state; reload |
 
+mod hall;
 mod login;
 mod tools;
 
@@ -29,6 +31,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(login::login_page))
         .route("/sign", get(tools::sign_page))
         .route("/bidfile", get(tools::bidfile_page))
+        .route("/hall", get(hall::hall_page))
         .route("/verify", get(tools::verify_page))
         .route("/report", get(tools::report_page))
         .route("/admin", get(tools::admin_page))
@@ -86,6 +89,7 @@ const NAV: &[(&str, &str)] = &[
     ("/", "扫码登录 Login"),
     ("/sign", "签名 Sign"),
     ("/bidfile", "投标文件 Bid file"),
+    ("/hall", "开标大厅 Bid opening"),
     ("/verify", "验签 Verify"),
     ("/report", "扫码报告 Report"),
     ("/admin", "管理 Admin"),

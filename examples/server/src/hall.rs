@@ -1,0 +1,467 @@
+//! The bid-opening hall (不见面开标大厅): one opening session (project, opening time), the
+//! bids submitted to it, the bidders' sign-in (签到) and decryption per bid (解密).
+//!
+//! The Epoint manual's precondition for the decrypt QR of the hall is "投标人已完成签到，
+//! 开标时间已到": the hall is the platform's [`DecryptPolicy`] (installed on the
+//! [`camr::ceremony::Platform`]), so every decrypt start — the hall's own, and
+//! `POST /api/v1/bidfiles/open` or `POST /api/v1/transactions` with an envelope of this
+//! opening — is refused before the opening time (`BID_OPENING_NOT_REACHED`) and before the
+//! bid's bidder signed in (`BIDDER_NOT_SIGNED_IN`).
+//!
+//! Which bid a decrypt is for: the envelope's recipients. A bid submitted to the hall is
+//! recorded with the serials of the encryption certificates it is sealed to; a decrypt whose
+//! keys name one of them is a decrypt of that bid. Envelopes not submitted to this opening
+//! are not gated by it.
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `GET /api/v1/hall` | the session: project, opening time, server time, bids with their sign-ins |
+//! | `POST /api/v1/hall/bids?name=N` | body: a sealed envelope (`.camrbid`) → the bid (递交投标文件) |
+//! | `POST /api/v1/hall/signin?bid=ID` | a login transaction; once verified, its holder is the bid's signed-in bidder |
+//! | `POST /api/v1/hall/decrypt?bid=ID` | a decrypt transaction for the bid's envelope, through the gate; then `POST /api/v1/bidfiles/{tid}/work` and `GET /api/v1/bidfiles/{tid}/plain` |
+//!
+//! The session lives in memory (bids and sign-ins are gone after a restart; the envelopes
+//! stay under `<data>/files/hall-*.camrbid`); a platform keeps them in its database.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use camr::ceremony::{DecryptContext, DecryptPolicy, DecryptRefusal, LoginResult};
+use camr::envelope::read_header;
+use camr::protocol::{Bytes, EncryptedKeyItem, ErrorCode, Operation, Tid, TransactionState};
+use camr::store::{BoxFuture, TransactionStore};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::api::{ApiError, ok, started_out};
+use crate::files::{FileMeta, adopt_upload, clean_name, no_json_type, receive, temp_path};
+
+type Shared = State<Arc<AppState>>;
+
+/// The demo's project (招标项目).
+pub const DEMO_PROJECT: &str = "某某学校教学楼建设工程施工（第一标段）";
+
+/// The demo's opening: this many seconds after the server starts.
+pub const DEMO_OPENING_IN_SECS: u32 = 60;
+
+/// When the opening starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// This many seconds after the server starts (`hall.opening_in_secs`).
+    AfterStart(u32),
+    /// At this time, unix seconds (`hall.opening_at`).
+    At(i64),
+}
+
+/// The opening session's settings (`[hall]` in the configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HallConfig {
+    /// The project (招标项目名称), shown on the page.
+    pub project: String,
+    /// The bid-opening time (开标时间).
+    pub opening: Opening,
+}
+
+impl Default for HallConfig {
+    fn default() -> Self {
+        Self {
+            project: DEMO_PROJECT.into(),
+            opening: Opening::AfterStart(DEMO_OPENING_IN_SECS),
+        }
+    }
+}
+
+/// A bidder's sign-in (签到): the holder of the certificate the login verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignIn {
+    /// The holder's name.
+    pub name: String,
+    /// The organisation, for an organisation certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// The signing certificate's serial (hex).
+    pub cert_sn: String,
+    /// The login transaction.
+    pub tid: String,
+    /// Unix seconds.
+    pub signed_in_at: i64,
+}
+
+/// A bid of the opening.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Bid {
+    /// The bid's id in this hall.
+    pub id: String,
+    /// The file name (without `.camrbid`).
+    pub name: String,
+    /// The envelope's size, bytes.
+    pub size: u64,
+    /// Serials (hex, lower case) of the encryption certificates the envelope is sealed to.
+    pub recipients: Vec<String>,
+    /// Unix seconds.
+    pub submitted_at: i64,
+    /// The bidder's sign-in, once verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in: Option<SignIn>,
+    /// The pending sign-in (login) transaction, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_tid: Option<String>,
+}
+
+/// What `GET /api/v1/hall` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HallView {
+    /// The project (招标项目).
+    pub project: String,
+    /// The bid-opening time (开标时间), unix seconds.
+    pub opens_at: i64,
+    /// The server's time, unix seconds (pages count down from it).
+    pub now: i64,
+    /// Whether the opening time is reached.
+    pub opened: bool,
+    /// The bids, in the order submitted.
+    pub bids: Vec<Bid>,
+}
+
+/// The opening session and the decrypt gate.
+#[derive(Debug)]
+pub struct Hall {
+    project: String,
+    opens_at: AtomicI64,
+    store: Arc<dyn TransactionStore>,
+    files_dir: PathBuf,
+    bids: Mutex<Vec<Bid>>,
+}
+
+fn lower(sn: &str) -> String {
+    sn.trim().to_ascii_lowercase()
+}
+
+impl Hall {
+    /// The session of `config`, its opening time fixed from `now`; sign-ins are read from
+    /// `store`, envelopes kept in `files_dir`.
+    pub fn new(
+        config: &HallConfig,
+        now: i64,
+        store: Arc<dyn TransactionStore>,
+        files_dir: PathBuf,
+    ) -> Self {
+        let opens_at = match config.opening {
+            Opening::AfterStart(secs) => now + i64::from(secs),
+            Opening::At(t) => t,
+        };
+        Self {
+            project: config.project.clone(),
+            opens_at: AtomicI64::new(opens_at),
+            store,
+            files_dir,
+            bids: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The bid-opening time, unix seconds.
+    pub fn opens_at(&self) -> i64 {
+        self.opens_at.load(Ordering::SeqCst)
+    }
+
+    /// Moves the bid-opening time (the tender agent postpones or brings forward the opening;
+    /// tests).
+    pub fn set_opens_at(&self, at: i64) {
+        self.opens_at.store(at, Ordering::SeqCst);
+    }
+
+    fn bids(&self) -> Vec<Bid> {
+        self.bids.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, id: &str, f: impl FnOnce(&mut Bid)) -> bool {
+        let Ok(mut bids) = self.bids.lock() else {
+            return false;
+        };
+        match bids.iter_mut().find(|b| b.id == id) {
+            Some(b) => {
+                f(b);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Records the pending sign-ins whose login is now verified (read from the store, so a
+    /// login answered on another instance counts too).
+    async fn settle_sign_ins(&self) {
+        let pending: Vec<(String, String)> = self
+            .bids()
+            .into_iter()
+            .filter_map(|b| b.sign_in_tid.map(|t| (b.id, t)))
+            .collect();
+        for (id, tid) in pending {
+            let Ok(parsed) = Tid::parse(&tid) else {
+                continue;
+            };
+            let Ok(Some(rec)) = self.store.get(&parsed).await else {
+                continue;
+            };
+            let tx = &rec.transaction;
+            if tx.operation != Operation::Login {
+                continue;
+            }
+            let done = match tx.state {
+                TransactionState::Verified => rec
+                    .result
+                    .clone()
+                    .and_then(|v| serde_json::from_value::<LoginResult>(v).ok())
+                    .map(|r| SignIn {
+                        name: r.subject.name,
+                        organization: r.subject.organization,
+                        cert_sn: lower(&r.subject.cert_sn),
+                        tid: tid.clone(),
+                        signed_in_at: r.verified_at,
+                    }),
+                s if s.is_terminal() => None,
+                _ => continue,
+            };
+            self.update(&id, |b| {
+                if b.sign_in_tid.as_deref() == Some(tid.as_str()) {
+                    b.sign_in_tid = None;
+                    if done.is_some() {
+                        b.signed_in = done;
+                    }
+                }
+            });
+        }
+    }
+
+    /// The session as it stands.
+    pub async fn view(&self, now: i64) -> HallView {
+        self.settle_sign_ins().await;
+        let opens_at = self.opens_at();
+        HallView {
+            project: self.project.clone(),
+            opens_at,
+            now,
+            opened: now >= opens_at,
+            bids: self.bids(),
+        }
+    }
+
+    fn bid(&self, id: &str) -> Result<Bid, ApiError> {
+        self.bids()
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or_else(|| ApiError::malformed(format!("no bid `{}` in this hall", clip(id))))
+    }
+
+    fn envelope_path(&self, id: &str) -> PathBuf {
+        self.files_dir.join(format!("hall-{id}.camrbid"))
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+impl DecryptPolicy for Hall {
+    fn check<'a>(&'a self, ctx: DecryptContext<'a>) -> BoxFuture<'a, Result<(), DecryptRefusal>> {
+        Box::pin(async move {
+            let recipients: Vec<String> = ctx.recipient_serials().map(lower).collect();
+            let is_ours = |b: &Bid| b.recipients.iter().any(|r| recipients.contains(r));
+            if !self.bids().iter().any(is_ours) {
+                // Not a bid of this opening.
+                return Ok(());
+            }
+            let opens_at = self.opens_at();
+            if ctx.now < opens_at {
+                return Err(DecryptRefusal::BidOpeningNotReached {
+                    opens_at,
+                    now: ctx.now,
+                });
+            }
+            self.settle_sign_ins().await;
+            let bids: Vec<Bid> = self.bids().into_iter().filter(is_ours).collect();
+            let signed_in = bids.iter().any(|b| {
+                b.signed_in
+                    .as_ref()
+                    .is_some_and(|s| ctx.bidder.is_none_or(|who| lower(who) == s.cert_sn))
+            });
+            if signed_in {
+                return Ok(());
+            }
+            let who = match ctx.bidder {
+                Some(who) => format!("certificate {who}"),
+                None => format!(
+                    "the bidder of {}",
+                    bids.iter()
+                        .map(|b| format!("`{}`", b.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            Err(DecryptRefusal::BidderNotSignedIn { who })
+        })
+    }
+}
+
+/// The routes of this module.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/hall", get(hall_view))
+        .route("/api/v1/hall/bids", post(submit_bid))
+        .route("/api/v1/hall/signin", post(sign_in))
+        .route("/api/v1/hall/decrypt", post(decrypt))
+}
+
+/// Query of the per-bid calls.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BidQuery {
+    /// The bid's id.
+    pub bid: String,
+}
+
+/// Query of the bid submission.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitQuery {
+    /// The envelope's file name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::malformed(e.body_text()))
+}
+
+async fn hall_view(State(s): Shared) -> Result<Response, ApiError> {
+    Ok(ok(s.hall.view(camr::qr::unix_now()).await))
+}
+
+/// Reads the header of the envelope at `path`: its encrypted keys as decrypt items.
+async fn envelope_items(
+    s: &AppState,
+    path: &std::path::Path,
+) -> Result<Vec<EncryptedKeyItem>, ApiError> {
+    let provider = s.platform.provider().clone();
+    let path = path.to_path_buf();
+    let header = tokio::task::spawn_blocking(move || {
+        let mut f =
+            std::io::BufReader::new(std::fs::File::open(&path).map_err(ApiError::internal)?);
+        read_header(provider.as_ref(), &mut f).map_err(|e| ApiError::new(e.code(), e.to_string()))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(header
+        .encrypted_keys
+        .iter()
+        .enumerate()
+        .map(|(i, (sn, k))| EncryptedKeyItem {
+            id: format!("key{}", i + 1),
+            recipient_cert_sn: sn.clone(),
+            encrypted_key: Bytes(k.clone()),
+        })
+        .collect())
+}
+
+async fn submit_bid(
+    State(s): Shared,
+    q: Result<Query<SubmitQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    no_json_type(&headers)?;
+    let q = query(q)?;
+    let name = clean_name(q.name.as_deref(), "bid.camrbid");
+    let name = name
+        .strip_suffix(".camrbid")
+        .map(str::to_string)
+        .unwrap_or(name);
+    let tmp = temp_path(&s)?;
+    let (size, _) = receive(&s, body, &tmp, None, false).await?;
+    let items = match envelope_items(&s, &tmp).await {
+        Ok(items) => items,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+    };
+    let mut id = [0u8; 6];
+    s.platform
+        .provider()
+        .fill_random(&mut id)
+        .map_err(ApiError::internal)?;
+    let id = data_encoding::HEXLOWER.encode(&id);
+    tokio::fs::rename(&tmp, s.hall.envelope_path(&id))
+        .await
+        .map_err(ApiError::internal)?;
+    let bid = Bid {
+        id,
+        name,
+        size,
+        recipients: items.iter().map(|i| lower(&i.recipient_cert_sn)).collect(),
+        submitted_at: camr::qr::unix_now(),
+        signed_in: None,
+        sign_in_tid: None,
+    };
+    s.hall
+        .bids
+        .lock()
+        .map_err(ApiError::internal)?
+        .push(bid.clone());
+    tracing::info!(bid = %bid.id, recipients = ?bid.recipients, "bid submitted to the hall");
+    Ok(ok(bid))
+}
+
+async fn sign_in(
+    State(s): Shared,
+    q: Result<Query<BidQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    s.hall.bid(&q.bid)?;
+    let started = s.platform.start_login().await?;
+    let tid = started.transaction.tid.to_string();
+    s.hall.update(&q.bid, |b| b.sign_in_tid = Some(tid));
+    Ok(ok(started_out(&s, Operation::Login, started)))
+}
+
+async fn decrypt(
+    State(s): Shared,
+    q: Result<Query<BidQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    s.hall.settle_sign_ins().await;
+    let bid = s.hall.bid(&q.bid)?;
+    let envelope = s.hall.envelope_path(&bid.id);
+    let items = envelope_items(&s, &envelope).await?;
+    // The bidder is the one who signed in for this bid; the gate checks it with the time.
+    let bidder = bid.signed_in.as_ref().map(|b| b.cert_sn.clone());
+    let started = match s.platform.start_decrypt_for(bidder.as_deref(), items).await {
+        Ok(st) => Ok(st),
+        Err(e) => {
+            tracing::info!(bid = %bid.id, code = %e.code(), "hall decrypt refused");
+            return Err(e.into());
+        }
+    };
+    // The files routes open and hand out the copy (`/api/v1/bidfiles/{tid}/plain`); the
+    // hall keeps its envelope until the opening is over.
+    let tmp = temp_path(&s)?;
+    tokio::fs::copy(&envelope, &tmp)
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::TxNotFound, "the bid's envelope is gone"))?;
+    let meta = FileMeta {
+        name: bid.name.clone(),
+        size: bid.size,
+    };
+    adopt_upload(&s, &tmp, started, "envelope", meta).await
+}

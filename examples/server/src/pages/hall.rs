@@ -1,0 +1,123 @@
+//! The bid-opening hall page (不见面开标大厅): the project and a countdown to the opening
+//! time, the bids with a sign-in (签到) button each — the login QR; the signed-in name appears
+//! once the state stream says verified — and decryption per bid (解密): decrypt QR → the
+//! server opens the envelope → download. Refusals (too early, not signed in) are shown as
+//! the server words them. The data comes from `GET /api/v1/hall` ([`crate::hall`]).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{esc, layout, qr_panel};
+use crate::AppState;
+
+pub async fn hall_page(State(s): State<Arc<AppState>>) -> Response {
+    let view = s.hall.view(camr::qr::unix_now()).await;
+    let body = format!(
+        r##"<h1>不见面开标大厅 <small>Bid-opening hall</small></h1>
+<p>招标项目 · Project: <b id="project">{project}</b><br>
+开标时间 · Opening time: <b id="opens-at" data-opens-at="{opens_at}" data-now="{now}"></b><br>
+<span id="countdown"></span></p>
+<p><small>解密条件 · Decryption needs: 投标人已完成签到，开标时间已到 · the bidder has signed in and the opening time is reached.</small></p>
+<fieldset><legend>递交投标文件 · Submit a sealed bid (<code>.camrbid</code>, see <a href="/bidfile">投标文件</a>)</legend>
+<input type="file" id="bid-envelope"> <button id="submit-bid">递交 · Submit</button></fieldset>
+<table id="bids"><thead><tr><th>投标文件 · Bid</th><th>签到 · Sign-in</th><th>解密 · Decrypt</th></tr></thead><tbody></tbody></table>
+<p id="hall-msg"></p>
+<progress id="progress" hidden></progress>
+{panel}"##,
+        project = esc(&view.project),
+        opens_at = view.opens_at,
+        now = view.now,
+        panel = qr_panel(&s, false, "", "", ""),
+    );
+    const SCRIPT: &str = r##"
+const el = camr.$("opens-at");
+const opensAt = Number(el.dataset.opensAt);
+const skew = Number(el.dataset.now) - Math.floor(Date.now() / 1000);
+el.textContent = new Date(opensAt * 1000).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) + " (UTC+8)";
+function tick() {
+  const left = opensAt - (Math.floor(Date.now() / 1000) + skew);
+  const c = camr.$("countdown");
+  if (left > 0) {
+    const h = Math.floor(left / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
+    c.textContent = "距开标 · Opening in " + (h ? h + ":" : "") + String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+    c.className = "";
+  } else { c.textContent = "开标时间已到 · The bid opening has started"; c.className = "ok"; }
+}
+tick(); setInterval(tick, 1000);
+function msg(text, cls) { const m = camr.$("hall-msg"); m.textContent = text; m.className = cls || ""; }
+function cell(row, html) { const td = document.createElement("td"); td.innerHTML = html; row.appendChild(td); return td; }
+function esc(s) { const d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
+async function load() {
+  const h = await camr.api("GET", "/api/v1/hall");
+  const body = camr.$("bids").tBodies[0];
+  body.innerHTML = "";
+  for (const b of h.bids) {
+    const tr = document.createElement("tr"); tr.id = "bid-" + b.id;
+    cell(tr, esc(b.name) + " <small>(" + b.size + " B)</small>");
+    if (b.signedIn) {
+      cell(tr, '<span class="ok signed-in">✔ ' + esc(b.signedIn.name) + (b.signedIn.organization ? " / " + esc(b.signedIn.organization) : "") + " 已签到 · signed in</span>");
+    } else {
+      const td = cell(tr, '<button class="sign-in">签到 · Sign in</button>');
+      td.querySelector("button").onclick = () => signIn(b.id);
+    }
+    const td = cell(tr, '<button class="decrypt">扫码解密 · Decrypt</button> <a class="download" hidden></a> <span class="refusal bad"></span>');
+    td.querySelector("button").onclick = () => decrypt(b.id, td);
+    body.appendChild(tr);
+  }
+}
+async function signIn(id) {
+  msg("");
+  try {
+    const tx = await camr.api("POST", "/api/v1/hall/signin?bid=" + encodeURIComponent(id));
+    camr.show(tx, { onFinal: async (st) => {
+      await load();
+      if (st === "verified") camr.status("已签到 · Signed in", "ok");
+    }});
+  } catch (e) { msg(e.message, "bad"); }
+}
+async function decrypt(id, td) {
+  msg(""); td.querySelector(".refusal").textContent = "";
+  let tx;
+  try { tx = await camr.api("POST", "/api/v1/hall/decrypt?bid=" + encodeURIComponent(id)); }
+  catch (e) { td.querySelector(".refusal").textContent = e.message; msg((e.code ? e.code + ": " : "") + e.message, "bad"); return; }
+  camr.show(tx, { onFinal: async (st) => {
+    if (st !== "verified") return;
+    const base = "/api/v1/bidfiles/" + tx.tid;
+    const bar = camr.$("progress");
+    try {
+      await camr.api("POST", base + "/work", {});
+      for (;;) {
+        const p = await camr.api("GET", base + "/progress");
+        bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
+        if (p.finished) { if (p.error) throw new Error(p.error); break; }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      bar.hidden = true;
+      camr.status("已解密 · Opened", "ok");
+      const a = td.querySelector(".download");
+      a.href = base + "/plain"; a.textContent = "下载解密文件 · Download (once)"; a.hidden = false;
+    } catch (e) { camr.status(e.message, "bad"); }
+  }});
+}
+camr.$("submit-bid").onclick = async () => {
+  const f = camr.$("bid-envelope").files[0];
+  if (!f) { msg("请选择数字信封 · Choose an envelope", "bad"); return; }
+  try {
+    await camr.upload("/api/v1/hall/bids?name=" + encodeURIComponent(f.name), f, camr.$("progress"));
+    camr.$("progress").hidden = true;
+    msg("已递交 · Submitted", "ok");
+    await load();
+  } catch (e) { msg(e.message, "bad"); }
+};
+load().catch((e) => msg(e.message, "bad"));
+"##;
+    layout(
+        "不见面开标大厅 · Bid-opening hall",
+        "/hall",
+        "",
+        &body,
+        SCRIPT,
+    )
+}

@@ -1,0 +1,422 @@
+//! Issue 9, item 6 — the decrypt gate (Epoint manual 4.5.7 扫码解密投标文件: "前置条件：投标人
+//! 已完成签到，开标时间已到"): the reference server's bid-opening hall (不见面开标大厅) over real
+//! HTTP on loopback, with `camr::app` playing the bidder's phone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use camr::app::{App, Wallet};
+use camr::ceremony::verify_signed_request;
+use camr::crypto::{CryptoProvider, PublicKey, default_provider};
+use camr::envelope::seal_stream;
+use camr::protocol::{Bytes, SignedRequest};
+use camr_server::AppState;
+use camr_server::hall::{HallConfig, Opening};
+use serde_json::{Value, json};
+
+struct Hall {
+    base: String,
+    client: reqwest::Client,
+    state: Arc<AppState>,
+    provider: Arc<dyn CryptoProvider>,
+    key: PublicKey,
+    app: App,
+    wallet: Wallet,
+    _dir: tempfile::TempDir,
+}
+
+/// The demo server in-process, its hall opening at `opening`.
+async fn start(opening: Opening) -> Hall {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data: PathBuf = dir.path().join("data");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
+    config.hall = HallConfig {
+        project: "测试项目（第一标段）".into(),
+        opening,
+    };
+    let state = camr_server::build_state(&config).await.unwrap();
+    tokio::spawn(camr_server::serve(
+        listener,
+        state.clone(),
+        std::future::pending(),
+    ));
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let info: Value = client
+        .get(format!("{base}/api/v1/platform"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let spki: Bytes = serde_json::from_value(info["data"]["publicKeySpki"].clone()).unwrap();
+    let provider = default_provider();
+    Hall {
+        key: PublicKey::from_spki_der(&spki).unwrap(),
+        app: App::new(provider.clone(), "SOFTCA"),
+        wallet: Wallet::open(&data.join("wallet"), b"123456").unwrap(),
+        provider,
+        client,
+        base,
+        state,
+        _dir: dir,
+    }
+}
+
+fn now() -> i64 {
+    camr::qr::unix_now()
+}
+
+impl Hall {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn post(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn upload(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn download(&self, path: &str) -> (u16, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    }
+
+    /// The bidder's phone scans `qr_text` and approves with the demo wallet.
+    async fn scan_and_approve(&self, qr_text: &str) -> Value {
+        let payload = camr::qr::parse_and_verify(
+            self.provider.as_ref(),
+            qr_text,
+            &self.key,
+            camr::qr::VerifyOptions::at(now()),
+        )
+        .unwrap();
+        let uri = match &payload.rotation {
+            Some(rot) => format!(
+                "{}?rot={}",
+                payload.request_uri,
+                camr::qr::rotation_query(rot)
+            ),
+            None => payload.request_uri.clone(),
+        };
+        let v: Value = self
+            .client
+            .get(&uri)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let signed: SignedRequest = serde_json::from_value(v["data"].clone()).unwrap();
+        let request = verify_signed_request(self.provider.as_ref(), &signed, &self.key).unwrap();
+        let response = self
+            .app
+            .approve(&self.wallet, &signed, &request, &[])
+            .unwrap();
+        let r = self
+            .client
+            .post(format!("{}/camr/v1/response", self.base))
+            .json(&response)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// A bid file sealed to the demo wallet's encryption certificate (as the bidder's tool
+    /// made it before the opening).
+    fn seal(&self, bid: &[u8]) -> Vec<u8> {
+        let mut sealed = Vec::new();
+        seal_stream(
+            self.provider.as_ref(),
+            std::slice::from_ref(&self.wallet.enc_cert),
+            bid,
+            &mut sealed,
+            &mut |_| {},
+        )
+        .unwrap();
+        sealed
+    }
+
+    /// Submits a sealed bid to the hall (递交投标文件); returns its id.
+    async fn submit(&self, sealed: Vec<u8>) -> String {
+        let (s, v) = self
+            .upload("/api/v1/hall/bids?name=标书.pdf.camrbid", sealed)
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["data"]["name"], "标书.pdf");
+        assert_eq!(
+            v["data"]["recipients"],
+            json!([self.wallet.enc_cert.serial_hex().to_ascii_lowercase()])
+        );
+        v["data"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// The bidder signs in (签到) for `bid` by scanning the hall's login QR.
+    async fn sign_in(&self, bid: &str) {
+        let (s, v) = self.post(&format!("/api/v1/hall/signin?bid={bid}")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["data"]["operation"], "login");
+        let answered = self
+            .scan_and_approve(v["data"]["qrText"].as_str().unwrap())
+            .await;
+        assert_eq!(answered["data"]["state"], "verified", "{answered}");
+    }
+
+    fn bid_of<'a>(view: &'a Value, bid: &str) -> &'a Value {
+        view["data"]["bids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == bid)
+            .unwrap()
+    }
+}
+
+fn assert_refused(status: u16, v: &Value, code: &str, words: &str) {
+    assert_eq!(status, 403, "{v}");
+    assert_eq!(v["success"], false, "{v}");
+    assert_eq!(v["errorCode"], code, "{v}");
+    assert!(v["data"].is_null(), "{v}");
+    assert!(v["msg"].as_str().unwrap().contains(words), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bid_opens_only_after_the_opening_time_and_the_bidders_sign_in() {
+    let h = start(Opening::AfterStart(3600)).await;
+    let (s, view) = h.get("/api/v1/hall").await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["data"]["project"], "测试项目（第一标段）");
+    assert_eq!(view["data"]["opened"], false);
+    let opens_at = view["data"]["opensAt"].as_i64().unwrap();
+    assert!(opens_at > now() + 3000, "{view}");
+
+    let bid_file: Vec<u8> = (0..200_000u32).map(|i| (i * 13 % 256) as u8).collect();
+    let sealed = h.seal(&bid_file);
+    let bid = h.submit(sealed.clone()).await;
+
+    // Before the opening time: refused, in the hall and through the generic routes alike.
+    let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
+    assert_refused(s, &v, "BID_OPENING_NOT_REACHED", "开标时间未到");
+    let (s, v) = h
+        .upload(
+            "/api/v1/bidfiles/open?name=标书.pdf.camrbid",
+            sealed.clone(),
+        )
+        .await;
+    assert_refused(s, &v, "BID_OPENING_NOT_REACHED", "开标时间未到");
+
+    // The opening time is reached, but the bidder has not signed in.
+    h.state.hall.set_opens_at(now() - 1);
+    let (_, view) = h.get("/api/v1/hall").await;
+    assert_eq!(view["data"]["opened"], true);
+    assert!(
+        Hall::bid_of(&view, &bid).get("signedIn").is_none(),
+        "{view}"
+    );
+    let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
+    assert_refused(s, &v, "BIDDER_NOT_SIGNED_IN", "投标人未签到");
+    let (s, v) = h
+        .upload(
+            "/api/v1/bidfiles/open?name=标书.pdf.camrbid",
+            sealed.clone(),
+        )
+        .await;
+    assert_refused(s, &v, "BIDDER_NOT_SIGNED_IN", "投标人未签到");
+
+    // A sign-in that is started but not answered does not count.
+    let (s, v) = h.post(&format!("/api/v1/hall/signin?bid={bid}")).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
+    assert_refused(s, &v, "BIDDER_NOT_SIGNED_IN", "投标人未签到");
+
+    // The bidder signs in (签到): the hall shows the certificate holder.
+    h.sign_in(&bid).await;
+    let (_, view) = h.get("/api/v1/hall").await;
+    let signed_in = &Hall::bid_of(&view, &bid)["signedIn"];
+    assert_eq!(signed_in["name"], "张三", "{view}");
+    assert_eq!(signed_in["organization"], "某某建设有限公司", "{view}");
+    assert_eq!(
+        signed_in["certSn"],
+        h.wallet.sign_cert.serial_hex().to_ascii_lowercase()
+    );
+
+    // Signed in and the time reached: decrypt QR → the phone unwraps the key → the file.
+    let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["operation"], "decrypt");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let answered = h
+        .scan_and_approve(v["data"]["qrText"].as_str().unwrap())
+        .await;
+    assert_eq!(answered["data"]["state"], "verified", "{answered}");
+    let (s, opened) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
+    assert_eq!(s, 200);
+    assert!(
+        opened == bid_file,
+        "the opened bid file differs from the one sealed"
+    );
+    // Handed out once.
+    let (s, _) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
+    assert_ne!(s, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_early_does_not_open_the_bid_before_the_opening_time() {
+    let h = start(Opening::At(now() + 86_400)).await;
+    let bid_file = "投标报价 1,280,000.00 元".as_bytes().to_vec();
+    let bid = h.submit(h.seal(&bid_file)).await;
+    h.sign_in(&bid).await;
+    let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
+    assert_refused(s, &v, "BID_OPENING_NOT_REACHED", "开标时间未到");
+
+    // The opening is brought forward to now: the signed-in bidder opens the bid through the
+    // generic bid-opening route as well.
+    h.state.hall.set_opens_at(now());
+    let (s, v) = h
+        .upload(
+            "/api/v1/bidfiles/open?name=标书.txt.camrbid",
+            h.seal(&bid_file),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    h.scan_and_approve(v["data"]["qrText"].as_str().unwrap())
+        .await;
+    let (s, opened) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
+    assert_eq!((s, opened), (200, bid_file));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envelopes_not_submitted_to_the_opening_are_not_gated_and_bad_input_is_refused() {
+    let h = start(Opening::AfterStart(3600)).await;
+    // Another envelope, sealed for the same bidder but not submitted to this opening.
+    let (s, v) = h
+        .upload("/api/v1/bidfiles/open?name=other.camrbid", h.seal(b"other"))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let (s, v) = h.post("/api/v1/hall/decrypt?bid=nope").await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (400, Some("INPUT_MALFORMED")),
+        "{v}"
+    );
+    let (s, v) = h.post("/api/v1/hall/signin").await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (400, Some("INPUT_MALFORMED")),
+        "{v}"
+    );
+    let (s, v) = h
+        .upload("/api/v1/hall/bids?name=x", b"not an envelope".to_vec())
+        .await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (400, Some("ENVELOPE_MALFORMED")),
+        "{v}"
+    );
+    let (_, view) = h.get("/api/v1/hall").await;
+    assert_eq!(view["data"]["bids"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hall_page_shows_the_project_the_countdown_and_is_in_the_menu() {
+    let h = start(Opening::AfterStart(60)).await;
+    let r = h
+        .client
+        .get(format!("{}/hall", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    for want in [
+        "不见面开标大厅",
+        "Bid-opening hall",
+        "测试项目（第一标段）",
+        "投标人已完成签到，开标时间已到",
+        "id=\"countdown\"",
+        "/api/v1/hall/signin",
+        "/api/v1/hall/decrypt",
+        "系统标识码",
+        "href=\"/hall\" class=\"on\"",
+    ] {
+        assert!(html.contains(want), "missing {want}");
+    }
+    let login = h
+        .client
+        .get(format!("{}/", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login.contains("href=\"/hall\""));
+}
+
+#[test]
+fn the_opening_time_is_configured_by_file_and_environment() {
+    use camr_server::config::{Flags, resolve};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("camr.toml");
+    std::fs::write(
+        &file,
+        "[hall]\nproject = \"某某工程\"\nopening_in_secs = 600\n",
+    )
+    .unwrap();
+    let c = resolve(Some(&file), &[], &Flags::default()).unwrap();
+    assert_eq!(c.hall.project, "某某工程");
+    assert_eq!(c.hall.opening, Opening::AfterStart(600));
+    let env = [(
+        "CAMR_SERVER_HALL_OPENING_AT".to_string(),
+        "1780000000".to_string(),
+    )];
+    let c = resolve(Some(&file), &env, &Flags::default()).unwrap();
+    assert_eq!(c.hall.opening, Opening::At(1_780_000_000));
+    // The demo default: a minute after the start.
+    let c = resolve(None, &[], &Flags::default()).unwrap();
+    assert_eq!(c.hall.opening, Opening::AfterStart(60));
+    let env = [(
+        "CAMR_SERVER_HALL_OPENING_IN_SECS".to_string(),
+        "soon".to_string(),
+    )];
+    let err = resolve(None, &env, &Flags::default()).unwrap_err();
+    assert!(err.to_string().contains("hall.opening_in_secs"), "{err}");
+}
