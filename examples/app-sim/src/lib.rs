@@ -126,6 +126,11 @@ pub struct ScanOptions {
     /// Act as a staff member for the organisation certificate under this delegation
     /// (`SignedDelegation` JSON, 证书授权).
     pub delegation: Option<PathBuf>,
+    /// Further wallet folders this app holds (`--wallet` given more than once): the app
+    /// offers only the certificates the request accepts ([`select_wallet`]).
+    pub wallets: Vec<PathBuf>,
+    /// Items of a batch to refuse (拒签), with reasons; the others are signed (批量签署).
+    pub refuse_items: Vec<camr::protocol::ItemRejection>,
 }
 
 /// Personal or organisation certificate.
@@ -137,35 +142,140 @@ pub enum CertChoice {
     Org,
 }
 
-/// The wallet folder to use: the folder itself when it holds a wallet, else its `personal/`
-/// or `org/` sub-wallet as chosen (or the only one there is).
-pub fn choose_wallet(
-    base: &std::path::Path,
-    cert: Option<CertChoice>,
-) -> Result<PathBuf, SimError> {
+/// The wallets in `folders`: a folder holding a wallet, else each of its sub-folders that
+/// holds one (e.g. `personal/` and `org/`), in name order.
+pub fn wallet_candidates(folders: &[PathBuf]) -> Vec<PathBuf> {
     let has = |p: &std::path::Path| p.join(camr::softca::wallet_files::SIGN_CERT).exists();
-    let (personal, org) = (base.join("personal"), base.join("org"));
-    match cert {
-        Some(CertChoice::Personal) if has(&personal) => Ok(personal),
-        Some(CertChoice::Org) if has(&org) => Ok(org),
-        Some(_) if has(base) => Ok(base.to_path_buf()),
-        Some(c) => Err(SimError::new(
+    let mut out = Vec::new();
+    for f in folders {
+        if has(f) {
+            out.push(f.clone());
+            continue;
+        }
+        let mut subs: Vec<PathBuf> = std::fs::read_dir(f)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| has(p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        subs.sort();
+        out.extend(subs);
+    }
+    out
+}
+
+fn subject_label(t: camr::protocol::SubjectType) -> &'static str {
+    match t {
+        camr::protocol::SubjectType::Personal => "个人证书 personal certificate",
+        camr::protocol::SubjectType::Org => "机构证书 organisation certificate",
+    }
+}
+
+/// The wallet to answer with: among the wallets in `folders` ([`wallet_candidates`]), those
+/// of the kind chosen with `cert` and that the request accepts (`requires`: this app's
+/// vendor [`VENDOR`], personal or organisation certificate). One fits: that one. None:
+/// `CERT_NOT_ENTITLED`, and `ui` is told why each does not. Several: the user must choose.
+pub fn select_wallet(
+    folders: &[PathBuf],
+    cert: Option<CertChoice>,
+    requires: Option<&camr::protocol::CertRequirement>,
+    ui: &mut dyn Ui,
+) -> Result<PathBuf, SimError> {
+    use camr::protocol::{CertType, SubjectType};
+    let candidates = wallet_candidates(folders);
+    if candidates.is_empty() {
+        return Err(SimError::new(
             ErrorCode::InputMalformed,
-            format!("the wallet {} holds no {c:?} certificate", base.display()),
+            format!(
+                "no wallet in {}",
+                folders
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    if let Some(r) = requires
+        .filter(|r| !r.ca_org_types.is_empty() && !r.ca_org_types.iter().any(|v| v == VENDOR))
+    {
+        let why = format!(
+            "this platform accepts certificates of {} only; this app holds {VENDOR} certificates",
+            r.ca_org_types.join(", ")
+        );
+        ui.say(&format!(
+            "本平台不接受此 CA 的证书 Not accepted here: {why}"
+        ));
+        return Err(SimError::new(ErrorCode::CertNotEntitled, why));
+    }
+    let want = requires.and_then(|r| r.subject_type);
+    let mut fitting = Vec::new();
+    let mut reasons = Vec::new();
+    for dir in candidates {
+        let path = dir.join(camr::softca::wallet_files::SIGN_CERT);
+        let c = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| camr::pki::Certificate::parse_one(&b).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                SimError::new(ErrorCode::CertMalformed, format!("{}: {e}", path.display()))
+            })?;
+        let kind = match c.cert_type() {
+            CertType::OrgCert => SubjectType::Org,
+            CertType::PersonalCert => SubjectType::Personal,
+        };
+        let label = format!(
+            "{} ({}, SN {}, {})",
+            c.common_name(),
+            subject_label(kind),
+            c.serial_hex(),
+            dir.display()
+        );
+        let chosen = match cert {
+            Some(CertChoice::Org) => kind == SubjectType::Org,
+            Some(CertChoice::Personal) => kind == SubjectType::Personal,
+            None => true,
+        };
+        if !chosen {
+            reasons.push(format!("{label}: not the kind chosen with --cert"));
+        } else if want.is_some_and(|w| w != kind) {
+            reasons.push(format!(
+                "{label}: the platform requires a {}",
+                want.map(subject_label).unwrap_or_default()
+            ));
+        } else {
+            fitting.push((dir, label));
+        }
+    }
+    match fitting.len() {
+        1 => Ok(fitting.remove(0).0),
+        0 => {
+            ui.say("没有符合要求的证书 No certificate of this app fits:");
+            for r in &reasons {
+                ui.say(&format!("  - {r}"));
+            }
+            let code = if want.is_some() {
+                ErrorCode::CertNotEntitled
+            } else {
+                ErrorCode::InputMalformed
+            };
+            Err(SimError::new(
+                code,
+                format!("no certificate fits: {}", reasons.join("; ")),
+            ))
+        }
+        _ => Err(SimError::new(
+            ErrorCode::InputMalformed,
+            format!(
+                "several certificates fit ({}): choose one with --cert personal|org, or name one wallet",
+                fitting
+                    .iter()
+                    .map(|(_, l)| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
         )),
-        None if has(base) => Ok(base.to_path_buf()),
-        None => match (has(&personal), has(&org)) {
-            (true, false) => Ok(personal),
-            (false, true) => Ok(org),
-            (true, true) => Err(SimError::new(
-                ErrorCode::InputMalformed,
-                "the wallet holds a personal and an organisation certificate: choose one with --cert personal|org",
-            )),
-            (false, false) => Err(SimError::new(
-                ErrorCode::InputMalformed,
-                format!("no wallet in {}", base.display()),
-            )),
-        },
     }
 }
 
@@ -377,6 +487,16 @@ pub fn describe(request: &RequestObject, now: i64) -> Vec<String> {
             (request.expires_at - now).max(0)
         ),
     ];
+    if let Some(r) = &request.requires {
+        let mut what = Vec::new();
+        if let Some(t) = r.subject_type {
+            what.push(subject_label(t).to_string());
+        }
+        if !r.ca_org_types.is_empty() {
+            what.push(format!("CA {}", r.ca_org_types.join(", ")));
+        }
+        out.push(format!("要求 Requires:               {}", what.join("; ")));
+    }
     match &request.payload {
         OperationPayload::Login { share_registration } => {
             if *share_registration {
@@ -453,6 +573,49 @@ fn check_request(payload: &QrPayload, request: &RequestObject) -> Result<(), Sim
         ));
     }
     Ok(())
+}
+
+/// The items to refuse (拒签): only in a signing batch, each naming one of its items, with a
+/// reason.
+fn item_refusals<'a>(
+    request: &RequestObject,
+    refuse: &'a [camr::protocol::ItemRejection],
+) -> Result<&'a [camr::protocol::ItemRejection], SimError> {
+    if refuse.is_empty() {
+        return Ok(refuse);
+    }
+    let OperationPayload::Signature { items } = &request.payload else {
+        return Err(SimError::new(
+            ErrorCode::InputMalformed,
+            format!(
+                "items can be refused only in a signing batch (签章), not in a {}",
+                request.operation
+            ),
+        ));
+    };
+    for r in refuse {
+        if !items.iter().any(|i| i.id == r.item_id) {
+            return Err(SimError::new(
+                ErrorCode::InputMalformed,
+                format!(
+                    "the batch has no item `{}` (its items: {})",
+                    r.item_id,
+                    items
+                        .iter()
+                        .map(|i| i.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if r.reason.trim().is_empty() {
+            return Err(SimError::new(
+                ErrorCode::InputMalformed,
+                format!("refusing item `{}` needs a reason (拒签理由)", r.item_id),
+            ));
+        }
+    }
+    Ok(refuse)
 }
 
 /// Unlocks the wallet with the given PIN, or asks for it until it opens or locks.
@@ -563,21 +726,12 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     for line in describe(&request, now) {
         ui.say(&line);
     }
-    let wallet_dir = choose_wallet(&options.wallet, options.cert)?;
+    let folders: Vec<PathBuf> = std::iter::once(options.wallet.clone())
+        .chain(options.wallets.iter().cloned())
+        .collect();
+    let wallet_dir = select_wallet(&folders, options.cert, request.requires.as_ref(), ui)?;
+    let refusals = item_refusals(&request, &options.refuse_items)?;
     let wallet = unlock_wallet(&wallet_dir, options.pin.as_deref(), ui)?;
-    let is_org = wallet.sign_cert.cert_type() == camr::protocol::CertType::OrgCert;
-    if options.cert == Some(CertChoice::Org) && !is_org {
-        return Err(SimError::new(
-            ErrorCode::CertWrongUsage,
-            "--cert org, but this wallet's certificate is a personal one",
-        ));
-    }
-    if options.cert == Some(CertChoice::Personal) && is_org {
-        return Err(SimError::new(
-            ErrorCode::CertWrongUsage,
-            "--cert personal, but this wallet's certificate is an organisation one",
-        ));
-    }
     ui.say(&format!(
         "证书 Certificate: {} (SN {})",
         wallet.sign_cert.common_name(),
@@ -608,7 +762,18 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     let response = match &reject {
         Some(reason) => app.reject(&wallet, &signed, &request, reason)?,
         None => match &options.delegation {
-            None => app.approve(&wallet, &signed, &request, &[])?,
+            None => {
+                for r in refusals {
+                    ui.say(&format!("拒签 Refusing item [{}]: {}", r.item_id, r.reason));
+                }
+                app.approve(&wallet, &signed, &request, refusals)?
+            }
+            Some(_) if !refusals.is_empty() => {
+                return Err(SimError::new(
+                    ErrorCode::InputMalformed,
+                    "refusing single items is for one's own certificate; under a delegation answer the whole batch",
+                ));
+            }
             Some(path) => {
                 let bytes = std::fs::read(path).map_err(|e| {
                     SimError::new(

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use camr::protocol::ItemRejection;
 use camr_app_sim::{CertChoice, PlatformKeySource, QrSource, ScanOptions, StdUi, scan, tasks};
 use clap::{Args, Parser, Subcommand};
 
@@ -46,9 +47,11 @@ struct TasksArgs {
 
 #[derive(Debug, Args)]
 struct AnswerArgs {
-    /// Wallet folder (from `camr ca issue`, or the server's data/wallet).
-    #[arg(long)]
-    wallet: PathBuf,
+    /// Wallet folder (from `camr ca issue`, or the server's data/wallet), or a folder of
+    /// wallets (e.g. personal/ and org/). Repeat it for several: the app offers only the
+    /// certificates the platform accepts for the request, and says why none fit.
+    #[arg(long, required = true)]
+    wallet: Vec<PathBuf>,
     /// The wallet PIN (asked for when absent; 5 wrong PINs lock the wallet).
     #[arg(long)]
     pin: Option<String>,
@@ -80,6 +83,22 @@ struct AnswerArgs {
     /// Act for the organisation certificate under this delegation (SignedDelegation JSON).
     #[arg(long)]
     delegation: Option<PathBuf>,
+    /// In a signing batch, refuse this item (拒签) with a reason and sign the others:
+    /// `ITEM_ID=REASON`; repeat for several.
+    #[arg(long, value_name = "ITEM_ID=REASON", value_parser = parse_refusal)]
+    refuse_item: Vec<ItemRejection>,
+}
+
+fn parse_refusal(s: &str) -> Result<ItemRejection, String> {
+    match s.split_once('=') {
+        Some((id, reason)) if !id.trim().is_empty() && !reason.trim().is_empty() => {
+            Ok(ItemRejection {
+                item_id: id.trim().to_string(),
+                reason: reason.trim().to_string(),
+            })
+        }
+        _ => Err(format!("expected ITEM_ID=REASON, found `{s}`")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -94,9 +113,12 @@ fn options(qr: QrSource, a: AnswerArgs) -> ScanOptions {
         (None, Some(list), Some(authority)) => PlatformKeySource::Registry { list, authority },
         _ => PlatformKeySource::TrustPlatformUrl,
     };
+    let mut wallets = a.wallet.into_iter();
     ScanOptions {
         qr,
-        wallet: a.wallet,
+        wallet: wallets.next().unwrap_or_default(),
+        wallets: wallets.collect(),
+        refuse_items: a.refuse_item,
         pin: a.pin,
         reject: a.reject,
         yes: a.yes,

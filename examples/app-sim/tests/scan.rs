@@ -103,6 +103,8 @@ fn options(qr: &str, wallet: &Path) -> ScanOptions {
         platform_key: PlatformKeySource::TrustPlatformUrl,
         cert: None,
         delegation: None,
+        wallets: Vec::new(),
+        refuse_items: Vec::new(),
     }
 }
 

@@ -535,6 +535,8 @@ impl Page {
             },
             cert: None,
             delegation: None,
+            wallets: Vec::new(),
+            refuse_items: Vec::new(),
         };
         tokio::task::spawn_blocking(move || {
             let mut ui = Lines::default();

@@ -53,6 +53,15 @@ impl Delegation {
     }
 }
 
+/// The delegation's id: lower-case hex SM3 of its exact signed text. Platforms name a
+/// withdrawn delegation (收回) by it.
+pub fn id(provider: &dyn CryptoProvider, signed: &SignedDelegation) -> String {
+    data_encoding::HEXLOWER.encode(&provider.digest(
+        crate::crypto::HashAlgorithm::Sm3,
+        signed.delegation.as_bytes(),
+    ))
+}
+
 /// The organisation (holder of `org_wallet`) signs a delegation.
 pub fn issue(
     provider: &dyn CryptoProvider,

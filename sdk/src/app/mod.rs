@@ -340,6 +340,7 @@ impl App {
             request_hash: hash,
             reject_reason: None,
             operator: None,
+            delegation: None,
             evidence: Some(evidence),
         })
     }
@@ -412,7 +413,7 @@ impl App {
 
     /// Approves with an organisation certificate on a staff member's behalf: only when
     /// `delegation` (signed by the organisation) covers this platform, operation and time;
-    /// the answer names the operator.
+    /// the answer names the operator and carries the delegation for the platform to check.
     pub fn approve_as_staff(
         &self,
         org_wallet: &Wallet,
@@ -431,6 +432,8 @@ impl App {
         )?;
         let mut response = self.approve(org_wallet, signed, request, &[])?;
         response.operator = Some(d.operator());
+        // The platform checks the delegation itself; the operator it records comes from it.
+        response.delegation = Some(delegation.clone());
         Ok(response)
     }
 
@@ -453,6 +456,7 @@ impl App {
             request_hash: hash,
             reject_reason: Some(reason.to_string()),
             operator: None,
+            delegation: None,
             evidence: Some(self.evidence(wallet, signatures)),
         })
     }

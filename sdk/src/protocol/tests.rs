@@ -151,6 +151,7 @@ fn responses_parse_strictly() {
         request_hash: "00".repeat(32),
         reject_reason: Some("不是我".into()),
         operator: None,
+        delegation: None,
         evidence: None,
     };
     let json = serde_json::to_string(&r).unwrap();
@@ -398,6 +399,7 @@ fn signed_request_round_trips_its_exact_text() {
         payload: OperationPayload::MessageSignature {
             message: "报价 100 万元".into(),
         },
+        requires: None,
     };
     let text = serde_json::to_string(&request).unwrap();
     for key in [

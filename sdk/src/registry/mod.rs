@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{CryptoProvider, PrivateKey, PublicKey, PublicKeyAlgorithm, SignatureScheme};
 use crate::pki::{Certificate, TrustStore};
-use crate::protocol::{Bytes, ErrorCode, QrPayload, SystemCode};
+use crate::protocol::{Bytes, ErrorCode, Operation, QrPayload, SubjectType, SystemCode};
 use crate::qr::{self, VerifyOptions};
 
 /// A platform's signing key.
@@ -42,6 +42,20 @@ pub struct PlatformEntry {
     /// CA vendors (caOrgType) it accepts; empty = all listed vendors.
     #[serde(default)]
     pub accepted_vendors: Vec<String>,
+    /// Per operation, whether a personal (个人证书) or an organisation certificate (机构证书)
+    /// is required; an operation not listed takes either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<Requirement>,
+}
+
+/// A platform's requirement for one operation: the subject type of the certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Requirement {
+    /// The operation.
+    pub operation: Operation,
+    /// `personal` or `org`.
+    pub subject_type: SubjectType,
 }
 
 /// A CA vendor (CA 机构).

@@ -42,6 +42,7 @@ fn fixture() -> Fixture {
             request_uri_prefixes: vec!["https://platform.example/camr/v1/request/".into()],
             response_uris: vec!["https://platform.example/camr/v1/response".into()],
             accepted_vendors: vec!["SOFTCA".into()],
+            requirements: Vec::new(),
         }],
         vendors: vec![
             VendorEntry {
