@@ -254,6 +254,7 @@ impl Driver {
 struct Server {
     base: String,
     data: PathBuf,
+    state: Arc<camr_server::AppState>,
     _dir: tempfile::TempDir,
 }
 
@@ -266,10 +267,15 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let config = camr_server::ServerConfig::demo(data.clone(), addr);
         let state = camr_server::build_state(&config).await.unwrap();
-        tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+        tokio::spawn(camr_server::serve(
+            listener,
+            state.clone(),
+            std::future::pending(),
+        ));
         Server {
             base: format!("http://{addr}"),
             data,
+            state,
             _dir: dir,
         }
     }
@@ -977,6 +983,72 @@ async fn sign_page_seals_a_pdf_with_the_app_and_offers_the_sealed_file() {
         let pages: Vec<u32> = r.seals[0].widgets.iter().map(|w| w.page).collect();
         assert_eq!(pages, vec![1, 2]);
         page.save_screenshot("sign-pdf").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bid() {
+    with_browser("hall", |page| async move {
+        // A bid sealed to the demo wallet's encryption certificate, as the bidder's tool made it.
+        let dir = tempfile::tempdir().unwrap();
+        let (_, plain) = random_file(dir.path());
+        let wallet = camr::app::Wallet::open(&page.server.data.join("wallet"), b"123456").unwrap();
+        let mut sealed = Vec::new();
+        camr::envelope::seal_stream(
+            camr::crypto::default_provider().as_ref(),
+            std::slice::from_ref(&wallet.enc_cert),
+            plain.as_slice(),
+            &mut sealed,
+            &mut |_| {},
+        )
+        .unwrap();
+        let envelope = dir.path().join("标书.pdf.camrbid");
+        std::fs::write(&envelope, &sealed).unwrap();
+        let hall = &page.server.state.hall;
+        hall.set_opens_at(camr::qr::unix_now() + 3600);
+
+        page.goto("/hall").await;
+        page.mark().await;
+        page.wait_text("#countdown", |t| t.contains("距开标")).await;
+        upload(&page, "#bid-envelope", &envelope, "#submit-bid").await;
+        page.wait_text("#bids tbody", |t| t.contains("标书.pdf"))
+            .await;
+
+        // Too early: the refusal sentence, no QR.
+        page.click("#bids tbody button.decrypt").await;
+        page.wait_text("#bids tbody .refusal", |t| t.contains("开标时间未到"))
+            .await;
+        // The time is reached, nobody signed in.
+        hall.set_opens_at(camr::qr::unix_now() - 1);
+        page.click("#bids tbody button.decrypt").await;
+        page.wait_text("#bids tbody .refusal", |t| t.contains("投标人未签到"))
+            .await;
+
+        // 签到: the login QR on screen, the app answers, the name appears in the row.
+        page.click("#bids tbody button.sign-in").await;
+        let (login, outcome) = page.scan_and_answer(Operation::Login, None, None).await;
+        assert_eq!(outcome.state, "verified", "{outcome:?}");
+        page.wait_text("#bids tbody .signed-in", |t| t.contains(HOLDER))
+            .await;
+        // The page took the moved opening time from the server.
+        page.wait_text("#countdown", |t| t.contains("开标时间已到"))
+            .await;
+
+        // 解密: the decrypt QR, the app unwraps the key, the opened bid downloads.
+        page.click("#bids tbody button.decrypt").await;
+        let (_, outcome) = page
+            .scan_and_answer(Operation::Decrypt, Some(login.tid.as_str()), None)
+            .await;
+        assert_eq!(outcome.state, "verified", "{outcome:?}");
+        let href = page.wait_attr("#bids tbody a.download", "href").await;
+        page.assert_not_reloaded().await;
+        let opened = download(&page, &href).await;
+        assert!(
+            opened == plain,
+            "the opened bid differs from the one sealed"
+        );
+        page.save_screenshot("hall-opened").await;
     })
     .await;
 }

@@ -33,9 +33,13 @@ pub async fn hall_page(State(s): State<Arc<AppState>>) -> Response {
     );
     const SCRIPT: &str = r##"
 const el = camr.$("opens-at");
-const opensAt = Number(el.dataset.opensAt);
-const skew = Number(el.dataset.now) - Math.floor(Date.now() / 1000);
-el.textContent = new Date(opensAt * 1000).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) + " (UTC+8)";
+let opensAt = 0, skew = 0;
+// The opening time as the server has it (it may be moved); `now` corrects this clock.
+function setOpening(at, now) {
+  opensAt = at; skew = now - Math.floor(Date.now() / 1000);
+  el.textContent = new Date(opensAt * 1000).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) + " (UTC+8)";
+}
+setOpening(Number(el.dataset.opensAt), Number(el.dataset.now));
 function tick() {
   const left = opensAt - (Math.floor(Date.now() / 1000) + skew);
   const c = camr.$("countdown");
@@ -51,6 +55,7 @@ function cell(row, html) { const td = document.createElement("td"); td.innerHTML
 function esc(s) { const d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
 async function load() {
   const h = await camr.api("GET", "/api/v1/hall");
+  setOpening(h.opensAt, h.now); tick();
   const body = camr.$("bids").tBodies[0];
   body.innerHTML = "";
   for (const b of h.bids) {
