@@ -9,7 +9,7 @@
 //! | `POST /api/v1/pdf/revoke?name=N&field=F[&reason=R]` | body: a sealed PDF → a `revokeSignature` transaction; only the seal's signer may answer it |
 //! | `GET /api/v1/pdf/{tid}/sealed` | once answered: the sealed (or revoked) PDF, checked with `camr::seal::verify` first |
 //! | `GET /api/v1/pdf/{tid}/report` | the verify report (`PdfReport`) of that PDF |
-//! | `POST /api/v1/pdf/verify` | body: a PDF → its `PdfReport` (chains checked against the platform's roots) |
+//! | `POST /api/v1/pdf/verify[?tid=T1,T2]` | body: a PDF → its `PdfReport` (chains checked against the platform's roots; at the recorded signing time for seals the named transactions recorded) |
 //!
 //! The prepared file waits in `<data>/files/<tid>.prepared` (with `<tid>.pdfseal.json`) until
 //! the answer; the digest is bound to those exact bytes. The sealed file replaces it.
@@ -415,29 +415,56 @@ async fn report(State(s): Shared, Path(tid): Path<String>) -> Result<Response, A
     let tid = parse_tid(&tid)?;
     let (path, _) = sealed_file(&s, &tid).await?;
     let pdf = tokio::fs::read(&path).await.map_err(ApiError::internal)?;
-    Ok(ok(verify_pdf(&s, pdf).await?))
+    // The platform's own record of this transaction is the seal's signing-time evidence.
+    let records = crate::revocation::recorded_signatures(&s, &tid).await?;
+    Ok(ok(verify_pdf_with(&s, pdf, records).await?))
 }
 
-async fn verify_pdf(s: &AppState, pdf: Vec<u8>) -> Result<PdfReport, ApiError> {
+/// Verifies with signing-time evidence: seals whose signatures the platform recorded are
+/// validated at the recorded time (see [`crate::revocation`]).
+async fn verify_pdf_with(
+    s: &AppState,
+    pdf: Vec<u8>,
+    records: Vec<camr::pki::RecordedSignature>,
+) -> Result<PdfReport, ApiError> {
     let provider = s.platform.provider().clone();
     let validator = s.validator.clone();
     blocking(move || {
-        seal::verify(
+        seal::verify_with_records(
             provider.as_ref(),
             &pdf,
             Some(&validator),
             camr::qr::unix_now(),
+            &[],
+            &records,
         )
     })
     .await
 }
 
+/// Query of `POST /api/v1/pdf/verify`.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyQuery {
+    /// Seal transactions of this platform whose records are the signing-time evidence
+    /// (comma-separated tids): a seal they recorded is validated at the recorded time, so
+    /// a certificate revoked since does not invalidate it.
+    #[serde(default)]
+    pub tid: Option<String>,
+}
+
 async fn verify_upload(
     State(s): Shared,
+    q: Result<Query<VerifyQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    no_json_type(&headers)?;
+    let q = query(&headers, q)?;
+    let mut records = Vec::new();
+    for tid in q.tid.iter().flat_map(|t| t.split(',')).filter(|t| !t.is_empty()) {
+        let tid = parse_tid(tid.trim())?;
+        records.extend(crate::revocation::recorded_signatures(&s, &tid).await?);
+    }
     let pdf = receive_pdf(&s, body).await?;
-    Ok(ok(verify_pdf(&s, pdf).await?))
+    Ok(ok(verify_pdf_with(&s, pdf, records).await?))
 }

@@ -18,10 +18,12 @@ use crate::protocol::{CertType, ErrorCode};
 
 mod identity;
 pub(crate) mod names;
+mod signing_time;
 mod validate;
 
 pub use identity::{IdentityDocument, IdentityError, IdentityType};
 pub use names::{Subject, names_match};
+pub use signing_time::{RecordedSignature, TimeEvidence, ValidationTime};
 pub use validate::{ChainValidator, RevocationPolicy, TrustStore, ValidatedChain};
 
 /// OID of SM3withSM2 (GM/T 0006), the signature algorithm of SM2 certificates.
@@ -402,6 +404,27 @@ impl Crl {
     /// The `x509-cert` structure.
     pub fn x509(&self) -> &x509_cert::crl::CertificateList {
         &self.inner
+    }
+
+    /// The issuer's common name.
+    pub fn issuer_name(&self) -> String {
+        names::common_name(&self.inner.tbs_cert_list.issuer)
+    }
+
+    /// Number of entries, and how many of them are frozen (冻结: reason certificateHold).
+    pub fn entry_counts(&self) -> (usize, usize) {
+        let entries: Vec<_> = self
+            .inner
+            .tbs_cert_list
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .collect();
+        let held = entries
+            .iter()
+            .filter(|e| validate::is_on_hold(e))
+            .count();
+        (entries.len(), held)
     }
 
     /// thisUpdate and nextUpdate (if any), Unix seconds.

@@ -428,12 +428,7 @@ impl ChainValidator {
                     // Revoked after the time of use: valid then (a seal stays valid).
                     continue;
                 }
-                let reason = entry
-                    .crl_entry_extensions
-                    .iter()
-                    .flatten()
-                    .find(|e| e.extn_id == OID_REASON_CODE)
-                    .and_then(|e| e.extn_value.as_bytes().get(2).copied());
+                let reason = entry_reason(entry);
                 if reason == Some(REASON_REMOVE_FROM_CRL) {
                     continue;
                 }
@@ -553,6 +548,20 @@ impl ChainValidator {
             _ => Ok(()),
         }
     }
+}
+
+/// Whether a CRL entry's reason is certificateHold (冻结).
+pub(super) fn is_on_hold(entry: &x509_cert::crl::RevokedCert) -> bool {
+    entry_reason(entry) == Some(REASON_CERTIFICATE_HOLD)
+}
+
+fn entry_reason(entry: &x509_cert::crl::RevokedCert) -> Option<u8> {
+    entry
+        .crl_entry_extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == OID_REASON_CODE)
+        .and_then(|e| e.extn_value.as_bytes().get(2).copied())
 }
 
 /// The time a certificate is judged at, and the time its CRLs must be usable at (the same,

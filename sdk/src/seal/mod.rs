@@ -28,7 +28,7 @@ pub use cms::{assemble_cms, sign_prepared, signed_attributes};
 pub use sign::{embed, prepare, prepare_revoke, revoke_with_key, seal_with_key};
 pub use verify::{
     PdfReport, Revocation, SealReport, SealWidget, may_revoke, signer_of, verify,
-    verify_with_authorities,
+    verify_with_authorities, verify_with_records,
 };
 
 use crate::crypto::{CryptoError, HashAlgorithm, PublicKeyAlgorithm};

@@ -730,3 +730,128 @@ fn an_unsigned_update_hiding_a_widget_of_a_seal_is_reported() {
         s.modifications
     );
 }
+
+#[test]
+fn a_seal_made_before_a_revocation_stays_valid_at_its_recorded_signing_time() {
+    use crate::pki::{Crl, RecordedSignature, TimeEvidence};
+    use crate::softca::RevocationReason;
+    let p = default_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca = SoftCa::init(p.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "CA").unwrap();
+    let holder = Holder {
+        holder_type: HolderType::Personal,
+        name: "张三".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    let w = dir.path().join("w");
+    ca.issue(&holder, b"1234", &w, 30).unwrap();
+    let read = |n: &str| std::fs::read(w.join(n)).unwrap();
+    let cert = Certificate::parse_one(&read(wallet_files::SIGN_CERT)).unwrap();
+    let chain = Certificate::parse_all(&read(wallet_files::CHAIN)).unwrap();
+    let key = PrivateKey::from_bytes(&read(wallet_files::SIGN_KEY), Some(b"1234")).unwrap();
+    let prepared = prepare(
+        p.as_ref(),
+        &sample_pdf(1).unwrap(),
+        PublicKeyAlgorithm::Sm2,
+        &at(1),
+    )
+    .unwrap();
+    let mut signature = Vec::new();
+    let cms = sign_prepared(p.as_ref(), &prepared, &cert, &chain, |attrs| {
+        signature = p.sign(&key, &SignatureScheme::sm2(), attrs)?;
+        Ok(signature.clone())
+    })
+    .unwrap();
+    let sealed = embed(prepared, &cms).unwrap();
+    let now = crate::qr::unix_now();
+    let signed_at = now - 1200;
+    ca.revoke(
+        &cert.serial_hex(),
+        RevocationReason::KeyCompromise,
+        now - 600,
+    )
+    .unwrap();
+    let crl: Crl = ca.crl(now - 60).unwrap();
+    let v = validator(&[ca.root()]).with_crls(vec![crl]);
+    let record = |at: i64, sig: &[u8]| RecordedSignature {
+        signature: sig.to_vec(),
+        at,
+        reference: "tid T, audit #7".into(),
+    };
+    // No record: judged now, revoked.
+    let r = verify_with_records(p.as_ref(), &sealed, Some(&v), now, &[], &[]).unwrap();
+    let s = &r.seals[0];
+    assert!(!s.valid);
+    assert!(
+        s.chain_error
+            .as_deref()
+            .unwrap()
+            .starts_with("CERT_REVOKED"),
+        "{s:?}"
+    );
+    assert_eq!(
+        s.validation_time.as_ref().unwrap().evidence,
+        TimeEvidence::VerificationTime
+    );
+    // The platform's record of the signing time, before the revocation: valid then.
+    let r = verify_with_records(
+        p.as_ref(),
+        &sealed,
+        Some(&v),
+        now,
+        &[],
+        &[record(signed_at, &signature)],
+    )
+    .unwrap();
+    let s = &r.seals[0];
+    assert!(s.valid, "{}", r.human());
+    let t = s.validation_time.as_ref().unwrap();
+    assert_eq!(
+        (t.at, t.evidence),
+        (signed_at, TimeEvidence::PlatformRecord)
+    );
+    assert_eq!(t.reference.as_deref(), Some("tid T, audit #7"));
+    assert!(
+        s.status_now.as_deref().unwrap().starts_with("CERT_REVOKED"),
+        "{s:?}"
+    );
+    assert!(
+        r.human().contains("validated at the signing time"),
+        "{}",
+        r.human()
+    );
+    // A record after the revocation does not help; a record of another signature is ignored.
+    let r = verify_with_records(
+        p.as_ref(),
+        &sealed,
+        Some(&v),
+        now,
+        &[],
+        &[record(now - 300, &signature)],
+    )
+    .unwrap();
+    assert!(!r.seals[0].valid);
+    assert!(
+        r.seals[0]
+            .chain_error
+            .as_deref()
+            .unwrap()
+            .starts_with("CERT_REVOKED")
+    );
+    let r = verify_with_records(
+        p.as_ref(),
+        &sealed,
+        Some(&v),
+        now,
+        &[],
+        &[record(signed_at, b"other")],
+    )
+    .unwrap();
+    assert!(!r.seals[0].valid);
+    assert_eq!(
+        r.seals[0].validation_time.as_ref().unwrap().evidence,
+        TimeEvidence::VerificationTime
+    );
+}

@@ -16,7 +16,10 @@ use super::sign::{decode_text, find, load, range_digest};
 use crate::crypto::{CryptoProvider, HashAlgorithm, PublicKeyAlgorithm, SignatureScheme};
 use crate::envelope::ATTR_SIGNING_CERTIFICATE_V2;
 use crate::envelope::oid;
-use crate::pki::{Certificate, ChainValidator, KeyPurpose, Subject};
+use crate::pki::{
+    Certificate, ChainValidator, KeyPurpose, RecordedSignature, Subject, TimeEvidence,
+    ValidationTime,
+};
 
 /// Where one widget of a seal is.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -57,6 +60,14 @@ pub struct SealReport {
     pub trusted: Option<bool>,
     /// Why the chain was refused (error code and sentence).
     pub chain_error: Option<String>,
+    /// The time the chain was validated at and the evidence for it (with trust roots): the
+    /// verification time, or the signing time a platform record proves (signing-time
+    /// validity, 不影响已使用的签章数据).
+    pub validation_time: Option<ValidationTime>,
+    /// When the chain was validated at a recorded signing time: its verdict at the
+    /// verification time if that differs, e.g. `CERT_REVOKED: …` — revoked since, the seal
+    /// stays valid.
+    pub status_now: Option<String>,
     /// The signature covers the whole file.
     pub covers_whole_file: bool,
     /// Revisions appended after the signed one.
@@ -163,6 +174,18 @@ impl PdfReport {
                 )),
                 (None, _) => s.push_str("  chain: not checked (no trust roots given)\n"),
             }
+            if let Some(t) = &seal.validation_time
+                && t.evidence == TimeEvidence::PlatformRecord
+            {
+                s.push_str(&format!(
+                    "  validated at the signing time {} ({})\n",
+                    t.at,
+                    t.reference.as_deref().unwrap_or("platform record")
+                ));
+            }
+            if let Some(now) = &seal.status_now {
+                s.push_str(&format!("  certificate now: {now}\n"));
+            }
             if seal.covers_whole_file {
                 s.push_str("  coverage: the whole file\n");
             } else {
@@ -216,6 +239,22 @@ pub fn verify(
     at: i64,
 ) -> Result<PdfReport, SealError> {
     verify_with_authorities(provider, pdf, validator, at, &[])
+}
+
+/// [`verify_with_authorities`] with signing-time evidence: a seal whose signature value is
+/// one of `records` (what the platform verified and recorded, see
+/// [`crate::pki::RecordedSignature`]) has its chain validated at the recorded time with the
+/// CRLs known at `at` ([`ChainValidator::validate_at_signing_time`]); `status_now` then says
+/// what the chain is at `at`. A seal with no record is validated at `at`.
+pub fn verify_with_records(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    validator: Option<&ChainValidator>,
+    at: i64,
+    authorities: &[Certificate],
+    records: &[RecordedSignature],
+) -> Result<PdfReport, SealError> {
+    verify_inner(provider, pdf, validator, at, authorities, records)
 }
 
 /// Whether `revoker` may revoke a seal signed by `signer`: the same certificate, a renewed
@@ -272,7 +311,7 @@ pub fn signer_of(
     let unreadable = |e: String| SealError::malformed(format!("seal `{field}`: {e}"));
     let br = check_byte_range(pdf, &br).map_err(unreadable)?;
     match check_cms(provider, pdf, &br, contents) {
-        Ok((cert, _, _)) => Ok(cert),
+        Ok((cert, _, _, _)) => Ok(cert),
         Err((Some(cert), _)) => Ok(*cert),
         Err((None, e)) => Err(unreadable(e)),
     }
@@ -299,6 +338,17 @@ pub fn verify_with_authorities(
     at: i64,
     authorities: &[Certificate],
 ) -> Result<PdfReport, SealError> {
+    verify_inner(provider, pdf, validator, at, authorities, &[])
+}
+
+fn verify_inner(
+    provider: &dyn CryptoProvider,
+    pdf: &[u8],
+    validator: Option<&ChainValidator>,
+    at: i64,
+    authorities: &[Certificate],
+    records: &[RecordedSignature],
+) -> Result<PdfReport, SealError> {
     let doc = load(pdf)?;
     let pages: BTreeMap<ObjectId, u32> =
         doc.get_pages().into_iter().map(|(n, id)| (id, n)).collect();
@@ -306,7 +356,18 @@ pub fn verify_with_authorities(
     let fields = sig_fields(&doc);
     let mut checked: Vec<Checked> = fields
         .iter()
-        .map(|field| check_seal(provider, &doc, pdf, &pages, &eofs, field, validator, at))
+        .map(|field| {
+            check_seal(
+                provider,
+                &doc,
+                pdf,
+                &pages,
+                &eofs,
+                field,
+                validator.map(|v| (v, records)),
+                at,
+            )
+        })
         .collect();
     apply_revocations(&mut checked, &fields, authorities);
     let mut seals: Vec<SealReport> = checked.into_iter().map(|c| c.report).collect();
@@ -509,7 +570,7 @@ fn check_seal(
     pages: &BTreeMap<ObjectId, u32>,
     eofs: &[(usize, usize)],
     field: &SigField,
-    validator: Option<&ChainValidator>,
+    validator: Option<(&ChainValidator, &[RecordedSignature])>,
     at: i64,
 ) -> Checked {
     let sig = &field.sig;
@@ -551,6 +612,8 @@ fn check_seal(
         integrity_error: None,
         trusted: None,
         chain_error: None,
+        validation_time: None,
+        status_now: None,
         covers_whole_file: false,
         later_revisions: 0,
         modified_after_signing: false,
@@ -582,19 +645,13 @@ fn check_seal(
     report.covers_whole_file = signed_end == pdf.len();
     report.later_revisions = eofs.iter().filter(|(e, _)| *e > signed_end).count();
     match check_cms(provider, pdf, &br, contents) {
-        Ok((cert, intermediates, signing_time)) => {
+        Ok((cert, intermediates, signing_time, signature)) => {
             report.integrity = true;
             report.signing_time = signing_time;
             report.signer = Some(cert.subject());
             checked.signer = Some(cert.clone());
-            if let Some(v) = validator {
-                match v.validate(&cert, &intermediates, KeyPurpose::Sign, at) {
-                    Ok(_) => report.trusted = Some(true),
-                    Err(e) => {
-                        report.trusted = Some(false);
-                        report.chain_error = Some(format!("{}: {e}", e.code()));
-                    }
-                }
+            if let Some((v, records)) = validator {
+                validate_seal_chain(report, v, records, &cert, &intermediates, &signature, at);
             }
         }
         Err((cert, e)) => {
@@ -635,7 +692,57 @@ fn check_byte_range(pdf: &[u8], br: &[u64]) -> Result<[usize; 4], String> {
     Ok([a0, a1, b0, b1])
 }
 
-type CmsOk = (Certificate, Vec<Certificate>, Option<i64>);
+/// Signer, other certificates, signingTime, signature value.
+type CmsOk = (Certificate, Vec<Certificate>, Option<i64>, Vec<u8>);
+
+/// Validates a seal's chain at its recorded signing time when a record of its signature
+/// value exists (the earliest, if several), else at `at`.
+fn validate_seal_chain(
+    report: &mut SealReport,
+    v: &ChainValidator,
+    records: &[RecordedSignature],
+    cert: &Certificate,
+    intermediates: &[Certificate],
+    signature: &[u8],
+    at: i64,
+) {
+    let record = records
+        .iter()
+        .filter(|r| !signature.is_empty() && r.signature == signature && r.at <= at)
+        .min_by_key(|r| r.at);
+    let (result, time) = match record {
+        Some(r) => (
+            v.validate_at_signing_time(cert, intermediates, KeyPurpose::Sign, r.at, at),
+            ValidationTime {
+                at: r.at,
+                evidence: TimeEvidence::PlatformRecord,
+                reference: Some(r.reference.clone()),
+            },
+        ),
+        None => (
+            v.validate(cert, intermediates, KeyPurpose::Sign, at),
+            ValidationTime {
+                at,
+                evidence: TimeEvidence::VerificationTime,
+                reference: None,
+            },
+        ),
+    };
+    match result {
+        Ok(_) => report.trusted = Some(true),
+        Err(e) => {
+            report.trusted = Some(false);
+            report.chain_error = Some(format!("{}: {e}", e.code()));
+        }
+    }
+    if record.is_some()
+        && report.trusted == Some(true)
+        && let Err(e) = v.validate(cert, intermediates, KeyPurpose::Sign, at)
+    {
+        report.status_now = Some(format!("{}: {e}", e.code()));
+    }
+    report.validation_time = Some(time);
+}
 
 /// Checks the CMS in `contents` over the byte ranges: messageDigest, signingCertificateV2
 /// when present, the signature. Returns the signer, the other certificates and signingTime.
@@ -726,7 +833,12 @@ fn check_cms(
         .verify(&key, &scheme, &signed, info.signature.as_bytes())
         .map_err(|_| with("the signature does not verify with the signer certificate".into()))?;
     let others = certs.into_iter().filter(|c| *c != signer).collect();
-    Ok((signer, others, signing_time))
+    Ok((
+        signer,
+        others,
+        signing_time,
+        info.signature.as_bytes().to_vec(),
+    ))
 }
 
 /// signingCertificateV2: the first ESSCertIDv2's hash is the signer certificate's hash.
