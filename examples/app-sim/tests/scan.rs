@@ -508,3 +508,70 @@ fn a_wallet_with_personal_and_org_certificates_asks_which_and_org_use_needs_a_de
         "scanned"
     );
 }
+
+#[test]
+fn the_binary_takes_several_wallets_and_refuses_chosen_items_of_a_batch() {
+    let s = server();
+    let p = camr::crypto::default_provider();
+    let mut ca = camr::softca::SoftCa::open(p, &s.data.join("ca")).unwrap();
+    let holder = camr::softca::Holder {
+        holder_type: camr::softca::HolderType::Personal,
+        name: "李四".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    ca.issue(&holder, b"123456", &s.data.join("personal"), 30)
+        .unwrap();
+    let items: Vec<Value> = (1..=3)
+        .map(|i| {
+            json!({"id": format!("doc{i}"), "name": format!("第{i}册.pdf"),
+                "hash": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "hashAlgorithm": "SM3"})
+        })
+        .collect();
+    let (tid, qr) = s.start(json!({"operation": "signature", "items": items}));
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_camr-app"))
+            .args(["scan", "--payload", &qr, "--wallet"])
+            .arg(s.wallet())
+            .arg("--wallet")
+            .arg(s.data.join("personal"))
+            .args(["--pin", "123456", "--yes", "--trust-platform-url"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Two certificates fit (nothing is required here): the user must choose.
+    let out = run(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("several certificates fit") && err.contains("李四"),
+        "{err}"
+    );
+    // A refusal without a reason is a usage error.
+    let out = run(&["--cert", "org", "--refuse-item", "doc2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ITEM_ID=REASON"));
+    let out = run(&["--cert", "org", "--refuse-item", "doc2=金额有误"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("拒签 Refusing item [doc2]: 金额有误"),
+        "{stdout}"
+    );
+    let r = s.get(&format!("/api/v1/transactions/{tid}/result"));
+    let outcomes: Vec<&str> = r["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["signed", "rejected", "signed"], "{r}");
+    assert_eq!(r["data"]["items"][1]["reason"], "金额有误");
+    assert_eq!(r["data"]["subject"]["organization"], "某某建设有限公司");
+}
