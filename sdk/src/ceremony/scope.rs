@@ -109,25 +109,29 @@ impl Entitlement {
                 crate::crypto::truncate(ca_org_type, 40)
             ));
         }
-        let owner = self
-            .vendor_roots
-            .iter()
-            .find(|(_, roots)| roots.iter().any(|r| r == anchor))
-            .map(|(v, _)| v.as_str());
-        let stated_known = self.vendor_roots.contains_key(ca_org_type);
-        match owner {
-            Some(v) if v != ca_org_type => {
-                return Some(format!(
-                    "the certificate was issued under CA vendor `{v}`'s root, not `{}`'s",
-                    crate::crypto::truncate(ca_org_type, 40)
-                ));
+        // A root may be listed for several vendors (a shared CA): the stated vendor's list
+        // decides; only a root listed for others alone is a mismatch.
+        let stated = self.vendor_roots.get(ca_org_type);
+        if !stated.is_some_and(|roots| roots.iter().any(|r| r == anchor)) {
+            let owner = self
+                .vendor_roots
+                .iter()
+                .find(|(_, roots)| roots.iter().any(|r| r == anchor))
+                .map(|(v, _)| v.as_str());
+            match (owner, stated) {
+                (Some(v), _) => {
+                    return Some(format!(
+                        "the certificate was issued under CA vendor `{v}`'s root, not `{}`'s",
+                        crate::crypto::truncate(ca_org_type, 40)
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Some(format!(
+                        "the certificate does not chain to a root of CA vendor `{ca_org_type}`"
+                    ));
+                }
+                (None, None) => {}
             }
-            None if stated_known => {
-                return Some(format!(
-                    "the certificate does not chain to a root of CA vendor `{ca_org_type}`"
-                ));
-            }
-            _ => {}
         }
         match self.subject_type(op) {
             Some(want) if want != subject.subject_type => Some(format!(
@@ -240,5 +244,42 @@ mod tests {
         );
         assert!(is_delegation_id(&"ab".repeat(32)));
         assert!(!is_delegation_id(&"AB".repeat(32)) && !is_delegation_id("ab"));
+    }
+
+    #[test]
+    fn the_stated_vendor_must_own_the_root_its_chain_ends_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = crate::crypto::default_provider();
+        let ca = crate::softca::SoftCa::init(
+            p,
+            &dir.path().join("ca"),
+            crate::crypto::KeyAlgorithm::Sm2,
+            "Vendor CA",
+        )
+        .unwrap();
+        let root = ca.root().der().to_vec();
+        let subject = ca.root().subject();
+        let mut e = Entitlement::default();
+        e.vendor_roots.insert("A".into(), vec![root.clone()]);
+        e.vendor_roots
+            .insert("B".into(), vec![b"another root".to_vec()]);
+        let op = Operation::Login;
+        assert_eq!(e.refusal("A", &root, &subject, op), None);
+        // Claiming B with A's root; claiming a vendor the platform does not know with A's
+        // root; claiming A with an unknown root.
+        assert!(e.refusal("B", &root, &subject, op).unwrap().contains("`A`"));
+        assert!(e.refusal("C", &root, &subject, op).unwrap().contains("`A`"));
+        assert!(e.refusal("A", b"x", &subject, op).is_some());
+        // A root listed for two vendors (one CA serving both) fits either.
+        e.vendor_roots.insert("B".into(), vec![root.clone()]);
+        assert_eq!(e.refusal("B", &root, &subject, op), None);
+        assert_eq!(e.refusal("A", &root, &subject, op), None);
+        // Only accepted vendors.
+        e.accepted_vendors = vec!["A".into()];
+        assert!(
+            e.refusal("B", &root, &subject, op)
+                .unwrap()
+                .contains("A only")
+        );
     }
 }
