@@ -166,6 +166,26 @@ pub fn wallet_candidates(folders: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// The holder's identity document (证件类型) as the certificate names it, e.g. `证件 Identity
+/// document: 护照 passport (GB) 123456789`.
+fn identity_line(subject: &camr::pki::Subject) -> Option<String> {
+    let t = subject.identity_type?;
+    let name = serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    Some(format!(
+        "证件 Identity document: {} {name}{} {}",
+        t.chinese_name(),
+        subject
+            .identity_country
+            .as_deref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default(),
+        subject.identity_number.as_deref().unwrap_or_default()
+    ))
+}
+
 fn subject_label(t: camr::protocol::SubjectType) -> &'static str {
     match t {
         camr::protocol::SubjectType::Personal => "个人证书 personal certificate",
@@ -737,6 +757,9 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
         wallet.sign_cert.common_name(),
         wallet.sign_cert.serial_hex()
     ));
+    if let Some(line) = identity_line(&wallet.sign_cert.subject()) {
+        ui.say(&line);
+    }
     let mut reject = options.reject.clone();
     if !options.yes {
         let question = match &reject {

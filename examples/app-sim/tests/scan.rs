@@ -575,3 +575,35 @@ fn the_binary_takes_several_wallets_and_refuses_chosen_items_of_a_batch() {
     assert_eq!(r["data"]["items"][1]["reason"], "金额有误");
     assert_eq!(r["data"]["subject"]["organization"], "某某建设有限公司");
 }
+
+/// 证件类型: the app shows which identity document its certificate names (a passport here),
+/// and the platform's login result carries it.
+#[test]
+fn a_passport_holder_sees_the_document_and_logs_in_with_it() {
+    let s = server();
+    let p = camr::crypto::default_provider();
+    let mut ca = camr::softca::SoftCa::open(p, &s.data.join("ca")).unwrap();
+    let holder = camr::softca::Holder {
+        holder_type: camr::softca::HolderType::Personal,
+        name: "John Smith".into(),
+        organization: None,
+        uscc: None,
+        identity_number: Some(camr::pki::IdentityDocument::passport("GB", "123456789").unwrap()),
+    };
+    let dir = s.data.join("passport-wallet");
+    ca.issue(&holder, b"123456", &dir, 30).unwrap();
+    let (_, qr) = s.start(json!({"operation": "login"}));
+    let mut ui = Script::default();
+    let out = scan(&options(&qr, &dir), &mut ui).unwrap();
+    assert_eq!(out.state, "verified");
+    assert!(
+        ui.shown
+            .iter()
+            .any(|l| l == "证件 Identity document: 护照 passport (GB) 123456789"),
+        "{:?}",
+        ui.shown
+    );
+    let r = s.get(&format!("/api/v1/transactions/{}/result", out.tid));
+    assert_eq!(r["data"]["subject"]["identityType"], "passport", "{r}");
+    assert_eq!(r["data"]["subject"]["identityCountry"], "GB", "{r}");
+}
