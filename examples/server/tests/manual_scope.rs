@@ -36,13 +36,17 @@ struct Harness {
 }
 
 async fn start(entitlement: camr_server::config::EntitlementConfig) -> Harness {
+    start_with(|c| c.entitlement = entitlement).await
+}
+
+async fn start_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> Harness {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
-    config.entitlement = entitlement;
+    configure(&mut config);
     config.admin_token = Some(camr_server::config::Secret::new(ADMIN_TOKEN));
     let state = camr_server::build_state(&config).await.unwrap();
     tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
@@ -716,4 +720,121 @@ fn the_entitlement_comes_from_the_configuration_file_environment_and_example() {
     );
     let c = Settings::from_file(&path).unwrap().finish().unwrap();
     assert_eq!(c.entitlement, Default::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trust_list_says_what_the_platform_accepts_unless_the_configuration_does() {
+    use camr::registry::{PlatformEntry, TrustList, VendorEntry};
+    // A trust list (注册表) in which this platform accepts SOFTCA and GDCA and requires an
+    // organisation certificate to log in; GDCA is another CA (its own root).
+    let p = default_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let mut gdca = camr::softca::SoftCa::init(
+        p.clone(),
+        &dir.path().join("gdca"),
+        camr::crypto::KeyAlgorithm::Sm2,
+        "GDCA Test CA",
+    )
+    .unwrap();
+    let gdca_holder = camr::softca::Holder {
+        holder_type: camr::softca::HolderType::Org,
+        name: "赵六".into(),
+        organization: Some("广州某某工程有限公司".into()),
+        uscc: Some("91440101MA5CXXXX1X".into()),
+        identity_number: None,
+    };
+    gdca.issue(&gdca_holder, b"123456", &dir.path().join("gdca-wallet"), 30)
+        .unwrap();
+    let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
+    let now = camr::qr::unix_now();
+    let list = TrustList {
+        version: 1,
+        issued_at: now,
+        expires_at: now + 86_400,
+        platforms: vec![PlatformEntry {
+            system_code: SystemCode::parse(SYSTEM_CODE).unwrap(),
+            system_name: "移动数字证书(CA)互认模拟测试系统".into(),
+            keys: Vec::new(),
+            request_uri_prefixes: Vec::new(),
+            response_uris: Vec::new(),
+            accepted_vendors: vec!["SOFTCA".into(), "GDCA".into()],
+            requirements: vec![Requirement {
+                operation: Operation::Login,
+                subject_type: SubjectType::Org,
+            }],
+        }],
+        vendors: vec![VendorEntry {
+            ca_org_type: "GDCA".into(),
+            name: "GDCA (test)".into(),
+            roots: vec![Bytes(gdca.root().der().to_vec())],
+            adapter: None,
+        }],
+    };
+    let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
+    let list_path = dir.path().join("registry.json");
+    std::fs::write(&list_path, serde_json::to_string(&signed).unwrap()).unwrap();
+    let key_path = dir.path().join("authority.pub.pem");
+    std::fs::write(&key_path, authority.public_key().to_spki_pem().unwrap()).unwrap();
+    let trust_list = camr_server::config::TrustListConfig {
+        path: list_path,
+        authority_key: key_path,
+    };
+
+    let h = start_with(|c| c.trust_list = Some(trust_list.clone())).await;
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed_req, request) = h.fetch(&qr).await;
+    let requires = request.requires.clone().unwrap();
+    assert_eq!(requires.ca_org_types, vec!["SOFTCA", "GDCA"]);
+    assert_eq!(requires.subject_type, Some(SubjectType::Org));
+    // The personal certificate is refused; the app simulator offers the organisation one.
+    let answer = h
+        .app
+        .approve(&h.personal, &signed_req, &request, &[])
+        .unwrap();
+    let (s, v) = h.answer(&answer).await;
+    assert_refused(s, &v, 403, "CERT_NOT_ENTITLED");
+    let (r, shown) = h.sim(h.scan_options(&qr, &["personal", "wallet"])).await;
+    assert_eq!(r.unwrap().state, "verified", "{shown}");
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(v["data"]["subject"]["name"], "张三", "{v}");
+    // GDCA's certificate: accepted as GDCA, refused when its app claims to be SOFTCA.
+    let gdca_wallet = Wallet::open(&dir.path().join("gdca-wallet"), b"123456").unwrap();
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed_req, request) = h.fetch(&qr).await;
+    let claim = h
+        .app
+        .approve(&gdca_wallet, &signed_req, &request, &[])
+        .unwrap();
+    let (s, v) = h.answer(&claim).await;
+    assert_refused(s, &v, 403, "CERT_NOT_ENTITLED");
+    assert!(v["msg"].as_str().unwrap().contains("`GDCA`'s root"), "{v}");
+    let honest = App::new(h.provider.clone(), "GDCA")
+        .approve(&gdca_wallet, &signed_req, &request, &[])
+        .unwrap();
+    let (s, v) = h.answer(&honest).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(v["data"]["caOrgType"], "GDCA", "{v}");
+
+    // The configuration overrides the list: personal certificates for login, SOFTCA only.
+    let h = start_with(|c| {
+        c.trust_list = Some(trust_list);
+        c.entitlement = camr_server::config::EntitlementConfig {
+            vendors: Some(vec!["SOFTCA".into()]),
+            require: Some(vec![Requirement {
+                operation: Operation::Login,
+                subject_type: SubjectType::Personal,
+            }]),
+        };
+    })
+    .await;
+    let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (_, request) = h.fetch(&qr).await;
+    let requires = request.requires.unwrap();
+    assert_eq!(
+        (requires.ca_org_types, requires.subject_type),
+        (vec!["SOFTCA".to_string()], Some(SubjectType::Personal))
+    );
+    let (r, shown) = h.sim(h.scan_options(&qr, &["personal", "wallet"])).await;
+    assert_eq!(r.unwrap().state, "verified", "{shown}");
 }
