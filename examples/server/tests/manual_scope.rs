@@ -838,3 +838,81 @@ async fn the_trust_list_says_what_the_platform_accepts_unless_the_configuration_
     let (r, shown) = h.sim(h.scan_options(&qr, &["personal", "wallet"])).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
 }
+
+/// The softca adapter built as a real `.so` (as in tests/http.rs).
+fn softca_so() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let file = "libcamr_adapter_softca.so";
+    [deps.join(file), deps.parent().unwrap().join(file)]
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("the softca adapter .so is built before the tests")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_vendors_adapter_plugin_too() {
+    // Evidence goes through the softca adapter (.so) before the core checks it: refusals,
+    // delegations and entitlement are the core's, whatever the adapter does.
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        softca_so(),
+        plugins.path().join("libcamr_adapter_softca.so"),
+    )
+    .unwrap();
+    let h = start_with(|c| {
+        c.plugins = Some(plugins.path().to_path_buf());
+        c.entitlement = require(&[(Operation::Signature, SubjectType::Org)]);
+    })
+    .await;
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "signature", "items": items(5)}))
+        .await;
+    let (signed, request) = h.fetch(&qr).await;
+    let personal = h.app.approve(&h.personal, &signed, &request, &[]).unwrap();
+    let (s, v) = h.answer(&personal).await;
+    assert_refused(s, &v, 403, "CERT_NOT_ENTITLED");
+    let refusals = [
+        ItemRejection {
+            item_id: "doc1".into(),
+            reason: "重复 duplicate".into(),
+        },
+        ItemRejection {
+            item_id: "doc5".into(),
+            reason: "过期 outdated".into(),
+        },
+    ];
+    let mixed = h.app.approve(&h.org, &signed, &request, &refusals).unwrap();
+    let (s, v) = h.answer(&mixed).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    let outcomes: Vec<&str> = v["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["rejected", "signed", "signed", "signed", "rejected"],
+        "{v}"
+    );
+
+    let now = camr::qr::unix_now();
+    let d = h.delegation(&[Operation::Login], now - 60, now + 600);
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed, request) = h.fetch(&qr).await;
+    let mut answer = h
+        .app
+        .approve_as_staff(&h.org, &d, &signed, &request, now)
+        .unwrap();
+    answer.delegation = Some(h.delegation(&[Operation::Encrypt], now - 60, now + 600));
+    let (s, v) = h.answer(&answer).await;
+    assert_refused(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
+    answer.delegation = Some(d);
+    let (s, v) = h.answer(&answer).await;
+    assert_eq!(s, 200, "{v}");
+    let csv = h.usage_csv().await;
+    let row = csv.lines().find(|l| l.contains(&tid)).unwrap();
+    assert!(row.contains("王五 (110101199001011234)"), "{row}");
+}
