@@ -6,7 +6,8 @@
 //! [`camr::ceremony::Platform`]), so every decrypt start — the hall's own, and
 //! `POST /api/v1/bidfiles/open` or `POST /api/v1/transactions` with an envelope of this
 //! opening — is refused before the opening time (`BID_OPENING_NOT_REACHED`) and before the
-//! bid's bidder signed in (`BIDDER_NOT_SIGNED_IN`).
+//! bid's bidder signed in (`BIDDER_NOT_SIGNED_IN`). The decrypt answer must then come from the
+//! certificate that signed in ([`DecryptPolicy::check_answer`]).
 //!
 //! Which bid a decrypt is for: the envelope's recipients. A bid submitted to the hall is
 //! recorded with the serials of the encryption certificates it is sealed to; a decrypt whose
@@ -36,7 +37,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use camr::ceremony::{DecryptContext, DecryptPolicy, DecryptRefusal, LoginResult};
 use camr::envelope::read_header;
-use camr::protocol::{Bytes, EncryptedKeyItem, ErrorCode, Operation, Tid, TransactionState};
+use camr::protocol::{
+    Bytes, EncryptedKeyItem, ErrorCode, Operation, Tid, TransactionState, UsageRecord,
+};
 use camr::store::{BoxFuture, TransactionStore};
 use serde::{Deserialize, Serialize};
 
@@ -309,6 +312,37 @@ impl DecryptPolicy for Hall {
                 ),
             };
             Err(DecryptRefusal::BidderNotSignedIn { who })
+        })
+    }
+
+    /// The phone that answers a bid's decrypt must hold the certificate that signed in for
+    /// it (the sign-in and the decrypt answer are both signed with the bidder's signing
+    /// certificate): someone else's sign-in does not open the bid.
+    fn check_answer<'a>(
+        &'a self,
+        ctx: DecryptContext<'a>,
+        answered_by: &'a UsageRecord,
+    ) -> BoxFuture<'a, Result<(), DecryptRefusal>> {
+        Box::pin(async move {
+            let recipients: Vec<String> = ctx.recipient_serials().map(lower).collect();
+            let is_ours = |b: &Bid| b.recipients.iter().any(|r| recipients.contains(r));
+            if !self.bids().iter().any(is_ours) {
+                return Ok(());
+            }
+            self.settle_sign_ins().await;
+            let answerer = lower(&answered_by.cert_sn);
+            let signed_in = self
+                .bids()
+                .iter()
+                .filter(|b| is_ours(b))
+                .any(|b| b.signed_in.as_ref().is_some_and(|s| s.cert_sn == answerer));
+            if signed_in {
+                return Ok(());
+            }
+            Err(DecryptRefusal::AnsweredByAnother {
+                cert_sn: answered_by.cert_sn.clone(),
+                name: answered_by.cert_name.clone(),
+            })
         })
     }
 }

@@ -630,6 +630,7 @@ pub const ROUTES: &[RouteDoc] = &[
             e(ErrorCode::CertRevocationUnknown),
             e(ErrorCode::CertNotEntitled),
             e(ErrorCode::DelegationOutOfScope),
+            e(ErrorCode::BidderNotSignedIn),
             e(ErrorCode::AdapterUnavailable),
             e(ErrorCode::AdapterFailed),
             e(ErrorCode::AdapterTimeout),

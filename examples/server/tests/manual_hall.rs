@@ -117,6 +117,13 @@ impl Hall {
 
     /// The bidder's phone scans `qr_text` and approves with the demo wallet.
     async fn scan_and_approve(&self, qr_text: &str) -> Value {
+        let (status, v) = self.answer_with(&self.wallet, qr_text).await;
+        assert_eq!(status, 200, "{v}");
+        v
+    }
+
+    /// A phone with `wallet` scans `qr_text` and approves; the platform's answer.
+    async fn answer_with(&self, wallet: &Wallet, qr_text: &str) -> (u16, Value) {
         let payload = camr::qr::parse_and_verify(
             self.provider.as_ref(),
             qr_text,
@@ -143,10 +150,7 @@ impl Hall {
             .unwrap();
         let signed: SignedRequest = serde_json::from_value(v["data"].clone()).unwrap();
         let request = verify_signed_request(self.provider.as_ref(), &signed, &self.key).unwrap();
-        let response = self
-            .app
-            .approve(&self.wallet, &signed, &request, &[])
-            .unwrap();
+        let response = self.app.approve(wallet, &signed, &request, &[]).unwrap();
         let r = self
             .client
             .post(format!("{}/camr/v1/response", self.base))
@@ -154,8 +158,7 @@ impl Hall {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
-        r.json().await.unwrap()
+        (r.status().as_u16(), r.json().await.unwrap())
     }
 
     /// A bid file sealed to the demo wallet's encryption certificate (as the bidder's tool
@@ -189,12 +192,18 @@ impl Hall {
 
     /// The bidder signs in (签到) for `bid` by scanning the hall's login QR.
     async fn sign_in(&self, bid: &str) {
+        self.sign_in_with(&self.wallet, bid).await;
+    }
+
+    /// Whoever holds `wallet` signs in for `bid`.
+    async fn sign_in_with(&self, wallet: &Wallet, bid: &str) {
         let (s, v) = self.post(&format!("/api/v1/hall/signin?bid={bid}")).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["data"]["operation"], "login");
-        let answered = self
-            .scan_and_approve(v["data"]["qrText"].as_str().unwrap())
+        let (s, answered) = self
+            .answer_with(wallet, v["data"]["qrText"].as_str().unwrap())
             .await;
+        assert_eq!(s, 200, "{answered}");
         assert_eq!(answered["data"]["state"], "verified", "{answered}");
     }
 
@@ -294,6 +303,45 @@ async fn a_bid_opens_only_after_the_opening_time_and_the_bidders_sign_in() {
     // Handed out once.
     let (s, _) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
     assert_ne!(s, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_elses_sign_in_does_not_let_the_bid_be_decrypted_until_its_bidder_signs_in() {
+    let h = start(Opening::AfterStart(0)).await;
+    // 李四, another holder of the same CA, signs in for 张三's bid.
+    let other_dir = h._dir.path().join("other-wallet");
+    let mut ca =
+        camr::softca::SoftCa::open(h.provider.clone(), &h._dir.path().join("data/ca")).unwrap();
+    let mut holder = camr_server::demo::demo_holder();
+    holder.name = "李四".into();
+    ca.issue(&holder, b"654321", &other_dir, 30).unwrap();
+    let other = Wallet::open(&other_dir, b"654321").unwrap();
+    let bid_file = b"bid of zhang san".to_vec();
+    let bid = h.submit(h.seal(&bid_file)).await;
+    h.sign_in_with(&other, &bid).await;
+    let (_, view) = h.get("/api/v1/hall").await;
+    assert_eq!(Hall::bid_of(&view, &bid)["signedIn"]["name"], "李四");
+
+    // The decrypt starts (the bid has a sign-in), but 张三's answer is not 李四's: refused,
+    // and the transaction stays open.
+    let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let qr = v["data"]["qrText"].as_str().unwrap().to_string();
+    let (s, v) = h.answer_with(&h.wallet, &qr).await;
+    assert_refused(s, &v, "BIDDER_NOT_SIGNED_IN", "投标人未签到");
+    assert!(v["msg"].as_str().unwrap().contains("张三"), "{v}");
+    let (_, tx) = h.get(&format!("/api/v1/transactions/{tid}")).await;
+    assert_eq!(tx["data"]["state"], "scanned", "{tx}");
+    let (s, _) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
+    assert_ne!(s, 200);
+
+    // 张三 signs in himself; his answer to the same decrypt QR now opens the bid.
+    h.sign_in(&bid).await;
+    let (s, v) = h.answer_with(&h.wallet, &qr).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, opened) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
+    assert_eq!((s, opened), (200, bid_file));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

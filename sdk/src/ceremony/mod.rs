@@ -821,7 +821,11 @@ impl Platform {
             }
             None => false,
         };
-        match self.check_answer(&rec, tid, response, withdrawn) {
+        let checked = match self.check_answer(&rec, tid, response, withdrawn) {
+            Ok(checked) => self.check_decrypt_answerer(&rec, checked).await,
+            Err(e) => Err(e),
+        };
+        match checked {
             Ok((state, patch, usage)) => {
                 // An answer without a prior fetch still passes through `scanned`; then
                 // `approved` keeps the state machine's rule (scanned → approved → verified).

@@ -12,8 +12,11 @@
 //! own reference ([`DecryptContext::bidder`], e.g. the account or the certificate serial of
 //! the sign-in). A policy maps either to its sign-in records.
 
-use crate::protocol::{EncryptedKeyItem, ErrorCode};
-use crate::store::BoxFuture;
+use super::{CResult, CeremonyError, Platform};
+use crate::protocol::{
+    EncryptedKeyItem, ErrorCode, Operation, OperationPayload, TransactionState, UsageRecord,
+};
+use crate::store::{BoxFuture, TxPatch, TxRecord};
 
 /// What a decrypt is about to open, for the policy.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +61,16 @@ pub enum DecryptRefusal {
         /// Who, as the policy names them (a bid, a certificate serial, ...).
         who: String,
     },
+    /// The decrypt was answered with another certificate than the signed-in bidder's.
+    #[error(
+        "the decrypt was answered with certificate {cert_sn} ({name}), which has not signed in for this bid (投标人未签到): the bidder who signed in must decrypt"
+    )]
+    AnsweredByAnother {
+        /// Serial of the signing certificate that answered.
+        cert_sn: String,
+        /// Its holder.
+        name: String,
+    },
 }
 
 impl DecryptRefusal {
@@ -65,7 +78,9 @@ impl DecryptRefusal {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::BidOpeningNotReached { .. } => ErrorCode::BidOpeningNotReached,
-            Self::BidderNotSignedIn { .. } => ErrorCode::BidderNotSignedIn,
+            Self::BidderNotSignedIn { .. } | Self::AnsweredByAnother { .. } => {
+                ErrorCode::BidderNotSignedIn
+            }
         }
     }
 }
@@ -75,6 +90,19 @@ impl DecryptRefusal {
 pub trait DecryptPolicy: Send + Sync + std::fmt::Debug {
     /// `Ok(())` to let the decrypt start, or why not.
     fn check<'a>(&'a self, ctx: DecryptContext<'a>) -> BoxFuture<'a, Result<(), DecryptRefusal>>;
+
+    /// Once a decrypt answer has verified, before it is recorded: `answered_by` is the usage
+    /// record it would leave (the answering signing certificate's serial and holder), e.g.
+    /// to require the bidder who signed in. A refusal leaves the transaction open, as for any
+    /// answer that does not verify. Default: accept.
+    fn check_answer<'a>(
+        &'a self,
+        ctx: DecryptContext<'a>,
+        answered_by: &'a UsageRecord,
+    ) -> BoxFuture<'a, Result<(), DecryptRefusal>> {
+        let _ = (ctx, answered_by);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Every decrypt may start (the default: a platform without bid openings).
@@ -84,5 +112,35 @@ pub struct AllowAll;
 impl DecryptPolicy for AllowAll {
     fn check<'a>(&'a self, _: DecryptContext<'a>) -> BoxFuture<'a, Result<(), DecryptRefusal>> {
         Box::pin(async { Ok(()) })
+    }
+}
+
+impl Platform {
+    /// A verified decrypt answer passes the decrypt policy once more, with the certificate
+    /// that answered ([`DecryptPolicy::check_answer`]).
+    pub(super) async fn check_decrypt_answerer(
+        &self,
+        rec: &TxRecord,
+        checked: (TransactionState, TxPatch, Option<UsageRecord>),
+    ) -> CResult<(TransactionState, TxPatch, Option<UsageRecord>)> {
+        let (TransactionState::Verified, Some(usage), Operation::Decrypt) =
+            (checked.0, &checked.2, rec.transaction.operation)
+        else {
+            return Ok(checked);
+        };
+        let request = rec
+            .request
+            .request_object()
+            .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+        let OperationPayload::Decrypt { items, .. } = &request.payload else {
+            return Ok(checked);
+        };
+        let ctx = DecryptContext {
+            bidder: None,
+            items,
+            now: self.now(),
+        };
+        self.decrypt_policy.check_answer(ctx, usage).await?;
+        Ok(checked)
     }
 }

@@ -808,6 +808,27 @@ impl DecryptPolicy for OpeningGate {
             }
         })
     }
+
+    fn check_answer<'a>(
+        &'a self,
+        _: DecryptContext<'a>,
+        answered_by: &'a UsageRecord,
+    ) -> crate::store::BoxFuture<'a, Result<(), DecryptRefusal>> {
+        Box::pin(async move {
+            if self
+                .signed_in
+                .lock()
+                .unwrap()
+                .contains(&answered_by.cert_sn)
+            {
+                return Ok(());
+            }
+            Err(DecryptRefusal::AnsweredByAnother {
+                cert_sn: answered_by.cert_sn.clone(),
+                name: answered_by.cert_name.clone(),
+            })
+        })
+    }
 }
 
 #[test]
@@ -874,11 +895,17 @@ fn decrypt_waits_for_the_opening_time_and_the_bidders_sign_in() {
     gate.signed_in.lock().unwrap().push(bidder.clone());
     let d = block_on(platform.start_decrypt_for(Some(&bidder), items)).unwrap();
     let (signed, request) = scan(&w, &d);
-    block_on(platform.answer(
-        &d.transaction.tid,
-        &w.app.approve(&w.wallet, &signed, &request, &[]).unwrap(),
-    ))
-    .unwrap();
+    let answer = w.app.approve(&w.wallet, &signed, &request, &[]).unwrap();
+    // Had the sign-in been withdrawn meanwhile, the answer is refused and changes nothing.
+    gate.signed_in.lock().unwrap().clear();
+    let err = block_on(platform.answer(&d.transaction.tid, &answer)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BidderNotSignedIn, "{err}");
+    assert_eq!(
+        block_on(platform.status(&d.transaction.tid)).unwrap().state,
+        TransactionState::Scanned
+    );
+    gate.signed_in.lock().unwrap().push(bidder.clone());
+    block_on(platform.answer(&d.transaction.tid, &answer)).unwrap();
     assert_eq!(
         block_on(platform.finish_decrypt(&d.transaction.tid))
             .unwrap()
