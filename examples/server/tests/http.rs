@@ -1,31 +1,17 @@
 //! The server over real HTTP on loopback, with `camr::app` playing the phone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
 
-use camr::app::{App, Wallet};
-use camr::ceremony::verify_signed_request;
-use camr::crypto::{CryptoProvider, PublicKey, default_provider};
+use std::path::PathBuf;
+
+use camr::app::Wallet;
+use camr::crypto::{PublicKey, default_provider};
 use camr::envelope::{KeySource, open_stream, read_header, seal_stream};
 use camr::pki::Certificate;
-use camr::protocol::{Bytes, RequestObject, Response, SignedRequest};
+use camr::protocol::Bytes;
+use common::{Harness, assert_error, b64, start, start_configured};
 use serde_json::{Value, json};
-
-struct Harness {
-    base: String,
-    client: reqwest::Client,
-    data: PathBuf,
-    _dir: tempfile::TempDir,
-    provider: Arc<dyn CryptoProvider>,
-    key: PublicKey,
-    app: App,
-    wallet: Wallet,
-}
-
-async fn start() -> Harness {
-    start_with(false).await
-}
 
 /// The softca adapter built as a real `.so` (a dev-dependency, so cargo builds it into
 /// `target/<profile>/deps/` first; never linked into this test).
@@ -39,135 +25,15 @@ fn softca_so() -> PathBuf {
         .expect("the softca adapter .so is built before the tests")
 }
 
-async fn start_with(plugins: bool) -> Harness {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
-    if plugins {
-        let folder = dir.path().join("plugins");
+/// The demo server with the softca adapter loaded as a plugin.
+async fn start_with_plugin() -> Harness {
+    start_configured(|config, dir| {
+        let folder = dir.join("plugins");
         std::fs::create_dir_all(&folder).unwrap();
         std::fs::copy(softca_so(), folder.join("libcamr_adapter_softca.so")).unwrap();
         config.plugins = Some(folder);
-    }
-    let state = camr_server::build_state(&config).await.unwrap();
-    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
-    let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
-    let info: Value = client
-        .get(format!("{base}/api/v1/platform"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(info["data"]["systemCode"], "C1100005553");
-    let spki = data_encoding_b64(info["data"]["publicKeySpki"].as_str().unwrap());
-    let provider = default_provider();
-    Harness {
-        key: PublicKey::from_spki_der(&spki).unwrap(),
-        app: App::new(provider.clone(), "SOFTCA"),
-        wallet: Wallet::open(&data.join("wallet"), b"123456").unwrap(),
-        provider,
-        client,
-        base,
-        data,
-        _dir: dir,
-    }
-}
-
-fn data_encoding_b64(s: &str) -> Vec<u8> {
-    serde_json::from_value::<Bytes>(Value::String(s.into()))
-        .unwrap()
-        .0
-}
-
-impl Harness {
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    async fn start_tx(&self, body: Value) -> (String, String) {
-        let (status, v) = self.post("/api/v1/transactions", &body).await;
-        assert_eq!(status, 200, "{v}");
-        (
-            v["data"]["tid"].as_str().unwrap().to_string(),
-            v["data"]["qrText"].as_str().unwrap().to_string(),
-        )
-    }
-
-    /// The phone: parse and verify the QR, fetch and verify the request object.
-    async fn scan(&self, qr_text: &str) -> (SignedRequest, RequestObject) {
-        let payload = camr::qr::parse_and_verify(
-            self.provider.as_ref(),
-            qr_text,
-            &self.key,
-            camr::qr::VerifyOptions::at(camr::qr::unix_now()),
-        )
-        .unwrap();
-        // As `camr::app::App::fetch_request` does: the live part of a rotating code goes along.
-        let uri = match &payload.rotation {
-            Some(rot) => format!(
-                "{}?rot={}",
-                payload.request_uri,
-                camr::qr::rotation_query(rot)
-            ),
-            None => payload.request_uri.clone(),
-        };
-        let r = self.client.get(&uri).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 200);
-        let v: Value = r.json().await.unwrap();
-        let signed: SignedRequest = serde_json::from_value(v["data"].clone()).unwrap();
-        let request = verify_signed_request(self.provider.as_ref(), &signed, &self.key).unwrap();
-        assert_eq!(request.system_name, "移动数字证书(CA)互认模拟测试系统");
-        assert_eq!(request.tid, payload.tid);
-        (signed, request)
-    }
-
-    async fn answer(&self, response: &Response) -> (u16, Value) {
-        self.post(
-            "/camr/v1/response",
-            &serde_json::to_value(response).unwrap(),
-        )
-        .await
-    }
-
-    async fn approve(&self, qr_text: &str) -> (u16, Value) {
-        let (signed, request) = self.scan(qr_text).await;
-        let response = self
-            .app
-            .approve(&self.wallet, &signed, &request, &[])
-            .unwrap();
-        self.answer(&response).await
-    }
-}
-
-fn assert_error(status: u16, v: &Value, want_status: u16, code: &str) {
-    assert_eq!(status, want_status, "{v}");
-    assert_eq!(v["success"], false, "{v}");
-    assert_eq!(v["errorCode"], code, "{v}");
-    assert_eq!(v["code"], want_status, "{v}");
-    assert!(v["data"].is_null(), "{v}");
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,8 +123,8 @@ async fn message_signature_verifies_with_openssl() {
     let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["data"]["message"], message);
-    let sig = data_encoding_b64(v["data"]["signature"].as_str().unwrap());
-    let cert_der = data_encoding_b64(v["data"]["certificate"].as_str().unwrap());
+    let sig = b64(v["data"]["signature"].as_str().unwrap());
+    let cert_der = b64(v["data"]["certificate"].as_str().unwrap());
     let cert = Certificate::from_der(&cert_der).unwrap();
     let ok = default_provider().verify(
         &cert.public_key().unwrap(),
@@ -312,10 +178,8 @@ async fn encrypt_then_decrypt_bid_files_of_1_mb_and_0_bytes() {
     assert_eq!(s, 200, "{v}");
     let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
     assert_eq!(s, 200, "{v}");
-    let enc = Certificate::from_der(&data_encoding_b64(
-        v["data"]["encryptionCertificate"].as_str().unwrap(),
-    ))
-    .unwrap();
+    let enc =
+        Certificate::from_der(&b64(v["data"]["encryptionCertificate"].as_str().unwrap())).unwrap();
     assert_eq!(enc, h.wallet.enc_cert);
     let p = h.provider.clone();
     for size in [1024 * 1024usize, 0] {
@@ -346,7 +210,7 @@ async fn encrypt_then_decrypt_bid_files_of_1_mb_and_0_bytes() {
         let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["data"]["keys"][0]["itemId"], "bid");
-        let cek = data_encoding_b64(v["data"]["keys"][0]["contentKey"].as_str().unwrap());
+        let cek = b64(v["data"]["keys"][0]["contentKey"].as_str().unwrap());
         let mut out = Vec::new();
         open_stream(
             p.as_ref(),
@@ -500,7 +364,7 @@ async fn refusals_carry_their_error_codes() {
 
 #[tokio::test]
 async fn evidence_goes_through_the_vendors_adapter_loaded_as_a_plugin() {
-    let h = start_with(true).await;
+    let h = start_with_plugin().await;
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
     let (signed, request) = h.scan(&qr).await;
     let response = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
@@ -526,7 +390,7 @@ async fn evidence_goes_through_the_vendors_adapter_loaded_as_a_plugin() {
 
 #[tokio::test]
 async fn a_batch_of_document_hashes_is_signed_through_the_adapter_and_checked_by_openssl() {
-    let h = start_with(true).await;
+    let h = start_with_plugin().await;
     let p = h.provider.clone();
     let docs = ["投标函.pdf", "报价单.pdf"];
     let items: Vec<Value> = docs
@@ -546,16 +410,13 @@ async fn a_batch_of_document_hashes_is_signed_through_the_adapter_and_checked_by
     assert_eq!(s, 200, "{v}");
     let signed = v["data"]["signed"].as_array().unwrap();
     assert_eq!(signed.len(), 2, "{v}");
-    let cert = Certificate::from_der(&data_encoding_b64(
-        v["data"]["certificate"].as_str().unwrap(),
-    ))
-    .unwrap();
+    let cert = Certificate::from_der(&b64(v["data"]["certificate"].as_str().unwrap())).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pub_pem = dir.path().join("pub.pem");
     std::fs::write(&pub_pem, cert.public_key().unwrap().to_spki_pem().unwrap()).unwrap();
     for item in signed {
-        let hash = data_encoding_b64(item["item"]["hash"].as_str().unwrap());
-        let sig = data_encoding_b64(item["signature"].as_str().unwrap());
+        let hash = b64(item["item"]["hash"].as_str().unwrap());
+        let sig = b64(item["signature"].as_str().unwrap());
         let (hf, sf) = (dir.path().join("h"), dir.path().join("s"));
         std::fs::write(&hf, &hash).unwrap();
         std::fs::write(&sf, &sig).unwrap();
@@ -582,7 +443,7 @@ async fn a_batch_of_document_hashes_is_signed_through_the_adapter_and_checked_by
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_six_operations_go_through_the_softca_adapter_loaded_as_a_plugin() {
-    let h = start_with(true).await;
+    let h = start_with_plugin().await;
     let p = h.provider.clone();
     let hash = Bytes(p.digest(camr::crypto::HashAlgorithm::Sm3, b"document"));
     let mut done = Vec::new();
@@ -601,9 +462,9 @@ async fn all_six_operations_go_through_the_softca_adapter_loaded_as_a_plugin() {
         done.push(v);
     }
     // Decrypt: seal a bid file to the encryption certificate the encrypt operation returned.
-    let enc = Certificate::from_der(&data_encoding_b64(
-        done[4]["data"]["encryptionCertificate"].as_str().unwrap(),
-    ))
+    let enc = Certificate::from_der(&b64(done[4]["data"]["encryptionCertificate"]
+        .as_str()
+        .unwrap()))
     .unwrap();
     let bid = b"bid file content".to_vec();
     let mut sealed = Vec::new();
@@ -630,7 +491,7 @@ async fn all_six_operations_go_through_the_softca_adapter_loaded_as_a_plugin() {
     assert_eq!(s, 200, "{v}");
     let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
     assert_eq!(s, 200, "{v}");
-    let cek = data_encoding_b64(v["data"]["keys"][0]["contentKey"].as_str().unwrap());
+    let cek = b64(v["data"]["keys"][0]["contentKey"].as_str().unwrap());
     let mut out = Vec::new();
     open_stream(
         p.as_ref(),
@@ -748,34 +609,6 @@ async fn the_event_stream_follows_a_login_to_verified_and_ends() {
         .get(&format!("/api/v1/transactions/{unknown}/events"))
         .await;
     assert_error(s, &v, 404, "TX_NOT_FOUND");
-}
-
-impl Harness {
-    async fn upload(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/octet-stream")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    async fn download(&self, path: &str) -> (u16, Vec<u8>, Option<String>) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        let cd = r
-            .headers()
-            .get("content-disposition")
-            .map(|v| v.to_str().unwrap().to_string());
-        (r.status().as_u16(), r.bytes().await.unwrap().to_vec(), cd)
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -902,10 +735,7 @@ async fn a_file_signature_verifies_and_a_changed_file_does_not() {
     assert_eq!(item["item"]["name"], "tender.pdf");
     // The hash is SM3 of the file, computed independently here.
     let sm3 = h.provider.digest(camr::crypto::HashAlgorithm::Sm3, &doc);
-    assert_eq!(
-        data_encoding_b64(item["item"]["hash"].as_str().unwrap()),
-        sm3
-    );
+    assert_eq!(b64(item["item"]["hash"].as_str().unwrap()), sm3);
     let (s, d) = h.upload("/api/v1/files/digest?hash=sm3", doc.clone()).await;
     assert_eq!(s, 200, "{d}");
     assert_eq!(d["data"]["hash"], item["item"]["hash"]);
@@ -1116,10 +946,8 @@ async fn an_answer_after_expiry_is_refused_and_changes_nothing() {
     h.base = format!("http://{addr}");
     h.wallet = Wallet::open(&data.join("wallet"), b"123456").unwrap();
     let (_, info) = h.get("/api/v1/platform").await;
-    h.key = PublicKey::from_spki_der(&data_encoding_b64(
-        info["data"]["publicKeySpki"].as_str().unwrap(),
-    ))
-    .unwrap();
+    h.key =
+        PublicKey::from_spki_der(&b64(info["data"]["publicKeySpki"].as_str().unwrap())).unwrap();
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
     let (signed, request) = h.scan(&qr).await;
     let response = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();

@@ -1,0 +1,185 @@
+//! The test harness shared by the server's HTTP tests: the server in-process on loopback
+//! (demo data in a temporary folder), and `camr::app` playing the phone.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use camr::app::{App, Wallet};
+use camr::ceremony::verify_signed_request;
+use camr::crypto::{CryptoProvider, PublicKey, default_provider};
+use camr::protocol::{Bytes, RequestObject, Response, SignedRequest};
+use serde_json::Value;
+
+pub struct Harness {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub data: PathBuf,
+    pub dir: tempfile::TempDir,
+    pub provider: Arc<dyn CryptoProvider>,
+    pub key: PublicKey,
+    pub app: App,
+    pub wallet: Wallet,
+}
+
+/// The demo server with its defaults.
+pub async fn start() -> Harness {
+    start_configured(|_, _| {}).await
+}
+
+/// The demo server after `configure(config, temporary folder)`.
+pub async fn start_configured(
+    configure: impl FnOnce(&mut camr_server::ServerConfig, &Path),
+) -> Harness {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
+    configure(&mut config, dir.path());
+    let state = camr_server::build_state(&config).await.unwrap();
+    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let info: Value = client
+        .get(format!("{base}/api/v1/platform"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["data"]["systemCode"], "C1100005553");
+    let spki = b64(info["data"]["publicKeySpki"].as_str().unwrap());
+    let provider = default_provider();
+    Harness {
+        key: PublicKey::from_spki_der(&spki).unwrap(),
+        app: App::new(provider.clone(), "SOFTCA"),
+        wallet: Wallet::open(&data.join("wallet"), b"123456").unwrap(),
+        provider,
+        client,
+        base,
+        data,
+        dir,
+    }
+}
+
+/// Standard base64 as the API writes it.
+pub fn b64(s: &str) -> Vec<u8> {
+    serde_json::from_value::<Bytes>(Value::String(s.into()))
+        .unwrap()
+        .0
+}
+
+/// An error envelope with this status and code.
+pub fn assert_error(status: u16, v: &Value, want_status: u16, code: &str) {
+    assert_eq!(status, want_status, "{v}");
+    assert_eq!(v["success"], false, "{v}");
+    assert_eq!(v["errorCode"], code, "{v}");
+    assert_eq!(v["code"], want_status, "{v}");
+    assert!(v["data"].is_null(), "{v}");
+}
+
+impl Harness {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    pub async fn start_tx(&self, body: Value) -> (String, String) {
+        let (status, v) = self.post("/api/v1/transactions", &body).await;
+        assert_eq!(status, 200, "{v}");
+        (
+            v["data"]["tid"].as_str().unwrap().to_string(),
+            v["data"]["qrText"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// The phone: parse and verify the QR, fetch and verify the request object.
+    pub async fn scan(&self, qr_text: &str) -> (SignedRequest, RequestObject) {
+        let payload = camr::qr::parse_and_verify(
+            self.provider.as_ref(),
+            qr_text,
+            &self.key,
+            camr::qr::VerifyOptions::at(camr::qr::unix_now()),
+        )
+        .unwrap();
+        // As `camr::app::App::fetch_request` does: the live part of a rotating code goes along.
+        let uri = match &payload.rotation {
+            Some(rot) => format!(
+                "{}?rot={}",
+                payload.request_uri,
+                camr::qr::rotation_query(rot)
+            ),
+            None => payload.request_uri.clone(),
+        };
+        let r = self.client.get(&uri).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let v: Value = r.json().await.unwrap();
+        let signed: SignedRequest = serde_json::from_value(v["data"].clone()).unwrap();
+        let request = verify_signed_request(self.provider.as_ref(), &signed, &self.key).unwrap();
+        assert_eq!(request.system_name, "移动数字证书(CA)互认模拟测试系统");
+        assert_eq!(request.tid, payload.tid);
+        (signed, request)
+    }
+
+    pub async fn answer(&self, response: &Response) -> (u16, Value) {
+        self.post(
+            "/camr/v1/response",
+            &serde_json::to_value(response).unwrap(),
+        )
+        .await
+    }
+
+    pub async fn approve(&self, qr_text: &str) -> (u16, Value) {
+        let (signed, request) = self.scan(qr_text).await;
+        let response = self
+            .app
+            .approve(&self.wallet, &signed, &request, &[])
+            .unwrap();
+        self.answer(&response).await
+    }
+
+    pub async fn upload(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    pub async fn download(&self, path: &str) -> (u16, Vec<u8>, Option<String>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let cd = r
+            .headers()
+            .get("content-disposition")
+            .map(|v| v.to_str().unwrap().to_string());
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec(), cd)
+    }
+}
