@@ -528,8 +528,13 @@ impl Page {
     /// Answers `qr_text` with the app simulator and the demo wallet, checking the QR against
     /// the demo trust list as a real app does; `reject` rejects with that reason.
     async fn answer(&self, qr_text: &str, reject: Option<&str>) -> Answer {
+        self.answer_with(self.app_options(qr_text, reject)).await
+    }
+
+    /// The app simulator's options of [`Page::answer`].
+    fn app_options(&self, qr_text: &str, reject: Option<&str>) -> ScanOptions {
         let data = self.server.data.clone();
-        let options = ScanOptions {
+        ScanOptions {
             qr: QrSource::Payload(qr_text.to_string()),
             wallet: data.join("wallet"),
             pin: Some(camr_server::demo::DEMO_PIN.into()),
@@ -543,7 +548,11 @@ impl Page {
             delegation: None,
             wallets: Vec::new(),
             refuse_items: Vec::new(),
-        };
+        }
+    }
+
+    /// Answers with the app simulator as `options` say.
+    async fn answer_with(&self, options: ScanOptions) -> Answer {
         tokio::task::spawn_blocking(move || {
             let mut ui = Lines::default();
             let result = camr_app_sim::scan(&options, &mut ui);
@@ -1049,6 +1058,73 @@ async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bi
             "the opened bid differs from the one sealed"
         );
         page.save_screenshot("hall-opened").await;
+    })
+    .await;
+}
+
+/// 批量签署/拒签 on the signing page: three files as one batch; the phone refuses the second
+/// with a reason; the page lists each file's outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_page_signs_a_batch_of_files_and_shows_the_one_refused() {
+    with_browser("sign-batch", |page| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<String> = (1..=3)
+            .map(|i| {
+                let p = dir.path().join(format!("报价单{i}.txt"));
+                std::fs::write(&p, format!("报价 {i}00 万元")).unwrap();
+                p.display().to_string()
+            })
+            .collect();
+        page.goto("/sign").await;
+        page.mark().await;
+        page.client
+            .find(Locator::Css("#batch-files"))
+            .await
+            .unwrap()
+            .send_keys(&paths.join("\n"))
+            .await
+            .unwrap();
+        page.click("#batch-start").await;
+        let mut tries = 0;
+        let outcome = loop {
+            tries += 1;
+            let (text, _) = page.read_qr(Operation::Signature, None).await;
+            let answer = page
+                .answer_with(ScanOptions {
+                    refuse_items: vec![camr::protocol::ItemRejection {
+                        item_id: "f2".into(),
+                        reason: "金额有误".into(),
+                    }],
+                    ..page.app_options(&text, None)
+                })
+                .await;
+            if answer.stale() && tries < 3 {
+                continue;
+            }
+            match answer.result {
+                Ok(o) => break o,
+                Err(_) => panic!("the app could not answer: {}", answer.show()),
+            }
+        };
+        assert_eq!(outcome.state, "verified", "{outcome:?}");
+        let table = page
+            .wait_text("#batch-result", |t| t.contains("拒签"))
+            .await;
+        let rows: Vec<&str> = table.lines().collect();
+        assert!(
+            rows.iter()
+                .any(|r| r.contains("报价单1.txt") && r.contains("已签署"))
+                && rows.iter().any(|r| r.contains("报价单2.txt")
+                    && r.contains("拒签")
+                    && r.contains("金额有误"))
+                && rows
+                    .iter()
+                    .any(|r| r.contains("报价单3.txt") && r.contains("已签署")),
+            "{table}"
+        );
+        page.wait_status("the batch outcome", |s| s.contains("2/3"), &[])
+            .await;
+        page.assert_not_reloaded().await;
     })
     .await;
 }

@@ -19,6 +19,9 @@ pub async fn sign_page(State(s): State<Arc<AppState>>) -> Response {
 <fieldset><legend>文件签名 · File signature (SM3 hash of the file)</legend>
 <input type="file" id="sign-file"> <button id="sign-file-start">扫码签名 · Sign with the app</button>
 <progress id="progress" hidden></progress></fieldset>
+<fieldset><legend>批量签署 · Sign several files as one batch (the phone may refuse single files: 拒签)</legend>
+<input type="file" id="batch-files" multiple> <button id="batch-start">扫码批量签署 · Sign with the app</button>
+<table id="batch-result" hidden><thead><tr><th>文件 · File</th><th>结果 · Outcome</th><th>理由 · Reason</th></tr></thead><tbody></tbody></table></fieldset>
 {panel}
 <div id="result-box" hidden><h2>签名结果 · Signature</h2>
 <p id="signer"></p><pre id="result"></pre>
@@ -72,6 +75,40 @@ camr.$("sign-file-start").onclick = async () => {
       const it = r.signed[0];
       return { fileName: it.item.name, hashAlgorithm: it.item.hashAlgorithm, hash: it.item.hash, signature: it.signature, certificate: r.certificate, chain: [] };
     });
+  } catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+};
+// 批量签署或拒签: one signature request for several files (SHA-256 of each, computed here);
+// the result lists each file's outcome, refused ones with the user's reason.
+camr.$("batch-start").onclick = async () => {
+  const files = Array.from(camr.$("batch-files").files);
+  if (!files.length) { camr.$("qr-box").hidden = false; camr.status("请选择文件 · Choose files", "bad"); return; }
+  if (!window.crypto || !crypto.subtle) { camr.$("qr-box").hidden = false; camr.status("需要 https 或 localhost · Hashing in the browser needs https or localhost", "bad"); return; }
+  try {
+    const items = [];
+    for (const [i, f] of files.entries()) {
+      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", await f.arrayBuffer()));
+      let bin = ""; for (const b of d) bin += String.fromCharCode(b);
+      items.push({ id: "f" + (i + 1), name: f.name, hash: btoa(bin), hashAlgorithm: "SHA256" });
+    }
+    const tx = await camr.api("POST", "/api/v1/transactions", { operation: "signature", items });
+    camr.$("batch-result").hidden = true;
+    camr.show(tx, { onFinal: async (st) => {
+      if (st !== "verified") return;
+      try {
+        const r = await camr.api("GET", tx.result);
+        const body = camr.$("batch-result").tBodies[0];
+        body.textContent = "";
+        for (const it of r.items) {
+          const row = body.insertRow();
+          row.insertCell().textContent = it.name;
+          row.insertCell().textContent = it.outcome === "signed" ? "已签署 · signed" : "拒签 · rejected";
+          row.insertCell().textContent = it.reason || "";
+        }
+        camr.$("batch-result").hidden = false;
+        const n = r.items.filter((i) => i.outcome === "signed").length;
+        camr.status("已签署 " + n + "/" + r.items.length + " · Signed " + n + " of " + r.items.length, "ok");
+      } catch (e) { camr.status(e.message, "bad"); }
+    }});
   } catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
 };
 function pdfFollow(tx) {
