@@ -3,8 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use camr::protocol::ErrorCode;
 use camr::protocol::ItemRejection;
-use camr_app_sim::{CertChoice, PlatformKeySource, QrSource, ScanOptions, StdUi, scan, tasks};
+use camr_app_sim::{
+    CertChoice, DelegateOptions, PlatformKeySource, QrSource, ScanOptions, SimError, StdUi,
+    delegate, scan, tasks,
+};
 use clap::{Args, Parser, Subcommand};
 
 /// A mobile CA certificate app simulator: scan a platform's QR code and answer it.
@@ -22,6 +26,37 @@ enum Command {
     /// Answer the tasks a platform pushed to this user's app through the vendor cloud
     /// (vendor-initiated signing, 待处理), with the same checks as a scan.
     Tasks(TasksArgs),
+    /// As the organisation, grant a staff member the use of its certificate (证书授权):
+    /// writes a signed delegation for `scan --delegation` and prints its id (for 收回).
+    Delegate(DelegateArgs),
+}
+
+#[derive(Debug, Args)]
+struct DelegateArgs {
+    /// The organisation certificate's wallet.
+    #[arg(long)]
+    wallet: PathBuf,
+    /// Its PIN.
+    #[arg(long)]
+    pin: String,
+    /// The staff member's name.
+    #[arg(long)]
+    staff: String,
+    /// The staff member's identity number.
+    #[arg(long)]
+    staff_id: Option<String>,
+    /// Trading system codes it may be used on (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    systems: Vec<String>,
+    /// Operations it may be used for (comma-separated), e.g. login,encrypt,decrypt.
+    #[arg(long, value_delimiter = ',', required = true)]
+    operations: Vec<String>,
+    /// How long it lasts, days from now.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Where to write the signed delegation (JSON).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +183,29 @@ fn main() -> ExitCode {
         Command::Tasks(t) => {
             let template = options(QrSource::Payload(String::new()), t.answer);
             tasks(&t.cloud, &template, &mut StdUi).map(|_| ())
+        }
+        Command::Delegate(d) => {
+            let now = camr::qr::unix_now();
+            let o = DelegateOptions {
+                wallet: d.wallet,
+                pin: d.pin,
+                staff_name: d.staff,
+                staff_id: d.staff_id,
+                systems: d.systems,
+                operations: d.operations,
+                not_before: now,
+                not_after: now + i64::from(d.days) * 86_400,
+            };
+            delegate(&o, &mut StdUi).and_then(|(signed, _)| {
+                let json = serde_json::to_string_pretty(&signed)
+                    .map_err(|e| SimError::new(ErrorCode::Internal, e.to_string()))?;
+                std::fs::write(&d.out, json).map_err(|e| {
+                    SimError::new(
+                        ErrorCode::InputMalformed,
+                        format!("{}: {e}", d.out.display()),
+                    )
+                })
+            })
         }
     };
     match result {

@@ -607,3 +607,86 @@ fn a_passport_holder_sees_the_document_and_logs_in_with_it() {
     assert_eq!(r["data"]["subject"]["identityType"], "passport", "{r}");
     assert_eq!(r["data"]["subject"]["identityCountry"], "GB", "{r}");
 }
+
+#[test]
+fn the_binary_writes_a_delegation_and_a_staff_member_logs_in_under_it() {
+    let s = server();
+    let file = s.data.join("delegation.json");
+    let delegate = |ops: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_camr-app"))
+            .args(["delegate", "--wallet"])
+            .arg(s.wallet())
+            .args([
+                "--pin",
+                "123456",
+                "--staff",
+                "王五",
+                "--staff-id",
+                "110101199001011234",
+                "--systems",
+                "C1100005553",
+                "--operations",
+                ops,
+                "--days",
+                "1",
+                "--out",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let out = delegate("login,sign");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`sign` is not an operation"));
+    let out = delegate("login,encrypt,decrypt");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signed: camr::app::SignedDelegation =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let id = camr::app::delegation::id(camr::crypto::default_provider().as_ref(), &signed);
+    assert!(
+        stdout.contains(&id) && stdout.contains("王五 (110101199001011234)"),
+        "{stdout}"
+    );
+
+    let scan_as_staff = |qr: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_camr-app"))
+            .args(["scan", "--payload", qr, "--wallet"])
+            .arg(s.wallet())
+            .args([
+                "--pin",
+                "123456",
+                "--yes",
+                "--trust-platform-url",
+                "--delegation",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let (tid, qr) = s.start(json!({"operation": "login"}));
+    let out = scan_as_staff(&qr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Acting for the organisation as 王五"),
+        "{stdout}"
+    );
+    assert_eq!(
+        s.get(&format!("/api/v1/transactions/{tid}"))["data"]["state"],
+        "verified"
+    );
+    // Not for a message signature: refused on the phone, exit 1.
+    let (_, qr) = s.start(json!({"operation": "messageSignature", "message": "报价"}));
+    let out = scan_as_staff(&qr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DELEGATION_OUT_OF_SCOPE"));
+}
