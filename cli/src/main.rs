@@ -372,6 +372,19 @@ enum CaCommand {
         /// Reason.
         #[arg(long, value_enum, default_value = "unspecified")]
         reason: ReasonArg,
+        /// Since when the key is known or suspected to be compromised, Unix seconds (the CRL
+        /// entry's invalidityDate; signatures made after it are not valid at signing time).
+        #[arg(long)]
+        compromised_since: Option<i64>,
+    },
+    /// Lift a freeze (解冻): the certificate is good again on the next CRL.
+    Unfreeze {
+        /// CA folder.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Serial number, hex.
+        #[arg(long)]
+        serial: String,
     },
     /// Write a fresh CRL of the issuing CA (DER).
     Crl {
@@ -1032,10 +1045,19 @@ fn ca_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CaCommand)
             );
             Ok(())
         }
+        CaCommand::Unfreeze { dir, serial } => {
+            let mut ca = SoftCa::open(provider.clone(), dir).map_err(camr::Error::from)?;
+            ca.release_hold(serial).map_err(camr::Error::from)?;
+            emit(json_out, json!({"unfrozen": serial}), || {
+                format!("unfrozen (解冻) {serial}; publish a new CRL with `camr ca crl`")
+            });
+            Ok(())
+        }
         CaCommand::Revoke {
             dir,
             serial,
             reason,
+            compromised_since,
         } => {
             let mut ca = SoftCa::open(provider.clone(), dir).map_err(camr::Error::from)?;
             let reason = match reason {
@@ -1044,7 +1066,7 @@ fn ca_command(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CaCommand)
                 ReasonArg::Superseded => RevocationReason::Superseded,
                 ReasonArg::CertificateHold => RevocationReason::CertificateHold,
             };
-            ca.revoke(serial, reason, qr::unix_now())
+            ca.revoke_with_invalidity(serial, reason, qr::unix_now(), *compromised_since)
                 .map_err(camr::Error::from)?;
             emit(json_out, json!({"revoked": serial}), || {
                 format!("revoked {serial}; publish a new CRL with `camr ca crl`")

@@ -394,3 +394,101 @@ fn camr_cert_verify_names_the_failing_check() {
         "INPUT_MALFORMED",
     );
 }
+
+/// 冻结/解冻 through the CLI: a frozen certificate is refused with CERT_FROZEN, accepted
+/// again after `camr ca unfreeze` and a new CRL; a passport holder's certificate names the
+/// document (证件类型); a bad number is refused before anything is issued.
+#[test]
+fn freeze_unfreeze_and_identity_documents_through_the_cli() {
+    let ca = Ca::new("sm2");
+    let serial = ca.sign_serial();
+    let verify = || {
+        camr(&[
+            "cert",
+            "verify",
+            "--trust",
+            &ca.p("ca/root-cert.pem"),
+            "--crl",
+            &ca.p("crl.der"),
+            "--chain",
+            &ca.p("w/chain.pem"),
+            &ca.p("w/sign-cert.pem"),
+        ])
+    };
+    let crl = || {
+        let (code, _, err) = camr(&["ca", "crl", "--dir", &ca.p("ca"), "--out", &ca.p("crl.der")]);
+        assert_eq!(code, 0, "{err}");
+    };
+    let (code, _, err) = camr(&[
+        "ca",
+        "revoke",
+        "--dir",
+        &ca.p("ca"),
+        "--serial",
+        &serial,
+        "--reason",
+        "certificateHold",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    crl();
+    let (code, _, err) = verify();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.starts_with("error: CERT_FROZEN: "), "{err}");
+    let (code, out, err) = camr(&["ca", "unfreeze", "--dir", &ca.p("ca"), "--serial", &serial]);
+    assert_eq!(code, 0, "{err}");
+    assert!(format!("{out}{err}").contains("解冻"), "{out} {err}");
+    crl();
+    let (code, _, err) = verify();
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = camr(&["ca", "unfreeze", "--dir", &ca.p("ca"), "--serial", &serial]);
+    assert_eq!(code, 2, "not on hold any more: {err}");
+
+    let issue = |out: &str, id: &[&str]| {
+        let mut args = vec!["ca", "issue", "--dir", &ca.p("ca")]
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        args.extend(
+            [
+                "--type", "personal", "--name", "李四", "--pin", "123456", "--out", out,
+            ]
+            .into_iter()
+            .chain(id.iter().copied())
+            .map(str::to_string),
+        );
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        camr(&refs)
+    };
+    let pw = ca.p("pw");
+    let (code, _, err) = issue(
+        &pw,
+        &[
+            "--id-number",
+            "E12345678",
+            "--id-type",
+            "passport",
+            "--id-country",
+            "CN",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = camr(&[
+        "--json",
+        "cert",
+        "verify",
+        "--trust",
+        &ca.p("ca/root-cert.pem"),
+        "--chain",
+        &ca.p("pw/chain.pem"),
+        &ca.p("pw/sign-cert.pem"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["subject"]["identityType"], "passport", "{v}");
+    assert_eq!(v["subject"]["identityCountry"], "CN", "{v}");
+    assert_eq!(v["subject"]["identityNumber"], "E12345678", "{v}");
+    let (code, _, err) = issue(&ca.p("bad"), &["--id-number", "1234", "--id-type", "hkmo"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("港澳居民来往内地通行证"), "{err}");
+    assert!(!ca.dir.path().join("bad").exists());
+}

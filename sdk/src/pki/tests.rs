@@ -458,3 +458,34 @@ fn bad_identity_numbers_are_refused_with_the_rule_they_break() {
     assert_eq!(e.code(), ErrorCode::InputMalformed);
     assert!(e.to_string().contains("居民身份证"), "{e}");
 }
+
+#[test]
+fn a_signature_after_the_key_was_compromised_is_refused_although_the_revocation_came_later() {
+    let mut f = fixture(KeyAlgorithm::Sm2);
+    let t = now();
+    // Revoked at t-300, the key known compromised since t-1500 (invalidityDate).
+    f.ca.revoke_with_invalidity(
+        &f.sign.serial_hex(),
+        RevocationReason::KeyCompromise,
+        t - 300,
+        Some(t - 1500),
+    )
+    .unwrap();
+    let v = validator(&f).with_crls(vec![f.ca.crl(t - 60).unwrap()]);
+    let e = v
+        .validate_at_signing_time(&f.sign, &f.chain, KeyPurpose::Sign, t - 1200, t)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertRevoked, "{e}");
+    v.validate_at_signing_time(&f.sign, &f.chain, KeyPurpose::Sign, t - 1800, t)
+        .unwrap();
+    // An invalidity date after the revocation is refused by the CA.
+    let e =
+        f.ca.revoke_with_invalidity(
+            &f.enc.serial_hex(),
+            RevocationReason::KeyCompromise,
+            t - 300,
+            Some(t),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InputMalformed);
+}

@@ -36,6 +36,9 @@ const KNOWN_EXTENSIONS: &[&str] = &[
 /// CRL extensions camr understands.
 const KNOWN_CRL_EXTENSIONS: &[&str] = &["2.5.29.20", "2.5.29.35"]; // cRLNumber, AKI
 const OID_REASON_CODE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
+/// CRL entry invalidityDate (RFC 5280, 5.3.2): since when the key is known or suspected to
+/// be compromised, which can be before the revocation date.
+const OID_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
 /// CRLReason certificateHold (RFC 5280, 5.3.1): the certificate is frozen (冻结), not revoked.
 const REASON_CERTIFICATE_HOLD: u8 = 6;
 const REASON_REMOVE_FROM_CRL: u8 = 8;
@@ -423,7 +426,10 @@ impl ChainValidator {
                 if entry.serial_number != *serial {
                     continue;
                 }
-                let revoked_at = time_secs(&entry.revocation_date);
+                // A signature made after the key was compromised is not saved by an earlier
+                // revocation date: the earlier of the two counts.
+                let revoked_at = time_secs(&entry.revocation_date)
+                    .min(invalidity_date(entry).unwrap_or(i64::MAX));
                 if revoked_at > at {
                     // Revoked after the time of use: valid then (a seal stays valid).
                     continue;
@@ -553,6 +559,17 @@ impl ChainValidator {
 /// Whether a CRL entry's reason is certificateHold (冻结).
 pub(super) fn is_on_hold(entry: &x509_cert::crl::RevokedCert) -> bool {
     entry_reason(entry) == Some(REASON_CERTIFICATE_HOLD)
+}
+
+fn invalidity_date(entry: &x509_cert::crl::RevokedCert) -> Option<i64> {
+    use der::Decode;
+    entry
+        .crl_entry_extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == OID_INVALIDITY_DATE)
+        .and_then(|e| der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok())
+        .map(|t| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX))
 }
 
 fn entry_reason(entry: &x509_cert::crl::RevokedCert) -> Option<u8> {

@@ -40,7 +40,8 @@ use crate::crypto::{
 };
 use crate::pki::names::{OID_ORGANIZATION_IDENTIFIER, OID_SERIAL_NUMBER};
 use crate::pki::{
-    Certificate, Crl, IdentityDocument, OID_ECDSA_WITH_SHA256, OID_SHA256_WITH_RSA, OID_SM3_WITH_SM2,
+    Certificate, Crl, IdentityDocument, OID_ECDSA_WITH_SHA256, OID_SHA256_WITH_RSA,
+    OID_SM3_WITH_SM2,
 };
 use crate::protocol::ErrorCode;
 
@@ -152,6 +153,9 @@ struct RevokedRecord {
     serial: String,
     revoked_at: i64,
     reason: RevocationReason,
+    /// Since when the key is known to be compromised (CRL entry invalidityDate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invalidity_date: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -414,6 +418,24 @@ impl SoftCa {
         reason: RevocationReason,
         at: i64,
     ) -> Result<(), CaError> {
+        self.revoke_with_invalidity(serial, reason, at, None)
+    }
+
+    /// [`SoftCa::revoke`], with the time since which the key is known or suspected to be
+    /// compromised (the CRL entry's invalidityDate, RFC 5280 5.3.2), which may be earlier than
+    /// `at`: signatures made after it are not valid at their signing time either.
+    pub fn revoke_with_invalidity(
+        &mut self,
+        serial: &str,
+        reason: RevocationReason,
+        at: i64,
+        invalidity_date: Option<i64>,
+    ) -> Result<(), CaError> {
+        if invalidity_date.is_some_and(|d| d > at) {
+            return Err(CaError::Input(
+                "the invalidity date cannot be after the revocation".into(),
+            ));
+        }
         let serial = normalise_serial(serial)?;
         if !self.state.issued.iter().any(|r| r.serial == serial) {
             return Err(CaError::Input(format!(
@@ -429,6 +451,7 @@ impl SoftCa {
             serial,
             revoked_at: at,
             reason,
+            invalidity_date,
         });
         self.save()
     }
@@ -467,10 +490,22 @@ impl SoftCa {
             let ext = (&reason)
                 .to_extension(self.ca.x509().tbs_certificate().subject(), &[])
                 .map_err(build)?;
+            let mut extensions = vec![ext];
+            if let Some(d) = r.invalidity_date {
+                let secs = u64::try_from(d)
+                    .map_err(|_| CaError::Input("invalidity date before 1970".into()))?;
+                let t = der::asn1::GeneralizedTime::from_unix_duration(Duration::from_secs(secs))
+                    .map_err(build)?;
+                extensions.push(Extension {
+                    extn_id: OID_INVALIDITY_DATE,
+                    critical: false,
+                    extn_value: OctetString::new(t.to_der().map_err(build)?).map_err(build)?,
+                });
+            }
             revoked.push(x509_cert::crl::RevokedCert {
                 serial_number: SerialNumber::new(&serial_bytes).map_err(build)?,
                 revocation_date: time_at(r.revoked_at)?,
-                crl_entry_extensions: Some(vec![ext]),
+                crl_entry_extensions: Some(extensions),
             });
         }
         // The TBS is assembled here rather than with `x509_cert::builder::CrlBuilder`: its
@@ -527,6 +562,8 @@ impl SoftCa {
 const OID_C: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
 const OID_O: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const OID_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+/// CRL entry invalidityDate (RFC 5280, 5.3.2).
+const OID_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
 
 fn check_text(what: &str, s: &str) -> Result<(), CaError> {
     if s.trim().is_empty() || s.chars().count() > 64 || s.chars().any(char::is_control) {
