@@ -47,6 +47,7 @@ async fn start_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> H
     let addr = listener.local_addr().unwrap();
     let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
     configure(&mut config);
+    let data = config.data.clone();
     config.admin_token = Some(camr_server::config::Secret::new(ADMIN_TOKEN));
     let state = camr_server::build_state(&config).await.unwrap();
     tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
@@ -70,8 +71,10 @@ async fn start_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> H
         uscc: None,
         identity_number: None,
     };
-    ca.issue(&holder, b"123456", &data.join("personal"), 30)
-        .unwrap();
+    if !data.join("personal").exists() {
+        ca.issue(&holder, b"123456", &data.join("personal"), 30)
+            .unwrap();
+    }
     Harness {
         key: PublicKey::from_spki_der(&spki).unwrap(),
         app: App::new(provider.clone(), "SOFTCA"),
@@ -915,4 +918,48 @@ async fn through_the_vendors_adapter_plugin_too() {
     let csv = h.usage_csv().await;
     let row = csv.lines().find(|l| l.contains(&tid)).unwrap();
     assert!(row.contains("王五 (110101199001011234)"), "{row}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_is_kept_in_the_store_and_seen_by_every_instance() {
+    // Two server instances on one SQLite store (as after a restart, or behind a balancer):
+    // the delegation withdrawn through the first is refused by the second.
+    let shared = tempfile::tempdir().unwrap();
+    let data = shared.path().join("data");
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        shared.path().join("camr.db").display()
+    );
+    let on_sqlite = |c: &mut camr_server::ServerConfig| {
+        c.data = data.clone();
+        c.database_url = Some(db.clone());
+    };
+    let a = start_with(on_sqlite).await;
+    let now = camr::qr::unix_now();
+    let d = a.delegation(&[Operation::Login], now - 60, now + 600);
+    let id = camr::app::delegation::id(a.provider.as_ref(), &d);
+    let (s, v) = a
+        .post(
+            "/api/v1/admin/delegations/withdraw",
+            &json!({"delegationId": id, "reason": "收回"}),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let b = start_with(on_sqlite).await;
+    assert_ne!(a.base, b.base);
+    let (tid, qr) = b.start_tx(json!({"operation": "login"})).await;
+    let (signed, request) = b.fetch(&qr).await;
+    let answer = b
+        .app
+        .approve_as_staff(&b.org, &d, &signed, &request, now)
+        .unwrap();
+    let (s, v) = b.answer(&answer).await;
+    assert_refused(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
+    assert!(v["msg"].as_str().unwrap().contains("withdrawn"), "{v}");
+    assert_eq!(b.state(&tid).await, "scanned");
+    // The holder acting for themselves is not affected.
+    let own = b.app.approve(&b.org, &signed, &request, &[]).unwrap();
+    let (s, v) = b.answer(&own).await;
+    assert_eq!(s, 200, "{v}");
 }
