@@ -341,8 +341,42 @@ impl App {
             reject_reason: None,
             operator: None,
             delegation: None,
+            registration: None,
             evidence: Some(evidence),
         })
+    }
+
+    /// Approves a login that asks for shared registration data (共享注册), sharing `consented`
+    /// — the data the app showed the user and the user agreed to share — signed with the
+    /// answer (item `registration`, over [`crate::ceremony::registration_message`]). When the
+    /// request does not ask (`shareRegistration` false, or not a login) or `consented` is
+    /// `None` (the user declined), nothing is shared: the answer is [`App::approve`]'s.
+    pub fn approve_sharing(
+        &self,
+        wallet: &Wallet,
+        signed: &SignedRequest,
+        request: &RequestObject,
+        consented: Option<&crate::protocol::SharedRegistration>,
+    ) -> Result<Response, AppError> {
+        let mut response = self.approve(wallet, signed, request, &[])?;
+        let asks = matches!(
+            request.payload,
+            OperationPayload::Login {
+                share_registration: true
+            }
+        );
+        if let (true, Some(data)) = (asks, consented) {
+            data.check().map_err(|e| AppError::Wallet(e.to_string()))?;
+            let message =
+                crate::ceremony::registration_message(&response.request_hash, data)
+                    .map_err(|e| AppError::Wallet(e.to_string()))?;
+            let sig = self.sign(wallet, crate::ceremony::REGISTRATION_ITEM, &message)?;
+            if let Some(ev) = response.evidence.as_mut() {
+                ev.signatures.push(sig);
+            }
+            response.registration = Some(data.clone());
+        }
+        Ok(response)
     }
 
     /// Fetches the signed request object a scanned QR code points to and checks it: the
@@ -457,6 +491,7 @@ impl App {
             reject_reason: Some(reason.to_string()),
             operator: None,
             delegation: None,
+            registration: None,
             evidence: Some(self.evidence(wallet, signatures)),
         })
     }

@@ -44,6 +44,20 @@ pub const REJECT_PREFIX: &str = "camr1-reject:";
 pub const BINDING_ITEM: &str = "request";
 /// Item id of the message signature.
 pub const MESSAGE_ITEM: &str = "message";
+/// Item id of the signature over shared registration data (共享注册).
+pub const REGISTRATION_ITEM: &str = "registration";
+/// Prefix of the message an app signs to share registration data.
+pub const REGISTRATION_PREFIX: &str = "camr1-registration:";
+
+/// The message an app signs to share `data` with the login whose request hash is
+/// `request_hash`: `camr1-registration:<hash>:<data as compact JSON>`.
+pub fn registration_message(
+    request_hash: &str,
+    data: &crate::protocol::SharedRegistration,
+) -> Result<Vec<u8>, CeremonyError> {
+    let json = serde_json::to_string(data).map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+    Ok(format!("{REGISTRATION_PREFIX}{request_hash}:{json}").into_bytes())
+}
 
 /// The message an app signs to approve the request whose SM3 hash is `request_hash` (hex).
 pub fn answer_message(request_hash: &str) -> Vec<u8> {
@@ -202,6 +216,10 @@ pub struct LoginResult {
     pub revocation_checked: bool,
     /// Unix seconds.
     pub verified_at: i64,
+    /// Registration data the holder shared (共享注册), its signature verified; only when the
+    /// request asked for it ([`Platform::start_login_sharing`]) and the user consented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<crate::protocol::SharedRegistration>,
 }
 
 /// A verified message signature.
@@ -589,6 +607,17 @@ impl Platform {
             OperationPayload::Login {
                 share_registration: false,
             },
+            None,
+        )
+        .await
+    }
+
+    /// Starts a login that asks the app for shared registration data (共享注册) when
+    /// `share_registration` is true; the user may decline.
+    pub async fn start_login_sharing(&self, share_registration: bool) -> CResult<Started> {
+        self.start(
+            Operation::Login,
+            OperationPayload::Login { share_registration },
             None,
         )
         .await
@@ -1051,14 +1080,25 @@ impl Platform {
             .request_object()
             .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
         let result = match (&request.payload, rec.transaction.operation) {
-            (OperationPayload::Login { .. }, Operation::Login) => serde_json::to_value(LoginResult {
-                tid: tid.clone(),
-                subject: subject.clone(),
-                certificate: Bytes(leaf.der().to_vec()),
-                ca_org_type: r.ca_org_type.clone(),
-                revocation_checked: chain.revocation_checked,
-                verified_at: now,
-            }),
+            (OperationPayload::Login { share_registration }, Operation::Login) => {
+                // 共享注册: only when asked, and signed by the holder with the answer.
+                if let Some(data) = &r.registration {
+                    if !share_registration {
+                        return Err(CeremonyError::Incomplete("the answer shares registration data, but this login did not ask for it".into()));
+                    }
+                    data.check().map_err(|e| CeremonyError::Incomplete(e.to_string()))?;
+                    verify(REGISTRATION_ITEM, &registration_message(&rec.request_hash, data)?)?;
+                }
+                serde_json::to_value(LoginResult {
+                    tid: tid.clone(),
+                    subject: subject.clone(),
+                    certificate: Bytes(leaf.der().to_vec()),
+                    ca_org_type: r.ca_org_type.clone(),
+                    revocation_checked: chain.revocation_checked,
+                    verified_at: now,
+                    registration: r.registration.clone(),
+                })
+            }
             (OperationPayload::MessageSignature { message }, Operation::MessageSignature) => {
                 let signature = verify(MESSAGE_ITEM, message.as_bytes())?;
                 serde_json::to_value(MessageSignatureResult {

@@ -282,6 +282,13 @@ error_codes! {
     /// A decrypt for a bidder who has not signed in (投标人未签到): the platform's decrypt
     /// policy.
     BidderNotSignedIn = "BIDDER_NOT_SIGNED_IN", 403;
+    /// The certificate holder's registration waits for the platform's staff approval
+    /// (待平台后台审核): no login into the account yet.
+    AccountPending = "ACCOUNT_PENDING", 403;
+    /// The certificate holder has an account (or a pending registration) already.
+    AccountExists = "ACCOUNT_EXISTS", 409;
+    /// No such account.
+    AccountNotFound = "ACCOUNT_NOT_FOUND", 404;
     /// An envelope or signed message could not be decoded.
     EnvelopeMalformed = "ENVELOPE_MALFORMED", 400;
     /// None of an envelope's recipients is the certificate offered.
@@ -908,9 +915,68 @@ pub struct Response {
     /// certificate that signs this answer; the platform checks its scope itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delegation: Option<crate::app::SignedDelegation>,
+    /// Registration data the holder consented to share (共享注册), only when the login request
+    /// asks for it; signed as the evidence item `registration` (see
+    /// [`crate::ceremony::registration_message`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<SharedRegistration>,
     /// Evidence, when approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+}
+
+/// Registration data a holder shares with a platform at login (共享注册, NETCA: "自主授权共享
+/// 已实名认证的注册信息"), besides the identity the certificate states. The app shows it and
+/// asks before sending; it travels in the signed answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedRegistration {
+    /// Mobile phone (手机号).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// E-mail (电子邮箱).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Postal address (联系地址).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Contact person (联系人), e.g. for an organisation certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+}
+
+impl SharedRegistration {
+    /// The fields that are set, as `(label, value)` for showing to the user.
+    pub fn fields(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("手机号 Mobile", &self.mobile),
+            ("电子邮箱 E-mail", &self.email),
+            ("联系地址 Address", &self.address),
+            ("联系人 Contact", &self.contact),
+        ]
+        .into_iter()
+        .filter_map(|(l, v)| v.as_deref().map(|v| (l, v)))
+        .collect()
+    }
+
+    /// Checks the data: at least one field, each 1–200 characters without control characters.
+    pub fn check(&self) -> Result<(), ProtocolError> {
+        if self.fields().is_empty() {
+            return Err(ProtocolError::InvalidField {
+                field: "registration",
+                reason: "shares no field".into(),
+            });
+        }
+        for (label, v) in self.fields() {
+            if v.trim().is_empty() || v.chars().count() > 200 || v.chars().any(char::is_control) {
+                return Err(ProtocolError::InvalidField {
+                    field: "registration",
+                    reason: format!("{label} must be 1–200 characters without control characters"),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Kinds of status events (回调类型; the predecessor scheme's callback types 01–06).
@@ -1011,6 +1077,7 @@ fn schema_text<T: JsonSchema>() -> String {
 /// One JSON Schema per top-level wire type: (file name, pretty JSON), sorted by name.
 pub fn schemas() -> Vec<(&'static str, String)> {
     let mut out = vec![
+        ("Account.schema.json", schema_text::<crate::store::Account>()),
         (
             "ApiResult.schema.json",
             schema_text::<ApiResult<serde_json::Value>>(),

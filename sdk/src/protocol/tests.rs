@@ -152,6 +152,7 @@ fn responses_parse_strictly() {
         reject_reason: Some("不是我".into()),
         operator: None,
         delegation: None,
+        registration: None,
         evidence: None,
     };
     let json = serde_json::to_string(&r).unwrap();

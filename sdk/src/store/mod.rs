@@ -22,6 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{CryptoProvider, HashAlgorithm, RustCryptoProvider};
 use crate::protocol::{ErrorCode, SignedRequest, Tid, Transaction, TransactionState, UsageRecord};
 
+pub mod accounts;
+pub use accounts::{Account, AccountStatus, AccountStore, identity_key};
+
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod rows;
 #[cfg(feature = "sqlite")]
@@ -259,6 +262,7 @@ struct MemoryInner {
     tx: HashMap<Tid, TxRecord>,
     usage: Vec<UsageRecord>,
     audit: Vec<AuditEntry>,
+    accounts: Vec<Account>,
 }
 
 impl MemoryStore {

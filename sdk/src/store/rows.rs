@@ -129,3 +129,35 @@ where
         hash: col(db, row, "hash", W)?,
     })
 }
+
+/// An `accounts` row.
+pub(super) fn account_from_row<R: Row>(
+    db: &str,
+    row: &R,
+) -> Result<super::accounts::Account, StoreError>
+where
+    for<'a> &'a str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    const W: &str = "an account";
+    let c = |name: &str| -> Result<String, StoreError> { col(db, row, name, W) };
+    let subject: String = c("subject")?;
+    let registration: Option<String> = col(db, row, "registration", W)?;
+    Ok(super::accounts::Account {
+        id: c("id")?,
+        identity_key: c("identity_key")?,
+        status: from_wire(db, "account status", c("status")?)?,
+        name: c("name")?,
+        organization: col(db, row, "organization", W)?,
+        subject: serde_json::from_str(&subject).map_err(|e| data_error(db, "account subject", e))?,
+        registration: registration
+            .map(|r| serde_json::from_str(&r))
+            .transpose()
+            .map_err(|e| data_error(db, "registration", e))?,
+        ca_org_type: c("ca_org_type")?,
+        created_at: col(db, row, "created_at", W)?,
+        decided_at: col(db, row, "decided_at", W)?,
+        note: col(db, row, "note", W)?,
+    })
+}

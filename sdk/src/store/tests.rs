@@ -251,6 +251,11 @@ async fn the_memory_store_behaves() {
     behaves(Arc::new(MemoryStore::new())).await;
 }
 
+#[tokio::test]
+async fn the_memory_store_keeps_accounts() {
+    accounts::accounts_behave(Arc::new(MemoryStore::new())).await;
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use std::path::Path;
@@ -277,6 +282,20 @@ mod sqlite {
         let e = store.audit().await.unwrap_err();
         assert!(matches!(e, StoreError::Backend(_)), "{e}");
         assert!(e.to_string().contains("audit log"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_store_keeps_accounts_across_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path()).await;
+        accounts::accounts_behave(store.clone()).await;
+        store.close().await;
+        let store = open(dir.path()).await;
+        assert_eq!(store.accounts(None).await.unwrap().len(), 2);
+        assert_eq!(
+            store.accounts(Some(AccountStatus::Active)).await.unwrap()[1].id,
+            "A2"
+        );
     }
 
     #[tokio::test]
@@ -721,6 +740,18 @@ mod postgres {
     }
 
     #[tokio::test]
+    async fn the_postgres_store_keeps_accounts_for_every_instance() {
+        let db = require_postgres!();
+        let a = db.store("accounts-a").await;
+        accounts::accounts_behave(a.clone()).await;
+        // Another instance on the same database sees the same accounts.
+        let b = db.store("accounts-b").await;
+        assert_eq!(b.accounts(None).await.unwrap(), a.accounts(None).await.unwrap());
+        a.close().await;
+        b.close().await;
+    }
+
+    #[tokio::test]
     async fn connecting_refuses_bad_urls_and_instance_ids() {
         let e = PostgresStore::connect_with("postgres://h/db", "")
             .await
@@ -765,7 +796,7 @@ mod postgres {
             .fetch_one(store.pool())
             .await
             .unwrap();
-        assert_eq!(migrations, 1);
+        assert_eq!(migrations, 2);
     }
 
     #[tokio::test]
