@@ -8,7 +8,8 @@
 //!
 //! The validator keeps the CRLs it was given; a certificate frozen (CRL reason
 //! certificateHold), unfrozen or revoked after start-up counts from the next reload, for
-//! every instance that reloads. A reload that cannot read a CRL changes nothing.
+//! every instance that reloads. A reload that cannot read a CRL changes nothing; one that
+//! succeeds is an audit entry `crls-reloaded` (issuer, thisUpdate, revoked and frozen counts).
 //!
 //! Signing-time validity: the platform's evidence of when a signature existed is its own
 //! record — the transaction's result and the hash-chained audit entry `verified` of that tid
@@ -167,6 +168,21 @@ async fn reload(State(s): Shared, headers: HeaderMap) -> Result<Response, ApiErr
     s.validator
         .replace_crls(loaded.into_iter().map(|(_, crl)| crl).collect());
     tracing::info!(crls = infos.len(), "CRLs reloaded");
+    // When the platform learned of a freeze or revocation is part of its record.
+    let detail = infos
+        .iter()
+        .map(|i| {
+            format!(
+                "{} ({}): thisUpdate {}, {} revoked, {} frozen",
+                i.issuer, i.source, i.this_update, i.revoked, i.frozen
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    s.store
+        .append_audit(camr::qr::unix_now(), None, "crls-reloaded", &detail)
+        .await
+        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
     Ok(ok(infos))
 }
 

@@ -26,6 +26,7 @@ struct Harness {
     key: PublicKey,
     app: App,
     wallet: Wallet,
+    state: Arc<camr_server::AppState>,
 }
 
 async fn start() -> Harness {
@@ -37,7 +38,11 @@ async fn start() -> Harness {
     let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
     config.admin_token = Some(camr_server::config::Secret::new(ADMIN_TOKEN));
     let state = camr_server::build_state(&config).await.unwrap();
-    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+    tokio::spawn(camr_server::serve(
+        listener,
+        state.clone(),
+        std::future::pending(),
+    ));
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
     let info: Value = client
@@ -61,6 +66,7 @@ async fn start() -> Harness {
         base,
         data,
         _dir: dir,
+        state,
     }
 }
 
@@ -258,6 +264,19 @@ async fn a_frozen_certificate_is_refused_and_works_again_after_unfreezing() {
     assert!(v["msg"].as_str().unwrap().contains("broken.crl"), "{v}");
     let (_, s, v) = h.login_with(&h.wallet).await;
     assert_verified(s, &v);
+
+    // When the platform learned of the freeze and of its lifting is in the audit log (the
+    // two reloads that succeeded), which still verifies.
+    let audit = h.state.store.audit().await.unwrap();
+    camr::store::verify_audit(&audit).unwrap();
+    let reloads: Vec<_> = audit
+        .iter()
+        .filter(|e| e.event == "crls-reloaded")
+        .map(|e| e.detail.clone())
+        .collect();
+    assert_eq!(reloads.len(), 2, "{reloads:?}");
+    assert!(reloads[0].contains("0 revoked, 1 frozen"), "{reloads:?}");
+    assert!(reloads[1].contains("0 revoked, 0 frozen"), "{reloads:?}");
 }
 
 /// The CA apps register holders by 身份证, 港澳台居民居住证, 回乡证, 台胞证, 外国人永久居留身份证
