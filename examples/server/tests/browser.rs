@@ -1128,3 +1128,73 @@ async fn sign_page_signs_a_batch_of_files_and_shows_the_one_refused() {
     })
     .await;
 }
+
+/// 收回 on the admin page: with the admin token the signed delegation is withdrawn, and the
+/// staff member's app is then refused by the platform (DELEGATION_OUT_OF_SCOPE).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_page_withdraws_a_delegation_and_the_platform_then_refuses_it() {
+    with_browser("admin-withdraw", |page| async move {
+        let provider = camr::crypto::default_provider();
+        let data = page.server.data.clone();
+        let org = camr::app::Wallet::open(&data.join("wallet"), b"123456").unwrap();
+        let now = camr::qr::unix_now();
+        let d = camr::app::Delegation {
+            org_cert_sn: org.sign_cert.serial_hex(),
+            staff_name: "王五".into(),
+            staff_id: None,
+            trading_systems: vec![camr::protocol::SystemCode::parse("C1100005553").unwrap()],
+            operations: vec![Operation::Login],
+            not_before: now - 60,
+            not_after: now + 3600,
+        };
+        let signed = camr::app::delegation::issue(provider.as_ref(), &org, &d).unwrap();
+        let id = camr::app::delegation::id(provider.as_ref(), &signed);
+        let file = data.join("delegation.json");
+        std::fs::write(&file, serde_json::to_string(&signed).unwrap()).unwrap();
+
+        page.goto("/admin").await;
+        page.js(
+            "document.getElementById('delegation').value = arguments[0]; \
+             document.getElementById('token').value = 'not-the-admin-token-0000'; return null;",
+            vec![json!(serde_json::to_string(&signed).unwrap())],
+        )
+        .await;
+        page.click("#withdraw").await;
+        let t = page.wait_text("#withdraw-result", |t| !t.is_empty()).await;
+        assert!(t.contains("wrong admin token"), "{t}");
+        page.js(
+            "document.getElementById('token').value = arguments[0]; \
+             document.getElementById('withdraw-result').textContent = ''; return null;",
+            vec![json!(page.server.state.ops.admin_token())],
+        )
+        .await;
+        page.click("#withdraw").await;
+        let t = page
+            .wait_text("#withdraw-result", |t| t.contains("已收回"))
+            .await;
+        assert!(t.contains(&id), "{t}");
+
+        // The staff member's app still holds the delegation; the platform refuses it.
+        let v: Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/transactions", page.server.base))
+            .json(&json!({"operation": "login"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let qr = v["data"]["qrText"].as_str().unwrap();
+        let answer = page
+            .answer_with(ScanOptions {
+                delegation: Some(file),
+                ..page.app_options(qr, None)
+            })
+            .await;
+        match answer.result {
+            Err(e) => assert_eq!(e.code, ErrorCode::DelegationOutOfScope, "{e}"),
+            Ok(o) => panic!("a withdrawn delegation was accepted: {o:?}"),
+        }
+    })
+    .await;
+}

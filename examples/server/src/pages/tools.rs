@@ -295,6 +295,11 @@ pub async fn admin_page() -> Response {
 <p><label>管理令牌 Admin token <input type="password" id="token" size="40"></label>
 <button id="reload">重新加载插件 · Reload plugins</button></p>
 <p id="status"></p>
+<h2>收回授权 · Withdraw a delegation (证书授权)</h2>
+<p><small>粘贴签名的授权书（JSON）或其 id；此后以它作出的应答均被拒绝 · Paste the signed delegation (JSON) or its id; answers under it are refused from then on.</small></p>
+<p><textarea id="delegation" rows="4" cols="80"></textarea></p>
+<p><label>原因 · Reason <input id="withdraw-reason" value="员工离职"></label>
+<button id="withdraw">收回 · Withdraw</button> <span id="withdraw-result"></span></p>
 <p><a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <a href="/api/v1/platform">/api/v1/platform</a> · <a href="/api/openapi.json">/api/openapi.json</a></p>"##;
     const SCRIPT: &str = r##"
 async function load() {
@@ -313,6 +318,18 @@ camr.$("reload").onclick = async () => {
     await camr.api("POST", "/api/v1/admin/adapters/reload", {}, { authorization: "Bearer " + camr.$("token").value });
     camr.status("已重新加载 · Reloaded", "ok"); load();
   } catch (e) { camr.status(e.message, "bad"); }
+};
+camr.$("withdraw").onclick = async () => {
+  const out = camr.$("withdraw-result");
+  const text = camr.$("delegation").value.trim();
+  let body;
+  try { body = text.startsWith("{") ? { delegation: JSON.parse(text) } : { delegationId: text }; }
+  catch (e) { out.textContent = "不是 JSON · Not JSON: " + e.message; out.className = "bad"; return; }
+  body.reason = camr.$("withdraw-reason").value;
+  try {
+    const r = await camr.api("POST", "/api/v1/admin/delegations/withdraw", body, { authorization: "Bearer " + camr.$("token").value });
+    out.textContent = "已收回 · Withdrawn: " + r.delegationId; out.className = "ok";
+  } catch (e) { out.textContent = e.message; out.className = "bad"; }
 };
 load(); setInterval(load, 5000);
 "##;
