@@ -155,6 +155,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::ops::routes())
         .merge(crate::revocation::routes())
         .merge(crate::scope::routes())
+        .merge(crate::accounts::routes())
         // The request timeout covers the routes above; those below are long-lived (the
         // event stream; file uploads, sealing and downloads, bounded by the upload limit).
         .layer(axum::middleware::from_fn_with_state(
@@ -236,6 +237,10 @@ pub struct StartBody {
     /// decrypt: the envelope's encrypted keys.
     #[serde(default)]
     pub keys: Option<Vec<EncryptedKeyItem>>,
+    /// login: ask the app for shared registration data (共享注册); default
+    /// `registration.share`.
+    #[serde(default)]
+    pub share_registration: Option<bool>,
 }
 
 /// What `POST /api/v1/transactions` answers.
@@ -277,7 +282,10 @@ async fn start(
     let p = &s.platform;
     let op = b.operation;
     let started = match op {
-        Operation::Login => p.start_login().await?,
+        Operation::Login => {
+            p.start_login_sharing(b.share_registration.unwrap_or(s.registration.share))
+                .await?
+        }
         Operation::MessageSignature => {
             p.start_message_signature(&need(b.message, "message", op)?)
                 .await?
@@ -430,7 +438,9 @@ async fn result(State(s): Shared, Path(tid): Path<String>) -> Handled {
     let p = &s.platform;
     let tx = p.status(&tid).await?;
     let value = match tx.operation {
-        Operation::Login => to_json(p.finish_login(&tid).await?)?,
+        Operation::Login => {
+            to_json(crate::accounts::login_out(&s, p.finish_login(&tid).await?).await?)?
+        }
         Operation::MessageSignature => to_json(p.finish_message_signature(&tid).await?)?,
         Operation::Signature => to_json(p.finish_sign(&tid).await?)?,
         Operation::RevokeSignature => to_json(p.finish_revoke_signature(&tid).await?)?,

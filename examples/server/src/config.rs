@@ -89,6 +89,8 @@ pub const KEYS: &[&str] = &[
     "hall.opening_at",
     "entitlement.vendors",
     "entitlement.require",
+    "registration.approval",
+    "registration.share",
 ];
 
 const TABLES: &[&str] = &[
@@ -98,6 +100,7 @@ const TABLES: &[&str] = &[
     "rate_limit",
     "entitlement",
     "hall",
+    "registration",
 ];
 
 /// The demo's listen address.
@@ -201,6 +204,8 @@ pub struct Settings {
     hall_opening_at: Option<u64>,
     entitlement_vendors: Option<Vec<String>>,
     entitlement_require: Option<Vec<camr::registry::Requirement>>,
+    registration_approval: Option<crate::accounts::Approval>,
+    registration_share: Option<bool>,
 }
 
 /// A value as a source gives it.
@@ -257,6 +262,18 @@ impl Raw<'_> {
             return Err(format!("must be {min}–{max}, not {n}"));
         }
         Ok(n)
+    }
+
+    fn boolean(&self) -> Result<bool, String> {
+        match self {
+            Raw::Toml(toml::Value::Boolean(b)) => Ok(*b),
+            Raw::Text(s) => match s.trim() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                other => Err(format!("expected true or false, found `{}`", clip(other))),
+            },
+            Raw::Toml(v) => Err(format!("expected true or false, found {}", v.type_str())),
+        }
     }
 
     fn url(&self) -> Result<String, String> {
@@ -439,6 +456,20 @@ impl Settings {
             "entitlement.require" => {
                 self.entitlement_require = Some(crate::scope::require_setting(raw.pairs()?)?);
             }
+            "registration.approval" => {
+                self.registration_approval = Some(match raw.text()?.as_str() {
+                    "auto" => crate::accounts::Approval::Auto,
+                    "staff" => crate::accounts::Approval::Staff,
+                    other => {
+                        return Err(format!(
+                            "must be \"auto\" or \"staff\", not `{}`",
+                            clip(other)
+                        )
+                        .into());
+                    }
+                });
+            }
+            "registration.share" => self.registration_share = Some(raw.boolean()?),
             _ => return Err(SetError::Unknown),
         }
         Ok(())
@@ -564,7 +595,9 @@ impl Settings {
             hall_opening_in_secs,
             hall_opening_at,
             entitlement_vendors,
-            entitlement_require
+            entitlement_require,
+            registration_approval,
+            registration_share
         )
     }
 
@@ -684,6 +717,12 @@ impl Settings {
             vendors: self.entitlement_vendors,
             require: self.entitlement_require,
         };
+        if let Some(v) = self.registration_approval {
+            c.registration.approval = v;
+        }
+        if let Some(v) = self.registration_share {
+            c.registration.share = v;
+        }
         if let Some(v) = self.hall_project {
             c.hall.project = v;
         }

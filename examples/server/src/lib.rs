@@ -11,6 +11,7 @@
 //! default HTTP status, never a 500 for bad input.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod api;
 pub mod demo;
 pub mod events;
@@ -109,6 +110,8 @@ pub struct ServerConfig {
     /// Which certificates the platform accepts (vendors, personal/organisation certificate
     /// per operation); unset keys come from the trust list.
     pub entitlement: config::EntitlementConfig,
+    /// Scan-bind and shared registration (扫码绑定, 共享注册): approval, shared data.
+    pub registration: accounts::RegistrationConfig,
 }
 
 /// The demo's rotation window: long enough to download the QR PNG and run `camr-app scan`
@@ -138,6 +141,7 @@ impl ServerConfig {
             transaction_ttl: None,
             hall: hall::HallConfig::default(),
             entitlement: config::EntitlementConfig::default(),
+            registration: accounts::RegistrationConfig::default(),
         }
     }
 }
@@ -202,6 +206,10 @@ pub struct AppState {
     pub crl_sources: revocation::CrlSources,
     /// The bid-opening hall (不见面开标大厅), also the platform's decrypt gate.
     pub hall: Arc<hall::Hall>,
+    /// Platform accounts bound to certificate holders (扫码绑定, 共享注册).
+    pub accounts: Arc<dyn camr::store::AccountStore>,
+    /// How registrations are approved, whether logins ask for shared data.
+    pub registration: accounts::RegistrationConfig,
 }
 
 /// Builds the state: demo data under `config.data`, the store, the platform trusting the
@@ -345,6 +353,8 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         jobs: files::Jobs::default(),
         crl_sources,
         hall,
+        accounts: accounts::open(config.database_url.as_deref()).await?,
+        registration: config.registration,
     });
     ops::start(&state);
     Ok(state)

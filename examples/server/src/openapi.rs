@@ -30,9 +30,7 @@ use std::sync::OnceLock;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use camr::ceremony::{
-    EncryptResult, LoginResult, MessageSignatureResult, RevokeResult, SignResult,
-};
+use camr::ceremony::{EncryptResult, MessageSignatureResult, RevokeResult, SignResult};
 use camr::protocol::{ApiResult, ErrorCode, SignedRequest, Tid, Transaction};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -270,11 +268,16 @@ pub const TAGS: &[(&str, &str)] = &[
         "pages",
         "Server-rendered web pages (HTML, Chinese and English) and their script.",
     ),
+    (
+        "accounts",
+        "Scan-bind and shared registration (扫码绑定, 共享注册): accounts bound to certificate holders, registration, staff approval.",
+    ),
 ];
 
 const TX: &[&str] = &["transactions"];
 const FILES: &[&str] = &["files"];
 const PAGES: &[&str] = &["pages"];
+const ACCOUNTS: &[&str] = &["accounts"];
 const HALL: &[&str] = &["hall"];
 
 const BID_QUERY: QueryParam = QueryParam {
@@ -302,6 +305,8 @@ const RESULT_ERRORS: &[ErrorDoc] = &[
     e(ErrorCode::TxExpired),
     e(ErrorCode::TxCancelled),
     e(ErrorCode::TxAlreadyAnswered),
+    // A login whose holder's registration waits for staff (crate::accounts).
+    e(ErrorCode::AccountPending),
 ];
 
 const NAME_QUERY: QueryParam = QueryParam {
@@ -1058,6 +1063,105 @@ pub const ROUTES: &[RouteDoc] = &[
     },
     RouteDoc {
         method: Method::Get,
+        path: "/register",
+        operation_id: "registerPage",
+        summary: "Registration page (主体注册) after a login of an unknown certificate: the certificate's identity and the shared registration data (共享注册), prefilled",
+        tags: PAGES,
+        query: &[QueryParam {
+            name: "tid",
+            description: "The verified login.",
+            required: true,
+        }],
+        body: Body::None,
+        answer: Answer::Media("text/html", "The page."),
+        errors: &[],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/admin/accounts",
+        operation_id: "accountsPage",
+        summary: "Registrations page (注册审核): pending registrations with approve/refuse buttons (admin token)",
+        tags: PAGES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Media("text/html", "The page."),
+        errors: &[],
+    },
+    // Scan-bind and shared registration (crate::accounts).
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/registrations/{tid}",
+        operation_id: "getRegistrationForm",
+        summary: "The registration form (主体注册) of a verified login whose holder has no account: the certificate's identity and the registration data the holder shared (共享注册)",
+        tags: ACCOUNTS,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<crate::accounts::RegistrationForm>()),
+        errors: &[
+            e(ErrorCode::InputMalformed),
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxRejected),
+            e(ErrorCode::TxFailed),
+            e(ErrorCode::TxExpired),
+            e(ErrorCode::TxCancelled),
+            e(ErrorCode::AccountPending),
+            e(ErrorCode::AccountExists),
+        ],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/registrations",
+        operation_id: "register",
+        summary: "Register (扫码绑定): an account for the holder of a verified login, active at once or pending staff approval (`registration.approval`)",
+        tags: ACCOUNTS,
+        query: &[],
+        body: Body::Json(schema::<crate::accounts::RegisterBody>()),
+        answer: Answer::Data(schema::<camr::store::Account>()),
+        errors: &[
+            e(ErrorCode::TidInvalid),
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxRejected),
+            e(ErrorCode::TxFailed),
+            e(ErrorCode::TxExpired),
+            e(ErrorCode::TxCancelled),
+            e(ErrorCode::AccountPending),
+            e(ErrorCode::AccountExists),
+        ],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/admin/accounts",
+        operation_id: "listAccounts",
+        summary: "Accounts, e.g. the registrations waiting for approval (`Authorization: Bearer <admin token>`)",
+        tags: ACCOUNTS,
+        query: &[QueryParam {
+            name: "status",
+            description: "`pending`, `active` or `refused`; all when absent.",
+            required: false,
+        }],
+        body: Body::None,
+        answer: Answer::Data(schema::<Vec<camr::store::Account>>()),
+        errors: &[e(ErrorCode::Unauthorized), e(ErrorCode::InputMalformed)],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/admin/accounts/decide",
+        operation_id: "decideAccount",
+        summary: "Approve or refuse a pending registration (平台后台审核, `Authorization: Bearer <admin token>`)",
+        tags: ACCOUNTS,
+        query: &[],
+        body: Body::Json(schema::<crate::accounts::DecideBody>()),
+        answer: Answer::Data(schema::<camr::store::Account>()),
+        errors: &[
+            e(ErrorCode::Unauthorized),
+            e(ErrorCode::AccountNotFound),
+            e(ErrorCode::AccountExists),
+        ],
+    },
+    RouteDoc {
+        method: Method::Get,
         path: "/static/camr.js",
         operation_id: "pagesScript",
         summary: "The pages' shared script",
@@ -1103,11 +1207,11 @@ fn openapi_object(_: &mut SchemaGenerator) -> Schema {
 
 fn result_data(g: &mut SchemaGenerator) -> Schema {
     json_schema!({
-        "description": "By the transaction's operation: login → LoginResult, messageSignature → \
+        "description": "By the transaction's operation: login → LoginOut (LoginResult and its account binding), messageSignature → \
             MessageSignatureResult, signature → SignResult, revokeSignature → RevokeResult, \
             encrypt → EncryptResult, decrypt → DecryptOut (the content keys, once).",
         "anyOf": [
-            g.subschema_for::<LoginResult>(),
+            g.subschema_for::<crate::accounts::LoginOut>(),
             g.subschema_for::<MessageSignatureResult>(),
             g.subschema_for::<SignResult>(),
             g.subschema_for::<RevokeResult>(),

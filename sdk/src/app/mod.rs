@@ -367,9 +367,8 @@ impl App {
         );
         if let (true, Some(data)) = (asks, consented) {
             data.check().map_err(|e| AppError::Wallet(e.to_string()))?;
-            let message =
-                crate::ceremony::registration_message(&response.request_hash, data)
-                    .map_err(|e| AppError::Wallet(e.to_string()))?;
+            let message = crate::ceremony::registration_message(&response.request_hash, data)
+                .map_err(|e| AppError::Wallet(e.to_string()))?;
             let sig = self.sign(wallet, crate::ceremony::REGISTRATION_ITEM, &message)?;
             if let Some(ev) = response.evidence.as_mut() {
                 ev.signatures.push(sig);

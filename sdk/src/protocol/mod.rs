@@ -1077,7 +1077,10 @@ fn schema_text<T: JsonSchema>() -> String {
 /// One JSON Schema per top-level wire type: (file name, pretty JSON), sorted by name.
 pub fn schemas() -> Vec<(&'static str, String)> {
     let mut out = vec![
-        ("Account.schema.json", schema_text::<crate::store::Account>()),
+        (
+            "Account.schema.json",
+            schema_text::<crate::store::Account>(),
+        ),
         (
             "ApiResult.schema.json",
             schema_text::<ApiResult<serde_json::Value>>(),

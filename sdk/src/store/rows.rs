@@ -150,7 +150,8 @@ where
         status: from_wire(db, "account status", c("status")?)?,
         name: c("name")?,
         organization: col(db, row, "organization", W)?,
-        subject: serde_json::from_str(&subject).map_err(|e| data_error(db, "account subject", e))?,
+        subject: serde_json::from_str(&subject)
+            .map_err(|e| data_error(db, "account subject", e))?,
         registration: registration
             .map(|r| serde_json::from_str(&r))
             .transpose()

@@ -746,7 +746,10 @@ mod postgres {
         accounts::accounts_behave(a.clone()).await;
         // Another instance on the same database sees the same accounts.
         let b = db.store("accounts-b").await;
-        assert_eq!(b.accounts(None).await.unwrap(), a.accounts(None).await.unwrap());
+        assert_eq!(
+            b.accounts(None).await.unwrap(),
+            a.accounts(None).await.unwrap()
+        );
         a.close().await;
         b.close().await;
     }

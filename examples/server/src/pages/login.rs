@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::api::{ApiError, StartedOut, started_out};
 
 pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    let started = s.platform.start_login().await?;
+    let started = s.platform.start_login_sharing(s.registration.share).await?;
     let out: StartedOut = started_out(&s, camr::protocol::Operation::Login, started);
     let svg =
         camr::qr::render_svg(&out.qr_text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
@@ -32,6 +32,12 @@ camr.show(tx, {{ onFinal: async (st) => {{
       const s = r.subject;
       camr.status("已登录 · Logged in: " + s.name + (s.organization ? " / " + s.organization : ""), "ok");
       document.title = s.name + " · " + document.title;
+      const b = r.binding || {{}};
+      if (b.registrationUri) {{
+        const a = document.createElement("a"); a.id = "register"; a.href = b.registrationUri;
+        a.textContent = "未绑定账号，去注册 · No account yet: register";
+        camr.$("status").after(a);
+      }}
     }} catch (e) {{ camr.status("已拒绝 · Rejected: " + e.message, "bad"); }}
   }}
   if (st !== "verified") camr.$("again").hidden = false;

@@ -11,9 +11,11 @@
 //! | `/verify` | verify a signature record (验签) |
 //! | `/report` | scan report (扫码报告) with charts and CSV export |
 //! | `/admin` | adapters, their health and breaker state; reload |
+//! | `/register`, `/admin/accounts` | registration after a login of an unknown certificate (主体注册, 共享注册); pending registrations to approve (注册审核) |
 
 mod hall;
 mod login;
+mod register;
 mod tools;
 
 use std::sync::Arc;
@@ -35,6 +37,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/verify", get(tools::verify_page))
         .route("/report", get(tools::report_page))
         .route("/admin", get(tools::admin_page))
+        .route("/register", get(register::register_page))
+        .route("/admin/accounts", get(register::accounts_page))
         .route("/static/camr.js", get(script))
 }
 

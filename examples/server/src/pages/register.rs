@@ -1,0 +1,84 @@
+//! `GET /register?tid=…`: the registration page (主体注册) after a login of a certificate the
+//! platform does not know (扫码绑定, 共享注册), prefilled with the certificate's identity
+//! (read-only) and the data the holder shared; `GET /admin/accounts`: pending registrations
+//! with approve/refuse buttons (平台后台审核, admin token). See [`crate::accounts`].
+
+use axum::response::Response;
+
+use super::layout;
+
+pub async fn register_page() -> Response {
+    let body = r##"<h1>主体注册 <small>Registration</small></h1>
+<p>证书身份信息来自已验证的证书，共享的注册信息来自 App（经您同意）。<br><small>The identity comes from the verified certificate; the shared data from your app, with your consent.</small></p>
+<table id="identity"></table>
+<form id="form"><fieldset><legend>注册信息 · Registration data <span id="shared-note"></span></legend>
+<p><label>手机号 Mobile <input id="mobile" name="mobile"></label></p>
+<p><label>电子邮箱 E-mail <input id="email" name="email"></label></p>
+<p><label>联系地址 Address <input id="address" name="address" size="40"></label></p>
+<p><label>联系人 Contact <input id="contact" name="contact"></label></p>
+</fieldset><button type="submit" id="submit">提交 · Submit</button></form>
+<p id="status"></p>"##;
+    const SCRIPT: &str = r##"
+const tid = new URLSearchParams(location.search).get("tid") || "";
+const labels = { subjectType: "主体类型 Type", name: "姓名/名称 Name", organization: "单位 Organisation", uscc: "统一社会信用代码 USCC",
+  identityType: "证件类型 Document", identityNumber: "证件号码 Number", identityCountry: "国家 Country", certSn: "证书序列号 Serial", caOrgType: "CA" };
+async function load() {
+  try {
+    const f = await camr.api("GET", "/api/v1/registrations/" + encodeURIComponent(tid));
+    const t = camr.$("identity");
+    for (const [k, v] of Object.entries(f.identity)) { const tr = t.insertRow(); tr.insertCell().textContent = labels[k] || k; tr.insertCell().textContent = v; }
+    const sh = f.shared || {};
+    for (const k of ["mobile", "email", "address", "contact"]) if (sh[k]) camr.$(k).value = sh[k];
+    camr.$("shared-note").textContent = f.shared ? "（已由 App 共享 · shared by the app）" : "（App 未共享 · not shared）";
+    camr.status(f.approval === "staff" ? "提交后待平台后台审核 · Staff approve registrations" : "提交后自动审核通过 · Approved at once");
+  } catch (e) { camr.status(e.message, "bad"); camr.$("submit").disabled = true; }
+}
+camr.$("form").onsubmit = async (ev) => {
+  ev.preventDefault();
+  const body = { tid };
+  for (const k of ["mobile", "email", "address", "contact"]) body[k] = camr.$(k).value;
+  try {
+    const a = await camr.api("POST", "/api/v1/registrations", body);
+    camr.status(a.status === "active" ? "注册成功，绑定成功 · Registered and bound: " + a.id : "已提交，待平台后台审核 · Submitted, waiting for approval: " + a.id, "ok");
+    camr.$("submit").disabled = true;
+  } catch (e) { camr.status(e.message, "bad"); }
+};
+load();
+"##;
+    layout("主体注册 · Registration", "/", "", body, SCRIPT)
+}
+
+pub async fn accounts_page() -> Response {
+    let body = r##"<h1>注册审核 <small>Registrations</small></h1>
+<p><label>管理令牌 Admin token <input type="password" id="token" size="40"></label>
+<button id="load">待审核 · Pending</button></p>
+<table id="accounts"></table>
+<p id="status"></p>"##;
+    const SCRIPT: &str = r##"
+const auth = () => ({ authorization: "Bearer " + camr.$("token").value });
+async function load() {
+  try {
+    const list = await camr.api("GET", "/api/v1/admin/accounts?status=pending", undefined, auth());
+    const t = camr.$("accounts"); t.innerHTML = "";
+    const head = t.insertRow(); for (const c of ["账号 Account", "姓名 Name", "单位 Organisation", "证书 Serial", "共享 Shared", ""]) { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); }
+    for (const a of list) {
+      const tr = t.insertRow();
+      for (const v of [a.id, a.name, a.organization || "", a.subject.certSn, JSON.stringify(a.registration || {})]) tr.insertCell().textContent = v;
+      const td = tr.insertCell();
+      const ok = document.createElement("button"); ok.textContent = "通过 · Approve"; ok.onclick = () => decide(a.id, true);
+      const no = document.createElement("button"); no.textContent = "拒绝 · Refuse"; no.onclick = () => decide(a.id, false);
+      td.append(ok, " ", no);
+    }
+    camr.status(list.length ? "" : "没有待审核的注册 · Nothing pending");
+  } catch (e) { camr.status(e.message, "bad"); }
+}
+async function decide(id, approve) {
+  const reason = approve ? "" : prompt("拒绝理由 · Reason");
+  if (!approve && !reason) return;
+  try { await camr.api("POST", "/api/v1/admin/accounts/decide", { accountId: id, approve, reason }, auth()); load(); }
+  catch (e) { camr.status(e.message, "bad"); }
+}
+camr.$("load").onclick = load;
+"##;
+    layout("注册审核 · Registrations", "/admin", "", body, SCRIPT)
+}
