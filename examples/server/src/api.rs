@@ -17,6 +17,7 @@
 //! | `GET /metrics`, `GET /api/v1/reports/usage[.csv]`, `POST /api/v1/admin/adapters/reload` | operations: see [`crate::ops`] |
 //! | `GET /api/v1/transactions/{tid}/qr.txt` | the QR payload text shown now |
 //! | `POST /api/v1/admin/delegations/withdraw` | withdraw (收回) a delegation: see [`crate::scope`] |
+//! | `GET/POST /api/v1/registrations…`, `GET /api/v1/admin/accounts`, `POST /api/v1/admin/accounts/decide` | scan-bind and shared registration (扫码绑定/共享注册): see [`crate::accounts`] |
 //! | `POST /api/v1/admin/crls/reload`, `GET /api/v1/transactions/{tid}/verification` | CRLs after start-up (冻结/解冻), signing-time validity: see [`crate::revocation`] |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of every route (see [`crate::openapi`]) |
 //! | pages | see [`crate::pages`]; bid files and verification: [`crate::files`] |
