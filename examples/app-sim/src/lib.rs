@@ -639,6 +639,60 @@ fn item_refusals<'a>(
 }
 
 /// Unlocks the wallet with the given PIN, or asks for it until it opens or locks.
+/// The file in a wallet folder holding the holder's registration data (实名注册信息, a
+/// `camr::protocol::SharedRegistration`) that the app may share with a platform (共享注册).
+pub const REGISTRATION_FILE: &str = "registration.json";
+
+/// The registration data to share with `request`: only when the request asks for it
+/// (`shareRegistration`), the wallet folder holds [`REGISTRATION_FILE`], and the user agrees
+/// after seeing every field (`yes` answers yes to every question).
+pub fn registration_consent(
+    wallet_dir: &std::path::Path,
+    request: &RequestObject,
+    yes: bool,
+    ui: &mut dyn Ui,
+) -> Result<Option<camr::protocol::SharedRegistration>, SimError> {
+    if !matches!(
+        request.payload,
+        OperationPayload::Login {
+            share_registration: true
+        }
+    ) {
+        return Ok(None);
+    }
+    let path = wallet_dir.join(REGISTRATION_FILE);
+    let Ok(bytes) = std::fs::read(&path) else {
+        ui.say("共享注册 No registration data in this app to share; nothing is shared.");
+        return Ok(None);
+    };
+    let data: camr::protocol::SharedRegistration = serde_json::from_slice(&bytes).map_err(|e| {
+        SimError::new(
+            ErrorCode::InputMalformed,
+            format!("{} is not registration data: {e}", path.display()),
+        )
+    })?;
+    data.check().map_err(|e| {
+        SimError::new(
+            ErrorCode::InputMalformed,
+            format!("{}: {e}", path.display()),
+        )
+    })?;
+    ui.say("共享注册 The platform asks for your registration data; this would be shared:");
+    for (label, value) in data.fields() {
+        ui.say(&format!("  {label}: {value}"));
+    }
+    let agreed = yes
+        || ui
+            .ask("共享以上注册信息？Share this registration data? [y/N] ")
+            .is_some_and(|a| matches!(a.trim(), "y" | "Y" | "yes" | "是"));
+    ui.say(if agreed {
+        "共享 Sharing it with the answer (signed)."
+    } else {
+        "不共享 Not sharing it."
+    });
+    Ok(agreed.then_some(data))
+}
+
 pub fn unlock_wallet(
     dir: &std::path::Path,
     pin: Option<&str>,
@@ -789,7 +843,10 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
                 for r in refusals {
                     ui.say(&format!("拒签 Refusing item [{}]: {}", r.item_id, r.reason));
                 }
-                app.approve(&wallet, &signed, &request, refusals)?
+                match registration_consent(&wallet_dir, &request, options.yes, ui)? {
+                    Some(data) => app.approve_sharing(&wallet, &signed, &request, Some(&data))?,
+                    None => app.approve(&wallet, &signed, &request, refusals)?,
+                }
             }
             Some(_) if !refusals.is_empty() => {
                 return Err(SimError::new(

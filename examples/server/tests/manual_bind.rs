@@ -493,3 +493,84 @@ fn registration_is_configured_by_file_and_environment() {
     let err = resolve(Some(&file), &[], &Flags::default()).unwrap_err();
     assert!(err.to_string().contains("registration.share"), "{err}");
 }
+
+#[derive(Default)]
+struct Lines(Vec<String>, Option<String>);
+
+impl camr_app_sim::Ui for Lines {
+    fn say(&mut self, line: &str) {
+        self.0.push(line.to_string());
+    }
+    fn ask(&mut self, prompt: &str) -> Option<String> {
+        self.0.push(prompt.to_string());
+        // The PIN, the approval, then the consent answer.
+        if prompt.contains("PIN") {
+            return Some("123456".into());
+        }
+        if prompt.contains("Approve?") {
+            return Some("y".into());
+        }
+        self.1.clone()
+    }
+}
+
+/// The `camr-app` simulator shows the registration data it holds and shares it only when the
+/// login asks and the user agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_simulator_shows_the_data_and_shares_it_only_with_consent() {
+    let h = start().await;
+    std::fs::write(
+        h.data.join("wallet").join(camr_app_sim::REGISTRATION_FILE),
+        serde_json::to_vec(&shared()).unwrap(),
+    )
+    .unwrap();
+    let sim = |qr: String, yes: bool, answer: Option<&str>| {
+        let options = camr_app_sim::ScanOptions {
+            qr: camr_app_sim::QrSource::Payload(qr),
+            wallet: h.data.join("wallet"),
+            wallets: Vec::new(),
+            pin: Some("123456".into()),
+            reject: None,
+            yes,
+            platform_key: camr_app_sim::PlatformKeySource::Registry {
+                list: h.data.join("registry.json"),
+                authority: h.data.join("registry-authority.pub.pem"),
+            },
+            cert: None,
+            delegation: None,
+            refuse_items: Vec::new(),
+        };
+        let answer = answer.map(str::to_string);
+        tokio::task::spawn_blocking(move || {
+            let mut ui = Lines(Vec::new(), answer);
+            let r = camr_app_sim::scan(&options, &mut ui);
+            (r.map(|o| o.state), ui.0.join("\n"))
+        })
+    };
+    // Asked, the user says no (interactive: approve yes, share no).
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "login", "shareRegistration": true}))
+        .await;
+    let (state, out) = sim(qr, false, Some("n")).await.unwrap();
+    assert_eq!(state.unwrap(), "verified", "{out}");
+    assert!(out.contains("手机号 Mobile: 13800138000"), "{out}");
+    assert!(out.contains("不共享 Not sharing it."), "{out}");
+    let (_, v) = h.get(&format!("/api/v1/registrations/{tid}")).await;
+    assert!(v["data"]["shared"].is_null(), "{v}");
+    // Asked, agreed (--yes): shared, signed, on the registration page.
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "login", "shareRegistration": true}))
+        .await;
+    let (state, out) = sim(qr, true, None).await.unwrap();
+    assert_eq!(state.unwrap(), "verified", "{out}");
+    assert!(out.contains("共享 Sharing it with the answer"), "{out}");
+    let (_, v) = h.get(&format!("/api/v1/registrations/{tid}")).await;
+    assert_eq!(v["data"]["shared"]["mobile"], "13800138000", "{v}");
+    // Not asked: nothing shown, nothing shared.
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (state, out) = sim(qr, true, None).await.unwrap();
+    assert_eq!(state.unwrap(), "verified", "{out}");
+    assert!(!out.contains("共享"), "{out}");
+    let (_, v) = h.get(&format!("/api/v1/registrations/{tid}")).await;
+    assert!(v["data"]["shared"].is_null(), "{v}");
+}

@@ -300,6 +300,7 @@ pub async fn admin_page() -> Response {
 <p><textarea id="delegation" rows="4" cols="80"></textarea></p>
 <p><label>原因 · Reason <input id="withdraw-reason" value="员工离职"></label>
 <button id="withdraw">收回 · Withdraw</button> <span id="withdraw-result"></span></p>
+<h2>注册审核 · Registrations</h2><p><a id="accounts-link" href="/admin/accounts">待审核的注册 · Pending registrations (扫码绑定/共享注册)</a></p>
 <p><a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <a href="/api/v1/platform">/api/v1/platform</a> · <a href="/api/openapi.json">/api/openapi.json</a></p>"##;
     const SCRIPT: &str = r##"
 async function load() {
