@@ -388,23 +388,22 @@ impl App {
         platform_key: &PublicKey,
         now: i64,
     ) -> Result<(SignedRequest, RequestObject), AppError> {
+        self.fetch_request_via(&crate::qr::Camr1, transport, payload, platform_key, now)
+    }
+
+    /// [`App::fetch_request`] for a code of QR profile `profile` (二维码类型): the profile
+    /// says where the request is fetched ([`crate::qr::QrProfile::request_fetch_uri`]).
+    pub fn fetch_request_via(
+        &self,
+        profile: &dyn crate::qr::QrProfile,
+        transport: &dyn Transport,
+        payload: &crate::protocol::QrPayload,
+        platform_key: &PublicKey,
+        now: i64,
+    ) -> Result<(SignedRequest, RequestObject), AppError> {
         // A rotating code's live part goes with the fetch, so the platform can refuse a
         // relayed, stale screenshot of its QR (the signed part alone is not enough).
-        let uri = match &payload.rotation {
-            Some(rot) => {
-                let sep = if payload.request_uri.contains('?') {
-                    '&'
-                } else {
-                    '?'
-                };
-                format!(
-                    "{}{sep}rot={}",
-                    payload.request_uri,
-                    crate::qr::rotation_query(rot)
-                )
-            }
-            None => payload.request_uri.clone(),
-        };
+        let uri = profile.request_fetch_uri(payload);
         let data = envelope_data(&transport.get(&uri)?)?;
         let signed: SignedRequest = serde_json::from_value(data).map_err(|e| {
             AppError::Transport(format!("the request object is not a signed request: {e}"))
@@ -440,8 +439,22 @@ impl App {
         request: &RequestObject,
         response: &Response,
     ) -> Result<serde_json::Value, AppError> {
+        self.post_response_via(&crate::qr::Camr1, transport, request, response)
+    }
+
+    /// [`App::post_response`] for a code of QR profile `profile`, which says where the answer
+    /// goes ([`crate::qr::QrProfile::response_post_uri`]).
+    pub fn post_response_via(
+        &self,
+        profile: &dyn crate::qr::QrProfile,
+        transport: &dyn Transport,
+        request: &RequestObject,
+        response: &Response,
+    ) -> Result<serde_json::Value, AppError> {
         let body = serde_json::to_vec(response).map_err(|e| AppError::Transport(e.to_string()))?;
-        envelope_data(&transport.post_json(&request.response_uri, &body)?)
+        envelope_data(
+            &transport.post_json(&profile.response_post_uri(&request.response_uri), &body)?,
+        )
     }
 
     /// Approves with an organisation certificate on a staff member's behalf: only when

@@ -26,7 +26,7 @@ use crate::protocol::{
     RequestObject, Response, ResponseStatus, SignFormat, SignItem, SignedRequest, SystemCode, Tid,
     Transaction, TransactionState, UsageRecord,
 };
-use crate::qr::{self, QrFields, QrSigner};
+use crate::qr::{self, QrFields, QrProfile, QrSigner};
 use crate::store::{StoreError, TransactionStore, TxPatch, TxRecord};
 
 mod policy;
@@ -392,6 +392,7 @@ pub struct Platform {
     identity: PlatformIdentity,
     key: PrivateKey,
     signer: QrSigner,
+    qr_profile: Arc<dyn QrProfile>,
     store: Arc<dyn TransactionStore>,
     validator: Arc<ChainValidator>,
     ttl: HashMap<Operation, i64>,
@@ -426,6 +427,7 @@ impl Platform {
             identity,
             key,
             signer,
+            qr_profile: Arc::new(qr::Camr1),
             store,
             validator,
             ttl: Operation::ALL
@@ -487,6 +489,49 @@ impl Platform {
     pub fn with_decrypt_policy(mut self, policy: Arc<dyn DecryptPolicy>) -> Self {
         self.decrypt_policy = policy;
         self
+    }
+
+    /// Sets the QR profile (二维码类型) of the codes `start_*` returns; the default is
+    /// [`qr::Camr1`], the national interop code.
+    pub fn with_qr_profile(mut self, profile: Arc<dyn QrProfile>) -> Self {
+        self.qr_profile = profile;
+        self
+    }
+
+    /// The QR profile of the codes `start_*` returns.
+    pub fn qr_profile(&self) -> &Arc<dyn QrProfile> {
+        &self.qr_profile
+    }
+
+    /// The code of transaction `transaction` in another QR profile (a page that shows a
+    /// vendor's app code beside the national one): same tid, operation, request URI and
+    /// expiry, signed for `profile`. Returns the payload and its text.
+    pub fn code_for(
+        &self,
+        profile: &dyn QrProfile,
+        transaction: &Transaction,
+    ) -> CResult<(QrPayload, String)> {
+        let payload = profile
+            .sign(
+                &self.signer,
+                &self.qr_fields(
+                    &transaction.tid,
+                    transaction.operation,
+                    transaction.expires_at,
+                ),
+            )
+            .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+        let text = profile.encode(&payload);
+        Ok((payload, text))
+    }
+
+    fn qr_fields(&self, tid: &Tid, operation: Operation, expires_at: i64) -> QrFields {
+        QrFields {
+            tid: tid.clone(),
+            operation,
+            request_uri: format!("{}{}", self.identity.request_uri_prefix, tid),
+            expires_at,
+        }
     }
 
     /// Replaces the clock (tests).
@@ -576,13 +621,8 @@ impl Platform {
             message: None,
         };
         let qr = self
-            .signer
-            .sign(&QrFields {
-                tid: tid.clone(),
-                operation,
-                request_uri: format!("{}{}", self.identity.request_uri_prefix, tid),
-                expires_at,
-            })
+            .qr_profile
+            .sign(&self.signer, &self.qr_fields(&tid, operation, expires_at))
             .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
         let record = TxRecord {
             transaction: transaction.clone(),
@@ -595,7 +635,7 @@ impl Platform {
         self.audit(Some(&tid), "started", operation.as_str()).await;
         Ok(Started {
             transaction,
-            qr_text: qr::encode(&qr),
+            qr_text: self.qr_profile.encode(&qr),
             qr,
         })
     }

@@ -34,7 +34,10 @@ use crate::crypto::{
 };
 use crate::protocol::{Bytes, ErrorCode, Operation, QrPayload, QrRotation, Tid};
 
+mod profile;
 mod render;
+
+pub use profile::{Camr1, QrProfile, find_profile};
 
 pub use render::{
     MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, decode_image, render_png, render_svg, to_qr_code,
@@ -205,14 +208,25 @@ impl QrSigner {
         &self.key_id
     }
 
-    /// Makes and signs a payload.
+    /// Makes and signs a `camr1` payload.
     pub fn sign(&self, fields: &QrFields) -> crate::Result<QrPayload> {
+        self.sign_in_context(SIGNED_CONTEXT, fields)
+    }
+
+    /// Makes and signs a payload whose signed bytes start with `context` (each QR profile has
+    /// its own, so a signature made for one profile never verifies as another's).
+    pub(crate) fn sign_in_context(
+        &self,
+        context: &str,
+        fields: &QrFields,
+    ) -> crate::Result<QrPayload> {
         check_request_uri(&fields.request_uri)?;
         if fields.expires_at < 0 {
             return Err(QrError::malformed("expiry before 1970").into());
         }
         let algorithm = self.key.algorithm();
         let message = signed_bytes_of(
+            context,
             &fields.tid,
             fields.operation,
             fields.expires_at,
@@ -252,7 +266,12 @@ pub fn default_key_id(provider: &dyn CryptoProvider, key: &PublicKey) -> crate::
 /// `"camr1-qr" LF tid LF operation LF expiry LF key-id LF request-uri`, UTF-8, with the tid
 /// in its canonical lower-case form and the operation's full name.
 pub fn signed_bytes(payload: &QrPayload) -> Vec<u8> {
+    signed_bytes_in_context(SIGNED_CONTEXT, payload)
+}
+
+pub(crate) fn signed_bytes_in_context(context: &str, payload: &QrPayload) -> Vec<u8> {
     signed_bytes_of(
+        context,
         &payload.tid,
         payload.operation,
         payload.expires_at,
@@ -261,9 +280,16 @@ pub fn signed_bytes(payload: &QrPayload) -> Vec<u8> {
     )
 }
 
-fn signed_bytes_of(tid: &Tid, op: Operation, expires_at: i64, key_id: &str, uri: &str) -> Vec<u8> {
+fn signed_bytes_of(
+    context: &str,
+    tid: &Tid,
+    op: Operation,
+    expires_at: i64,
+    key_id: &str,
+    uri: &str,
+) -> Vec<u8> {
     format!(
-        "{SIGNED_CONTEXT}\n{}\n{}\n{expires_at}\n{key_id}\n{uri}",
+        "{context}\n{}\n{}\n{expires_at}\n{key_id}\n{uri}",
         tid.as_str(),
         op.as_str()
     )
@@ -398,6 +424,17 @@ pub fn verify(
     key: &PublicKey,
     options: VerifyOptions,
 ) -> Result<(), QrError> {
+    verify_in_context(SIGNED_CONTEXT, provider, payload, key, options)
+}
+
+/// [`verify`] with the signed bytes of another profile's `context`.
+pub(crate) fn verify_in_context(
+    context: &str,
+    provider: &dyn CryptoProvider,
+    payload: &QrPayload,
+    key: &PublicKey,
+    options: VerifyOptions,
+) -> Result<(), QrError> {
     let bad_sig = || QrError::SignatureInvalid {
         key_id: payload.key_id.clone(),
     };
@@ -410,7 +447,7 @@ pub fn verify(
         .verify(
             key,
             &SignatureScheme::default_for(algorithm),
-            &signed_bytes(payload),
+            &signed_bytes_in_context(context, payload),
             &signature,
         )
         .map_err(|_| bad_sig())?;

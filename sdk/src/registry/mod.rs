@@ -247,7 +247,18 @@ impl Registry {
         text: &str,
         options: VerifyOptions,
     ) -> Result<(QrPayload, String), RegistryError> {
-        let payload = qr::parse(text)?;
+        self.check_qr_via(&qr::Camr1, provider, text, options)
+    }
+
+    /// [`Registry::check_qr`] for a code of QR profile `profile` (二维码类型).
+    pub fn check_qr_via(
+        &self,
+        profile: &dyn qr::QrProfile,
+        provider: &dyn CryptoProvider,
+        text: &str,
+        options: VerifyOptions,
+    ) -> Result<(QrPayload, String), RegistryError> {
+        let payload = profile.parse(text)?;
         let system_code = payload.system_code();
         let platform = self.platform(&system_code)?;
         let key = self.platform_key(&system_code, &payload.key_id)?;
@@ -264,7 +275,7 @@ impl Registry {
                 ),
             });
         }
-        qr::verify(provider, &payload, &key, options)?;
+        profile.verify(provider, &payload, &key, options)?;
         Ok((payload, platform.system_name.clone()))
     }
 
