@@ -36,8 +36,10 @@ use crate::protocol::{Bytes, ErrorCode, Operation, QrPayload, QrRotation, Tid};
 
 mod profile;
 mod render;
+mod vendor;
 
 pub use profile::{Camr1, QrProfile, find_profile};
+pub use vendor::{VENDOR_PREFIX, Vendor1};
 
 pub use render::{
     MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, decode_image, render_png, render_svg, to_qr_code,
@@ -701,5 +703,7 @@ fn decode_base32(text: &str, what: &str) -> Result<Vec<u8>, QrError> {
         .map_err(|e| QrError::malformed(format!("the {what} is not canonical base32 ({e})")))
 }
 
+#[cfg(test)]
+mod profile_tests;
 #[cfg(test)]
 mod tests;

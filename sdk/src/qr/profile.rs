@@ -3,7 +3,7 @@
 //! ([`crate::app`]) go through a `dyn QrProfile` and never look at the text themselves.
 //!
 //! - [`Camr1`] — the national interop code (全国互认码) as camr writes it, the default;
-//! - `Vendor1` — a vendor's own app code (厂商码), modelled on the Epoint manual's
+//! - [`super::Vendor1`] — a vendor's own app code (厂商码), modelled on the Epoint manual's
 //!   "新点标证通 APP 二维码" shown beside the national one ("业务系统支持两种二维码类型").
 
 use std::sync::Arc;
