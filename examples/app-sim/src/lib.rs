@@ -718,7 +718,13 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     let provider: Arc<dyn CryptoProvider> = default_provider();
     let client = http_client()?;
     let text = read_qr_text(&options.qr)?;
-    let payload = camr::qr::parse(&text)?;
+    // Either code on the page (二维码类型): the national interop code (全国互认码) or the
+    // vendor app code (厂商码); the profile also says where the request and answer go.
+    let profiles: [Arc<dyn camr::qr::QrProfile>; 2] =
+        [Arc::new(camr::qr::Camr1), Arc::new(camr::qr::Vendor1)];
+    let profile = camr::qr::find_profile(&profiles, &text)?;
+    ui.say(&format!("二维码类型 QR profile: {}", profile.caption()));
+    let payload = profile.parse(&text)?;
     let mut registry = None;
     let key = match &options.platform_key {
         PlatformKeySource::Registry { list, authority } => {
@@ -744,7 +750,8 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
             )
             .map_err(|e| SimError::new(e.code(), e.to_string()))?;
             let (checked, name) = reg
-                .check_qr(
+                .check_qr_via(
+                    profile.as_ref(),
                     provider.as_ref(),
                     &text,
                     camr::qr::VerifyOptions::at(camr::qr::unix_now()),
@@ -771,7 +778,7 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
         }
     };
     let now = camr::qr::unix_now();
-    camr::qr::verify(
+    profile.verify(
         provider.as_ref(),
         &payload,
         &key,
@@ -779,7 +786,8 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     )?;
     let app = App::new(provider.clone(), VENDOR);
     let transport = HttpTransport(client.clone());
-    let (signed, request) = app.fetch_request(&transport, &payload, &key, now)?;
+    let (signed, request) =
+        app.fetch_request_via(profile.as_ref(), &transport, &payload, &key, now)?;
     check_request(&payload, &request)?;
     if let Some((reg, name)) = &registry {
         // Answers go only to response URIs the registry lists for this platform, and the
@@ -879,7 +887,7 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
         },
     };
     let state = app
-        .post_response(&transport, &request, &response)?
+        .post_response_via(profile.as_ref(), &transport, &request, &response)?
         .get("state")
         .and_then(Value::as_str)
         .unwrap_or("unknown")

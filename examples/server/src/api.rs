@@ -480,6 +480,40 @@ pub struct RequestQuery {
     /// The rotating part of the scanned code, `STEP.MAC` (see [`crate::rotation`]).
     #[serde(default)]
     pub rot: Option<String>,
+    /// The QR profile of the scanned code (`camr1`, the default, or `vendor1`).
+    #[serde(default)]
+    pub qr: Option<String>,
+}
+
+/// Query of the app's answer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseQuery {
+    /// The QR profile the answer came through (`camr1`, the default, or `vendor1`).
+    #[serde(default)]
+    pub qr: Option<String>,
+}
+
+/// The QR profile (二维码类型) named by a `qr` query parameter: the platform's own (national,
+/// `camr1`) when absent.
+pub(crate) fn qr_profile(
+    s: &AppState,
+    id: Option<&str>,
+) -> Result<Arc<dyn camr::qr::QrProfile>, ApiError> {
+    let known: [Arc<dyn camr::qr::QrProfile>; 2] =
+        [Arc::new(camr::qr::Camr1), Arc::new(camr::qr::Vendor1)];
+    match id {
+        None => Ok(s.platform.qr_profile().clone()),
+        Some(id) => known.into_iter().find(|p| p.id() == id).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::QrMalformed,
+                format!(
+                    "`{}` is not a QR profile of this platform (camr1, vendor1)",
+                    id.chars().take(20).collect::<String>()
+                ),
+            )
+        }),
+    }
 }
 
 async fn app_request(
@@ -489,6 +523,7 @@ async fn app_request(
 ) -> Handled {
     let tid = parse_tid(&tid)?;
     let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
+    qr_profile(&s, q.qr.as_deref())?;
     if let Some(rotation) = &s.rotation {
         // Checked before the fetch marks the transaction scanned: a stale relayed code
         // changes nothing.
@@ -532,9 +567,12 @@ pub struct AnsweredOut {
 
 async fn app_response(
     State(s): Shared,
+    query: Result<Query<ResponseQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Handled {
+    let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
+    let via = qr_profile(&s, q.qr.as_deref())?;
     let mut response: camr::protocol::Response = json_body(&headers, body)?;
     // Adapters translate, the core verifies: with a plugin folder configured, the vendor's
     // evidence goes through that vendor's adapter (its wire format in, camr's form out), and
@@ -562,7 +600,10 @@ async fn app_response(
             None => return Err(ApiError::new(ErrorCode::Internal, "plugin host vanished")),
         }
     }
-    let state = s.platform.answer(&response.tid, &response).await?;
+    let state = s
+        .platform
+        .answer_via(via.as_ref(), &response.tid, &response)
+        .await?;
     tracing::info!(tid = %response.tid, ?state, ca = %response.ca_org_type, "answer recorded");
     Ok(ok(AnsweredOut {
         tid: response.tid.to_string(),

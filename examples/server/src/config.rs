@@ -36,6 +36,7 @@
 //! | `hall.opening_in_secs` | 0–31536000: the opening time (开标时间), seconds after the start | 60 |
 //! | `hall.opening_at` | unix seconds: the opening time (over `hall.opening_in_secs`) | none |
 //! | `entitlement.vendors` | list of `caOrgType` (env: `A,B`): the CA vendors accepted (本平台/全国版) | the trust list's entry for this platform, else every trusted vendor |
+//! | `entitlement.platform_only` | list of `caOrgType` (env: `A,B`): vendors whose certificates are platform-only (本平台证书), accepted only through the vendor app QR code (厂商码, profile `vendor1`), which the login page then shows beside the national one (全国互认码) | none: every certificate is national (全国版) |
 //! | `entitlement.require` | table operation → `"personal"` or `"org"` (env: `login=org,signature=org`): the certificate an operation requires (个人/机构证书) | the trust list's entry, else none |
 //!
 //! Unknown keys (in the file or as `CAMR_SERVER_*` variables) are errors naming the key; a
@@ -89,6 +90,7 @@ pub const KEYS: &[&str] = &[
     "hall.opening_at",
     "entitlement.vendors",
     "entitlement.require",
+    "entitlement.platform_only",
     "registration.approval",
     "registration.share",
 ];
@@ -149,6 +151,10 @@ pub struct EntitlementConfig {
     pub vendors: Option<Vec<String>>,
     /// `entitlement.require`: per operation, personal or organisation certificate.
     pub require: Option<Vec<camr::registry::Requirement>>,
+    /// `entitlement.platform_only`: CA vendors whose certificates are platform-only
+    /// (本平台证书): accepted only through the vendor app QR code (`vendor1`), which the
+    /// login page then shows beside the national code.
+    pub platform_only: Option<Vec<String>>,
 }
 
 /// The command-line flags that are also keys (all optional: they override the rest).
@@ -204,6 +210,7 @@ pub struct Settings {
     hall_opening_at: Option<u64>,
     entitlement_vendors: Option<Vec<String>>,
     entitlement_require: Option<Vec<camr::registry::Requirement>>,
+    entitlement_platform_only: Option<Vec<String>>,
     registration_approval: Option<crate::accounts::Approval>,
     registration_share: Option<bool>,
 }
@@ -456,6 +463,9 @@ impl Settings {
             "entitlement.require" => {
                 self.entitlement_require = Some(crate::scope::require_setting(raw.pairs()?)?);
             }
+            "entitlement.platform_only" => {
+                self.entitlement_platform_only = Some(crate::scope::vendors_setting(raw.list()?)?);
+            }
             "registration.approval" => {
                 self.registration_approval = Some(match raw.text()?.as_str() {
                     "auto" => crate::accounts::Approval::Auto,
@@ -596,6 +606,7 @@ impl Settings {
             hall_opening_at,
             entitlement_vendors,
             entitlement_require,
+            entitlement_platform_only,
             registration_approval,
             registration_share
         )
@@ -716,6 +727,7 @@ impl Settings {
         c.entitlement = EntitlementConfig {
             vendors: self.entitlement_vendors,
             require: self.entitlement_require,
+            platform_only: self.entitlement_platform_only,
         };
         if let Some(v) = self.registration_approval {
             c.registration.approval = v;

@@ -586,11 +586,18 @@ pub const ROUTES: &[RouteDoc] = &[
         operation_id: "getRequestObject",
         summary: "App: the platform-signed request object (请求对象) of a scanned QR code; marks the transaction scanned",
         tags: &["app"],
-        query: &[QueryParam {
-            name: "rot",
-            description: "The rotating part of the scanned code, `STEP.MAC`; required when the platform shows rotating QR codes.",
-            required: false,
-        }],
+        query: &[
+            QueryParam {
+                name: "rot",
+                description: "The rotating part of the scanned code, `STEP.MAC`; required when the platform shows rotating QR codes.",
+                required: false,
+            },
+            QueryParam {
+                name: "qr",
+                description: "The QR profile (二维码类型) of the scanned code: `camr1` (national interop code, the default) or `vendor1` (the vendor app code, 厂商码).",
+                required: false,
+            },
+        ],
         body: Body::None,
         answer: Answer::Data(schema::<SignedRequest>()),
         errors: &[
@@ -610,7 +617,11 @@ pub const ROUTES: &[RouteDoc] = &[
         operation_id: "postResponse",
         summary: "App: the answer (应答) to a request object; the platform verifies it (through the vendor's adapter when plugins are loaded)",
         tags: &["app"],
-        query: &[],
+        query: &[QueryParam {
+            name: "qr",
+            description: "The QR profile (二维码类型) the answer came through: `camr1` (national interop code, the default) or `vendor1` (the vendor app code, 厂商码, which alone takes platform-only certificates 本平台证书).",
+            required: false,
+        }],
         body: Body::Json(schema::<camr::protocol::Response>()),
         answer: Answer::Data(schema::<AnsweredOut>()),
         errors: &[

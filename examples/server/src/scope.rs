@@ -110,6 +110,9 @@ pub(crate) fn entitlement(
     if let Some(r) = &config.entitlement.require {
         e.requirements = r.clone();
     }
+    if let Some(v) = &config.entitlement.platform_only {
+        e.platform_only_vendors = v.clone();
+    }
     if !e.accepted_vendors.is_empty() || !e.requirements.is_empty() {
         tracing::info!(vendors = ?e.accepted_vendors, requirements = ?e.requirements, "entitlement");
     }

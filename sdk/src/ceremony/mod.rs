@@ -882,6 +882,21 @@ impl Platform {
     /// `rejected` when the user said no); on failure it is left as it was and the refusal
     /// is audited.
     pub async fn answer(&self, tid: &Tid, response: &Response) -> CResult<TransactionState> {
+        self.answer_via(self.qr_profile.clone().as_ref(), tid, response)
+            .await
+    }
+
+    /// [`Platform::answer`] for an answer that came through a code of QR profile `via`
+    /// (二维码类型; the profile's transport tells, e.g. `qr=vendor1` on the answer's URI). A
+    /// platform-only certificate (本平台证书, [`Entitlement::platform_only_vendors`]) is
+    /// refused with `CERT_NOT_ENTITLED` through the national interop code.
+    pub async fn answer_via(
+        &self,
+        via: &dyn QrProfile,
+        tid: &Tid,
+        response: &Response,
+    ) -> CResult<TransactionState> {
+        let national = via.national();
         let rec = self.live_record(tid).await?;
         let withdrawn = match &response.delegation {
             Some(d) => {
@@ -890,7 +905,7 @@ impl Platform {
             }
             None => false,
         };
-        let checked = match self.check_answer(&rec, tid, response, withdrawn) {
+        let checked = match self.check_answer(&rec, tid, response, withdrawn, national) {
             Ok(checked) => self.check_decrypt_answerer(&rec, checked).await,
             Err(e) => Err(e),
         };
@@ -965,6 +980,7 @@ impl Platform {
         tid: &Tid,
         r: &Response,
         delegation_withdrawn: bool,
+        national: bool,
     ) -> CResult<(TransactionState, TxPatch, Option<UsageRecord>)> {
         let state = rec.transaction.state;
         if !matches!(state, TransactionState::Created | TransactionState::Scanned) {
@@ -1103,6 +1119,9 @@ impl Platform {
             self.entitlement
                 .refusal(&r.ca_org_type, anchor, &subject, rec.transaction.operation)
         {
+            return Err(CeremonyError::NotEntitled(why));
+        }
+        if let Some(why) = self.entitlement.profile_refusal(&r.ca_org_type, national) {
             return Err(CeremonyError::NotEntitled(why));
         }
         let operator = scope::check_delegation(

@@ -35,6 +35,11 @@ pub struct Entitlement {
     /// Root certificates (DER) per vendor: an answer is refused when its chain ends at
     /// another vendor's root than the `caOrgType` it states.
     pub vendor_roots: BTreeMap<String, Vec<Vec<u8>>>,
+    /// CA vendors (`caOrgType`) whose certificates are platform-only (本平台证书, Epoint:
+    /// "本平台证书对应新点标证通 APP 二维码"): accepted only through a vendor's own QR profile,
+    /// never through the national interop code (全国互认码). Certificates of every other
+    /// vendor are national (全国版) and go through either code.
+    pub platform_only_vendors: Vec<String>,
 }
 
 fn subject_label(t: SubjectType) -> &'static str {
@@ -56,6 +61,7 @@ impl Entitlement {
             accepted_vendors: p.accepted_vendors.clone(),
             requirements: p.requirements.clone(),
             vendor_roots: Self::roots_of(registry),
+            platform_only_vendors: Vec::new(),
         })
     }
 
@@ -72,6 +78,19 @@ impl Entitlement {
                 )
             })
             .collect()
+    }
+
+    /// Why a certificate of vendor `ca_org_type` may not answer through a code of the QR
+    /// profile that is (`national`) or is not the national interop code, or `None`.
+    pub fn profile_refusal(&self, ca_org_type: &str, national: bool) -> Option<String> {
+        (national && self.platform_only_vendors.iter().any(|v| v == ca_org_type)).then(|| {
+            format!(
+                "certificates of CA vendor `{}` are platform-only (本平台证书) and are accepted \
+                 only through the vendor's app QR code (厂商码), not the national interop QR \
+                 code (全国互认码); scan the vendor's code",
+                crate::crypto::truncate(ca_org_type, 40)
+            )
+        })
     }
 
     /// The subject type `op` requires, if any.

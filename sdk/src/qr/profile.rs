@@ -25,6 +25,11 @@ pub trait QrProfile: std::fmt::Debug + Send + Sync {
     /// What the login page writes under the code (Chinese · English).
     fn caption(&self) -> &'static str;
 
+    /// Whether this is the national interop code (全国互认码), which only national
+    /// certificates (全国版证书) may answer; a vendor's own code (厂商码) also takes that
+    /// vendor's platform-only certificates (本平台证书).
+    fn national(&self) -> bool;
+
     /// Whether `text` is written in this profile (its prefix); [`QrProfile::parse`] decides
     /// whether it is well formed.
     fn recognises(&self, text: &str) -> bool;
@@ -113,6 +118,10 @@ impl QrProfile for Camr1 {
 
     fn caption(&self) -> &'static str {
         "全国 CA 互认二维码 · national interop QR"
+    }
+
+    fn national(&self) -> bool {
+        true
     }
 
     fn recognises(&self, text: &str) -> bool {

@@ -56,6 +56,10 @@ impl QrProfile for Vendor1 {
         "厂商 APP 二维码（本平台证书）· vendor app QR (platform-only certificates)"
     }
 
+    fn national(&self) -> bool {
+        false
+    }
+
     fn recognises(&self, text: &str) -> bool {
         text.starts_with(VENDOR_PREFIX)
     }

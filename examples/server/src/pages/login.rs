@@ -12,13 +12,14 @@ use crate::api::{ApiError, StartedOut, started_out};
 
 pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let started = s.platform.start_login_sharing(s.registration.share).await?;
+    let vendor = vendor_code(&s, &started)?;
     let out: StartedOut = started_out(&s, camr::protocol::Operation::Login, started);
     let svg =
         camr::qr::render_svg(&out.qr_text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
     let body = format!(
         r#"<h1>扫码登录 <small>QR login</small></h1>
 <p>请使用 CA 移动证书 App 扫描二维码<br><small>Scan with your CA vendor's certificate app</small></p>
-{panel}
+{panel}{vendor}
 <p id="again" hidden><button onclick="location.reload()">刷新二维码 · New QR</button></p>"#,
         panel = qr_panel(&s, true, &svg, &out.qr_text, &out.qr_png),
     );
@@ -50,5 +51,34 @@ camr.show(tx, {{ onFinal: async (st) => {{
         "narrow",
         &body,
         &script,
+    ))
+}
+
+/// With platform-only vendors configured (`entitlement.platform_only`, 本平台证书), the
+/// vendor app code (厂商码, profile `vendor1`) of the same transaction, shown beside the
+/// national one ("业务系统支持两种二维码类型"); empty otherwise. With rotation on, it carries
+/// the live part of the moment the page was made (the page refreshes the national code
+/// only).
+fn vendor_code(s: &AppState, started: &camr::ceremony::Started) -> Result<String, ApiError> {
+    if s.platform.entitlement().platform_only_vendors.is_empty() {
+        return Ok(String::new());
+    }
+    let profile = camr::qr::Vendor1;
+    let (mut payload, _) = s.platform.code_for(&profile, &started.transaction)?;
+    if let Some(rot) = &s.rotation {
+        payload = rot.code_now(payload, &started.transaction, camr::qr::unix_now());
+    }
+    let text = camr::qr::QrProfile::encode(&profile, &payload);
+    let svg = camr::qr::render_svg(&text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    Ok(format!(
+        r#"
+<div class="qrpanel" id="vendor-qr-box">
+<p>本平台证书请扫 · Platform-only certificates: <b>{caption}</b></p>
+<div id="vendor-qr">{svg}</div>
+<p>全国版证书扫上方全国 CA 互认二维码 · National certificates: the national interop QR above</p>
+<details><summary>二维码内容 · payload</summary><p><code id="vendor-payload">{text}</code></p></details>
+</div>"#,
+        caption = esc(camr::qr::QrProfile::caption(&profile)),
+        text = esc(&text),
     ))
 }
