@@ -16,6 +16,11 @@ struct Server {
 }
 
 fn server() -> Server {
+    server_with(|_| {})
+}
+
+/// The demo server after `configure(config)`.
+fn server_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> Server {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -26,9 +31,9 @@ fn server() -> Server {
     let addr = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = camr_server::build_state(&camr_server::ServerConfig::demo(data.clone(), addr))
-            .await
-            .unwrap();
+        let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
+        configure(&mut config);
+        let state = camr_server::build_state(&config).await.unwrap();
         tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
         addr
     });
@@ -689,4 +694,63 @@ fn the_binary_writes_a_delegation_and_a_staff_member_logs_in_under_it() {
     let out = scan_as_staff(&qr);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DELEGATION_OUT_OF_SCOPE"));
+}
+
+/// The login page's payload with element id `id` (`payload`: national, `vendor-payload`).
+fn page_code(s: &Server, id: &str) -> String {
+    let html = camr_app_sim::http_client()
+        .unwrap()
+        .get(format!("{}/", s.base))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let start = format!(r#"<code id="{id}">"#);
+    let (_, rest) = html.split_once(&start).expect(id);
+    rest.split_once("</code>").unwrap().0.replace("&amp;", "&")
+}
+
+#[test]
+fn the_simulator_scans_either_code_and_a_platform_only_certificate_needs_the_vendor_code() {
+    let s = server_with(|c| c.entitlement.platform_only = Some(vec!["SOFTCA".into()]));
+    let registry = PlatformKeySource::Registry {
+        list: s.data.join("registry.json"),
+        authority: s.data.join("registry-authority.pub.pem"),
+    };
+    // The national code (全国互认码): the platform refuses the platform-only certificate.
+    let national = page_code(&s, "payload");
+    let mut ui = Script::default();
+    let e = scan(
+        &ScanOptions {
+            platform_key: registry.clone(),
+            ..options(&national, &s.wallet())
+        },
+        &mut ui,
+    )
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::CertNotEntitled, "{e}");
+    assert!(
+        ui.shown
+            .join("\n")
+            .contains("QR profile: 全国 CA 互认二维码")
+    );
+    // The vendor code (厂商码) of a new page: checked against the trust list, answered.
+    let vendor = page_code(&s, "vendor-payload");
+    assert!(vendor.starts_with(camr::qr::VENDOR_PREFIX), "{vendor}");
+    let mut ui = Script::default();
+    let out = scan(
+        &ScanOptions {
+            platform_key: registry,
+            ..options(&vendor, &s.wallet())
+        },
+        &mut ui,
+    )
+    .unwrap();
+    assert_eq!(out.state, "verified");
+    let shown = ui.shown.join("\n");
+    assert!(shown.contains("QR profile: 厂商 APP 二维码"), "{shown}");
+    assert!(
+        shown.contains("注册表 Registry: C1100005553 is listed"),
+        "{shown}"
+    );
 }
