@@ -263,11 +263,11 @@ async fn read_meta(s: &AppState, tid: &Tid) -> Result<FileMeta, ApiError> {
 }
 
 /// The checks every upload route makes first: the body is the file's bytes (not JSON or a
-/// form), and the query is an [`UploadQuery`].
-fn upload_query(
+/// form), and the query parses (an [`UploadQuery`], or a route's own query).
+pub(crate) fn upload_query<T>(
     headers: &HeaderMap,
-    query: Result<Query<UploadQuery>, QueryRejection>,
-) -> Result<UploadQuery, ApiError> {
+    query: Result<Query<T>, QueryRejection>,
+) -> Result<T, ApiError> {
     no_json_type(headers)?;
     let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
     Ok(q)

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::api::{ApiError, ok, parse_tid, started_out};
-use crate::files::{clean_name, file_path, no_json_type, receive, send_file, temp_path};
+use crate::files::{clean_name, file_path, receive, send_file, temp_path, upload_query};
 
 type Shared = State<Arc<AppState>>;
 
@@ -130,12 +130,6 @@ fn seal_error(e: SealError) -> ApiError {
     ApiError::new(e.code(), e.to_string())
 }
 
-fn query<T>(headers: &HeaderMap, q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    no_json_type(headers)?;
-    let Query(q) = q.map_err(|e| ApiError::malformed(e.body_text()))?;
-    Ok(q)
-}
-
 /// Receives the uploaded PDF into memory (through a temporary file, within the upload
 /// limit and [`seal::MAX_PDF`]).
 async fn receive_pdf(s: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
@@ -207,7 +201,7 @@ async fn seal_start(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let q = query(&headers, q)?;
+    let q = upload_query(&headers, q)?;
     let key = key_algorithm(q.alg.as_deref())?;
     let placement = Placement::from_options(
         q.page,
@@ -250,7 +244,7 @@ async fn revoke_start(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let q = query(&headers, q)?;
+    let q = upload_query(&headers, q)?;
     let name = clean_name(q.name.as_deref(), "document.pdf");
     let pdf = receive_pdf(&s, body).await?;
     let provider = s.platform.provider().clone();
@@ -459,9 +453,14 @@ async fn verify_upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let q = query(&headers, q)?;
+    let q = upload_query(&headers, q)?;
     let mut records = Vec::new();
-    for tid in q.tid.iter().flat_map(|t| t.split(',')).filter(|t| !t.is_empty()) {
+    for tid in q
+        .tid
+        .iter()
+        .flat_map(|t| t.split(','))
+        .filter(|t| !t.is_empty())
+    {
         let tid = parse_tid(tid.trim())?;
         records.extend(crate::revocation::recorded_signatures(&s, &tid).await?);
     }

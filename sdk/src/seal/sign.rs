@@ -342,88 +342,20 @@ pub fn prepare_revoke(
     if options.reason.is_none() {
         options.reason = Some(format!("撤章 {field}"));
     }
-    if options.field_name.is_none() {
-        let existing = field_names(&load(pdf)?);
-        options.field_name = Some(
-            (1..)
-                .map(|i| format!("Revoke{i}-{}", field.replace('.', "_")))
-                .find(|n| !existing.iter().any(|e| e == n.as_bytes()))
-                .unwrap_or_else(|| "Revoke".into()),
-        );
-    }
     prepare_inner(provider, pdf, key, &options, Some(field))
 }
 
 /// The widget objects of the signed signature field named `name` (fully qualified, as
-/// [`super::verify`] reports it).
+/// [`super::verify`] reports it), found with verify's own walk over the AcroForm.
 fn signed_field_widgets(doc: &Document, name: &str) -> Result<Vec<ObjectId>, SealError> {
-    fn walk(
-        doc: &Document,
-        list: &[Object],
-        prefix: &str,
-        name: &str,
-        depth: usize,
-    ) -> Option<Vec<ObjectId>> {
-        if depth > 16 {
-            return None;
-        }
-        for item in list {
-            let Ok((id, Object::Dictionary(d))) = doc.dereference(item) else {
-                continue;
-            };
-            let Ok(t) = d.get(b"T").and_then(Object::as_str) else {
-                continue;
-            };
-            let full = if prefix.is_empty() {
-                decode_text(t)
-            } else {
-                format!("{prefix}.{}", decode_text(t))
-            };
-            let kids: Vec<Object> = d
-                .get(b"Kids")
-                .and_then(|o| doc.dereference(o))
-                .ok()
-                .and_then(|(_, o)| o.as_array().ok().cloned())
-                .unwrap_or_default();
-            if full == name {
-                if d.get(b"FT").and_then(Object::as_name).ok() != Some(b"Sig") || !d.has(b"V") {
-                    return Some(Vec::new());
-                }
-                let mut out = Vec::new();
-                if d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Widget") {
-                    out.extend(id);
-                }
-                for k in &kids {
-                    if let Ok((kid, Object::Dictionary(kd))) = doc.dereference(k)
-                        && !kd.has(b"T")
-                    {
-                        out.extend(kid);
-                    }
-                }
-                return Some(out);
-            }
-            if let Some(found) = walk(doc, &kids, &full, name, depth + 1) {
-                return Some(found);
-            }
-        }
-        None
-    }
-    let catalog = doc.catalog().map_err(pdf_err)?;
-    let fields = catalog
-        .get(b"AcroForm")
-        .and_then(|o| doc.dereference(o))
-        .and_then(|(_, a)| a.as_dict())
-        .and_then(|a| a.get(b"Fields"))
-        .and_then(|o| doc.dereference(o))
-        .and_then(|(_, f)| f.as_array())
-        .map(|f| f.to_vec())
-        .unwrap_or_default();
-    match walk(doc, &fields, "", name, 0) {
-        Some(w) if !w.is_empty() => Ok(w),
-        _ => Err(SealError::invalid(format!(
-            "the document has no signed seal named `{name}`"
-        ))),
-    }
+    super::verify::sig_fields(doc)
+        .into_iter()
+        .find(|f| f.name == name)
+        .map(|f| f.widgets.iter().filter_map(|w| w.0).collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .ok_or_else(|| {
+            SealError::invalid(format!("the document has no signed seal named `{name}`"))
+        })
 }
 
 fn prepare_inner(
@@ -504,10 +436,17 @@ fn prepare_inner(
             )));
         }
         Some(n) => n.clone(),
-        None => (1..)
-            .map(|i| format!("Seal{i}"))
-            .find(|n| !existing.iter().any(|e| e == n.as_bytes()))
-            .unwrap_or_else(|| "Seal".into()),
+        // `SealN`, or `RevokeN-<field>` for a revocation, with the first free N.
+        None => {
+            let name = |i: u32| match revokes {
+                Some(field) => format!("Revoke{i}-{}", field.replace('.', "_")),
+                None => format!("Seal{i}"),
+            };
+            (1..)
+                .map(name)
+                .find(|n| !existing.iter().any(|e| e == n.as_bytes()))
+                .unwrap_or_else(|| if revokes.is_some() { "Revoke" } else { "Seal" }.into())
+        }
     };
     let reserved = if options.reserved == 0 {
         DEFAULT_RESERVED

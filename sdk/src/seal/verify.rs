@@ -297,17 +297,7 @@ pub fn signer_of(
         .get(b"Contents")
         .and_then(Object::as_str)
         .unwrap_or_default();
-    let br: Vec<u64> = f
-        .sig
-        .get(b"ByteRange")
-        .and_then(Object::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|o| o.as_i64().ok())
-                .filter_map(|v| u64::try_from(v).ok())
-                .collect()
-        })
-        .unwrap_or_default();
+    let br = byte_range_of(&f.sig);
     let unreadable = |e: String| SealError::malformed(format!("seal `{field}`: {e}"));
     let br = check_byte_range(pdf, &br).map_err(unreadable)?;
     match check_cms(provider, pdf, &br, contents) {
@@ -317,7 +307,7 @@ pub fn signer_of(
     }
 }
 
-fn sig_fields(doc: &Document) -> Vec<SigField> {
+pub(crate) fn sig_fields(doc: &Document) -> Vec<SigField> {
     let mut fields = Vec::new();
     if let Ok(catalog) = doc.catalog()
         && let Ok((_, Object::Dictionary(acro))) =
@@ -397,11 +387,11 @@ fn eof_offsets(pdf: &[u8]) -> Vec<(usize, usize)> {
     out
 }
 
-struct SigField {
-    name: String,
+pub(crate) struct SigField {
+    pub(crate) name: String,
     sig: Dictionary,
     /// (widget object, page object, rectangle).
-    widgets: Vec<(Option<ObjectId>, Option<ObjectId>, [f32; 4])>,
+    pub(crate) widgets: Vec<(Option<ObjectId>, Option<ObjectId>, [f32; 4])>,
 }
 
 /// One change a later revision made beyond what is allowed, and the widget it touched
@@ -485,6 +475,19 @@ fn apply_revocations(checked: &mut [Checked], fields: &[SigField], authorities: 
             && r.trusted != Some(false)
             && r.revoked.is_none();
     }
+}
+
+/// `/ByteRange` of a signature dictionary: its non-negative integers.
+fn byte_range_of(sig: &Dictionary) -> Vec<u64> {
+    sig.get(b"ByteRange")
+        .and_then(Object::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o.as_i64().ok())
+                .filter_map(|v| u64::try_from(v).ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn rect_of(d: &Dictionary) -> [f32; 4] {
@@ -581,16 +584,7 @@ fn check_seal(
             .ok()
     };
     let text_of = |k: &[u8]| sig.get(k).and_then(Object::as_str).ok().map(decode_text);
-    let byte_range: Vec<u64> = sig
-        .get(b"ByteRange")
-        .and_then(Object::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|o| o.as_i64().ok())
-                .filter_map(|v| u64::try_from(v).ok())
-                .collect()
-        })
-        .unwrap_or_default();
+    let byte_range = byte_range_of(sig);
     let widgets = field
         .widgets
         .iter()
