@@ -25,6 +25,7 @@
 
 pub mod app;
 pub mod ceremony;
+pub mod cosign;
 pub mod crypto;
 pub mod envelope;
 mod error;
