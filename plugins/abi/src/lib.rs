@@ -23,7 +23,8 @@
 //!     fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
 //!         // the vendor's wire format in, JSON of `camr::protocol::Evidence` out
 //!     }
-//!     // fetch_encryption_cert, cert_status, push_task, poll_task, report_usage: optional
+//!     // fetch_encryption_cert, cert_status, push_task, poll_task, report_usage, list_seals:
+//!     // optional
 //! }
 //!
 //! export_adapter!(MyVendor);
@@ -44,6 +45,12 @@
 //!   error code and a sentence) in an [`RResult`].
 //! - abi_stable checks the layout of the root module and of every type reachable from it when
 //!   the host loads the library; the host also checks `abi_version()`.
+//! - **Compatible additions.** The trait's methods up to `report_usage` are its prefix
+//!   (`#[sabi(last_prefix_field)]`): every adapter has them. Methods added later
+//!   (`list_seals`, the user's seals 印章) are optional in the vtable and have a default
+//!   body in the trait, which abi_stable runs when an adapter built before the addition is
+//!   called: the caller gets `ADAPTER_UNAVAILABLE` ("does not offer `list_seals`"), never a
+//!   panic, and [`CAMR_ADAPTER_ABI_VERSION`] stays the same.
 //!
 //! ## Unsafe code
 //!
@@ -69,6 +76,11 @@ pub use ffi::{
 
 /// The ABI version of this crate. A host loads only adapters whose `abi_version()` equals its
 /// own; it changes whenever the trait or the payload conventions change incompatibly.
+///
+/// Methods added after [`Adapter::report_usage`] (the trait's `last_prefix_field`) are
+/// compatible additions and keep the version: `list_seals` (version 1, second edition) is
+/// one. An adapter built before it still loads; calling the new method on it runs the
+/// trait's default body (`ADAPTER_UNAVAILABLE`).
 pub const CAMR_ADAPTER_ABI_VERSION: u32 = 1;
 
 /// The stable error codes an adapter reports (camr's `ErrorCode` wire strings).
@@ -159,6 +171,18 @@ mod ffi {
         /// Reports one use (JSON of `camr::protocol::UsageRecord`) for per-use billing.
         #[sabi(last_prefix_field)]
         fn report_usage(&self, record_json: RStr<'_>) -> RResult<(), AdapterError>;
+
+        /// The seals (印章) the vendor keeps for the subject (JSON of `camr::pki::Subject`,
+        /// as for [`Adapter::fetch_encryption_cert`]): a JSON array of
+        /// `camr::protocol::SealInfo`.
+        ///
+        /// Added after [`Adapter::report_usage`], the last prefix field: an adapter built
+        /// before this method existed has no vtable slot for it, and abi_stable then calls
+        /// this default body, so the call is an `ADAPTER_UNAVAILABLE` error, not a panic.
+        fn list_seals(&self, subject_json: RStr<'_>) -> RResult<RString, AdapterError> {
+            let _ = subject_json;
+            RResult::RErr(crate::AdapterError::unsupported("list_seals"))
+        }
     }
 
     /// The owned, FFI-safe adapter trait object that `new_adapter` returns.
@@ -328,6 +352,14 @@ pub trait AdapterImpl: Send + Sync + 'static {
         let _ = record_json;
         Err(AdapterError::unsupported("report_usage"))
     }
+
+    /// The user's seals (印章): JSON of `camr::pki::Subject` in (the holder of the signing
+    /// certificate), a JSON array of `camr::protocol::SealInfo` out. The default answers
+    /// `ADAPTER_UNAVAILABLE` (the vendor keeps no seals).
+    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
+        let _ = subject_json;
+        Err(AdapterError::unsupported("list_seals"))
+    }
 }
 
 impl<T: AdapterImpl + ?Sized> AdapterImpl for Box<T> {
@@ -357,6 +389,9 @@ impl<T: AdapterImpl + ?Sized> AdapterImpl for Box<T> {
     }
     fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
         (**self).report_usage(record_json)
+    }
+    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
+        (**self).list_seals(subject_json)
     }
 }
 
@@ -460,6 +495,13 @@ impl<T: AdapterImpl> Adapter for Guarded<T> {
 
     fn report_usage(&self, record_json: RStr<'_>) -> RResult<(), AdapterError> {
         guard("report_usage", || self.0.report_usage(record_json.as_str())).into()
+    }
+
+    fn list_seals(&self, subject_json: RStr<'_>) -> RResult<RString, AdapterError> {
+        guard("list_seals", || {
+            self.0.list_seals(subject_json.as_str()).map(RString::from)
+        })
+        .into()
     }
 }
 
@@ -644,6 +686,42 @@ mod tests {
         let e = a.push_task(RStr::from("{}"), RStr::from("{}")).unwrap_err();
         assert_eq!(e.code(), codes::ADAPTER_UNAVAILABLE);
         assert!(e.message().contains("push_task"), "{e}");
+        // A method added after the last prefix field, not implemented: unsupported.
+        let e = a.list_seals(RStr::from("{}")).unwrap_err();
+        assert_eq!(e.code(), codes::ADAPTER_UNAVAILABLE);
+        assert!(e.message().contains("list_seals"), "{e}");
+    }
+
+    struct Seals;
+
+    impl AdapterImpl for Seals {
+        fn info(&self) -> AdapterInfo {
+            Echo.info()
+        }
+        fn configure(&self, _config_json: &str) -> Result<(), AdapterError> {
+            Ok(())
+        }
+        fn decode_evidence(&self, _operation: &str, _raw: &[u8]) -> Result<String, AdapterError> {
+            Err(AdapterError::malformed("no"))
+        }
+        fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
+            if subject_json == "boom" {
+                panic!("list_seals exploded");
+            }
+            Ok(format!("[{subject_json}]"))
+        }
+    }
+
+    #[test]
+    fn list_seals_crosses_the_boundary_and_its_panics_are_caught() {
+        let a = into_adapter_box(Seals);
+        assert_eq!(a.list_seals(RStr::from("1")).unwrap().as_str(), "[1]");
+        let e = a.list_seals(RStr::from("boom")).unwrap_err();
+        assert_eq!(e.code(), codes::ADAPTER_FAILED);
+        assert!(e.message().contains("list_seals exploded"), "{e}");
+        // Through a Box too.
+        let boxed: Box<dyn AdapterImpl> = Box::new(Seals);
+        assert_eq!(boxed.list_seals("2").unwrap(), "[2]");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use camr::pki::Subject;
-use camr::protocol::{Evidence, Operation, UsageRecord};
+use camr::protocol::{Evidence, Operation, SealInfo, UsageRecord};
 use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus};
 use serde::Serialize;
 
@@ -505,6 +505,24 @@ impl PluginHost {
         })
     }
 
+    /// The user's seals (印章) the vendor keeps for `subject` (the holder of the signing
+    /// certificate): at most [`MAX_SEALS`], each checked with [`SealInfo::check`] (code,
+    /// name, a PNG that decodes, printed size). An answer that is not a JSON array of seals,
+    /// holds too many or a bad one is `ADAPTER_FAILED` ([`PluginError::BadOutput`]); an
+    /// adapter that keeps no seals, or was built before the method existed, answers
+    /// `ADAPTER_UNAVAILABLE`.
+    pub fn list_seals(
+        &self,
+        ca_org_type: &str,
+        subject: &Subject,
+    ) -> Result<Vec<SealInfo>, PluginError> {
+        let json = to_json(ca_org_type, "list_seals", subject)?;
+        self.call(ca_org_type, "list_seals", move |a| {
+            let answer = a.list_seals(&json)?;
+            parse_seals(&answer).map_err(Fault::BadOutput)
+        })
+    }
+
     /// Reports one use for per-use billing.
     pub fn report_usage(&self, ca_org_type: &str, record: &UsageRecord) -> Result<(), PluginError> {
         let json = to_json(ca_org_type, "report_usage", record)?;
@@ -619,6 +637,25 @@ impl PluginHost {
         );
         result
     }
+}
+
+/// Most seals one `list_seals` answer may hold.
+pub const MAX_SEALS: usize = 64;
+
+/// Parses and checks a `list_seals` answer.
+fn parse_seals(answer: &str) -> Result<Vec<SealInfo>, String> {
+    let seals: Vec<SealInfo> =
+        serde_json::from_str(answer).map_err(|e| format!("not a JSON array of seals ({e})"))?;
+    if seals.len() > MAX_SEALS {
+        return Err(format!(
+            "{} seals in one answer; at most {MAX_SEALS}",
+            seals.len()
+        ));
+    }
+    for (i, seal) in seals.iter().enumerate() {
+        seal.check().map_err(|e| format!("seal {i}: {e}"))?;
+    }
+    Ok(seals)
 }
 
 fn lock_breaker(entry: &Entry) -> std::sync::MutexGuard<'_, Breaker> {

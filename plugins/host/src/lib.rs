@@ -48,6 +48,6 @@ pub use breaker::BreakerState;
 pub use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus};
 pub use config::HostConfig;
 pub use error::PluginError;
-pub use host::{AdapterHealth, PluginHost};
+pub use host::{AdapterHealth, MAX_SEALS, PluginHost};
 pub use load::{DynamicAdapter, load_adapter_file, sha256_hex};
 pub use verify::verify_evidence_signature;

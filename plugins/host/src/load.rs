@@ -113,6 +113,15 @@ impl AdapterImpl for DynamicAdapter {
             .report_usage(RStr::from_str(record_json))
             .into_result()
     }
+
+    /// An adapter built before `list_seals` existed answers through the trait's default body
+    /// (`ADAPTER_UNAVAILABLE`), see `camr_plugin_abi::Adapter::list_seals`.
+    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
+        self.ffi
+            .list_seals(RStr::from_str(subject_json))
+            .into_result()
+            .map(|s| s.into_string())
+    }
 }
 
 /// SHA-256, lower-case hex.

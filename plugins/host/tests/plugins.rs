@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use camr::crypto::{KeyAlgorithm, default_provider};
-use camr::protocol::{Bytes, ErrorCode, Operation, PublicKeyAlgorithm};
+use camr::protocol::{Bytes, ErrorCode, Operation, PublicKeyAlgorithm, SealInfo, SealKind};
+use camr::seal::appearance::seal_png;
 use camr::softca::{Holder, HolderType, SoftCa};
 use camr_plugin_host::{
     AdapterError, AdapterImpl, AdapterInfo, BreakerState, CertStatus, HostConfig, PluginError,
@@ -671,4 +672,124 @@ fn reload_picks_up_new_changed_and_removed_files_and_keeps_unchanged_ones() {
     // No folder configured: an error, nothing changes.
     let bare = PluginHost::new(HostConfig::default());
     assert!(matches!(bare.reload(), Err(PluginError::Io { .. })));
+}
+
+/// A personal subject as `camr::pki::Subject` serialises it.
+fn seal_subject() -> camr::pki::Subject {
+    serde_json::from_value(serde_json::json!({
+        "name": "张三", "organization": "某某建设有限公司", "certType": "orgCert",
+        "subjectType": "org", "identityNumber": null, "uscc": null,
+        "certSn": "7F01", "issuer": "Fixture Good CA", "notBefore": 0, "notAfter": 1
+    }))
+    .unwrap()
+}
+
+fn seal_info(kind: SealKind, code: &str, image: Vec<u8>) -> SealInfo {
+    SealInfo {
+        code: code.into(),
+        kind,
+        name: format!("某某建设有限公司{}", kind.label_zh()),
+        image: Bytes(image),
+        width_mm: 40,
+        height_mm: 40,
+        cert_sn: "7F01".into(),
+    }
+}
+
+fn configure_seals(host: &PluginHost, seals_json: &str) {
+    host.configure(
+        GOOD,
+        &serde_json::json!({ "sealsJson": seals_json }).to_string(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_vendors_seals_are_listed_and_a_bad_list_is_adapter_failed() {
+    let dir = folder();
+    place(dir.path(), "good");
+    let mut host = host_with(dir.path(), HostConfig::default());
+    host.load_dir().unwrap();
+    let subject = seal_subject();
+
+    // The vendor keeps no seals for this user yet: its own ADAPTER_UNAVAILABLE.
+    let e = host.list_seals(GOOD, &subject).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AdapterUnavailable, "{e}");
+
+    // A company's official and legal-representative seals.
+    let png = |kind| seal_png(kind, "某某建设有限公司", 64).unwrap();
+    let good = vec![
+        seal_info(SealKind::Official, "GOOD-1", png(SealKind::Official)),
+        seal_info(
+            SealKind::LegalRepresentative,
+            "GOOD-2",
+            png(SealKind::LegalRepresentative),
+        ),
+    ];
+    configure_seals(&host, &serde_json::to_string(&good).unwrap());
+    assert_eq!(host.list_seals(GOOD, &subject).unwrap(), good);
+    configure_seals(&host, "[]");
+    assert!(host.list_seals(GOOD, &subject).unwrap().is_empty());
+
+    // Malformed JSON from the plugin: ADAPTER_FAILED, BadOutput, with the reason.
+    let bad_output = |host: &PluginHost, want: &str| {
+        let e = host.list_seals(GOOD, &subject).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::AdapterFailed, "{e}");
+        assert!(
+            matches!(&e, PluginError::BadOutput { method: "list_seals", reason, .. } if reason.contains(want)),
+            "{want}: {e:?}"
+        );
+    };
+    configure_seals(&host, r#"[{"code":"GOOD-1","kind":"#);
+    bad_output(&host, "not a JSON array of seals");
+    configure_seals(&host, r#"{"seals":[]}"#);
+    bad_output(&host, "not a JSON array of seals");
+    configure_seals(&host, r#"[{"code":"X","kind":"stamp"}]"#);
+    bad_output(&host, "not a JSON array of seals");
+
+    // A PNG that does not decode.
+    let mut broken = png(SealKind::Official);
+    broken.truncate(40);
+    let list = vec![
+        good[0].clone(),
+        seal_info(SealKind::Finance, "GOOD-3", broken),
+    ];
+    configure_seals(&host, &serde_json::to_string(&list).unwrap());
+    bad_output(&host, "seal 1: field `image`");
+
+    // A seal of 0 mm, and more than MAX_SEALS seals.
+    let list = vec![SealInfo {
+        width_mm: 0,
+        ..good[0].clone()
+    }];
+    configure_seals(&host, &serde_json::to_string(&list).unwrap());
+    bad_output(&host, "widthMm");
+    let many: Vec<SealInfo> = (0..=camr_plugin_host::MAX_SEALS)
+        .map(|i| SealInfo {
+            code: format!("GOOD-{i}"),
+            ..good[0].clone()
+        })
+        .collect();
+    configure_seals(&host, &serde_json::to_string(&many).unwrap());
+    bad_output(&host, "at most 64");
+    // Each bad answer counted as a failure; the good ones and the adapter's own refusal not
+    // among them (ADAPTER_UNAVAILABLE counts, as for fetch_encryption_cert).
+    assert_eq!(health_of(&host, GOOD).failures, 7);
+}
+
+#[test]
+fn an_adapter_that_does_not_offer_list_seals_is_adapter_unavailable() {
+    let dir = folder();
+    place(dir.path(), "duplicate");
+    let mut host = host_with(dir.path(), HostConfig::default());
+    host.load_dir().unwrap();
+    let e = host.list_seals(GOOD, &seal_subject()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AdapterUnavailable, "{e}");
+    assert!(
+        matches!(&e, PluginError::Adapter { method: "list_seals", message, .. } if message.contains("does not offer `list_seals`")),
+        "{e:?}"
+    );
+    // An unknown vendor is ADAPTER_UNAVAILABLE too, without a call.
+    let e = host.list_seals("NOBODY", &seal_subject()).unwrap_err();
+    assert!(matches!(e, PluginError::NoAdapter { .. }), "{e:?}");
 }

@@ -12,8 +12,10 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod ids;
+mod seals;
 
 pub use ids::{SystemCode, Tid};
+pub use seals::*;
 
 /// Why a wire value was refused. Every variant maps to a stable [`ErrorCode`]
 /// ([`ProtocolError::code`]); values echoed in messages are cut to 64 characters.
@@ -1095,6 +1097,8 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ("QrPayload.schema.json", schema_text::<QrPayload>()),
         ("RequestObject.schema.json", schema_text::<RequestObject>()),
         ("Response.schema.json", schema_text::<Response>()),
+        ("SealInfo.schema.json", schema_text::<SealInfo>()),
+        ("SealKind.schema.json", schema_text::<SealKind>()),
         (
             "SignedTrustList.schema.json",
             schema_text::<crate::registry::SignedTrustList>(),

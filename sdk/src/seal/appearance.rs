@@ -20,6 +20,7 @@ use image::ImageEncoder as _;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
 use super::SealError;
+use crate::protocol::SealKind;
 
 /// The name of the seal image in the appearance form's `/Resources /XObject`.
 pub const IMAGE_RESOURCE: &str = "Im";
@@ -331,7 +332,11 @@ pub fn add_straddle_appearances(
 
 /// The default seal as a PNG: see [`default_seal`].
 pub fn default_seal_png(org_name: &str, size_px: u32) -> Result<Vec<u8>, SealError> {
-    let seal = default_seal(org_name, size_px);
+    to_png(&default_seal(org_name, size_px))
+}
+
+/// Encodes a seal image as an RGBA PNG.
+fn to_png(seal: &SealImage) -> Result<Vec<u8>, SealError> {
     let mut rgba = Vec::with_capacity(seal.alpha.len() * 4);
     for (px, a) in seal.rgb.chunks_exact(3).zip(&seal.alpha) {
         rgba.extend_from_slice(px);
@@ -420,13 +425,23 @@ pub fn default_seal(org_name: &str, size_px: u32) -> SealImage {
         }
         false
     };
-    // 4×4 supersampling for smooth edges.
+    rasterise(size, size, SEAL_RED, inside)
+}
+
+/// Paints the shape `inside` (image coordinates, y down) in `colour` on a transparent
+/// `width`×`height` image, with 4×4 supersampling for smooth edges.
+fn rasterise(
+    width: u32,
+    height: u32,
+    colour: [u8; 3],
+    inside: impl Fn(f32, f32) -> bool,
+) -> SealImage {
     const SS: u32 = 4;
-    let pixels = size as usize * size as usize;
+    let pixels = width as usize * height as usize;
     let mut rgb = Vec::with_capacity(pixels * 3);
     let mut alpha = Vec::with_capacity(pixels);
-    for py in 0..size {
-        for px in 0..size {
+    for py in 0..height {
+        for px in 0..width {
             let mut hits = 0u32;
             for sy in 0..SS {
                 for sx in 0..SS {
@@ -437,16 +452,208 @@ pub fn default_seal(org_name: &str, size_px: u32) -> SealImage {
                     }
                 }
             }
-            rgb.extend_from_slice(&SEAL_RED);
+            rgb.extend_from_slice(&colour);
             alpha.push(((hits * 255 + SS * SS / 2) / (SS * SS)) as u8);
         }
     }
     SealImage {
-        width: size,
-        height: size,
+        width,
+        height,
         rgb,
         alpha,
     }
+}
+
+/// The ink of a handwritten signature (R, G, B): a dark blue pen.
+pub const INK_BLUE: [u8; 3] = [24, 36, 110];
+
+/// The seal image of `kind` for `holder` as a PNG: see [`seal_image`].
+pub fn seal_png(kind: SealKind, holder: &str, size_px: u32) -> Result<Vec<u8>, SealError> {
+    to_png(&seal_image(kind, holder, size_px))
+}
+
+/// A seal image of `kind` for `holder` (the organisation or the person), `size_px` wide
+/// (clamped to 32..=[`MAX_DEFAULT_SEAL_SIDE`]), transparent background, deterministic for a
+/// given kind, holder and size. The kinds look different at a glance, as the real ones do:
+///
+/// - 公章 ([`SealKind::Official`]): [`default_seal`], round with a star;
+/// - 合同专用章 ([`SealKind::Contract`]): round, a double inner ring, a smaller star;
+/// - 财务专用章 ([`SealKind::Finance`]): an oval (wider than high) with an inner ring and a
+///   bar of cells across the middle;
+/// - 法人章 ([`SealKind::LegalRepresentative`]): a square chop with a thick border, quartered
+///   like a four-character name seal;
+/// - 人名章 ([`SealKind::PersonalName`]): a square chop with a double border;
+/// - 手写签名 ([`SealKind::Handwritten`]): a dark-blue pen stroke, twice as wide as high.
+///
+/// As in [`default_seal`], no text is drawn (no CJK font is bundled): marks encoding a hash of
+/// `holder` make the seals of different holders differ visibly.
+pub fn seal_image(kind: SealKind, holder: &str, size_px: u32) -> SealImage {
+    let size = default_seal_side(size_px);
+    let hash = fnv1a(holder.as_bytes());
+    match kind {
+        SealKind::Official => default_seal(holder, size),
+        SealKind::Contract => contract_seal(hash, size),
+        SealKind::Finance => finance_seal(hash, size),
+        SealKind::LegalRepresentative => square_chop(hash, size, true),
+        SealKind::PersonalName => square_chop(hash, size, false),
+        SealKind::Handwritten => handwritten(hash, size),
+    }
+}
+
+/// Whether (`nx`, `ny`) (relative to the centre, in units of the seal's size, y down) lies on
+/// one of 32 radial marks of the upper arc from 160° to 20°, between radii `r0` and `r1`,
+/// where the matching bit of `hash` is 1.
+fn arc_mark(nx: f32, ny: f32, r0: f32, r1: f32, half: f32, hash: u64) -> bool {
+    let r = (nx * nx + ny * ny).sqrt();
+    if !(r0..=r1).contains(&r) || ny >= 0.0 {
+        return false;
+    }
+    let angle = (-ny).atan2(nx).to_degrees();
+    if !(20.0..=160.0).contains(&angle) {
+        return false;
+    }
+    let step = 140.0 / 31.0;
+    let k = ((160.0 - angle) / step).round();
+    let (sin, cos) = (160.0 - k * step).to_radians().sin_cos();
+    let bit = k as u32;
+    (nx * sin + ny * cos).abs() <= half && bit < 32 && (hash >> bit) & 1 == 1
+}
+
+/// Whether `u` in 0..1 falls in a filled cell of a row of `cells` cells whose bits come from
+/// `bits` (a gap at the start of each cell keeps neighbours apart).
+fn cell_filled(u: f32, cells: u32, bits: u64) -> bool {
+    if !(0.0..1.0).contains(&u) {
+        return false;
+    }
+    let pos = u * cells as f32;
+    let cell = pos as u32;
+    pos - cell as f32 > 0.15 && (bits >> cell.min(63)) & 1 == 1
+}
+
+/// 合同专用章: an outer ring, two thin inner rings, marks on the upper arc, a smaller star.
+fn contract_seal(hash: u64, size: u32) -> SealImage {
+    let s = size as f32;
+    let c = s / 2.0;
+    let star_r = 0.14 * s;
+    let star = star_polygon(c, c + 0.02 * s, star_r, star_r * 0.382);
+    rasterise(size, size, SEAL_RED, |x, y| {
+        let (nx, ny) = ((x - c) / s, (y - c) / s);
+        let r = (nx * nx + ny * ny).sqrt();
+        (0.44..=0.48).contains(&r)
+            || (0.405..=0.418).contains(&r)
+            || (0.378..=0.391).contains(&r)
+            || arc_mark(nx, ny, 0.27, 0.34, 0.012, hash)
+            || point_in_polygon(&star, x, y)
+    })
+}
+
+/// 财务专用章: an oval ring, a thin inner oval, marks on the upper arc and a bar of cells.
+fn finance_seal(hash: u64, size: u32) -> SealImage {
+    let width = size;
+    let height = (size * 2 / 3).max(22);
+    let (w, h) = (width as f32, height as f32);
+    let (cx, cy) = (w / 2.0, h / 2.0);
+    let (a, b) = (0.48 * w, 0.48 * h);
+    rasterise(width, height, SEAL_RED, |x, y| {
+        // Normalised so that the outer edge of the oval is the unit circle.
+        let (nx, ny) = ((x - cx) / a, (y - cy) / b);
+        let rho = (nx * nx + ny * ny).sqrt();
+        if (0.9..=1.0).contains(&rho) || (0.8..=0.83).contains(&rho) {
+            return true;
+        }
+        if arc_mark(nx, ny, 0.55, 0.7, 0.025, hash) {
+            return true;
+        }
+        // A bar of 16 cells across the middle, from the hash's high half.
+        ((-0.08..=0.08).contains(&ny) && cell_filled(nx + 0.5, 16, hash >> 32))
+            || ((0.08..=0.11).contains(&ny) && (-0.5..0.5).contains(&nx))
+    })
+}
+
+/// 法人章 (`quartered`) or 人名章: a square chop. The legal representative's has a thick
+/// border and a cross making four fields of 4×4 cells (one per character of a four-character
+/// name seal); the personal one a double border around 5×5 cells.
+fn square_chop(hash: u64, size: u32, quartered: bool) -> SealImage {
+    let s = size as f32;
+    rasterise(size, size, SEAL_RED, |x, y| {
+        let (u, v) = (x / s, y / s);
+        // Distance from the nearest edge, in units of the size.
+        let edge = u.min(v).min(1.0 - u).min(1.0 - v);
+        if quartered {
+            if (0.04..=0.12).contains(&edge) {
+                return true;
+            }
+            if edge < 0.12 {
+                return false;
+            }
+            if (u - 0.5).abs() <= 0.02 || (v - 0.5).abs() <= 0.02 {
+                return true;
+            }
+            // Four fields, each 4×4 cells: 16 bits of the hash per field.
+            let field = u32::from(u > 0.5) + 2 * u32::from(v > 0.5);
+            let fu = if u > 0.5 {
+                (u - 0.52) / 0.32
+            } else {
+                (u - 0.16) / 0.32
+            };
+            let fv = if v > 0.5 {
+                (v - 0.52) / 0.32
+            } else {
+                (v - 0.16) / 0.32
+            };
+            if !(0.0..1.0).contains(&fv) {
+                return false;
+            }
+            let row = (fv * 4.0) as u32;
+            let within = fv * 4.0 - row as f32;
+            within > 0.2 && cell_filled(fu, 4, hash >> (16 * field + 4 * row))
+        } else {
+            if (0.04..=0.09).contains(&edge) || (0.125..=0.145).contains(&edge) {
+                return true;
+            }
+            let (fu, fv) = ((u - 0.2) / 0.6, (v - 0.2) / 0.6);
+            if !(0.0..1.0).contains(&fv) {
+                return false;
+            }
+            let row = (fv * 5.0) as u32;
+            let within = fv * 5.0 - row as f32;
+            within > 0.15 && cell_filled(fu, 5, hash >> (5 * row))
+        }
+    })
+}
+
+/// 手写签名: a pen stroke, tapered at both ends, whose waves come from the hash; twice as wide
+/// as high, in [`INK_BLUE`].
+fn handwritten(hash: u64, size: u32) -> SealImage {
+    let width = size;
+    let height = (size / 2).max(16);
+    let (w, h) = (width as f32, height as f32);
+    let unit = |shift: u32| ((hash >> shift) & 0xff) as f32 / 255.0;
+    let tau = std::f32::consts::TAU;
+    let a1 = (0.16 + 0.1 * unit(0)) * h;
+    let f1 = tau * (2.0 + 0.5 * ((hash >> 8) & 7) as f32) / w;
+    let p1 = tau * unit(16);
+    let a2 = (0.03 + 0.06 * unit(24)) * h;
+    let f2 = f1 * (2.5 + unit(32));
+    let p2 = tau * unit(40);
+    let slope = (unit(48) - 0.5) * 0.3;
+    let (x0, x1) = (0.06 * w, 0.94 * w);
+    let half = 0.045 * h;
+    rasterise(width, height, INK_BLUE, |x, y| {
+        if !(x0..=x1).contains(&x) {
+            return false;
+        }
+        let t = x - x0;
+        let centre = h / 2.0
+            + slope * (t - (x1 - x0) / 2.0)
+            + a1 * (f1 * t + p1).sin()
+            + a2 * (f2 * t + p2).sin();
+        let dy = slope + a1 * f1 * (f1 * t + p1).cos() + a2 * f2 * (f2 * t + p2).cos();
+        // Pen pressure: thin at both ends.
+        let along = t / (x1 - x0);
+        let pressure = (std::f32::consts::PI * along).sin().max(0.0).sqrt();
+        (y - centre).abs() / (1.0 + dy * dy).sqrt() <= half * (0.25 + 0.75 * pressure)
+    })
 }
 
 /// Largest default seal, in pixels per side (a 40 mm seal at 600 dpi is about 945).
@@ -522,6 +729,103 @@ mod tests {
         assert_eq!(at(40, 100), 0);
         let n = red_count(&img);
         assert!(n > 160 * 160 / 6 && n < 160 * 160 / 2, "{n} opaque pixels");
+    }
+
+    #[test]
+    fn every_kind_decodes_is_transparent_and_in_its_colour() {
+        for kind in SealKind::ALL {
+            let png = seal_png(kind, "某某建设有限公司", 120).unwrap();
+            let img = SealImage::from_png(&png).unwrap();
+            assert_eq!(img.width(), 120, "{kind}");
+            assert!(img.has_transparency(), "{kind}");
+            // The corners are transparent (a round, oval or bordered seal, a pen stroke).
+            assert_eq!(img.alpha()[0], 0, "{kind}");
+            assert_eq!(*img.alpha().last().unwrap(), 0, "{kind}");
+            let n = red_count(&img);
+            let area = (img.width() * img.height()) as usize;
+            assert!(
+                n > area / 40 && n < area * 2 / 3,
+                "{kind}: {n} of {area} opaque"
+            );
+            let want = if kind == SealKind::Handwritten {
+                INK_BLUE
+            } else {
+                SEAL_RED
+            };
+            assert!(img.rgb().chunks_exact(3).all(|px| px == want), "{kind}");
+        }
+        // The official seal is the default seal; the oval and the signature are wider than high.
+        assert_eq!(
+            seal_png(SealKind::Official, "x", 64).unwrap(),
+            default_seal_png("x", 64).unwrap()
+        );
+        for kind in [SealKind::Finance, SealKind::Handwritten] {
+            let img = seal_image(kind, "x", 150);
+            assert!(img.height() < img.width(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn kinds_differ_holders_differ_and_images_are_deterministic() {
+        let holder = "某某建设有限公司";
+        let mut seen: Vec<(SealKind, SealImage)> = Vec::new();
+        for kind in SealKind::ALL {
+            let a = seal_png(kind, holder, 96).unwrap();
+            assert_eq!(a, seal_png(kind, holder, 96).unwrap(), "{kind}");
+            let img = seal_image(kind, holder, 96);
+            let other = seal_image(kind, "另一家公司", 96);
+            let changed = img
+                .alpha()
+                .iter()
+                .zip(other.alpha())
+                .filter(|(x, y)| x != y)
+                .count();
+            assert!(
+                changed > 20,
+                "{kind}: {changed} pixels differ between holders"
+            );
+            for (k, earlier) in &seen {
+                let differ = earlier.width() != img.width()
+                    || earlier.height() != img.height()
+                    || earlier
+                        .alpha()
+                        .iter()
+                        .zip(img.alpha())
+                        .filter(|(x, y)| x.abs_diff(**y) > 128)
+                        .count()
+                        > 200;
+                assert!(differ, "{kind} looks like {k}");
+            }
+            seen.push((kind, img));
+        }
+    }
+
+    #[test]
+    fn square_chops_have_their_border_and_the_legal_one_its_cross() {
+        let at = |img: &SealImage, x: u32, y: u32| img.alpha()[(y * img.width() + x) as usize];
+        let legal = seal_image(SealKind::LegalRepresentative, "张三", 100);
+        let personal = seal_image(SealKind::PersonalName, "张三", 100);
+        for img in [&legal, &personal] {
+            assert_eq!(at(img, 6, 50), 255, "border");
+            assert_eq!(at(img, 1, 1), 0, "margin");
+        }
+        assert_eq!(at(&legal, 50, 14), 255, "the cross");
+        assert_eq!(at(&personal, 50, 11), 0, "no thick border there");
+        assert_eq!(at(&personal, 50, 13), 255, "the inner border");
+    }
+
+    #[test]
+    #[ignore = "writes target/seal-<kind>.png to look at"]
+    fn write_seal_pngs() {
+        for kind in SealKind::ALL {
+            let png = seal_png(kind, "某某建设工程有限公司", 240).unwrap();
+            let path = format!(
+                "{}/../target/seal-{}.png",
+                env!("CARGO_MANIFEST_DIR"),
+                kind.as_str()
+            );
+            std::fs::write(path, png).unwrap();
+        }
     }
 
     #[test]
