@@ -12,7 +12,8 @@
 //!   chain or binding check here: the core does all of it).
 //! * **Outbound calls** go to the softca cloud (`softca-cloud`) over HTTP with a blocking
 //!   client and the configured timeout: `GET /enc-cert`, `GET /crl` (certificate status),
-//!   `POST /tasks` + `GET /tasks/{id}` (push signing), `POST /usage` (per-use billing).
+//!   `POST /tasks` + `GET /tasks/{id}` (push signing), `POST /usage` (per-use billing),
+//!   `GET /seals?serial=HEX` (the user's seals 印章, `list_seals`).
 //!   Without a configured `cloudUrl` they answer `ADAPTER_UNAVAILABLE`.
 //!
 //! Configuration (`configure`): `{"cloudUrl": "http://127.0.0.1:8700", "timeoutMs": 5000}`;
@@ -409,6 +410,37 @@ impl AdapterImpl for SoftCaAdapter {
         Ok(value.to_string())
     }
 
+    /// `GET /seals?serial=HEX` of the cloud, by the signing certificate's serial (`certSn`
+    /// of the subject): the seals made for the holder's wallet, a JSON array of
+    /// `camr::protocol::SealInfo` (the host checks each seal).
+    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
+        let subject: serde_json::Value =
+            serde_json::from_str(subject_json).map_err(|e| malformed("bad subject", e))?;
+        let serial = subject
+            .get("certSn")
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                AdapterError::malformed("the subject names no `certSn` (the signing certificate)")
+            })?;
+        let cloud = self.cloud()?;
+        let answer = cloud.send(
+            "list_seals",
+            cloud
+                .client
+                .get(cloud.url(&format!("/seals?serial={}", url_component(serial)))),
+        )?;
+        let seals: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
+            AdapterError::failed(format!("list_seals: the cloud's answer is not JSON ({e})"))
+        })?;
+        if !seals.is_array() {
+            return Err(AdapterError::failed(
+                "list_seals: the cloud's answer is not a JSON array",
+            ));
+        }
+        Ok(seals.to_string())
+    }
+
     fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
         let record: UsageRecord =
             serde_json::from_str(record_json).map_err(|e| malformed("bad usage record", e))?;
@@ -471,6 +503,14 @@ mod tests {
         let e = a.push_task("{}", "{}").unwrap_err();
         assert_eq!(e.code(), codes::ADAPTER_UNAVAILABLE);
         assert!(e.message().contains("cloudUrl"), "{e}");
+        let e = a.list_seals(r#"{"certSn":"7F01"}"#).unwrap_err();
+        assert_eq!(e.code(), codes::ADAPTER_UNAVAILABLE);
+        assert!(e.message().contains("cloudUrl"), "{e}");
+        // A subject without the signing certificate's serial is the caller's fault.
+        for subject in ["{}", r#"{"certSn":""}"#, "not json"] {
+            let e = a.list_seals(subject).unwrap_err();
+            assert_eq!(e.code(), codes::INPUT_MALFORMED, "{subject}: {e}");
+        }
         assert!(a.configure(r#"{"cloudUrl":"ftp://x"}"#).is_err());
     }
 }

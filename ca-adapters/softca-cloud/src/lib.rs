@@ -1,0 +1,440 @@
+//! `softca-cloud` (crate `softca_cloud`) — the vendor cloud of camr's software CA, what the softca adapter's outbound
+//! calls talk to:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /crl` | a freshly signed CRL of the CA (DER) |
+//! | `GET /enc-cert?serial=HEX` or `?name=NAME` | the holder's encryption certificate (DER), by the signing (or encryption) certificate serial, or by subject name |
+//! | `POST /tasks` `{"user":{..},"request":{..}}` | push a signing task to a user's app → `{"id","state"}` |
+//! | `GET /tasks?user=NAME_OR_SERIAL` | pending tasks of a user (the app simulator pulls these) |
+//! | `POST /tasks/{id}/result` | the app posts its answer (any JSON) |
+//! | `GET /tasks/{id}` | a task and its state (`pending`/`done`) |
+//! | `POST /usage` / `GET /usage` | per-use billing records (`camr::protocol::UsageRecord`), kept in memory |
+//! | `GET /seals?serial=HEX` | the seals (印章) made for a wallet's signing certificate: a JSON array of `camr::protocol::SealInfo` ([`seals_for`]) |
+//!
+//! The binary: `softca-cloud --ca DIR [--wallets DIR] [--listen 127.0.0.1:8700]`; `--wallets`
+//! is a folder of wallet folders (`camr ca issue` output) whose encryption certificates and
+//! seals are served. The bound address is printed on the first line of stdout
+//! (`listening on ADDR`). Other crates' tests run the cloud in-process with [`spawn`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use camr::crypto::{HashAlgorithm, default_provider};
+use camr::pki::Certificate;
+use camr::pki::Subject;
+use camr::protocol::{SealInfo, SealKind, SubjectType, UsageRecord};
+use camr::seal::appearance::seal_png;
+use camr::softca::{SoftCa, wallet_files};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Task {
+    id: String,
+    state: &'static str,
+    user: serde_json::Value,
+    request: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<serde_json::Value>,
+    created_at: i64,
+}
+
+struct Inner {
+    ca: SoftCa,
+    next_task: u64,
+    tasks: BTreeMap<u64, Task>,
+    usage: Vec<UsageRecord>,
+}
+
+#[derive(Clone)]
+struct Cloud {
+    wallets: Option<PathBuf>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+fn error(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": msg.into() }))).into_response()
+}
+
+impl Cloud {
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Inner>> {
+        self.inner.lock().ok()
+    }
+}
+
+fn poisoned() -> Response {
+    error(StatusCode::INTERNAL_SERVER_ERROR, "state lock poisoned")
+}
+
+fn now() -> i64 {
+    camr::qr::unix_now()
+}
+
+async fn crl(State(cloud): State<Cloud>) -> Response {
+    let Some(mut inner) = cloud.lock() else {
+        return poisoned();
+    };
+    match inner.ca.crl(now()) {
+        Ok(crl) => (
+            [(header::CONTENT_TYPE, "application/pkix-crl")],
+            crl.der().to_vec(),
+        )
+            .into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot sign a CRL: {e}"),
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct EncQuery {
+    serial: Option<String>,
+    name: Option<String>,
+}
+
+/// The (signing, encryption) certificate pairs of the wallets folder.
+fn wallet_pairs(dir: &Path) -> Vec<(Certificate, Certificate)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let w = entry.path();
+        let read = |name: &str| {
+            std::fs::read(w.join(name))
+                .ok()
+                .and_then(|b| Certificate::parse_one(&b).ok())
+        };
+        if let (Some(sign), Some(enc)) =
+            (read(wallet_files::SIGN_CERT), read(wallet_files::ENC_CERT))
+        {
+            out.push((sign, enc));
+        }
+    }
+    out
+}
+
+async fn enc_cert(State(cloud): State<Cloud>, Query(q): Query<EncQuery>) -> Response {
+    let Some(dir) = &cloud.wallets else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "this cloud serves no wallets (--wallets)",
+        );
+    };
+    let pairs = wallet_pairs(dir);
+    let found = match (&q.serial, &q.name) {
+        (Some(serial), _) => pairs.iter().find(|(s, e)| {
+            s.serial_hex().eq_ignore_ascii_case(serial)
+                || e.serial_hex().eq_ignore_ascii_case(serial)
+        }),
+        (None, Some(name)) => pairs.iter().find(|(s, _)| &s.subject().name == name),
+        (None, None) => return error(StatusCode::BAD_REQUEST, "give `serial` or `name`"),
+    };
+    match found {
+        Some((_, enc)) => (
+            [(header::CONTENT_TYPE, "application/pkix-cert")],
+            enc.der().to_vec(),
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "no encryption certificate for that subject",
+        ),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PushTask {
+    user: serde_json::Value,
+    request: serde_json::Value,
+}
+
+async fn push_task(State(cloud): State<Cloud>, body: Bytes) -> Response {
+    let push: PushTask = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not a task: {e}")),
+    };
+    if !push.user.is_object() {
+        return error(StatusCode::BAD_REQUEST, "`user` must be an object");
+    }
+    let Some(mut inner) = cloud.lock() else {
+        return poisoned();
+    };
+    inner.next_task += 1;
+    let n = inner.next_task;
+    let task = Task {
+        id: format!("task-{n}"),
+        state: "pending",
+        user: push.user,
+        request: push.request,
+        result: None,
+        created_at: now(),
+    };
+    inner.tasks.insert(n, task.clone());
+    (StatusCode::CREATED, Json(task)).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct UserQuery {
+    user: String,
+}
+
+fn user_matches(user: &serde_json::Value, who: &str) -> bool {
+    ["name", "certSn", "id"].iter().any(|k| {
+        user.get(*k)
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|v| v.eq_ignore_ascii_case(who))
+    })
+}
+
+async fn list_tasks(State(cloud): State<Cloud>, Query(q): Query<UserQuery>) -> Response {
+    let Some(inner) = cloud.lock() else {
+        return poisoned();
+    };
+    let pending: Vec<&Task> = inner
+        .tasks
+        .values()
+        .filter(|t| t.state == "pending" && user_matches(&t.user, &q.user))
+        .collect();
+    Json(pending).into_response()
+}
+
+fn task_number(id: &str) -> Option<u64> {
+    id.strip_prefix("task-").and_then(|n| n.parse().ok())
+}
+
+async fn get_task(State(cloud): State<Cloud>, UrlPath(id): UrlPath<String>) -> Response {
+    let Some(inner) = cloud.lock() else {
+        return poisoned();
+    };
+    match task_number(&id).and_then(|n| inner.tasks.get(&n)) {
+        Some(t) => Json(t).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("no task `{id}`")),
+    }
+}
+
+async fn task_result(
+    State(cloud): State<Cloud>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> Response {
+    let result: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not JSON: {e}")),
+    };
+    let Some(mut inner) = cloud.lock() else {
+        return poisoned();
+    };
+    let Some(task) = task_number(&id).and_then(|n| inner.tasks.get_mut(&n)) else {
+        return error(StatusCode::NOT_FOUND, format!("no task `{id}`"));
+    };
+    if task.state != "pending" {
+        return error(
+            StatusCode::CONFLICT,
+            format!("task `{id}` is already {}", task.state),
+        );
+    }
+    task.state = "done";
+    task.result = Some(result);
+    Json(task.clone()).into_response()
+}
+
+async fn post_usage(State(cloud): State<Cloud>, body: Bytes) -> Response {
+    let record: UsageRecord = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not a usage record: {e}")),
+    };
+    let Some(mut inner) = cloud.lock() else {
+        return poisoned();
+    };
+    inner.usage.push(record);
+    (
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "recorded": inner.usage.len() })),
+    )
+        .into_response()
+}
+
+async fn list_usage(State(cloud): State<Cloud>) -> Response {
+    match cloud.lock() {
+        Some(inner) => Json(inner.usage.clone()).into_response(),
+        None => poisoned(),
+    }
+}
+
+/// The cloud's routes over the CA in `ca_dir` and the wallets folder.
+fn router(cloud: Cloud) -> Router {
+    Router::new()
+        .route("/crl", get(crl))
+        .route("/enc-cert", get(enc_cert))
+        .route("/tasks", post(push_task).get(list_tasks))
+        .route("/tasks/{id}", get(get_task))
+        .route("/tasks/{id}/result", post(task_result))
+        .route("/usage", post(post_usage).get(list_usage))
+        .route("/seals", get(list_seals))
+        .with_state(cloud)
+}
+
+#[derive(Debug, Deserialize)]
+struct SerialQuery {
+    serial: Option<String>,
+}
+
+/// The seal kinds the cloud makes for a holder: an organisation certificate gets the company's
+/// official, legal-representative, finance and contract seals (公章, 法人章, 财务专用章,
+/// 合同专用章), a personal one a name seal and a handwritten signature (人名章, 手写签名).
+pub fn seal_kinds(subject_type: SubjectType) -> &'static [SealKind] {
+    match subject_type {
+        SubjectType::Org => &[
+            SealKind::Official,
+            SealKind::LegalRepresentative,
+            SealKind::Finance,
+            SealKind::Contract,
+        ],
+        SubjectType::Personal => &[SealKind::PersonalName, SealKind::Handwritten],
+    }
+}
+
+/// The code of a seal: `SOFTCA-<kind>-<the first 8 hex digits of SM3(serial ‖ kind)>`, stable
+/// for a certificate and kind.
+pub fn seal_code(cert_sn: &str, kind: SealKind) -> String {
+    let mut input = cert_sn.to_ascii_uppercase().into_bytes();
+    input.extend_from_slice(kind.as_str().as_bytes());
+    let digest = default_provider().digest(HashAlgorithm::Sm3, &input);
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("SOFTCA-{}-{hex}", kind.as_str())
+}
+
+/// The seals the cloud makes for the holder of a signing certificate (see [`seal_kinds`]):
+/// images from `camr::seal::appearance::seal_png`, printed sizes as the real ones (round seals
+/// 40 mm, the oval 45×30 mm, name chops 20 mm, the signature 40×20 mm). Every seal passes
+/// [`SealInfo::check`].
+pub fn seals_for(subject: &Subject) -> Result<Vec<SealInfo>, String> {
+    let organisation = subject.organization.as_deref().unwrap_or(&subject.name);
+    seal_kinds(subject.subject_type)
+        .iter()
+        .map(|&kind| {
+            let (holder, size_px, width_mm, height_mm) = match kind {
+                SealKind::Official | SealKind::Contract => (organisation, 240, 40, 40),
+                SealKind::Finance => (organisation, 240, 45, 30),
+                SealKind::LegalRepresentative | SealKind::PersonalName => {
+                    (subject.name.as_str(), 160, 20, 20)
+                }
+                SealKind::Handwritten => (subject.name.as_str(), 240, 40, 20),
+            };
+            let image = seal_png(kind, holder, size_px)
+                .map_err(|e| format!("cannot draw the {} seal: {e}", kind.as_str()))?;
+            let seal = SealInfo {
+                code: seal_code(&subject.cert_sn, kind),
+                kind,
+                name: format!("{holder}{}", kind.label_zh()),
+                image: image.into(),
+                width_mm,
+                height_mm,
+                cert_sn: subject.cert_sn.clone(),
+            };
+            seal.check().map_err(|e| e.to_string())?;
+            Ok(seal)
+        })
+        .collect()
+}
+
+async fn list_seals(State(cloud): State<Cloud>, Query(q): Query<SerialQuery>) -> Response {
+    let Some(serial) = q.serial.filter(|s| !s.is_empty()) else {
+        return error(StatusCode::BAD_REQUEST, "give `serial` (hex)");
+    };
+    let Some(dir) = &cloud.wallets else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "this cloud serves no wallets (--wallets)",
+        );
+    };
+    // Seals belong to signing certificates: an encryption certificate's serial finds none.
+    let Some((sign, _)) = wallet_pairs(dir)
+        .into_iter()
+        .find(|(s, _)| s.serial_hex().eq_ignore_ascii_case(&serial))
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no signing certificate with serial `{}` among this cloud's wallets",
+                serial.chars().take(64).collect::<String>()
+            ),
+        );
+    };
+    let subject = sign.subject();
+    // Drawing the images is CPU work: off the async workers.
+    match tokio::task::spawn_blocking(move || seals_for(&subject)).await {
+        Ok(Ok(seals)) => Json(seals).into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("drawing the seals failed: {e}"),
+        ),
+    }
+}
+
+/// Opens the CA in `ca_dir` and builds the cloud's routes.
+fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
+    let ca = SoftCa::open(default_provider(), ca_dir)
+        .map_err(|e| format!("cannot open the CA in {}: {e}", ca_dir.display()))?;
+    Ok(router(Cloud {
+        wallets,
+        inner: Arc::new(Mutex::new(Inner {
+            ca,
+            next_task: 0,
+            tasks: BTreeMap::new(),
+            usage: Vec::new(),
+        })),
+    }))
+}
+
+/// Runs the cloud on `listen` until Ctrl-C (the binary), printing `listening on ADDR` first.
+pub async fn run(ca_dir: &Path, wallets: Option<PathBuf>, listen: &str) -> Result<(), String> {
+    let app = app(ca_dir, wallets)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on {addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Starts the cloud in-process on `127.0.0.1:0` on the current tokio runtime (for tests of
+/// other crates): the bound address and the server task (abort it to stop the cloud).
+/// Must be called from within a tokio runtime; the CA in `ca_dir` must exist.
+pub fn spawn(
+    ca_dir: &Path,
+    wallets: Option<PathBuf>,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|e| format!("softca_cloud::spawn needs a tokio runtime ({e})"))?;
+    let app = app(ca_dir, wallets)?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot make the listener non-blocking: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let _entered = runtime.enter();
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| format!("cannot register the listener with tokio: {e}"))?;
+    let task = runtime.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((addr, task))
+}
