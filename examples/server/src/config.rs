@@ -21,6 +21,7 @@
 //! | `body_limit` | bytes, 1024–2^30 | 1048576 |
 //! | `plugins.dir` | path | none: no adapters |
 //! | `plugins.pins` | table file name → SHA-256 hex (env: `a.so=HEX,b.so=HEX`) | none |
+//! | `plugins.config` | table `caOrgType` → table, handed as JSON to that adapter's `configure` right after loading (env: a JSON object, `{"SOFTCA":{"cloudUrl":"http://127.0.0.1:8700"}}`); an adapter named here that is not loaded, or refuses its configuration, stops the start | none |
 //! | `trust_list.path`, `trust_list.authority_key` | paths (signed list, authority public key PEM) | none |
 //! | `webhook.url` | `http(s)://` URL | none: no webhooks |
 //! | `webhook.signing` | `sm2` or `hmac-sm3` | `sm2` |
@@ -73,6 +74,7 @@ pub const KEYS: &[&str] = &[
     "transaction_ttl_secs",
     "plugins.dir",
     "plugins.pins",
+    "plugins.config",
     "trust_list.path",
     "trust_list.authority_key",
     "webhook.url",
@@ -193,6 +195,7 @@ pub struct Settings {
     transaction_ttl_secs: Option<u64>,
     plugins_dir: Option<PathBuf>,
     plugins_pins: Option<BTreeMap<String, String>>,
+    plugins_config: Option<BTreeMap<String, serde_json::Value>>,
     trust_list_path: Option<PathBuf>,
     trust_list_authority_key: Option<PathBuf>,
     webhook_url: Option<String>,
@@ -395,6 +398,72 @@ impl Raw<'_> {
     }
 }
 
+impl Raw<'_> {
+    /// `plugins.config`: a TOML table of tables (one per `caOrgType`), or a JSON object of
+    /// objects as text.
+    fn adapter_configs(&self) -> Result<BTreeMap<String, serde_json::Value>, String> {
+        let value = match self {
+            Raw::Text(s) => serde_json::from_str::<serde_json::Value>(s).map_err(|e| {
+                format!("expected a JSON object {{\"CAORGTYPE\": {{…}}}}, not valid JSON ({e})")
+            })?,
+            Raw::Toml(v @ toml::Value::Table(_)) => {
+                serde_json::to_value(v).map_err(|e| format!("cannot be turned into JSON ({e})"))?
+            }
+            Raw::Toml(v) => {
+                return Err(format!(
+                    "expected a table of caOrgType = {{ … }}, found {}",
+                    v.type_str()
+                ));
+            }
+        };
+        let serde_json::Value::Object(vendors) = value else {
+            return Err("expected an object of caOrgType → configuration".into());
+        };
+        let mut out = BTreeMap::new();
+        for (vendor, config) in vendors {
+            if vendor.trim().is_empty() {
+                return Err("a caOrgType must not be empty".into());
+            }
+            if !config.is_object() {
+                return Err(format!(
+                    "the configuration of `{}` must be a table (a JSON object)",
+                    clip(&vendor)
+                ));
+            }
+            out.insert(vendor, config);
+        }
+        Ok(out)
+    }
+}
+
+/// Hands every adapter its `plugins.config` entry (`configure`), right after loading; an
+/// entry for an adapter that is not loaded, or a configuration the adapter refuses, is an
+/// error naming the vendor.
+pub(crate) fn configure_adapters(
+    host: Option<&camr_plugin_host::PluginHost>,
+    configs: &BTreeMap<String, serde_json::Value>,
+) -> Result<(), ServerError> {
+    for (vendor, config) in configs {
+        let Some(host) = host.filter(|h| h.info(vendor).is_some()) else {
+            let loaded = match host {
+                None => "no `plugins.dir` is set".to_string(),
+                Some(h) if h.vendors().is_empty() => "no adapter was loaded".to_string(),
+                Some(h) => format!("loaded: {}", h.vendors().join(", ")),
+            };
+            return Err(ServerError(format!(
+                "`plugins.config` configures the adapter `{vendor}`, which is not loaded ({loaded})"
+            )));
+        };
+        host.configure(vendor, &config.to_string()).map_err(|e| {
+            ServerError(format!(
+                "the adapter `{vendor}` refused its `plugins.config` configuration: {e}"
+            ))
+        })?;
+        tracing::info!(ca_org_type = %vendor, "adapter configured");
+    }
+    Ok(())
+}
+
 fn clip(s: &str) -> String {
     s.chars().take(60).collect()
 }
@@ -434,6 +503,7 @@ impl Settings {
             "transaction_ttl_secs" => self.transaction_ttl_secs = Some(raw.int(1, 86_400)?),
             "plugins.dir" => self.plugins_dir = Some(raw.path()?),
             "plugins.pins" => self.plugins_pins = Some(raw.pins()?),
+            "plugins.config" => self.plugins_config = Some(raw.adapter_configs()?),
             "trust_list.path" => self.trust_list_path = Some(raw.path()?),
             "trust_list.authority_key" => self.trust_list_authority_key = Some(raw.path()?),
             "webhook.url" => self.webhook_url = Some(raw.url()?),
@@ -589,6 +659,7 @@ impl Settings {
             transaction_ttl_secs,
             plugins_dir,
             plugins_pins,
+            plugins_config,
             trust_list_path,
             trust_list_authority_key,
             webhook_url,
@@ -661,6 +732,7 @@ impl Settings {
         }
         c.plugins = self.plugins_dir;
         c.plugin_pins = self.plugins_pins.unwrap_or_default();
+        c.plugins_config = self.plugins_config.unwrap_or_default();
         c.trust_list = match (self.trust_list_path, self.trust_list_authority_key) {
             (None, None) => None,
             (Some(path), Some(authority_key)) => Some(TrustListConfig {

@@ -85,6 +85,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// SHA-256 pins of the plugin files, by file name (empty: no pinning).
     pub plugin_pins: std::collections::BTreeMap<String, String>,
+    /// `plugins.config`: per `caOrgType`, the JSON configuration handed to that adapter's
+    /// `configure` right after loading (endpoints such as the vendor cloud's URL, credentials).
+    pub plugins_config: std::collections::BTreeMap<String, serde_json::Value>,
     /// The platform's QR/request key (PKCS#8 PEM); `<data>/platform-key.pem` when absent.
     pub platform_key: Option<PathBuf>,
     /// A signed trust list whose vendor roots are trusted too.
@@ -130,6 +133,7 @@ impl ServerConfig {
             database_url: None,
             listen: addr,
             plugin_pins: std::collections::BTreeMap::new(),
+            plugins_config: std::collections::BTreeMap::new(),
             platform_key: None,
             trust_list: None,
             admin_token: None,
@@ -319,6 +323,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
             Some(host)
         }
     };
+    config::configure_adapters(plugins.as_ref(), &config.plugins_config)?;
     tracing::info!(
         system_code = %info.system_code,
         key_id = %info.key_id,

@@ -74,6 +74,10 @@ fn the_example_config_parses_as_is_and_with_every_optional_setting() {
         c.platform_key,
         Some(PathBuf::from("/etc/camr/platform-key.pem"))
     );
+    assert_eq!(
+        c.plugins_config["SOFTCA"],
+        json!({ "cloudUrl": "http://127.0.0.1:8700", "timeoutMs": 5000 })
+    );
 }
 
 fn config_error(text: &str) -> (String, PathBuf) {
@@ -230,6 +234,123 @@ fn environment_overrides_the_file_and_flags_override_the_environment() {
     let top = Settings::from_env([("CAMR_SERVER_DATA", "/b")]).unwrap();
     let c = file.overridden_by(top).finish().unwrap();
     assert_eq!(c.data, PathBuf::from("/b"));
+}
+
+#[test]
+fn plugins_config_is_a_table_per_vendor_from_the_file_or_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("camr.toml");
+    std::fs::write(
+        &path,
+        "[plugins.config.SOFTCA]\ncloudUrl = \"http://127.0.0.1:8700\"\ntimeoutMs = 5000\n",
+    )
+    .unwrap();
+    let c = resolve(Some(&path), &[], &Flags::default()).unwrap();
+    assert_eq!(
+        c.plugins_config.get("SOFTCA"),
+        Some(&json!({ "cloudUrl": "http://127.0.0.1:8700", "timeoutMs": 5000 }))
+    );
+    // The environment's JSON object replaces the file's table.
+    let e = env(&[(
+        "CAMR_SERVER_PLUGINS_CONFIG",
+        r#"{"BJCA":{"url":"https://bjca.example"}}"#,
+    )]);
+    let c = resolve(Some(&path), &e, &Flags::default()).unwrap();
+    assert_eq!(c.plugins_config.len(), 1);
+    assert_eq!(c.plugins_config["BJCA"]["url"], "https://bjca.example");
+    // Unset: no adapter is configured.
+    assert!(
+        resolve(None, &[], &Flags::default())
+            .unwrap()
+            .plugins_config
+            .is_empty()
+    );
+
+    // A vendor's configuration must be a table; the key and the file are named.
+    for text in [
+        "[plugins.config]\nSOFTCA = \"http://x\"\n",
+        "[plugins]\nconfig = 3\n",
+    ] {
+        let (e, path) = config_error(text);
+        assert!(e.contains("`plugins.config`"), "{text:?}: {e}");
+        assert!(e.contains(&path.display().to_string()), "{text:?}: {e}");
+    }
+    for bad in ["not json", r#"{"SOFTCA":"x"}"#, "[1]"] {
+        let e = resolve(
+            None,
+            &env(&[("CAMR_SERVER_PLUGINS_CONFIG", bad)]),
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("CAMR_SERVER_PLUGINS_CONFIG"), "{bad}: {e}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adapters_get_their_configuration_at_start_and_a_bad_one_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(softca_so(), plugins.join("libcamr_adapter_softca.so")).unwrap();
+    let start = |plugins: Option<PathBuf>, vendor: &str, config: Value| {
+        let mut c = ServerConfig::demo(dir.path().join("data"), "127.0.0.1:0".parse().unwrap());
+        c.plugins = plugins;
+        c.plugins_config.insert(vendor.to_string(), config);
+        async move { camr_server::build_state(&c).await }
+    };
+
+    // The softca adapter takes its cloud's URL: its outbound calls then go there (nothing
+    // listens on port 9, so the call fails reaching it, not for want of a configuration).
+    let state = start(
+        Some(plugins.clone()),
+        "SOFTCA",
+        json!({ "cloudUrl": "http://127.0.0.1:9", "timeoutMs": 2000 }),
+    )
+    .await
+    .unwrap();
+    let host = state.plugins.as_ref().unwrap();
+    let usage = UsageRecord {
+        trading_system_code: SystemCode::parse("C1100005553").unwrap(),
+        trading_system_name: "t".into(),
+        cert_sn: "01".into(),
+        cert_name: "张三".into(),
+        cert_type: CertType::PersonalCert,
+        public_key_algorithm: PublicKeyAlgorithm::Sm2,
+        subject_type: SubjectType::Personal,
+        usage_scene: Operation::Login,
+        tid: Tid::new(&SystemCode::parse("C1100005553").unwrap(), [7; 16]),
+        used_at: 0,
+        ca_org_type: "SOFTCA".into(),
+        operator: None,
+    };
+    let host_ref: &camr_plugin_host::PluginHost = host;
+    let e = tokio::task::block_in_place(|| host_ref.report_usage("SOFTCA", &usage)).unwrap_err();
+    assert!(
+        e.to_string().contains("cannot reach the softca cloud"),
+        "{e}"
+    );
+
+    // Refused by the adapter, not loaded, no plugin folder: each stops the start, saying why.
+    let e = start(
+        Some(plugins.clone()),
+        "SOFTCA",
+        json!({ "cloudUrl": "ftp://x" }),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        e.0.contains("`SOFTCA` refused its `plugins.config`") && e.0.contains("cloudUrl"),
+        "{e:?}"
+    );
+    let e = start(Some(plugins.clone()), "BJCA", json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        e.0.contains("`BJCA`, which is not loaded (loaded: SOFTCA)"),
+        "{e:?}"
+    );
+    let e = start(None, "SOFTCA", json!({})).await.unwrap_err();
+    assert!(e.0.contains("no `plugins.dir` is set"), "{e:?}");
 }
 
 // ---------------------------------------------------------------------------------------
