@@ -5,9 +5,11 @@
 //! that OpenSSL verifies under the joint public key P, and co-decryption opens an ordinary
 //! SM2 ciphertext (GB/T 32918.4, C1C3C2) encrypted to P.
 //!
-//! The scheme is the one of CN104243456 (林璟锵, 马原, 荆继武 et al., IIE CAS) and of
-//! Tongsuo's `crypto/sm2/sm2_threshold.c`, with Tongsuo's P2 check at key generation;
-//! `docs/cosign.md` gives it step by step, with the checks, the pitfalls and the sources.
+//! The key split and key generation (P1 = d1⁻¹·G, P2 = d2⁻¹·G, P = d1⁻¹·P2 − G) are those
+//! of Tongsuo's `crypto/sm2/sm2_threshold.c`; the signing flow (k1; k2, k3; r, s2, s3) and
+//! the T1/T2 decryption are the ones of patent CN104243456 (林璟锵, 马原, 荆继武 et al.,
+//! IIE CAS). `docs/cosign.md` gives it step by step, with the checks, the pitfalls and the
+//! sources.
 //!
 //! Client side, two steps per operation (the request goes to the vendor cloud, the response
 //! comes back):
