@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use camr::app::{App, AppError, Wallet};
 use camr::crypto::{CryptoProvider, PublicKey, default_provider};
-use camr::protocol::{ErrorCode, Operation, OperationPayload, QrPayload, RequestObject};
+use camr::protocol::{
+    ErrorCode, Operation, OperationPayload, QrPayload, RequestObject, SessionStep,
+};
 use serde_json::Value;
 
 /// Vendor code (`caOrgType`) this simulator answers as.
@@ -339,6 +341,8 @@ pub struct Outcome {
     pub approved: bool,
     /// The transaction state the platform answered (`verified`, `rejected`).
     pub state: String,
+    /// For a seal session (签章会话): the seals signed while the phone waited.
+    pub session_seals: u32,
 }
 
 /// A blocking HTTP client with a timeout (rustls with ring, installed once).
@@ -545,6 +549,20 @@ pub fn describe(request: &RequestObject, now: i64) -> Vec<String> {
         }
         OperationPayload::Encrypt {} => {
             out.push("将提供加密证书 Your encryption certificate will be handed over".into());
+        }
+        OperationPayload::SealSession {
+            document_name,
+            pages,
+            ..
+        } => {
+            out.push(format!(
+                "签章会话 Seal session:       {document_name} ({pages} pages)"
+            ));
+            out.push(
+                "  授权后手机进入等待画面，在电脑上选择印章并拖动到指定位置 — after you authorise, \
+                 this phone waits and signs each seal you place on the PC page"
+                    .into(),
+            );
         }
         OperationPayload::Decrypt { items, .. } => {
             out.push(format!("待解密密钥 Keys to unwrap ({}):", items.len()));
@@ -900,12 +918,118 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
             "已同意 approved"
         }
     ));
+    let session_seals = match (&request.payload, &reject) {
+        (OperationPayload::SealSession { .. }, None) if state == "verified" => wait_in_session(
+            &app,
+            &transport,
+            profile.as_ref(),
+            &request,
+            &wallet,
+            &key,
+            ui,
+        )?,
+        _ => 0,
+    };
     Ok(Outcome {
         tid: request.tid.to_string(),
         operation: request.operation,
         approved: reject.is_none(),
         state,
+        session_seals,
     })
+}
+
+/// The phone's wait in a seal session (手机等待画面): polls the platform's wait URI and signs
+/// each seal the user places on the PC page with the certificate that authorised the session
+/// (no second PIN: the session is the authorisation), until the user finishes (完成签章) or
+/// the session ends. Returns the number of seals signed.
+fn wait_in_session(
+    app: &App,
+    transport: &HttpTransport,
+    profile: &dyn camr::qr::QrProfile,
+    session: &RequestObject,
+    wallet: &camr::app::Wallet,
+    key: &PublicKey,
+    ui: &mut dyn Ui,
+) -> Result<u32, SimError> {
+    let OperationPayload::SealSession { wait_uri, .. } = &session.payload else {
+        return Ok(0);
+    };
+    // The wait goes to the platform that answered, nowhere else.
+    if origin_of(wait_uri)? != origin_of(&session.response_uri)? {
+        return Err(SimError::new(
+            ErrorCode::PlatformUnknown,
+            format!("the session's wait URI {wait_uri} is not on the platform"),
+        ));
+    }
+    ui.say("等待中 Waiting: place your seal on the PC page (不要退出等待画面)…");
+    let mut signed = 0u32;
+    let mut shown = 0u32;
+    loop {
+        let now = camr::qr::unix_now();
+        let (step, request) = app
+            .session_step(transport, session, wallet, key, now)
+            .map_err(|e| match e {
+                AppError::Platform {
+                    code: ErrorCode::TxExpired,
+                    msg,
+                } => SimError::new(
+                    ErrorCode::TxExpired,
+                    format!(
+                        "签章会话已超时 the seal session timed out while the phone waited: {msg}"
+                    ),
+                ),
+                other => other.into(),
+            })?;
+        let sealed_now = match &step {
+            SessionStep::Wait { sealed, .. }
+            | SessionStep::Sign { sealed, .. }
+            | SessionStep::Done { sealed } => *sealed,
+        };
+        if sealed_now > shown {
+            ui.say(&format!("签章成功 Sealed ({sealed_now} in this session)"));
+            shown = sealed_now;
+        }
+        match (step, request) {
+            (SessionStep::Done { sealed }, _) => {
+                ui.say(&format!("签章完成 Session finished: {sealed} seal(s)"));
+                return Ok(signed);
+            }
+            (
+                SessionStep::Sign {
+                    request: signed_request,
+                    ..
+                },
+                Some(request),
+            ) => {
+                for line in describe(&request, now).into_iter().skip(5) {
+                    ui.say(&line);
+                }
+                let response = app.approve(wallet, &signed_request, &request, &[])?;
+                let state = app
+                    .post_response_via(profile, transport, &request, &response)?
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown")
+                    .to_string();
+                ui.say(&format!(
+                    "签章 Signed the placed seal → the platform says `{state}`"
+                ));
+                signed += 1;
+            }
+            (SessionStep::Wait { retry_after_ms, .. }, _) => {
+                std::thread::sleep(std::time::Duration::from_millis(u64::from(
+                    retry_after_ms.clamp(100, 5_000),
+                )));
+            }
+            (SessionStep::Sign { .. }, None) => {
+                return Err(SimError::new(
+                    ErrorCode::Internal,
+                    "a signing step came without its checked request",
+                ));
+            }
+        }
+    }
 }
 
 /// One task pushed to the user's app through the vendor cloud.

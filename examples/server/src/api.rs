@@ -170,6 +170,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::files::routes())
         .merge(crate::hall::routes())
         .merge(crate::pdfseal::routes())
+        .merge(crate::sealsession::routes(state.seal_sessions.clone()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.ops.body_limit()))
         .layer(axum::middleware::from_fn_with_state(

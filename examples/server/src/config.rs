@@ -36,6 +36,9 @@
 //! | `hall.project` | text: the bid-opening hall's project (招标项目) | a demo project |
 //! | `hall.opening_in_secs` | 0–31536000: the opening time (开标时间), seconds after the start | 60 |
 //! | `hall.opening_at` | unix seconds: the opening time (over `hall.opening_in_secs`) | none |
+//! | `seal_session.ttl_secs` | 1–86400: how long an interactive seal session (签章会话) lives, authorisation to the last seal | 900 |
+//! | `seal_session.required` | list of seal kinds (env: `official,legalRepresentative`): the kinds every session must apply before 完成签章 | none |
+//! | `seal_session.pdftoppm` | path: poppler's `pdftoppm` for page previews | `pdftoppm` found on `PATH`, else blank previews |
 //! | `entitlement.vendors` | list of `caOrgType` (env: `A,B`): the CA vendors accepted (本平台/全国版) | the trust list's entry for this platform, else every trusted vendor |
 //! | `entitlement.platform_only` | list of `caOrgType` (env: `A,B`): vendors whose certificates are platform-only (本平台证书), accepted only through the vendor app QR code (厂商码, profile `vendor1`), which the login page then shows beside the national one (全国互认码) | none: every certificate is national (全国版) |
 //! | `entitlement.require` | table operation → `"personal"` or `"org"` (env: `login=org,signature=org`): the certificate an operation requires (个人/机构证书) | the trust list's entry, else none |
@@ -90,6 +93,9 @@ pub const KEYS: &[&str] = &[
     "hall.project",
     "hall.opening_in_secs",
     "hall.opening_at",
+    "seal_session.ttl_secs",
+    "seal_session.required",
+    "seal_session.pdftoppm",
     "entitlement.vendors",
     "entitlement.require",
     "entitlement.platform_only",
@@ -104,6 +110,7 @@ const TABLES: &[&str] = &[
     "rate_limit",
     "entitlement",
     "hall",
+    "seal_session",
     "registration",
 ];
 
@@ -211,6 +218,9 @@ pub struct Settings {
     hall_project: Option<String>,
     hall_opening_in_secs: Option<u64>,
     hall_opening_at: Option<u64>,
+    seal_session_ttl_secs: Option<u64>,
+    seal_session_required: Option<Vec<camr::protocol::SealKind>>,
+    seal_session_pdftoppm: Option<PathBuf>,
     entitlement_vendors: Option<Vec<String>>,
     entitlement_require: Option<Vec<camr::registry::Requirement>>,
     entitlement_platform_only: Option<Vec<String>>,
@@ -527,6 +537,20 @@ impl Settings {
             "hall.project" => self.hall_project = Some(raw.non_empty()?),
             "hall.opening_in_secs" => self.hall_opening_in_secs = Some(raw.int(0, 31_536_000)?),
             "hall.opening_at" => self.hall_opening_at = Some(raw.int(0, 32_503_680_000)?),
+            "seal_session.ttl_secs" => self.seal_session_ttl_secs = Some(raw.int(1, 86_400)?),
+            "seal_session.required" => {
+                let mut kinds = Vec::new();
+                for k in raw.list()? {
+                    let kind: camr::protocol::SealKind = k
+                        .parse()
+                        .map_err(|_| format!("`{}` is not a seal kind", clip(&k)))?;
+                    if !kinds.contains(&kind) {
+                        kinds.push(kind);
+                    }
+                }
+                self.seal_session_required = Some(kinds);
+            }
+            "seal_session.pdftoppm" => self.seal_session_pdftoppm = Some(raw.path()?),
             "entitlement.vendors" => {
                 self.entitlement_vendors = Some(crate::scope::vendors_setting(raw.list()?)?);
             }
@@ -675,6 +699,9 @@ impl Settings {
             hall_project,
             hall_opening_in_secs,
             hall_opening_at,
+            seal_session_ttl_secs,
+            seal_session_required,
+            seal_session_pdftoppm,
             entitlement_vendors,
             entitlement_require,
             entitlement_platform_only,
@@ -809,6 +836,15 @@ impl Settings {
         }
         if let Some(v) = self.hall_project {
             c.hall.project = v;
+        }
+        if let Some(v) = self.seal_session_ttl_secs {
+            c.seal_session.ttl_secs = u32::try_from(v).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = self.seal_session_required {
+            c.seal_session.required = v;
+        }
+        if let Some(v) = self.seal_session_pdftoppm {
+            c.seal_session.pdftoppm = Some(v);
         }
         c.hall.opening = match (self.hall_opening_at, self.hall_opening_in_secs) {
             (Some(at), _) => crate::hall::Opening::At(i64::try_from(at).unwrap_or(i64::MAX)),

@@ -20,6 +20,7 @@ pub mod hall;
 pub mod openapi;
 mod pages;
 pub mod pdfseal;
+pub mod sealsession;
 pub mod revocation;
 pub mod rotation;
 pub mod scope;
@@ -115,6 +116,8 @@ pub struct ServerConfig {
     pub entitlement: config::EntitlementConfig,
     /// Scan-bind and shared registration (扫码绑定, 共享注册): approval, shared data.
     pub registration: accounts::RegistrationConfig,
+    /// Interactive seal sessions (签章会话): lifetime, required seal kinds, page previews.
+    pub seal_session: sealsession::SealSessionConfig,
 }
 
 /// The demo's rotation window: long enough to download the QR PNG and run `camr-app scan`
@@ -144,6 +147,7 @@ impl ServerConfig {
             qr_rotation_window: Some(DEMO_ROTATION_WINDOW_SECS),
             transaction_ttl: None,
             hall: hall::HallConfig::default(),
+            seal_session: sealsession::SealSessionConfig::default(),
             entitlement: config::EntitlementConfig::default(),
             registration: accounts::RegistrationConfig::default(),
         }
@@ -214,6 +218,8 @@ pub struct AppState {
     pub accounts: Arc<dyn camr::store::AccountStore>,
     /// How registrations are approved, whether logins ask for shared data.
     pub registration: accounts::RegistrationConfig,
+    /// Interactive seal sessions (签章会话) in progress.
+    pub seal_sessions: Arc<sealsession::Sessions>,
 }
 
 /// Builds the state: demo data under `config.data`, the store, the platform trusting the
@@ -278,7 +284,9 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         store.clone(),
         config.data.join("files"),
     ));
-    let platform = platform.with_decrypt_policy(hall.clone());
+    let platform = platform
+        .with_decrypt_policy(hall.clone())
+        .with_seal_session_ttl(config.seal_session.ttl_secs);
     let qr_signer = QrSigner::new(provider.clone(), key.clone(), Some(platform.key_id()))
         .map_err(|e| ServerError(format!("cannot set up the QR signer: {e}")))?;
     let public: PublicKey = key.public_key();
@@ -360,6 +368,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         hall,
         accounts: accounts::open(config.database_url.as_deref()).await?,
         registration: config.registration,
+        seal_sessions: Arc::new(sealsession::Sessions::from_config(&config.seal_session)),
     });
     ops::start(&state);
     Ok(state)

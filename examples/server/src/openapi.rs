@@ -211,6 +211,8 @@ impl RouteDoc {
             || self.path.starts_with("/api/v1/files/")
             || self.path.starts_with("/api/v1/pdf/")
             || self.path.starts_with("/api/v1/hall")
+            || self.path.starts_with("/api/v1/seal-sessions")
+            || self.path == "/camr/v1/seal-session/wait"
             || self.path == "/api/v1/verify";
         if !long_lived {
             all.push(e(ErrorCode::RequestTimeout));
@@ -231,11 +233,14 @@ impl RouteDoc {
 }
 
 /// Path parameters: (name, description, schema).
-pub const PATH_PARAMS: &[(&str, &str, SchemaFn)] = &[(
-    "tid",
-    "Transaction id (交易流水号): the system code followed by 32 lower-case hex digits.",
-    schema::<Tid>(),
-)];
+pub const PATH_PARAMS: &[(&str, &str, SchemaFn)] = &[
+    (
+        "tid",
+        "Transaction id (交易流水号): the system code followed by 32 lower-case hex digits.",
+        schema::<Tid>(),
+    ),
+    ("page", "Page number, 1-based.", schema::<u32>()),
+];
 
 /// Tags: (name, description).
 pub const TAGS: &[(&str, &str)] = &[
@@ -847,6 +852,140 @@ pub const ROUTES: &[RouteDoc] = &[
         answer: Answer::Data(schema::<camr::ceremony::VerifySignatureData>()),
         errors: &[e(ErrorCode::CertMalformed), e(ErrorCode::KeyMalformed)],
     },
+    // Interactive seal sessions (crate::sealsession).
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/seal-sessions",
+        operation_id: "startSealSession",
+        summary: "Interactive seal session (签章会话): upload a PDF → the session's QR; the app authorises, then waits while seals are placed",
+        tags: FILES,
+        query: &[
+            NAME_QUERY,
+            q(
+                "required",
+                "Seal kinds the document needs before 完成签章, comma-separated (`official,legalRepresentative`); default `seal_session.required`.",
+            ),
+        ],
+        body: Body::Upload("The PDF."),
+        answer: Answer::Data(schema::<crate::sealsession::SessionStartedOut>()),
+        errors: &[
+            e(ErrorCode::PdfMalformed),
+            e(ErrorCode::PdfEncrypted),
+            e(ErrorCode::RateLimited),
+        ],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/seal-sessions/{tid}",
+        operation_id: "getSealSession",
+        summary: "A seal session: who authorised, seals applied, the step the phone signs, required kinds still missing",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<crate::sealsession::SessionOut>()),
+        errors: &[e(ErrorCode::TxNotFound)],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/seal-sessions/{tid}/seals",
+        operation_id: "listSessionSeals",
+        summary: "The holder's seals (印章: 公章, 法人章, 财务专用章, 合同专用章, 人名章, 手写签名) from their CA's adapter, or the platform's default seal",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<Vec<crate::sealsession::SealOut>>()),
+        errors: &[
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxRejected),
+            e(ErrorCode::TxExpired),
+            e(ErrorCode::AdapterFailed),
+            e(ErrorCode::AdapterTimeout),
+        ],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/seal-sessions/{tid}/pages/{page}/preview.png",
+        operation_id: "previewSessionPage",
+        summary: "A page of the session's document as it stands, 72 dpi (one pixel per point); header `x-camr-preview: rendered|blank`",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Media("image/png", "The page."),
+        errors: &[e(ErrorCode::TxNotFound), e(ErrorCode::InputMalformed)],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/seal-sessions/{tid}/place",
+        operation_id: "placeSessionSeal",
+        summary: "Place one of the holder's seals (one page, selected pages 多页签章, or every page; x, y in points from the lower left) → a step the waiting phone signs",
+        tags: FILES,
+        query: &[],
+        body: Body::Json(schema::<crate::sealsession::PlaceIn>()),
+        answer: Answer::Data(schema::<crate::sealsession::PlacedOut>()),
+        errors: &[
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxRejected),
+            e(ErrorCode::TxExpired),
+            e(ErrorCode::TxAlreadyAnswered),
+            e(ErrorCode::SessionMismatch),
+            e(ErrorCode::PdfMalformed),
+            e(ErrorCode::PdfLocked),
+            e(ErrorCode::AdapterFailed),
+            e(ErrorCode::AdapterTimeout),
+        ],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/seal-sessions/{tid}/finish",
+        operation_id: "finishSealSession",
+        summary: "完成签章: end the session once every required seal kind is applied",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Data(schema::<crate::sealsession::SessionOut>()),
+        errors: &[
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxRejected),
+            e(ErrorCode::TxExpired),
+            e(ErrorCode::SealSetIncomplete),
+        ],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/seal-sessions/{tid}/document",
+        operation_id: "getSessionDocument",
+        summary: "The sealed PDF of a finished session",
+        tags: FILES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Media("application/pdf", "The PDF, as a download."),
+        errors: &[e(ErrorCode::TxNotFound), e(ErrorCode::TxPending)],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/camr/v1/seal-session/wait",
+        operation_id: "waitInSealSession",
+        summary: "The app's wait in a seal session (手机等待画面): the next step — wait, sign (a session-bound signature request) or done",
+        tags: &["app"],
+        query: &[QueryParam {
+            name: "tid",
+            description: "The session's transaction.",
+            required: true,
+        }],
+        body: Body::None,
+        answer: Answer::Data(schema::<camr::protocol::SessionStep>()),
+        errors: &[
+            e(ErrorCode::TidInvalid),
+            e(ErrorCode::InputMalformed),
+            e(ErrorCode::TxNotFound),
+            e(ErrorCode::TxPending),
+            e(ErrorCode::TxRejected),
+            e(ErrorCode::TxExpired),
+        ],
+    },
     // PDF seals (crate::pdfseal).
     RouteDoc {
         method: Method::Post,
@@ -1030,6 +1169,17 @@ pub const ROUTES: &[RouteDoc] = &[
     },
     RouteDoc {
         method: Method::Get,
+        path: "/seal",
+        operation_id: "sealPage",
+        summary: "Interactive seal page (签章会话): scan once, drag seals onto the page preview, the waiting phone signs each (连续签章, 多页签章), 完成签章",
+        tags: PAGES,
+        query: &[],
+        body: Body::None,
+        answer: Answer::Media("text/html", "The page."),
+        errors: &[],
+    },
+    RouteDoc {
+        method: Method::Get,
         path: "/hall",
         operation_id: "hallPage",
         summary: "Bid-opening hall page (不见面开标大厅): countdown, sign-in (签到), decryption per bid",
@@ -1131,6 +1281,7 @@ pub const ROUTES: &[RouteDoc] = &[
         answer: Answer::Data(schema::<camr::store::Account>()),
         errors: &[
             e(ErrorCode::TidInvalid),
+            e(ErrorCode::InputMalformed),
             e(ErrorCode::TxNotFound),
             e(ErrorCode::TxPending),
             e(ErrorCode::TxRejected),

@@ -259,10 +259,13 @@ struct Server {
 }
 
 impl Server {
-    async fn start() -> Server {
+    /// The demo server; `prepare(data)` runs before the server makes its demo data (e.g. to
+    /// put another CA there).
+    async fn start(prepare: impl FnOnce(&Path)) -> Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
+        prepare(&data);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = camr_server::ServerConfig::demo(data.clone(), addr);
@@ -614,11 +617,20 @@ where
     F: FnOnce(Page) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_browser_on(name, |_| {}, body).await;
+}
+
+/// [`with_browser`] on a server whose data folder `prepare` has seen first.
+async fn with_browser_on<F, Fut>(name: &str, prepare: impl FnOnce(&Path), body: F)
+where
+    F: FnOnce(Page) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let Some(tools) = tools() else {
         return;
     };
     let started = Instant::now();
-    let server = Arc::new(Server::start().await);
+    let server = Arc::new(Server::start(prepare).await);
     let driver = Driver::start(&tools).await;
     let client = driver.connect(&tools).await;
     let page = Page {
@@ -1194,6 +1206,179 @@ async fn admin_page_withdraws_a_delegation_and_the_platform_then_refuses_it() {
         match answer.result {
             Err(e) => assert_eq!(e.code, ErrorCode::DelegationOutOfScope, "{e}"),
             Ok(o) => panic!("a withdrawn delegation was accepted: {o:?}"),
+        }
+    })
+    .await;
+}
+
+/// The interactive seal session (签章会话) in the browser, with an RSA wallet: upload a PDF,
+/// the phone authorises and waits, Chromium drags the seal from the palette onto the page
+/// preview and confirms, the waiting phone signs, the page shows 签章成功, 完成签章, download.
+/// The downloaded PDF has the seal where it was dropped — its widget rectangle, and the red
+/// pixels of the page rendered by `pdftoppm` — and `pdfsig` (NSS) finds the signature valid
+/// and, with the demo root in its database, trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seal_page_drags_the_seal_onto_the_page_and_the_waiting_phone_signs_it() {
+    // The demo CA as an RSA CA: the demo wallet (张三) is then an RSA wallet, which pdfsig
+    // can check (it knows no SM2).
+    let prepare = |data: &Path| {
+        camr::softca::SoftCa::init(
+            camr::crypto::default_provider(),
+            &data.join("ca"),
+            camr::crypto::KeyAlgorithm::Rsa2048,
+            "camr Demo CA (RSA)",
+        )
+        .unwrap();
+    };
+    with_browser_on("seal-session", prepare, |page| async move {
+        page.client.set_window_size(1400, 2400).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pdf = camr::seal::sample_pdf(2).unwrap();
+        let path = dir.path().join("合同.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        page.goto("/seal").await;
+        page.mark().await;
+        upload(&page, "#pdf", &path, "#start").await;
+        let (text, _) = page.read_qr(Operation::Signature, None).await;
+        // The phone authorises and then waits until the session is finished.
+        let phone = {
+            let page = page.clone();
+            tokio::spawn(async move { page.answer(&text, None).await })
+        };
+        page.wait_attr("#seals img.seal", "data-code").await;
+        page.wait_attr("#page-img", "src").await;
+        // pdftoppm is there (CI installs it): a real preview, not the blank stand-in.
+        let note = page.text("#preview-note").await.unwrap_or_default();
+        assert!(note.is_empty(), "{note}");
+        // Drop the seal so that its centre lands at (200, 300) on the 595 × 842 pt page.
+        let (cx, cy) = (200.0_f64, 300.0_f64);
+        let sheet = page.js(
+            "const r = document.getElementById('sheet').getBoundingClientRect(); return [r.width, r.height];",
+            vec![],
+        )
+        .await;
+        let (sw, sh) = (sheet[0].as_f64().unwrap(), sheet[1].as_f64().unwrap());
+        assert!((sw - 595.0).abs() < 1.0 && (sh - 842.0).abs() < 1.0, "preview {sw} × {sh}");
+        let seal_el = page.client.find(Locator::Css("#seals img.seal")).await.unwrap();
+        let sheet_el = page.client.find(Locator::Css("#sheet")).await.unwrap();
+        use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+        let drag = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement { element: seal_el, duration: None, x: 0.0, y: 0.0 })
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+            .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(100)), x: 30.0, y: 30.0 })
+            .then(PointerAction::MoveToElement {
+                element: sheet_el,
+                duration: Some(Duration::from_millis(200)),
+                x: cx - sw / 2.0,
+                y: cy - sh / 2.0,
+            })
+            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        page.client.perform_actions(drag).await.unwrap();
+        page.wait_attr("#placed", "src").await;
+        page.save_screenshot("seal-session-placed").await;
+        page.click("#confirm").await;
+        page.wait_text("#session-status", |t| t.contains("签章成功")).await;
+        let applied = page.wait_text("#applied", |t| t.contains("公章")).await;
+        assert!(applied.contains("p. 1"), "{applied}");
+        page.click("#finish").await;
+        let href = page.wait_attr("a#download", "href").await;
+        page.assert_not_reloaded().await;
+        page.save_screenshot("seal-session-finished").await;
+        let answer = phone.await.unwrap();
+        let outcome = answer.result.as_ref().unwrap_or_else(|e| panic!("{e}\n{}", answer.show()));
+        assert_eq!(outcome.session_seals, 1, "{}", answer.show());
+        assert!(answer.show().contains("签章成功"), "{}", answer.show());
+        let sealed = download(&page, &href).await;
+        assert!(sealed.starts_with(&pdf), "an incremental update of the upload");
+        let sealed_path = dir.path().join("sealed.pdf");
+        std::fs::write(&sealed_path, &sealed).unwrap();
+
+        // Where it was dropped: the widget's rectangle (points from the lower left)…
+        let provider = camr::crypto::default_provider();
+        let root_pem = std::fs::read(page.server.data.join("ca/root-cert.pem")).unwrap();
+        let root = camr::pki::Certificate::parse_one(&root_pem).unwrap();
+        let mut trust = camr::pki::TrustStore::new();
+        trust.add(root);
+        let validator = camr::pki::ChainValidator::new(provider.clone(), trust);
+        let r = camr::seal::verify(provider.as_ref(), &sealed, Some(&validator), camr::qr::unix_now())
+            .unwrap();
+        assert!(r.all_valid, "{}", r.human());
+        let w = &r.seals[0].widgets[0];
+        assert_eq!(w.page, 1);
+        let [x, y, x1, y1] = w.rect;
+        let (sw_pt, sh_pt) = (x1 - x, y1 - y);
+        let want = (cx as f32 - sw_pt / 2.0, 842.0 - cy as f32 - sh_pt / 2.0);
+        assert!(
+            (x - want.0).abs() <= 2.0 && (y - want.1).abs() <= 2.0,
+            "widget at ({x}, {y}), dropped for ({}, {})",
+            want.0,
+            want.1
+        );
+        // …and the red of the seal in the page as pdftoppm renders it (72 dpi: 1 px = 1 pt).
+        let pdftoppm = std::env::var_os("CAMR_PDFTOPPM")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/bin/pdftoppm"));
+        let out = Command::new(&pdftoppm)
+            .args(["-f", "1", "-l", "1", "-r", "72", "-cropbox", "-png", "-singlefile"])
+            .arg(&sealed_path)
+            .arg(dir.path().join("page1"))
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", pdftoppm.display()));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let img = image::open(dir.path().join("page1.png")).unwrap().to_rgb8();
+        let (mut x0, mut y0, mut xm, mut ym) = (u32::MAX, u32::MAX, 0, 0);
+        for (px, py, p) in img.enumerate_pixels() {
+            let [r, g, b] = p.0;
+            if r > 150 && g < 110 && b < 110 {
+                x0 = x0.min(px);
+                y0 = y0.min(py);
+                xm = xm.max(px);
+                ym = ym.max(py);
+            }
+        }
+        assert!(x0 != u32::MAX, "no red seal on the rendered page");
+        let top = 842.0 - (want.1 + sh_pt);
+        assert!(
+            (x0 as f32 - want.0).abs() <= 6.0 && (y0 as f32 - top).abs() <= 6.0,
+            "red from ({x0}, {y0}) to ({xm}, {ym}); the seal was dropped at ({}, {top})",
+            want.0
+        );
+        assert!(
+            (xm as f32 - (want.0 + sw_pt)).abs() <= 6.0 && (ym as f32 - (top + sh_pt)).abs() <= 6.0,
+            "red from ({x0}, {y0}) to ({xm}, {ym}); seal {sw_pt} × {sh_pt}"
+        );
+        // pdfsig (poppler, NSS): the RSA signature is valid; trusted with the demo root.
+        let pdfsig = std::env::var_os("CAMR_PDFSIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/bin/pdfsig"));
+        let mut args: Vec<String> = Vec::new();
+        let certutil = Path::new("/usr/bin/certutil");
+        if certutil.exists() {
+            let db = dir.path().join("nss");
+            std::fs::create_dir_all(&db).unwrap();
+            let db_arg = format!("sql:{}", db.display());
+            for a in [
+                vec!["-N", "-d", &db_arg, "--empty-password"],
+                vec![
+                    "-A", "-d", &db_arg, "-n", "camr-demo-root", "-t", "CT,C,C", "-i",
+                    page.server.data.join("ca/root-cert.pem").to_str().unwrap(),
+                ],
+            ] {
+                let o = Command::new(certutil).args(&a).output().unwrap();
+                assert!(o.status.success(), "certutil {a:?}: {}", String::from_utf8_lossy(&o.stderr));
+            }
+            args = vec!["-nssdir".into(), db_arg];
+        }
+        let out = Command::new(&pdfsig)
+            .args(&args)
+            .arg(&sealed_path)
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", pdfsig.display()));
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "pdfsig: {text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains("Signature is Valid."), "{text}");
+        if !args.is_empty() {
+            assert!(text.contains("Certificate is Trusted."), "{text}");
         }
     })
     .await;

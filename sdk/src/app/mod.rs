@@ -14,7 +14,8 @@ use crate::crypto::{
 use crate::pki::{CertError, Certificate};
 use crate::protocol::{
     Bytes, DecryptedKey, ErrorCode, Evidence, ItemRejection, ItemSignature, OperationPayload,
-    RequestObject, Response, ResponseStatus, SignFormat, SignItem, SignedRequest,
+    Operation, RequestObject, Response, ResponseStatus, SessionStep, SignFormat, SignItem,
+    SignedRequest,
 };
 use crate::softca::wallet_files;
 
@@ -277,7 +278,9 @@ impl App {
         let mut signatures = vec![self.sign(wallet, BINDING_ITEM, &answer_message(&hash))?];
         let mut evidence_extra = (None, Vec::new());
         match &request.payload {
-            OperationPayload::Login { .. } => {}
+            // A seal session's authorisation signs the binding only; its seals come as
+            // separate, session-bound requests (`App::session_step`).
+            OperationPayload::Login { .. } | OperationPayload::SealSession { .. } => {}
             OperationPayload::MessageSignature { message } => {
                 signatures.push(self.sign(wallet, MESSAGE_ITEM, message.as_bytes())?)
             }
@@ -430,6 +433,65 @@ impl App {
             )));
         }
         Ok((signed, request))
+    }
+
+    /// Waits for the next step of a seal session (签章会话) this app authorised
+    /// (`session`: the session's request object): `GET {waitUri}?tid=`. A
+    /// [`SessionStep::Sign`] is checked before it is returned: signed by the platform key,
+    /// bound to this session and certificate, same platform and response URI, not expired.
+    pub fn session_step(
+        &self,
+        transport: &dyn Transport,
+        session: &RequestObject,
+        wallet: &Wallet,
+        platform_key: &PublicKey,
+        now: i64,
+    ) -> Result<(SessionStep, Option<RequestObject>), AppError> {
+        let OperationPayload::SealSession { wait_uri, .. } = &session.payload else {
+            return Err(AppError::RequestMismatch(
+                "not a seal session request".into(),
+            ));
+        };
+        let sep = if wait_uri.contains('?') { '&' } else { '?' };
+        let uri = format!("{wait_uri}{sep}tid={}", session.tid);
+        let data = envelope_data(&transport.get(&uri)?)?;
+        let step: SessionStep = serde_json::from_value(data).map_err(|e| {
+            AppError::Transport(format!("the session step is not understood: {e}"))
+        })?;
+        let SessionStep::Sign { request: signed, .. } = &step else {
+            return Ok((step, None));
+        };
+        let request =
+            crate::ceremony::verify_signed_request(self.provider.as_ref(), signed, platform_key)
+                .map_err(|e| AppError::Platform {
+                    code: e.code(),
+                    msg: e.to_string(),
+                })?;
+        let fingerprint = self
+            .provider
+            .digest(crate::crypto::HashAlgorithm::Sha256, wallet.sign_cert.der());
+        let bound = request
+            .session
+            .as_ref()
+            .is_some_and(|b| b.tid == session.tid && b.certificate_sha256.0 == fingerprint);
+        if !bound
+            || request.operation != Operation::Signature
+            || request.system_code != session.system_code
+            || request.response_uri != session.response_uri
+            || !matches!(request.payload, OperationPayload::Signature { .. })
+        {
+            return Err(AppError::RequestMismatch(
+                "the session step is not a signature request of this session and certificate"
+                    .into(),
+            ));
+        }
+        if now > request.expires_at {
+            return Err(AppError::RequestMismatch(format!(
+                "the session step expired at {}",
+                request.expires_at
+            )));
+        }
+        Ok((step, Some(request)))
     }
 
     /// Posts an answer to the request's response URI; returns the envelope's `data`.

@@ -32,6 +32,9 @@ use crate::store::{StoreError, TransactionStore, TxPatch, TxRecord};
 mod policy;
 pub use policy::{AllowAll, DecryptContext, DecryptPolicy, DecryptRefusal};
 
+mod session;
+pub use session::{DEFAULT_SEAL_SESSION_TTL, SealSession};
+
 pub mod scope;
 
 pub use scope::Entitlement;
@@ -150,6 +153,10 @@ pub enum CeremonyError {
     /// An organisation certificate used outside (or without) its delegation's scope.
     #[error("the organisation certificate may not be used for this: {0}")]
     DelegationOutOfScope(String),
+    /// A seal session (签章会话) step answered by another certificate than the session's, or
+    /// a step for a session that is not authorised.
+    #[error("seal session: {0}")]
+    SessionMismatch(String),
 }
 
 impl CeremonyError {
@@ -170,6 +177,7 @@ impl CeremonyError {
             Self::DecryptRefused(r) => r.code(),
             Self::NotEntitled(_) => ErrorCode::CertNotEntitled,
             Self::DelegationOutOfScope(_) => ErrorCode::DelegationOutOfScope,
+            Self::SessionMismatch(_) => ErrorCode::SessionMismatch,
         }
     }
 }
@@ -399,6 +407,7 @@ pub struct Platform {
     clock: fn() -> i64,
     decrypt_policy: Arc<dyn DecryptPolicy>,
     entitlement: Arc<Entitlement>,
+    seal_session_ttl: i64,
 }
 
 fn default_ttl(op: Operation) -> i64 {
@@ -437,6 +446,7 @@ impl Platform {
             clock: qr::unix_now,
             decrypt_policy: Arc::new(AllowAll),
             entitlement: Arc::default(),
+            seal_session_ttl: DEFAULT_SEAL_SESSION_TTL,
         })
     }
 
@@ -578,13 +588,27 @@ impl Platform {
         payload: OperationPayload,
         secret: Option<Vec<u8>>,
     ) -> CResult<Started> {
+        let expires_at = self.now() + self.ttl.get(&operation).copied().unwrap_or(120);
+        self.start_bound(operation, payload, secret, None, expires_at)
+            .await
+    }
+
+    /// [`Platform::start`] with an explicit expiry and, for a step of a seal session, the
+    /// session it is bound to.
+    async fn start_bound(
+        &self,
+        operation: Operation,
+        payload: OperationPayload,
+        secret: Option<Vec<u8>>,
+        session: Option<crate::protocol::SessionBinding>,
+        expires_at: i64,
+    ) -> CResult<Started> {
         let now = self.now();
         let mut random = [0u8; 16];
         self.provider.fill_random(&mut random)?;
         let tid = Tid::new(&self.identity.system_code, random);
         let mut nonce = vec![0u8; 16];
         self.provider.fill_random(&mut nonce)?;
-        let expires_at = now + self.ttl.get(&operation).copied().unwrap_or(120);
         let request = RequestObject {
             tid: tid.clone(),
             system_code: self.identity.system_code.clone(),
@@ -597,6 +621,7 @@ impl Platform {
             key_id: self.signer.key_id().to_string(),
             payload,
             requires: self.entitlement.requirement(operation),
+            session,
         };
         let text =
             serde_json::to_string(&request).map_err(|e| CeremonyError::Misuse(e.to_string()))?;
@@ -1138,6 +1163,17 @@ impl Platform {
             .request
             .request_object()
             .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+        // A step of a seal session (签章会话): only the certificate that authorised it.
+        if let Some(binding) = &request.session {
+            let fingerprint = self.provider.digest(HashAlgorithm::Sha256, leaf.der());
+            if fingerprint != binding.certificate_sha256.0 {
+                return Err(CeremonyError::SessionMismatch(format!(
+                    "session {} was authorised with another certificate",
+                    binding.tid
+                )));
+            }
+        }
+        let mut usage_counts = true;
         let result = match (&request.payload, rec.transaction.operation) {
             (OperationPayload::Login { share_registration }, Operation::Login) => {
                 // 共享注册: only when asked, and signed by the holder with the answer.
@@ -1177,6 +1213,24 @@ impl Platform {
             (OperationPayload::RevokeSignature { seal_id, items, .. }, Operation::RevokeSignature) => {
                 let (signed, _) = sign_items(items, false)?;
                 serde_json::to_value(RevokeResult { tid: tid.clone(), subject: subject.clone(), seal_id: seal_id.clone(), certificate: Bytes(leaf.der().to_vec()), chain: chain_der.clone(), signed, verified_at: now })
+            }
+            (OperationPayload::SealSession { document_name, document_hash, pages, .. }, Operation::Signature) => {
+                // The authorisation signs nothing but the binding: its seals are counted as
+                // they are signed, one usage record each.
+                usage_counts = false;
+                serde_json::to_value(SealSession {
+                    tid: tid.clone(),
+                    subject: subject.clone(),
+                    certificate: Bytes(leaf.der().to_vec()),
+                    chain: chain_der.clone(),
+                    ca_org_type: r.ca_org_type.clone(),
+                    key_algorithm: key.algorithm(),
+                    document_name: document_name.clone(),
+                    document_hash: document_hash.clone(),
+                    pages: *pages,
+                    authorised_at: now,
+                    expires_at: rec.transaction.expires_at,
+                })
             }
             (OperationPayload::Encrypt {}, Operation::Encrypt) => {
                 let enc_der = evidence.encryption_certificate.as_ref().ok_or_else(|| CeremonyError::Incomplete("no encryption certificate".into()))?;
@@ -1221,7 +1275,11 @@ impl Platform {
             result: Some(result),
             ..TxPatch::default()
         };
-        Ok((TransactionState::Verified, patch, Some(usage)))
+        Ok((
+            TransactionState::Verified,
+            patch,
+            usage_counts.then_some(usage),
+        ))
     }
 
     async fn verified_result<T: serde::de::DeserializeOwned>(

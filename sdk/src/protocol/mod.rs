@@ -305,6 +305,12 @@ error_codes! {
     PdfSignatureTooLarge = "PDF_SIGNATURE_TOO_LARGE", 422;
     /// Only the signer of a seal (or a configured authority) may revoke it (撤章).
     PdfRevokeDenied = "PDF_REVOKE_DENIED", 403;
+    /// A step of a seal session (签章会话) answered by another certificate than the one that
+    /// authorised the session, or for a session that is not authorised.
+    SessionMismatch = "SESSION_MISMATCH", 403;
+    /// The document needs seals of kinds the session has not applied (e.g. 公章 and 法人章
+    /// required, only 公章 given).
+    SealSetIncomplete = "SEAL_SET_INCOMPLETE", 422;
     /// No adapter for the CA vendor, or its breaker is open.
     AdapterUnavailable = "ADAPTER_UNAVAILABLE", 503;
     /// An adapter failed (error or panic).
@@ -760,6 +766,65 @@ pub enum OperationPayload {
         /// SPKI DER of the per-transaction platform key the app encrypts the unwrapped keys to.
         platform_key: Bytes,
     },
+    /// Authorise an interactive seal session (签章会话, NETCA: "手机出现等待画面，同时在签章页面
+    /// 选择印章…拖动印章到指定位置"): the app answers with its certificate and the binding
+    /// signature only, then waits at `wait_uri` while the user places seals on the PC page;
+    /// each placement comes as a signature request bound to this session
+    /// ([`RequestObject::session`]), signed with the same certificate. The operation is
+    /// [`Operation::Signature`].
+    SealSession {
+        /// The document, shown to the user.
+        document_name: String,
+        /// SHA-256 of the document as uploaded.
+        document_hash: Bytes,
+        /// Its number of pages.
+        pages: u32,
+        /// Where the app waits for the session's next step: `GET {waitUri}?tid={tid}`
+        /// answers a [`SessionStep`].
+        wait_uri: String,
+    },
+}
+
+/// The next step of a seal session, as the waiting app polls it (`GET {waitUri}?tid=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "step", rename_all = "camelCase")]
+pub enum SessionStep {
+    /// Nothing to sign yet: the user is placing a seal. Ask again after `retryAfterMs`.
+    #[serde(rename_all = "camelCase")]
+    Wait {
+        /// Seals applied in this session so far (签章成功 each time it grows).
+        sealed: u32,
+        /// Until the session ends (Unix seconds).
+        expires_at: i64,
+        /// When to ask again, in milliseconds.
+        retry_after_ms: u32,
+    },
+    /// A placement to sign: an ordinary signature request (platform-signed), bound to the
+    /// session by [`RequestObject::session`]. Answer it at its `responseUri`.
+    #[serde(rename_all = "camelCase")]
+    Sign {
+        /// The signed request.
+        request: SignedRequest,
+        /// Seals applied so far.
+        sealed: u32,
+    },
+    /// The user finished the session on the PC page (完成签章).
+    #[serde(rename_all = "camelCase")]
+    Done {
+        /// Seals applied in this session.
+        sealed: u32,
+    },
+}
+
+/// Binds a request to the seal session it belongs to: only the certificate that authorised
+/// the session may answer it (else `SESSION_MISMATCH`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionBinding {
+    /// The session's transaction.
+    pub tid: Tid,
+    /// SHA-256 of the DER certificate that authorised the session.
+    pub certificate_sha256: Bytes,
 }
 
 /// The request object (请求对象) the app fetches from the request URI; the platform signs its
@@ -792,6 +857,10 @@ pub struct RequestObject {
     /// 个人/机构证书), so the app offers only those; absent: any it trusts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<CertRequirement>,
+    /// The seal session (签章会话) this request is a step of: answered by the certificate that
+    /// authorised the session only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionBinding>,
 }
 
 /// The certificates a platform accepts for one request: the CA vendors, and a personal or an
@@ -1099,6 +1168,11 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ("Response.schema.json", schema_text::<Response>()),
         ("SealInfo.schema.json", schema_text::<SealInfo>()),
         ("SealKind.schema.json", schema_text::<SealKind>()),
+        (
+            "SealSession.schema.json",
+            schema_text::<crate::ceremony::SealSession>(),
+        ),
+        ("SessionStep.schema.json", schema_text::<SessionStep>()),
         (
             "SignedTrustList.schema.json",
             schema_text::<crate::registry::SignedTrustList>(),

@@ -401,6 +401,7 @@ fn signed_request_round_trips_its_exact_text() {
             message: "报价 100 万元".into(),
         },
         requires: None,
+        session: None,
     };
     let text = serde_json::to_string(&request).unwrap();
     for key in [

@@ -60,6 +60,16 @@ pub enum Placement {
         /// `[x, y, width, height]` in points.
         rect: [f32; 4],
     },
+    /// The same rectangle on the selected pages (多页签章): one signature, one field, one
+    /// widget on each page named (1-based, each once). As with [`Placement::EveryPage`], the
+    /// rectangle is taken from each page's visible box as the reader sees it — what a page
+    /// preview shows, so a seal dragged onto a preview lands where it was dropped.
+    Pages {
+        /// Page numbers, 1-based.
+        pages: Vec<u32>,
+        /// `[x, y, width, height]` in points.
+        rect: [f32; 4],
+    },
     /// A straddle seal (骑缝章) across the right edges of pages `from..=to`: one signature,
     /// slice i of the seal on the i-th page ([`locate::straddle_rects`]).
     Straddle {
@@ -142,6 +152,31 @@ impl Placement {
             )),
         }
     }
+}
+
+/// The size of one page as a reader sees it (its visible box, turned by `/Rotate`): what a
+/// page preview shows, and the space [`Placement::Pages`] rectangles live in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageSize {
+    /// 1-based page number.
+    pub number: u32,
+    /// Width in points.
+    pub width: f32,
+    /// Height in points.
+    pub height: f32,
+}
+
+/// The pages of a PDF with their sizes as a reader sees them (for a page preview).
+pub fn page_sizes(pdf: &[u8]) -> Result<Vec<PageSize>, SealError> {
+    let doc = sign::load(pdf)?;
+    Ok(locate::pages(&doc)?
+        .iter()
+        .map(|g| PageSize {
+            number: g.number,
+            width: g.display_width(),
+            height: g.display_height(),
+        })
+        .collect())
 }
 
 /// What [`prepare`] writes besides the placement.

@@ -390,6 +390,34 @@ fn prepare_inner(
             let rects = super::locate::every_page_rects(&geometry, *rect)?;
             (rects.into_iter().map(|(n, r)| (n, r, None)).collect(), 0.0)
         }
+        Placement::Pages { pages, rect } => {
+            check_rect(*rect, None, 1)?;
+            let mut seen = std::collections::BTreeSet::new();
+            let mut chosen = Vec::with_capacity(pages.len());
+            for n in pages {
+                let g = geometry.iter().find(|g| g.number == *n).ok_or_else(|| {
+                    SealError::invalid(format!(
+                        "page {n} does not exist (the document has {} pages)",
+                        geometry.len()
+                    ))
+                })?;
+                if !seen.insert(*n) {
+                    return Err(SealError::invalid(format!("page {n} is named twice")));
+                }
+                let [x, y, w, h] = *rect;
+                if x + w <= 0.0 || y + h <= 0.0 || x >= g.display_width() || y >= g.display_height()
+                {
+                    return Err(SealError::invalid(format!(
+                        "the seal at ({x}, {y}) size {w}×{h} lies outside page {n} ({} × {} points)",
+                        g.display_width(),
+                        g.display_height()
+                    )));
+                }
+                chosen.push(g.clone());
+            }
+            let rects = super::locate::every_page_rects(&chosen, *rect)?;
+            (rects.into_iter().map(|(n, r)| (n, r, None)).collect(), 0.0)
+        }
         Placement::Straddle {
             from,
             to,

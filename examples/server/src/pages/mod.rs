@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `/` | QR login (扫码登录): the QR refreshes each second; the logged-in name appears live (SSE) |
 //! | `/sign` | sign a message or a file (签名) → QR → signature, verifiable on the spot |
+//! | `/seal` | interactive seal session (签章会话): authorise on the phone, drag seals onto the page preview, the waiting phone signs each (连续签章, 多页签章), 完成签章 |
 //! | `/bidfile` | bid file (投标文件): upload → scan → download the envelope; bid opening (开标): upload the envelope → scan → download the file |
 //! | `/hall` | bid-opening hall (不见面开标大厅): countdown, sign-in (签到), decryption per bid, gated by both |
 //! | `/verify` | verify a signature record (验签) |
@@ -16,6 +17,7 @@
 mod hall;
 mod login;
 mod register;
+mod seal;
 mod tools;
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(login::login_page))
         .route("/sign", get(tools::sign_page))
+        .route("/seal", get(seal::seal_page))
         .route("/bidfile", get(tools::bidfile_page))
         .route("/hall", get(hall::hall_page))
         .route("/verify", get(tools::verify_page))
@@ -92,6 +95,7 @@ button{padding:6px 14px;cursor:pointer}progress{width:100%}
 const NAV: &[(&str, &str)] = &[
     ("/", "扫码登录 Login"),
     ("/sign", "签名 Sign"),
+    ("/seal", "签章 Seal"),
     ("/bidfile", "投标文件 Bid file"),
     ("/hall", "开标大厅 Bid opening"),
     ("/verify", "验签 Verify"),

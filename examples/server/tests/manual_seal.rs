@@ -1,0 +1,404 @@
+//! Issue 9, items 8 and 9 over HTTP: the interactive seal session (签章会话, NETCA: the phone
+//! authorises and waits while the user places seals on the PC page) with the app simulator as
+//! the phone, and seals from the CA (the softca adapter `.so` asking the softca cloud).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use camr::app::Wallet;
+use camr::protocol::{SessionStep, SignedRequest};
+use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use common::{Harness, assert_error, start, start_configured};
+use serde_json::{Value, json};
+
+/// The simulator's terminal, kept for failure messages.
+#[derive(Default)]
+struct Lines(Vec<String>);
+
+impl Ui for Lines {
+    fn say(&mut self, line: &str) {
+        self.0.push(line.to_string());
+    }
+    fn ask(&mut self, _prompt: &str) -> Option<String> {
+        None
+    }
+}
+
+/// The phone: `camr-app scan` of the session's QR in a thread; it authorises, then waits and
+/// signs every placement until the session is finished or ends.
+fn phone(h: &Harness, qr: &str) -> std::thread::JoinHandle<(Result<Outcome, SimError>, String)> {
+    let options = ScanOptions {
+        qr: QrSource::Payload(qr.to_string()),
+        wallet: h.data.join("wallet"),
+        pin: Some("123456".into()),
+        reject: None,
+        yes: true,
+        platform_key: PlatformKeySource::Registry {
+            list: h.data.join("registry.json"),
+            authority: h.data.join("registry-authority.pub.pem"),
+        },
+        cert: None,
+        delegation: None,
+        wallets: Vec::new(),
+        refuse_items: Vec::new(),
+    };
+    std::thread::spawn(move || {
+        let mut ui = Lines::default();
+        let r = camr_app_sim::scan(&options, &mut ui);
+        (r, ui.0.join("\n"))
+    })
+}
+
+/// Opens a session over a `pages`-page PDF; returns (tid, QR text, answer).
+async fn open(h: &Harness, pages: u32, required: &str) -> (String, String, Value) {
+    let pdf = camr::seal::sample_pdf(pages).unwrap();
+    let (s, v) = h
+        .upload(
+            &format!("/api/v1/seal-sessions?name=标书.pdf&required={required}"),
+            pdf,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    (
+        v["data"]["tid"].as_str().unwrap().to_string(),
+        v["data"]["qrText"].as_str().unwrap().to_string(),
+        v["data"].clone(),
+    )
+}
+
+/// Polls the session until `want` holds.
+async fn until(h: &Harness, tid: &str, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, v) = h.get(&format!("/api/v1/seal-sessions/{tid}")).await;
+        assert_eq!(s, 200, "{v}");
+        if want(&v["data"]) {
+            return v["data"].clone();
+        }
+        assert!(Instant::now() < deadline, "{what}: {v}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn place(h: &Harness, tid: &str, body: Value) -> (u16, Value) {
+    h.post(&format!("/api/v1/seal-sessions/{tid}/place"), &body)
+        .await
+}
+
+async fn seals(h: &Harness, tid: &str) -> Vec<Value> {
+    let (s, v) = h.get(&format!("/api/v1/seal-sessions/{tid}/seals")).await;
+    assert_eq!(s, 200, "{v}");
+    v["data"].as_array().unwrap().clone()
+}
+
+fn code_of(seals: &[Value], kind: &str) -> String {
+    seals
+        .iter()
+        .find(|s| s["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} seal in {seals:?}"))["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn verify(h: &Harness, pdf: &[u8]) -> camr::seal::PdfReport {
+    let root =
+        camr::pki::Certificate::parse_one(&std::fs::read(h.data.join("ca/root-cert.pem")).unwrap())
+            .unwrap();
+    let mut trust = camr::pki::TrustStore::new();
+    trust.add(root);
+    let validator = camr::pki::ChainValidator::new(h.provider.clone(), trust);
+    camr::seal::verify(
+        h.provider.as_ref(),
+        pdf,
+        Some(&validator),
+        camr::qr::unix_now(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_waiting_phone_signs_each_placed_seal_and_the_session_finishes_with_the_set() {
+    let h = start().await;
+    let (tid, qr, opened) = open(&h, 2, "official").await;
+    assert_eq!(opened["pages"][1]["number"], 2);
+    assert_eq!(opened["required"], json!(["official"]));
+    // Before the scan there is nothing to place with.
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": "x", "pages": [1], "x": 10, "y": 10}),
+    )
+    .await;
+    assert_error(s, &v, 409, "TX_PENDING");
+    let phone = phone(&h, &qr);
+    let v = until(&h, &tid, "authorised", |v| v["state"] == "authorised").await;
+    assert_eq!(v["holder"], "张三");
+    // No adapter: the platform's default seal for the organisation certificate (公章).
+    let list = seals(&h, &tid).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["source"], "platform");
+    let code = code_of(&list, "official");
+    // The page preview: a PNG of the page (rendered by pdftoppm when the server has it, a
+    // blank sheet of the page's size otherwise); no such page is refused.
+    let r = h
+        .client
+        .get(format!(
+            "{}/api/v1/seal-sessions/{tid}/pages/2/preview.png",
+            h.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let how = r.headers()["x-camr-preview"].to_str().unwrap().to_string();
+    let png = r.bytes().await.unwrap();
+    let img = image::load_from_memory(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (595, 842), "{how}");
+    if std::path::Path::new("/usr/bin/pdftoppm").exists() {
+        assert_eq!(how, "rendered");
+    }
+    let (s, v) = h
+        .get(&format!("/api/v1/seal-sessions/{tid}/pages/3/preview.png"))
+        .await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    // Finishing with nothing applied is refused.
+    let (s, v) = h
+        .post(&format!("/api/v1/seal-sessions/{tid}/finish"), &json!({}))
+        .await;
+    assert_error(s, &v, 422, "SEAL_SET_INCOMPLETE");
+
+    // 单页签章, then 多页签章 on pages 1 and 2 (连续签章: one session, one authorisation).
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": code, "pages": [1], "x": 100, "y": 500}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    // One step at a time.
+    let (s2, v2) = place(
+        &h,
+        &tid,
+        json!({"sealCode": code, "pages": [2], "x": 100, "y": 500}),
+    )
+    .await;
+    if s2 != 200 {
+        assert_error(s2, &v2, 409, "TX_PENDING");
+    }
+    until(&h, &tid, "first seal", |v| {
+        v["applied"].as_array().unwrap().len() == 1
+    })
+    .await;
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": code, "pages": [1, 2], "x": 300, "y": 80}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let v = until(&h, &tid, "second seal", |v| {
+        v["applied"].as_array().unwrap().len() == 2
+    })
+    .await;
+    assert_eq!(v["applied"][1]["pages"], json!([1, 2]));
+    assert_eq!(v["missing"], json!([]));
+    // The document is handed out once finished (完成签章), not before.
+    let (s, _, _) = h
+        .download(&format!("/api/v1/seal-sessions/{tid}/document"))
+        .await;
+    assert_eq!(s, 409);
+    let (s, v) = h
+        .post(&format!("/api/v1/seal-sessions/{tid}/finish"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["state"], "finished");
+    let (out, lines) = phone.join().unwrap();
+    let outcome = out.unwrap_or_else(|e| panic!("{e}\n{lines}"));
+    assert_eq!(outcome.session_seals, 2, "{lines}");
+    assert!(lines.contains("签章成功"), "{lines}");
+    let (s, pdf, _) = h
+        .download(&format!("/api/v1/seal-sessions/{tid}/document"))
+        .await;
+    assert_eq!(s, 200);
+    let report = verify(&h, &pdf);
+    assert!(report.all_valid, "{}", report.human());
+    assert_eq!(report.seals.len(), 2, "{}", report.human());
+    let pages: Vec<Vec<u32>> = report
+        .seals
+        .iter()
+        .map(|s| s.widgets.iter().map(|w| w.page).collect())
+        .collect();
+    assert_eq!(pages, vec![vec![1], vec![1, 2]]);
+    // The widget sits where it was placed (x, y in points from the lower left).
+    let r = report.seals[0].widgets[0].rect;
+    assert!(
+        (r[0] - 100.0).abs() < 0.5 && (r[1] - 500.0).abs() < 0.5,
+        "{r:?}"
+    );
+    // Each seal is one use of the certificate (the authorisation itself is none).
+    let (_, v) = h
+        .get(&format!(
+            "/api/v1/transactions/{}/result",
+            v["data"]["applied"][0]["tid"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(v["data"]["signed"].as_array().unwrap().len(), 1, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_times_out_while_the_phone_waits() {
+    let h = start_configured(|c, _| c.seal_session.ttl_secs = 3).await;
+    let (tid, qr, _) = open(&h, 1, "").await;
+    let phone = phone(&h, &qr);
+    until(&h, &tid, "authorised", |v| v["state"] == "authorised").await;
+    // Nobody places a seal: the phone waits until the session ends.
+    let (out, lines) = phone.join().unwrap();
+    let e = out.expect_err("the phone stopped waiting without an error");
+    assert_eq!(e.code, camr::protocol::ErrorCode::TxExpired, "{e}\n{lines}");
+    assert!(e.to_string().contains("超时"), "{e}");
+    let v = until(&h, &tid, "expired", |v| v["state"] == "expired").await;
+    assert_eq!(v["applied"], json!([]));
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": "PLATFORM-official", "pages": [1], "x": 10, "y": 10}),
+    )
+    .await;
+    assert_error(s, &v, 410, "TX_EXPIRED");
+}
+
+/// A personal wallet of the demo CA (another certificate than the session's).
+fn other_wallet(h: &Harness) -> Wallet {
+    let dir = h.data.join("personal");
+    if !dir.exists() {
+        let mut ca = camr::softca::SoftCa::open(h.provider.clone(), &h.data.join("ca")).unwrap();
+        let holder = camr::softca::Holder {
+            holder_type: camr::softca::HolderType::Personal,
+            name: "李四".into(),
+            organization: None,
+            uscc: None,
+            identity_number: None,
+        };
+        ca.issue(&holder, b"123456", &dir, 30).unwrap();
+    }
+    Wallet::open(&dir, b"123456").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_sessions_certificate_signs_its_seals_and_bad_input_is_refused() {
+    let h = start().await;
+    // Bad uploads and kinds.
+    let (s, v) = h
+        .upload(
+            "/api/v1/seal-sessions?name=x.pdf",
+            b"%PDF-1.7 not really".to_vec(),
+        )
+        .await;
+    assert_error(s, &v, 400, "PDF_MALFORMED");
+    let (s, v) = h
+        .upload(
+            "/api/v1/seal-sessions?required=official,bogus",
+            camr::seal::sample_pdf(1).unwrap(),
+        )
+        .await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    let (s, v) = h
+        .get("/camr/v1/seal-session/wait?tid=C1100005553AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .await;
+    assert!(s == 404 || s == 400, "{v}");
+
+    let (tid, qr, _) = open(&h, 1, "").await;
+    // The phone, by hand: authorise with the demo (organisation) wallet.
+    let (signed, request) = h.scan(&qr).await;
+    let auth = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    let (s, v) = h.answer(&auth).await;
+    assert_eq!(s, 200, "{v}");
+    let code = code_of(&seals(&h, &tid).await, "official");
+    for (body, what) in [
+        (
+            json!({"sealCode": "nope", "pages": [1], "x": 10, "y": 10}),
+            "unknown seal",
+        ),
+        (json!({"sealCode": code, "x": 10, "y": 10}), "no page"),
+        (
+            json!({"sealCode": code, "pages": [7], "x": 10, "y": 10}),
+            "no such page",
+        ),
+        (
+            json!({"sealCode": code, "pages": [1], "x": 9000, "y": 10}),
+            "off the page",
+        ),
+        (
+            json!({"sealCode": code, "pages": [1, 1], "x": 10, "y": 10}),
+            "page twice",
+        ),
+    ] {
+        let (s, v) = place(&h, &tid, body).await;
+        assert_eq!(s, 400, "{what}: {v}");
+        assert!(v["errorCode"] == "INPUT_MALFORMED", "{what}: {v}");
+    }
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": code, "everyPage": true, "x": 50, "y": 50}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let step = v["data"]["tid"].as_str().unwrap().to_string();
+    let (s, v) = h
+        .get(&format!("/camr/v1/seal-session/wait?tid={tid}"))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let step_msg: SessionStep = serde_json::from_value(v["data"].clone()).unwrap();
+    let SessionStep::Sign {
+        request: signed, ..
+    } = step_msg
+    else {
+        panic!("no signing step: {v}");
+    };
+    let req: camr::protocol::RequestObject = signed_request(&signed);
+    assert_eq!(req.tid.to_string(), step);
+    assert_eq!(req.session.as_ref().unwrap().tid.to_string(), tid);
+    // Another certificate (a valid one of the same CA) cannot answer the session's step.
+    let other = other_wallet(&h);
+    let other_dir = h.data.join("personal");
+    let forged = h.app.approve(&other, &signed, &req, &[]).unwrap();
+    let (s, v) = h.answer(&forged).await;
+    assert_error(s, &v, 403, "SESSION_MISMATCH");
+    // The app refuses such a step too: it is not bound to its certificate.
+    let (app, key, req0) = (h.app.clone(), h.key.clone(), request.clone());
+    let e = tokio::task::spawn_blocking(move || {
+        let transport = camr_app_sim::HttpTransport(camr_app_sim::http_client().unwrap());
+        app.session_step(
+            &transport,
+            &req0,
+            &other_wallet_at(&other_dir),
+            &key,
+            camr::qr::unix_now(),
+        )
+        .unwrap_err()
+    })
+    .await
+    .unwrap();
+    assert!(matches!(e, camr::app::AppError::RequestMismatch(_)), "{e}");
+    // The session's own certificate does; the seal is applied.
+    let good = h.app.approve(&h.wallet, &signed, &req, &[]).unwrap();
+    let (s, v) = h.answer(&good).await;
+    assert_eq!(s, 200, "{v}");
+    let v = until(&h, &tid, "applied", |v| {
+        v["applied"].as_array().unwrap().len() == 1
+    })
+    .await;
+    assert!(v["lastError"].is_null(), "{v}");
+}
+
+fn other_wallet_at(dir: &std::path::Path) -> Wallet {
+    Wallet::open(dir, b"123456").unwrap()
+}
+
+fn signed_request(signed: &SignedRequest) -> camr::protocol::RequestObject {
+    signed.request_object().unwrap()
+}
