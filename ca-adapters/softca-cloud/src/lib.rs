@@ -48,7 +48,10 @@ struct Task {
 }
 
 struct Inner {
-    ca: SoftCa,
+    /// The CA folder, opened afresh for every CRL: the CA (a platform's demo server, `camr
+    /// ca revoke`) may revoke, freeze or issue after the cloud started, and a CA state kept in
+    /// memory would sign a stale CRL and write that stale state back.
+    ca_dir: PathBuf,
     next_task: u64,
     tasks: BTreeMap<u64, Task>,
     usage: Vec<UsageRecord>,
@@ -79,10 +82,20 @@ fn now() -> i64 {
 }
 
 async fn crl(State(cloud): State<Cloud>) -> Response {
-    let Some(mut inner) = cloud.lock() else {
+    // The lock serialises CRL numbers among this cloud's requests.
+    let Some(inner) = cloud.lock() else {
         return poisoned();
     };
-    match inner.ca.crl(now()) {
+    let mut ca = match SoftCa::open(default_provider(), &inner.ca_dir) {
+        Ok(ca) => ca,
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot open the CA: {e}"),
+            );
+        }
+    };
+    match ca.crl(now()) {
         Ok(crl) => (
             [(header::CONTENT_TYPE, "application/pkix-crl")],
             crl.der().to_vec(),
@@ -385,12 +398,13 @@ async fn list_seals(State(cloud): State<Cloud>, Query(q): Query<SerialQuery>) ->
 
 /// Opens the CA in `ca_dir` and builds the cloud's routes.
 fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
-    let ca = SoftCa::open(default_provider(), ca_dir)
+    // Opened once to refuse a missing or broken CA at start; every CRL opens it afresh.
+    SoftCa::open(default_provider(), ca_dir)
         .map_err(|e| format!("cannot open the CA in {}: {e}", ca_dir.display()))?;
     Ok(router(Cloud {
         wallets,
         inner: Arc::new(Mutex::new(Inner {
-            ca,
+            ca_dir: ca_dir.to_path_buf(),
             next_task: 0,
             tasks: BTreeMap::new(),
             usage: Vec::new(),

@@ -194,3 +194,61 @@ fn a_cloud_without_wallets_serves_no_seals_and_spawn_needs_a_runtime() {
     assert!(camr::pki::Crl::parse(&resp.bytes().unwrap()).is_ok());
     task.abort();
 }
+
+#[test]
+fn a_revocation_made_after_the_cloud_started_is_in_its_next_crl() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_dir = dir.path().join("ca");
+    let mut ca = SoftCa::init(default_provider(), &ca_dir, KeyAlgorithm::Sm2, "Seal CA").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (addr, _task) = {
+        let _entered = runtime.enter();
+        softca_cloud::spawn(&ca_dir, None).unwrap()
+    };
+    // The CA (the platform's server, say) issues and revokes while the cloud runs.
+    let w = ca
+        .issue(
+            &Holder {
+                holder_type: HolderType::Personal,
+                name: "王五".into(),
+                organization: None,
+                uscc: None,
+                identity_number: None,
+            },
+            b"123456",
+            &dir.path().join("w"),
+            30,
+        )
+        .unwrap();
+    ca.revoke(
+        &w.sign_serial,
+        camr::softca::RevocationReason::KeyCompromise,
+        camr::qr::unix_now() - 5,
+    )
+    .unwrap();
+    let cert = camr::pki::Certificate::parse_one(
+        &std::fs::read(
+            dir.path()
+                .join("w")
+                .join(camr::softca::wallet_files::SIGN_CERT),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let adapter = SoftCaAdapter::new();
+    adapter
+        .configure(&serde_json::json!({ "cloudUrl": format!("http://{addr}") }).to_string())
+        .unwrap();
+    assert_eq!(
+        adapter.cert_status(cert.der()).unwrap(),
+        camr_plugin_abi::CertStatus::Revoked
+    );
+    // The cloud's CRLs did not write a stale state over the CA's: its revocation stays.
+    drop(ca);
+    let mut reopened = SoftCa::open(default_provider(), &ca_dir).unwrap();
+    let crl = reopened.crl(camr::qr::unix_now()).unwrap();
+    assert_eq!(
+        camr_adapter_softca::status_from_crl(cert.der(), crl.der()).unwrap(),
+        camr_plugin_abi::CertStatus::Revoked
+    );
+}

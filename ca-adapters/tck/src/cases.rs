@@ -275,6 +275,46 @@ impl Kit<'_> {
             .map_err(|e| format!("configure refused: {e}"))
     }
 
+    /// `list_seals` for the kit's wallet, with the vendor's configuration: every seal passes
+    /// `SealInfo::check` (the host checks it too), belongs to the wallet's signing certificate
+    /// and has its own code (one kind per code). An adapter that does not offer the call
+    /// answers `ADAPTER_UNAVAILABLE`, which passes.
+    fn seals(&self) -> Result<String, String> {
+        let subject = self.world.wallet.sign_cert.subject();
+        let seals = match self.host.list_seals(&self.vendor, &subject) {
+            Ok(seals) => seals,
+            Err(e @ PluginError::Adapter { .. }) if e.code() == ErrorCode::AdapterUnavailable => {
+                return Ok(format!("not offered: {}", truncate(&e.to_string(), 100)));
+            }
+            Err(e) => return Err(format!("{}: {e}", e.code().as_str())),
+        };
+        let mut kinds: std::collections::BTreeMap<&str, camr::protocol::SealKind> =
+            std::collections::BTreeMap::new();
+        for seal in &seals {
+            seal.check()
+                .map_err(|e| format!("seal `{}`: {e}", seal.code))?;
+            if !seal.cert_sn.eq_ignore_ascii_case(&subject.cert_sn) {
+                return Err(format!(
+                    "seal `{}` names certificate {}, not the wallet's {}",
+                    seal.code, seal.cert_sn, subject.cert_sn
+                ));
+            }
+            if let Some(first) = kinds.insert(&seal.code, seal.kind) {
+                return Err(format!(
+                    "the code `{}` is given twice ({} and {})",
+                    seal.code,
+                    first.as_str(),
+                    seal.kind.as_str()
+                ));
+            }
+        }
+        let listed: Vec<String> = seals
+            .iter()
+            .map(|s| format!("{} {}", s.kind.label_zh(), s.code))
+            .collect();
+        Ok(format!("{} seals: {}", seals.len(), listed.join(", ")))
+    }
+
     /// Every outbound call against a vendor endpoint at `url`.
     fn endpoint(&self, url: &str, usage: Option<&UsageRecord>) -> Result<String, String> {
         let timeout_ms = self.config.endpoint_timeout_ms.unwrap_or(500);
@@ -309,6 +349,10 @@ impl Kit<'_> {
             (
                 "report_usage",
                 Box::new(|| usage.and_then(|u| self.host.report_usage(&self.vendor, u).err())),
+            ),
+            (
+                "list_seals",
+                Box::new(|| self.host.list_seals(&self.vendor, &subject).err()),
             ),
         ];
         let mut failure = None;
@@ -619,6 +663,9 @@ pub fn run(path: &Path, config: &KitConfig) -> Report {
         let (_, verdict) = kit.round_trip(Which::WithCrl, op, &revoked, |_| {})?;
         kit.expect_refusal(verdict, &[ErrorCode::CertRevoked])
     });
+
+    // The user's seals (印章), from the vendor as configured.
+    report.case("list_seals", || kit.seals());
 
     // Vendor endpoints that hang or are down.
     let usage = kit

@@ -85,6 +85,7 @@ fn the_softca_adapter_passes_the_kit_completely() {
         "revoked certificate",
         "slow vendor endpoint",
         "failing vendor endpoint",
+        "list_seals",
         "alive",
     ] {
         assert!(
@@ -202,4 +203,115 @@ fn a_missing_adapter_or_bad_config_fails_cleanly() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("load"));
+}
+
+/// A vendor cloud that answers `GET /seals?…` with `body` and anything else with 404.
+fn seals_cloud(body: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let (status, text) = if head.starts_with(b"GET /seals?") {
+                ("200 OK", body.as_str())
+            } else {
+                ("404 Not Found", r#"{"error":"no such route"}"#)
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn the_seals_case_passes_a_good_list_and_fails_duplicate_codes_or_foreign_seals() {
+    use camr::crypto::{KeyAlgorithm, default_provider};
+    use camr::protocol::{Bytes, SealInfo, SealKind};
+    use camr::softca::{Holder, HolderType, SoftCa};
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca = SoftCa::init(
+        default_provider(),
+        &dir.path().join("ca"),
+        KeyAlgorithm::Sm2,
+        "Vendor test CA",
+    )
+    .unwrap();
+    let holder = Holder {
+        holder_type: HolderType::Personal,
+        name: "王五".into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    };
+    let wallet = ca
+        .issue(&holder, b"654321", &dir.path().join("w"), 30)
+        .unwrap();
+    let seal = |kind: SealKind, code: &str, cert_sn: &str| SealInfo {
+        code: code.into(),
+        kind,
+        name: format!("王五{}", kind.label_zh()),
+        image: Bytes(camr::seal::appearance::seal_png(kind, "王五", 96).unwrap()),
+        width_mm: 20,
+        height_mm: 20,
+        cert_sn: cert_sn.into(),
+    };
+    let sn = wallet.sign_serial.as_str();
+    let kit = |seals: Vec<SealInfo>| {
+        let url = seals_cloud(serde_json::to_string(&seals).unwrap());
+        let (_, table, report) = run_kit(
+            "camr_adapter_softca",
+            serde_json::json!({
+                "softca": { "caDir": dir.path().join("ca"), "walletDir": dir.path().join("w"), "pin": "654321" },
+                "adapterConfig": { "cloudUrl": url, "timeoutMs": 2000 },
+            }),
+        );
+        let row = report["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["case"] == "list_seals")
+            .cloned()
+            .unwrap_or_else(|| panic!("no list_seals case:\n{table}"));
+        (
+            row["result"].as_str().unwrap().to_string(),
+            row["detail"].as_str().unwrap().to_string(),
+        )
+    };
+
+    let (result, detail) = kit(vec![
+        seal(SealKind::PersonalName, "V-1", sn),
+        seal(SealKind::Handwritten, "V-2", sn),
+    ]);
+    assert_eq!(result, "PASS", "{detail}");
+    assert!(
+        detail.contains("2 seals") && detail.contains("人名章 V-1"),
+        "{detail}"
+    );
+
+    let (result, detail) = kit(vec![
+        seal(SealKind::PersonalName, "V-1", sn),
+        seal(SealKind::Handwritten, "V-1", sn),
+    ]);
+    assert_eq!(result, "FAIL", "{detail}");
+    assert!(detail.contains("given twice"), "{detail}");
+
+    let (result, detail) = kit(vec![seal(SealKind::PersonalName, "V-1", "0A0B")]);
+    assert_eq!(result, "FAIL", "{detail}");
+    assert!(detail.contains("not the wallet's"), "{detail}");
+
+    // A seal whose image is not a PNG: the host refuses the answer (ADAPTER_FAILED).
+    let mut broken = seal(SealKind::PersonalName, "V-1", sn);
+    broken.image = Bytes(b"GIF89a".to_vec());
+    let (result, detail) = kit(vec![broken]);
+    assert_eq!(result, "FAIL", "{detail}");
+    assert!(detail.contains("ADAPTER_FAILED"), "{detail}");
 }
