@@ -863,7 +863,7 @@ pub const ROUTES: &[RouteDoc] = &[
             NAME_QUERY,
             q(
                 "required",
-                "Seal kinds the document needs before 完成签章, comma-separated (`official,legalRepresentative`); default `seal_session.required`.",
+                "Seal kinds the document needs before 完成签章 besides the platform's `seal_session.required` (which always apply), comma-separated (`official,legalRepresentative`).",
             ),
         ],
         body: Body::Upload("The PDF."),

@@ -298,8 +298,8 @@ pub struct CreateQuery {
     /// The file's name, shown in the app.
     #[serde(default)]
     pub name: Option<String>,
-    /// Seal kinds the document needs, comma-separated wire names (default: the platform's
-    /// `seal_session.required`).
+    /// Seal kinds the document needs besides the platform's `seal_session.required`,
+    /// comma-separated wire names.
     #[serde(default)]
     pub required: Option<String>,
 }
@@ -390,10 +390,13 @@ async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     let q = upload_query(&headers, q)?;
-    let required = match q.required.as_deref() {
-        Some(list) => parse_kinds(list)?,
-        None => sessions.required.clone(),
-    };
+    // The platform's set always applies; the uploader may add kinds, never drop one.
+    let mut required = sessions.required.clone();
+    for kind in parse_kinds(q.required.as_deref().unwrap_or(""))? {
+        if !required.contains(&kind) {
+            required.push(kind);
+        }
+    }
     let name = clean_name(q.name.as_deref(), "document.pdf");
     let tmp = temp_path(&s)?;
     let received = receive(&s, body, &tmp, None, false).await;

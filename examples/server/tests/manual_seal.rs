@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use camr::app::Wallet;
-use camr::protocol::{SessionStep, SignedRequest};
+use camr::protocol::{SealKind, SessionStep, SignedRequest};
 use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
 use common::{Harness, assert_error, start, start_configured};
 use serde_json::{Value, json};
@@ -401,4 +401,139 @@ fn other_wallet_at(dir: &std::path::Path) -> Wallet {
 
 fn signed_request(signed: &SignedRequest) -> camr::protocol::RequestObject {
     signed.request_object().unwrap()
+}
+
+/// The softca adapter built as a real `.so` (as in tests/http.rs).
+fn softca_so() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let file = "libcamr_adapter_softca.so";
+    [deps.join(file), deps.parent().unwrap().join(file)]
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("the softca adapter .so is built before the tests")
+}
+
+/// Seals from the CA (issue 9, item 9): the softca adapter, loaded as a `.so`, asks the softca
+/// cloud, which serves the seals made for its wallets — an organisation certificate has 公章,
+/// 法人章, 财务专用章 and 合同专用章. A document that needs 公章 and 法人章 cannot be finished
+/// with one of them (SEAL_SET_INCOMPLETE naming the missing kind); with both it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seals_come_from_the_ca_and_a_document_needing_two_is_not_finished_with_one() {
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        softca_so(),
+        plugins.path().join("libcamr_adapter_softca.so"),
+    )
+    .unwrap();
+    let plugin_dir = plugins.path().to_path_buf();
+    let h = start_configured(|c, dir| {
+        // The CA exists before the server starts, so that its cloud can serve it; the server
+        // then issues the demo wallet from it, which the cloud finds among `data/`.
+        let data = dir.join("data");
+        camr::softca::SoftCa::init(
+            camr::crypto::default_provider(),
+            &data.join("ca"),
+            camr::crypto::KeyAlgorithm::Sm2,
+            "camr Demo CA",
+        )
+        .unwrap();
+        let (addr, _cloud) = softca_cloud::spawn(&data.join("ca"), Some(data.clone())).unwrap();
+        c.plugins = Some(plugin_dir);
+        c.plugins_config.insert(
+            "SOFTCA".into(),
+            json!({"cloudUrl": format!("http://{addr}")}),
+        );
+        c.seal_session.required = vec![SealKind::Official, SealKind::LegalRepresentative];
+    })
+    .await;
+    let (tid, qr, opened) = open(&h, 2, "contract").await;
+    // The platform's set always applies; the upload may add kinds (here 合同专用章), not drop
+    // one.
+    assert_eq!(
+        opened["required"],
+        json!(["official", "legalRepresentative", "contract"])
+    );
+    let phone = phone(&h, &qr);
+    until(&h, &tid, "authorised", |v| v["state"] == "authorised").await;
+    let list = seals(&h, &tid).await;
+    let mut kinds: Vec<&str> = list.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        vec!["contract", "finance", "legalRepresentative", "official"],
+        "{list:?}"
+    );
+    assert!(list.iter().all(|s| s["source"] == "ca"), "{list:?}");
+    assert_eq!(list[0]["certSn"], h.wallet.sign_cert.serial_hex());
+
+    // 公章 only: the session cannot be finished; 法人章 is named as missing.
+    let official = code_of(&list, "official");
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": official, "pages": [1], "x": 300, "y": 120}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let v = until(&h, &tid, "公章", |v| {
+        v["applied"].as_array().unwrap().len() == 1
+    })
+    .await;
+    assert_eq!(v["missing"], json!(["legalRepresentative", "contract"]));
+    let (s, v) = h
+        .post(&format!("/api/v1/seal-sessions/{tid}/finish"), &json!({}))
+        .await;
+    assert_error(s, &v, 422, "SEAL_SET_INCOMPLETE");
+    let msg = v["msg"].as_str().unwrap();
+    assert!(msg.contains("法人章") && msg.contains("given 1"), "{msg}");
+
+    // 法人章 on both pages (多页签章), then the set is complete.
+    let legal = code_of(&list, "legalRepresentative");
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": legal, "everyPage": true, "x": 80, "y": 120}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    until(&h, &tid, "法人章", |v| {
+        v["applied"].as_array().unwrap().len() == 2
+    })
+    .await;
+    let (s, v) = h
+        .post(&format!("/api/v1/seal-sessions/{tid}/finish"), &json!({}))
+        .await;
+    assert_error(s, &v, 422, "SEAL_SET_INCOMPLETE");
+    let contract = code_of(&list, "contract");
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": contract, "pages": [2], "x": 300, "y": 400}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    until(&h, &tid, "合同专用章", |v| {
+        v["applied"].as_array().unwrap().len() == 3
+    })
+    .await;
+    let (s, v) = h
+        .post(&format!("/api/v1/seal-sessions/{tid}/finish"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["missing"], json!([]));
+    let (out, lines) = phone.join().unwrap();
+    assert_eq!(
+        out.unwrap_or_else(|e| panic!("{e}\n{lines}")).session_seals,
+        3
+    );
+    let (_, pdf, _) = h
+        .download(&format!("/api/v1/seal-sessions/{tid}/document"))
+        .await;
+    let report = verify(&h, &pdf);
+    assert!(report.all_valid, "{}", report.human());
+    assert_eq!(report.seals.len(), 3);
+    // The CA's 法人章 is 20 mm square: 56.7 points.
+    let r = report.seals[1].widgets[0].rect;
+    assert!(((r[2] - r[0]) - 56.69).abs() < 0.1, "{r:?}");
 }
