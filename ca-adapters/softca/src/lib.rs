@@ -19,23 +19,21 @@
 //! Configuration (`configure`): `{"cloudUrl": "http://127.0.0.1:8700", "timeoutMs": 5000}`;
 //! both optional, unknown fields are ignored (a kit may pass its own keys along).
 
-use std::io::Read;
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
-use camr::pki::{Certificate, Crl};
+use camr::pki::Certificate;
 use camr::protocol::{Evidence, Operation, UsageRecord};
+use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot, url_component};
 use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
-use serde::Deserialize;
 
 /// The vendor code (`caOrgType`) of camr's software CA.
 pub const CA_ORG_TYPE: &str = "SOFTCA";
 /// Largest raw answer `decode_evidence` accepts (1 MiB); larger is `INPUT_MALFORMED`.
 pub const MAX_EVIDENCE_BYTES: usize = 1024 * 1024;
 /// Largest body read from the cloud (4 MiB).
-pub const MAX_CLOUD_BODY: u64 = 4 * 1024 * 1024;
+pub const MAX_CLOUD_BODY: u64 = camr_adapter_kit::MAX_CLOUD_BODY;
 /// Timeout of outbound calls when the configuration names none.
-pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_TIMEOUT_MS: u64 = camr_adapter_kit::DEFAULT_TIMEOUT_MS;
 
 /// The fields of `camr::protocol::Evidence` (camelCase): anything else is refused.
 const EVIDENCE_FIELDS: [&str; 6] = [
@@ -47,24 +45,10 @@ const EVIDENCE_FIELDS: [&str; 6] = [
     "itemRejections",
 ];
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Config {
-    #[serde(default)]
-    cloud_url: Option<String>,
-    #[serde(default)]
-    timeout_ms: Option<u64>,
-}
-
-struct Cloud {
-    base: String,
-    client: reqwest::blocking::Client,
-}
-
 /// The softca adapter.
 #[derive(Default)]
 pub struct SoftCaAdapter {
-    cloud: Mutex<Option<std::sync::Arc<Cloud>>>,
+    cloud: CloudSlot,
 }
 
 impl std::fmt::Debug for SoftCaAdapter {
@@ -73,74 +57,8 @@ impl std::fmt::Debug for SoftCaAdapter {
     }
 }
 
-/// Installs rustls' ring provider once per library (reqwest is built with
-/// `rustls-no-provider`). A provider installed earlier by someone else is fine.
-fn install_crypto_provider() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 fn malformed(what: &str, e: impl std::fmt::Display) -> AdapterError {
     AdapterError::malformed(format!("{what} ({e})"))
-}
-
-/// Maps a transport error to the documented codes.
-fn transport_error(what: &str, e: &reqwest::Error) -> AdapterError {
-    if e.is_timeout() {
-        AdapterError::new(
-            codes::ADAPTER_TIMEOUT,
-            format!("the softca cloud did not answer {what} in time ({e})"),
-        )
-    } else if e.is_connect() {
-        AdapterError::unavailable(format!("cannot reach the softca cloud for {what} ({e})"))
-    } else {
-        AdapterError::failed(format!("{what} failed ({e})"))
-    }
-}
-
-impl Cloud {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.trim_end_matches('/'))
-    }
-
-    /// Sends a request and reads the body (bounded); non-2xx statuses become errors.
-    fn send(
-        &self,
-        what: &str,
-        req: reqwest::blocking::RequestBuilder,
-    ) -> Result<Vec<u8>, AdapterError> {
-        let resp = req.send().map_err(|e| transport_error(what, &e))?;
-        let status = resp.status();
-        let mut body = Vec::new();
-        resp.take(MAX_CLOUD_BODY)
-            .read_to_end(&mut body)
-            .map_err(|e| {
-                // A body read that runs past the client timeout surfaces as an io error.
-                if e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timed out") {
-                    AdapterError::new(
-                        codes::ADAPTER_TIMEOUT,
-                        format!("{what}: reading the answer timed out ({e})"),
-                    )
-                } else {
-                    AdapterError::failed(format!("{what}: cannot read the answer ({e})"))
-                }
-            })?;
-        if status.is_success() {
-            return Ok(body);
-        }
-        let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
-        if status.is_client_error() {
-            Err(AdapterError::malformed(format!(
-                "{what}: the softca cloud answered {status}: {text}"
-            )))
-        } else {
-            Err(AdapterError::failed(format!(
-                "{what}: the softca cloud answered {status}: {text}"
-            )))
-        }
-    }
 }
 
 impl SoftCaAdapter {
@@ -149,16 +67,8 @@ impl SoftCaAdapter {
         Self::default()
     }
 
-    fn cloud(&self) -> Result<std::sync::Arc<Cloud>, AdapterError> {
-        self.cloud
-            .lock()
-            .map_err(|_| AdapterError::failed("configuration lock poisoned"))?
-            .clone()
-            .ok_or_else(|| {
-                AdapterError::unavailable(
-                    "no softca cloud configured: set `cloudUrl` in the adapter configuration",
-                )
-            })
+    fn cloud(&self) -> Result<Arc<Cloud>, AdapterError> {
+        self.cloud.get("softca")
     }
 }
 
@@ -230,53 +140,7 @@ pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterErr
     Ok(evidence)
 }
 
-/// The status of `cert_der` according to the CRL in `crl_der` (revoked → `Revoked`,
-/// certificateHold → `Frozen`, other issuer → `Unknown`). The CRL's signature and freshness
-/// are not checked here: the core checks CRLs itself; this is the vendor's view.
-pub fn status_from_crl(cert_der: &[u8], crl_der: &[u8]) -> Result<CertStatus, AdapterError> {
-    let cert = Certificate::from_der(cert_der).map_err(|e| {
-        AdapterError::new(
-            codes::CERT_MALFORMED,
-            format!("the certificate does not decode ({e})"),
-        )
-    })?;
-    let crl = Crl::parse(crl_der)
-        .map_err(|e| AdapterError::failed(format!("the cloud's CRL does not decode ({e})")))?;
-    let tbs = &crl.x509().tbs_cert_list;
-    if &tbs.issuer != cert.x509().tbs_certificate().issuer() {
-        return Ok(CertStatus::Unknown);
-    }
-    let serial = cert.x509().tbs_certificate().serial_number().as_bytes();
-    let Some(entry) = tbs
-        .revoked_certificates
-        .iter()
-        .flatten()
-        .find(|r| r.serial_number.as_bytes() == serial)
-    else {
-        return Ok(CertStatus::Good);
-    };
-    // CRL reason (2.5.29.21) certificateHold = ENUMERATED 6.
-    let hold = entry.crl_entry_extensions.iter().flatten().any(|ext| {
-        ext.extn_id.to_string() == "2.5.29.21" && ext.extn_value.as_bytes() == [0x0a, 0x01, 0x06]
-    });
-    Ok(if hold {
-        CertStatus::Frozen
-    } else {
-        CertStatus::Revoked
-    })
-}
-
-fn url_component(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use camr_adapter_kit::status_from_crl;
 
 impl AdapterImpl for SoftCaAdapter {
     fn info(&self) -> AdapterInfo {
@@ -293,34 +157,8 @@ impl AdapterImpl for SoftCaAdapter {
     }
 
     fn configure(&self, config_json: &str) -> Result<(), AdapterError> {
-        let config: Config =
-            serde_json::from_str(config_json).map_err(|e| malformed("bad configuration", e))?;
-        let cloud = match config.cloud_url {
-            None => None,
-            Some(base) => {
-                if !(base.starts_with("http://") || base.starts_with("https://")) {
-                    return Err(AdapterError::malformed(format!(
-                        "`cloudUrl` must be an http(s) URL, not `{base}`"
-                    )));
-                }
-                install_crypto_provider();
-                let timeout =
-                    Duration::from_millis(config.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).max(1));
-                let client = reqwest::blocking::Client::builder()
-                    .timeout(timeout)
-                    .connect_timeout(timeout)
-                    .build()
-                    .map_err(|e| {
-                        AdapterError::failed(format!("cannot build the HTTP client ({e})"))
-                    })?;
-                Some(std::sync::Arc::new(Cloud { base, client }))
-            }
-        };
-        *self
-            .cloud
-            .lock()
-            .map_err(|_| AdapterError::failed("configuration lock poisoned"))? = cloud;
-        Ok(())
+        self.cloud
+            .configure("softca", &CloudConfig::parse(config_json)?)
     }
 
     fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
@@ -350,7 +188,7 @@ impl AdapterImpl for SoftCaAdapter {
         let cloud = self.cloud()?;
         let der = cloud.send(
             "fetch_encryption_cert",
-            cloud.client.get(cloud.url(&format!("/enc-cert?{query}"))),
+            cloud.client().get(cloud.url(&format!("/enc-cert?{query}"))),
         )?;
         Certificate::from_der(&der).map_err(|e| {
             AdapterError::failed(format!(
@@ -368,7 +206,7 @@ impl AdapterImpl for SoftCaAdapter {
             )
         })?;
         let cloud = self.cloud()?;
-        let crl = cloud.send("cert_status", cloud.client.get(cloud.url("/crl")))?;
+        let crl = cloud.send("cert_status", cloud.client().get(cloud.url("/crl")))?;
         status_from_crl(cert_der, &crl)
     }
 
@@ -381,7 +219,7 @@ impl AdapterImpl for SoftCaAdapter {
         let body = serde_json::json!({ "user": user, "request": request });
         let answer = cloud.send(
             "push_task",
-            cloud.client.post(cloud.url("/tasks")).json(&body),
+            cloud.client().post(cloud.url("/tasks")).json(&body),
         )?;
         let answer: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
             AdapterError::failed(format!("push_task: the cloud's answer is not JSON ({e})"))
@@ -401,7 +239,7 @@ impl AdapterImpl for SoftCaAdapter {
         let answer = cloud.send(
             "poll_task",
             cloud
-                .client
+                .client()
                 .get(cloud.url(&format!("/tasks/{}", url_component(handle)))),
         )?;
         let value: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
@@ -427,7 +265,7 @@ impl AdapterImpl for SoftCaAdapter {
         let answer = cloud.send(
             "list_seals",
             cloud
-                .client
+                .client()
                 .get(cloud.url(&format!("/seals?serial={}", url_component(serial)))),
         )?;
         let seals: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
@@ -448,7 +286,7 @@ impl AdapterImpl for SoftCaAdapter {
         cloud
             .send(
                 "report_usage",
-                cloud.client.post(cloud.url("/usage")).json(&record),
+                cloud.client().post(cloud.url("/usage")).json(&record),
             )
             .map(|_| ())
     }

@@ -21,11 +21,14 @@ use std::time::Duration;
 use camr::app::{App, AppError, Wallet};
 use camr::crypto::{CryptoProvider, PublicKey, default_provider};
 use camr::protocol::{
-    ErrorCode, Operation, OperationPayload, QrPayload, RequestObject, SessionStep,
+    ErrorCode, Operation, OperationPayload, QrPayload, RequestObject, Response, SessionStep,
 };
 use serde_json::Value;
 
-/// Vendor code (`caOrgType`) this simulator answers as.
+pub mod vendors;
+
+/// Vendor code (`caOrgType`) of a wallet without a vendor file (camr's software CA); a
+/// wallet's `vendor.json` names another ([`vendors`]).
 pub const VENDOR: &str = "SOFTCA";
 
 /// Why a scan did not go through: a stable code and a sentence.
@@ -220,12 +223,21 @@ pub fn select_wallet(
             ),
         ));
     }
-    if let Some(r) = requires
-        .filter(|r| !r.ca_org_types.is_empty() && !r.ca_org_types.iter().any(|v| v == VENDOR))
-    {
+    let mut held = Vec::new();
+    for dir in &candidates {
+        let v = vendors::vendor_of(dir)?.ca_org_type;
+        if !held.contains(&v) {
+            held.push(v);
+        }
+    }
+    let accepted = |v: &str| {
+        requires.is_none_or(|r| r.ca_org_types.is_empty() || r.ca_org_types.iter().any(|a| a == v))
+    };
+    if let Some(r) = requires.filter(|_| !held.iter().any(|v| accepted(v))) {
         let why = format!(
-            "this platform accepts certificates of {} only; this app holds {VENDOR} certificates",
-            r.ca_org_types.join(", ")
+            "this platform accepts certificates of {} only; this app holds {} certificates",
+            r.ca_org_types.join(", "),
+            held.join(", ")
         );
         ui.say(&format!(
             "本平台不接受此 CA 的证书 Not accepted here: {why}"
@@ -259,8 +271,13 @@ pub fn select_wallet(
             Some(CertChoice::Personal) => kind == SubjectType::Personal,
             None => true,
         };
+        let vendor = vendors::vendor_of(&dir)?.ca_org_type;
         if !chosen {
             reasons.push(format!("{label}: not the kind chosen with --cert"));
+        } else if !accepted(&vendor) {
+            reasons.push(format!(
+                "{label}: a {vendor} certificate, not accepted here"
+            ));
         } else if want.is_some_and(|w| w != kind) {
             reasons.push(format!(
                 "{label}: the platform requires a {}",
@@ -830,6 +847,17 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
         .chain(options.wallets.iter().cloned())
         .collect();
     let wallet_dir = select_wallet(&folders, options.cert, request.requires.as_ref(), ui)?;
+    // Answer as the app of the wallet's vendor, in its own format.
+    let vendor = vendors::vendor_of(&wallet_dir)?;
+    let vendor_app = vendors::app_for(&vendor.ca_org_type)?;
+    let app = App::new(provider.clone(), vendor_app.ca_org_type());
+    if vendor_app.ca_org_type() != VENDOR {
+        ui.say(&format!(
+            "应用 App: {} ({})",
+            vendor_app.name(),
+            vendor_app.ca_org_type()
+        ));
+    }
     let refusals = item_refusals(&request, &options.refuse_items)?;
     let wallet = unlock_wallet(&wallet_dir, options.pin.as_deref(), ui)?;
     ui.say(&format!(
@@ -904,6 +932,7 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
             }
         },
     };
+    let response = vendor_app.wrap(&wallet_dir, &vendor, response)?;
     let state = app
         .post_response_via(profile.as_ref(), &transport, &request, &response)?
         .get("state")
@@ -919,15 +948,18 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
         }
     ));
     let session_seals = match (&request.payload, &reject) {
-        (OperationPayload::SealSession { .. }, None) if state == "verified" => wait_in_session(
-            &app,
-            &transport,
-            profile.as_ref(),
-            &request,
-            &wallet,
-            &key,
-            ui,
-        )?,
+        (OperationPayload::SealSession { .. }, None) if state == "verified" => {
+            let vendor_answer = |r: Response| vendor_app.wrap(&wallet_dir, &vendor, r);
+            let phone = SessionPhone {
+                app: &app,
+                transport: &transport,
+                profile: profile.as_ref(),
+                wallet: &wallet,
+                key: &key,
+                vendor_answer: &vendor_answer,
+            };
+            wait_in_session(&phone, &request, ui)?
+        }
         _ => 0,
     };
     Ok(Outcome {
@@ -943,13 +975,19 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
 /// each seal the user places on the PC page with the certificate that authorised the session
 /// (no second PIN: the session is the authorisation), until the user finishes (完成签章) or
 /// the session ends. Returns the number of seals signed.
+/// What the waiting phone answers with in a seal session.
+struct SessionPhone<'a> {
+    app: &'a App,
+    transport: &'a HttpTransport,
+    profile: &'a dyn camr::qr::QrProfile,
+    wallet: &'a camr::app::Wallet,
+    key: &'a PublicKey,
+    vendor_answer: &'a dyn Fn(Response) -> Result<Response, SimError>,
+}
+
 fn wait_in_session(
-    app: &App,
-    transport: &HttpTransport,
-    profile: &dyn camr::qr::QrProfile,
+    phone: &SessionPhone<'_>,
     session: &RequestObject,
-    wallet: &camr::app::Wallet,
-    key: &PublicKey,
     ui: &mut dyn Ui,
 ) -> Result<u32, SimError> {
     let OperationPayload::SealSession { wait_uri, .. } = &session.payload else {
@@ -967,8 +1005,9 @@ fn wait_in_session(
     let mut shown = 0u32;
     loop {
         let now = camr::qr::unix_now();
-        let (step, request) = app
-            .session_step(transport, session, wallet, key, now)
+        let (step, request) = phone
+            .app
+            .session_step(phone.transport, session, phone.wallet, phone.key, now)
             .map_err(|e| match e {
                 AppError::Platform {
                     code: ErrorCode::TxExpired,
@@ -1005,9 +1044,15 @@ fn wait_in_session(
                 for line in describe(&request, now).into_iter().skip(5) {
                     ui.say(&line);
                 }
-                let response = app.approve(wallet, &signed_request, &request, &[])?;
-                let state = app
-                    .post_response_via(profile, transport, &request, &response)?
+                let response = (phone.vendor_answer)(phone.app.approve(
+                    phone.wallet,
+                    &signed_request,
+                    &request,
+                    &[],
+                )?)?;
+                let state = phone
+                    .app
+                    .post_response_via(phone.profile, phone.transport, &request, &response)?
                     .get("state")
                     .and_then(Value::as_str)
                     .unwrap_or("unknown")

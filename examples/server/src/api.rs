@@ -578,13 +578,33 @@ async fn app_response(
     // Adapters translate, the core verifies: with a plugin folder configured, the vendor's
     // evidence goes through that vendor's adapter (its wire format in, camr's form out), and
     // the ceremony then verifies the result itself. A vendor without an adapter is refused.
-    let evidence = if s.plugins.is_some() {
-        response.evidence.take()
-    } else {
-        None
+    // A vendor app may answer in its own wire format (`vendorEvidence`): only its adapter
+    // can read that.
+    let raw = match (response.vendor_evidence.take(), response.evidence.take()) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::malformed(
+                "an answer carries `evidence` or `vendorEvidence`, not both",
+            ));
+        }
+        (Some(_), None) if s.plugins.is_none() => {
+            return Err(ApiError::new(
+                ErrorCode::AdapterUnavailable,
+                format!(
+                    "the answer is in the {} app's own format, and no adapter is loaded to read it",
+                    response.ca_org_type.chars().take(40).collect::<String>()
+                ),
+            ));
+        }
+        (Some(vendor), None) => Some(vendor.0),
+        (None, Some(evidence)) if s.plugins.is_some() => {
+            Some(serde_json::to_vec(&evidence).map_err(ApiError::internal)?)
+        }
+        (None, evidence) => {
+            response.evidence = evidence;
+            None
+        }
     };
-    if let Some(evidence) = evidence {
-        let raw = serde_json::to_vec(&evidence).map_err(ApiError::internal)?;
+    if let Some(raw) = raw {
         let (vendor, operation) = (response.ca_org_type.clone(), response.operation);
         let state = s.clone();
         let decoded = tokio::task::spawn_blocking(move || {

@@ -386,6 +386,38 @@ async fn evidence_goes_through_the_vendors_adapter_loaded_as_a_plugin() {
     let (status, v) = h.answer(&stranger).await;
     assert_ne!(status, 200, "{v}");
     assert_eq!(v["errorCode"], "ADAPTER_UNAVAILABLE", "{v}");
+    // The vendor's own wire format (`vendorEvidence`) goes to its adapter too — softca's is
+    // camr's JSON. Both forms at once, or garbage in the vendor form, are refused.
+    let (tid3, qr3) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed3, request3) = h.scan(&qr3).await;
+    let mut native = h.app.approve(&h.wallet, &signed3, &request3, &[]).unwrap();
+    let raw = serde_json::to_vec(native.evidence.as_ref().unwrap()).unwrap();
+    native.vendor_evidence = Some(camr::protocol::Bytes(raw.clone()));
+    let (status, v) = h.answer(&native).await;
+    assert_error(status, &v, 400, "INPUT_MALFORMED");
+    native.evidence = None;
+    native.vendor_evidence = Some(camr::protocol::Bytes(b"<xml/>".to_vec()));
+    let (status, v) = h.answer(&native).await;
+    assert_eq!(v["errorCode"], "INPUT_MALFORMED", "{status} {v}");
+    native.vendor_evidence = Some(camr::protocol::Bytes(raw));
+    let (status, v) = h.answer(&native).await;
+    assert_eq!(status, 200, "{v}");
+    let (_, result) = h.get(&format!("/api/v1/transactions/{tid3}/result")).await;
+    assert_eq!(result["data"]["subject"]["name"], "张三", "{result}");
+}
+
+/// Without adapters, an answer in a vendor's own format cannot be read.
+#[tokio::test]
+async fn a_vendor_format_answer_needs_the_vendors_adapter() {
+    let h = common::start().await;
+    let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed, request) = h.scan(&qr).await;
+    let mut r = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    let raw = serde_json::to_vec(r.evidence.as_ref().unwrap()).unwrap();
+    r.evidence = None;
+    r.vendor_evidence = Some(camr::protocol::Bytes(raw));
+    let (status, v) = h.answer(&r).await;
+    assert_error(status, &v, 503, "ADAPTER_UNAVAILABLE");
 }
 
 #[tokio::test]

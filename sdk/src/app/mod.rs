@@ -346,6 +346,7 @@ impl App {
             delegation: None,
             registration: None,
             evidence: Some(evidence),
+            vendor_evidence: None,
         })
     }
 
@@ -567,6 +568,7 @@ impl App {
             delegation: None,
             registration: None,
             evidence: Some(self.evidence(wallet, signatures)),
+            vendor_evidence: None,
         })
     }
 }

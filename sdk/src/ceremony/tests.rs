@@ -213,6 +213,7 @@ fn encryption_certificate_untrusted_ca_and_tampered_requests_are_refused() {
     assert_eq!(e.code(), ErrorCode::SignatureInvalid);
     let no_evidence = Response {
         evidence: None,
+        vendor_evidence: None,
         ..w.app.approve(&w.wallet, &signed, &request, &[]).unwrap()
     };
     assert_eq!(

@@ -994,6 +994,11 @@ pub struct Response {
     /// Evidence, when approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// The evidence in the vendor app's own wire format (厂商格式) instead of `evidence`: the
+    /// platform hands these bytes to the adapter of `caOrgType`, which decodes them into
+    /// [`Evidence`]; the core then verifies that as always. At most one of the two is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_evidence: Option<Bytes>,
 }
 
 /// Registration data a holder shares with a platform at login (共享注册, NETCA: "自主授权共享

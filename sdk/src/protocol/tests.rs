@@ -154,6 +154,7 @@ fn responses_parse_strictly() {
         delegation: None,
         registration: None,
         evidence: None,
+        vendor_evidence: None,
     };
     let json = serde_json::to_string(&r).unwrap();
     assert_eq!(serde_json::from_str::<Response>(&json).unwrap(), r);
