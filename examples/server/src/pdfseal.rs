@@ -345,35 +345,16 @@ async fn sealed_file(s: &Arc<AppState>, tid: &Tid) -> Result<(PathBuf, PdfMeta),
         .await
         .map_err(ApiError::internal)?;
     let prepared = meta.prepared(bytes);
-    let provider = s.platform.provider().clone();
-    let validator = s.validator.clone();
-    let field = meta.field_name.clone();
+    let (provider, validator) = (s.platform.provider().clone(), s.validator.clone());
     let sealed = blocking(move || {
-        let cms = seal::sign_prepared(provider.as_ref(), &prepared, &cert, &chain, |_| {
-            Ok(signature)
-        })?;
-        let sealed = seal::embed(prepared, &cms)?;
-        let report = seal::verify(
+        embed_checked(
             provider.as_ref(),
-            &sealed,
-            Some(&validator),
-            camr::qr::unix_now(),
-        )?;
-        match report.seals.iter().find(|r| r.field_name == field) {
-            Some(r) if r.valid => Ok(sealed),
-            other => Err(SealError::InvalidArgument {
-                reason: format!(
-                    "the app's signature does not make a valid seal: {}",
-                    other
-                        .and_then(|r| r
-                            .integrity_error
-                            .clone()
-                            .or(r.chain_error.clone())
-                            .or(r.modifications.first().cloned()))
-                        .unwrap_or_else(|| "the seal is missing".into())
-                ),
-            }),
-        }
+            &validator,
+            prepared,
+            &cert,
+            &chain,
+            signature,
+        )
     })
     .await?;
     let tmp = temp_path(s)?;
@@ -386,6 +367,39 @@ async fn sealed_file(s: &Arc<AppState>, tid: &Tid) -> Result<(PathBuf, PdfMeta),
     let _ = tokio::fs::remove_file(file_path(s, tid, "prepared")).await;
     tracing::info!(%tid, field = %meta.field_name, "PDF sealed");
     Ok((out, meta))
+}
+
+/// The app's `signature` over `prepared` embedded as a CMS with the signer's certificate and
+/// chain, then the whole file verified against the platform's roots: the result only when the
+/// new seal is valid, else an error naming what is wrong (integrity, chain, a modification).
+/// Shared with the seal sessions ([`crate::sealsession`]).
+pub(crate) fn embed_checked(
+    provider: &dyn camr::crypto::CryptoProvider,
+    validator: &camr::pki::ChainValidator,
+    prepared: PreparedPdf,
+    cert: &Certificate,
+    chain: &[Certificate],
+    signature: Vec<u8>,
+) -> Result<Vec<u8>, SealError> {
+    let field = prepared.field_name.clone();
+    let cms = seal::sign_prepared(provider, &prepared, cert, chain, |_| Ok(signature))?;
+    let sealed = seal::embed(prepared, &cms)?;
+    let report = seal::verify(provider, &sealed, Some(validator), camr::qr::unix_now())?;
+    match report.seals.iter().find(|r| r.field_name == field) {
+        Some(r) if r.valid => Ok(sealed),
+        other => Err(SealError::InvalidArgument {
+            reason: format!(
+                "the app's signature does not make a valid seal: {}",
+                other
+                    .and_then(|r| r
+                        .integrity_error
+                        .clone()
+                        .or(r.chain_error.clone())
+                        .or(r.modifications.first().cloned()))
+                    .unwrap_or_else(|| "the seal is missing".into())
+            ),
+        }),
+    }
 }
 
 /// `a.pdf` → `a-sealed.pdf` (or `-revoked`).

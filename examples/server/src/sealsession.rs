@@ -530,37 +530,18 @@ async fn advance(s: &AppState, session: &mut Session) -> Result<(), ApiError> {
         );
         return Ok(());
     };
-    let provider = s.platform.provider().clone();
-    let validator = s.validator.clone();
-    let field = step.prepared.field_name.clone();
-    let field_name = field.clone();
+    let (provider, validator) = (s.platform.provider().clone(), s.validator.clone());
+    let field_name = step.prepared.field_name.clone();
     let prepared = step.prepared;
     let sealed = blocking(move || {
-        let cms = seal::sign_prepared(provider.as_ref(), &prepared, &cert, &chain, |_| {
-            Ok(signature)
-        })?;
-        let sealed = seal::embed(prepared, &cms)?;
-        let report = seal::verify(
+        crate::pdfseal::embed_checked(
             provider.as_ref(),
-            &sealed,
-            Some(&validator),
-            camr::qr::unix_now(),
-        )?;
-        match report.seals.iter().find(|r| r.field_name == field) {
-            Some(r) if r.valid => Ok(sealed),
-            other => Err(SealError::InvalidArgument {
-                reason: format!(
-                    "the phone's signature does not make a valid seal: {}",
-                    other
-                        .and_then(|r| r
-                            .integrity_error
-                            .clone()
-                            .or(r.chain_error.clone())
-                            .or(r.modifications.first().cloned()))
-                        .unwrap_or_else(|| "the seal is missing".into())
-                ),
-            }),
-        }
+            &validator,
+            prepared,
+            &cert,
+            &chain,
+            signature,
+        )
     })
     .await;
     match sealed {

@@ -3,27 +3,14 @@
 
 mod common;
 
-use std::path::PathBuf;
 
 use camr::app::Wallet;
 use camr::crypto::{PublicKey, default_provider};
 use camr::envelope::{KeySource, open_stream, read_header, seal_stream};
 use camr::pki::Certificate;
 use camr::protocol::Bytes;
-use common::{Harness, assert_error, b64, start, start_configured};
+use common::{Harness, assert_error, b64, softca_so, start, start_configured};
 use serde_json::{Value, json};
-
-/// The softca adapter built as a real `.so` (a dev-dependency, so cargo builds it into
-/// `target/<profile>/deps/` first; never linked into this test).
-fn softca_so() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let file = "libcamr_adapter_softca.so";
-    [deps.join(file), deps.parent().unwrap().join(file)]
-        .into_iter()
-        .find(|p| p.exists())
-        .expect("the softca adapter .so is built before the tests")
-}
 
 /// The demo server with the softca adapter loaded as a plugin.
 async fn start_with_plugin() -> Harness {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use camr::app::Wallet;
 use camr::protocol::{SealKind, SessionStep, SignedRequest};
 use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
-use common::{Harness, assert_error, start, start_configured};
+use common::{Harness, assert_error, softca_so, start, start_configured};
 use serde_json::{Value, json};
 
 /// The simulator's terminal, kept for failure messages.
@@ -401,17 +401,6 @@ fn other_wallet_at(dir: &std::path::Path) -> Wallet {
 
 fn signed_request(signed: &SignedRequest) -> camr::protocol::RequestObject {
     signed.request_object().unwrap()
-}
-
-/// The softca adapter built as a real `.so` (as in tests/http.rs).
-fn softca_so() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let file = "libcamr_adapter_softca.so";
-    [deps.join(file), deps.parent().unwrap().join(file)]
-        .into_iter()
-        .find(|p| p.exists())
-        .expect("the softca adapter .so is built before the tests")
 }
 
 /// Seals from the CA (issue 9, item 9): the softca adapter, loaded as a `.so`, asks the softca

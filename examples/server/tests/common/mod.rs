@@ -183,3 +183,15 @@ impl Harness {
         (r.status().as_u16(), r.bytes().await.unwrap().to_vec(), cd)
     }
 }
+
+/// The softca adapter built as a real `.so` (a dev-dependency, so cargo builds it before the
+/// tests): in `target/<profile>/deps` or `target/<profile>`.
+pub fn softca_so() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let file = "libcamr_adapter_softca.so";
+    [deps.join(file), deps.parent().unwrap().join(file)]
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("the softca adapter .so is built before the tests")
+}
