@@ -157,6 +157,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::revocation::routes())
         .merge(crate::scope::routes())
         .merge(crate::accounts::routes())
+        .merge(crate::interlink::routes(&state))
         // The request timeout covers the routes above; those below are long-lived (the
         // event stream; file uploads, sealing and downloads, bounded by the upload limit).
         .layer(axum::middleware::from_fn_with_state(

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod events;
 pub mod files;
 pub mod hall;
+pub mod interlink;
 pub mod openapi;
 mod pages;
 pub mod pdfseal;

@@ -34,6 +34,7 @@ use crate::crypto::{
 };
 use crate::protocol::{Bytes, ErrorCode, Operation, QrPayload, QrRotation, Tid};
 
+pub mod interlink;
 mod profile;
 mod render;
 mod vendor;
