@@ -397,7 +397,7 @@ async fn list_seals(State(cloud): State<Cloud>, Query(q): Query<SerialQuery>) ->
 }
 
 /// Opens the CA in `ca_dir` and builds the cloud's routes.
-fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
+pub fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
     // Opened once to refuse a missing or broken CA at start; every CRL opens it afresh.
     SoftCa::open(default_provider(), ca_dir)
         .map_err(|e| format!("cannot open the CA in {}: {e}", ca_dir.display()))?;
