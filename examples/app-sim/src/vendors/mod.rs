@@ -15,6 +15,9 @@ use camr::protocol::{ErrorCode, Response};
 
 use crate::SimError;
 
+pub mod gdca;
+pub mod netca;
+
 /// The file naming a wallet's vendor.
 pub const VENDOR_FILE: &str = "vendor.json";
 
@@ -88,7 +91,7 @@ impl VendorApp for SoftCa {
 /// The app of vendor `ca_org_type` (case-insensitive); an unknown vendor is
 /// `INPUT_MALFORMED` naming the ones this simulator plays.
 pub fn app_for(ca_org_type: &str) -> Result<Box<dyn VendorApp>, SimError> {
-    let apps: Vec<Box<dyn VendorApp>> = vec![Box::new(SoftCa)];
+    let apps: Vec<Box<dyn VendorApp>> = vec![Box::new(SoftCa), Box::new(netca::Netca), Box::new(gdca::Gdca)];
     let names: Vec<&str> = apps.iter().map(|a| a.ca_org_type()).collect::<Vec<_>>();
     let known = names.join(", ");
     apps.into_iter()
