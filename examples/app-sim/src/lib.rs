@@ -850,7 +850,11 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     // Answer as the app of the wallet's vendor, in its own format.
     let vendor = vendors::vendor_of(&wallet_dir)?;
     let vendor_app = vendors::app_for(&vendor.ca_org_type)?;
-    let app = App::new(provider.clone(), vendor_app.ca_org_type());
+    let app = vendor_app.app(
+        App::new(provider.clone(), vendor_app.ca_org_type()),
+        &wallet_dir,
+        &vendor,
+    )?;
     if vendor_app.ca_org_type() != VENDOR {
         ui.say(&format!(
             "应用 App: {} ({})",

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::ceremony::{BINDING_ITEM, MESSAGE_ITEM, answer_message, reject_message, request_hash};
 use crate::crypto::{
-    CryptoError, CryptoProvider, PrivateKey, PublicKey, PublicKeyAlgorithm, SignatureScheme,
-    Sm2CiphertextForm,
+    CryptoError, CryptoProvider, PrivateKey, PublicKey, PublicKeyAlgorithm, SecretBytes,
+    SignatureScheme, Sm2CiphertextForm,
 };
 use crate::pki::{CertError, Certificate};
 use crate::protocol::{
@@ -74,6 +74,15 @@ pub enum AppError {
     /// key).
     #[error("cannot sign this: {0}")]
     Unsupported(String),
+    /// A vendor's signer ([`ItemSigner`]) failed, e.g. its co-signing cloud refused or its
+    /// half of a co-signature did not verify.
+    #[error("the signer failed: {code}: {msg}")]
+    Signer {
+        /// The stable code (e.g. a `COSIGN_*` code's, `ADAPTER_UNAVAILABLE`).
+        code: ErrorCode,
+        /// A sentence.
+        msg: String,
+    },
 }
 
 impl AppError {
@@ -91,6 +100,7 @@ impl AppError {
             Self::RequestMismatch(_) => ErrorCode::TidMismatch,
             Self::WrongPin { .. } => ErrorCode::KeyPasswordWrong,
             Self::Unsupported(_) => ErrorCode::UnsupportedAlgorithm,
+            Self::Signer { code, .. } => *code,
         }
     }
 }
@@ -179,6 +189,42 @@ impl Wallet {
     }
 }
 
+/// How the app uses a wallet's private keys: signs a message (the wallet's default scheme —
+/// SM2 with SM3 and the default signer ID, ECDSA P-256 with SHA-256, RSA PKCS#1 v1.5 with
+/// SHA-256 — the signature in the form camr's provider writes, DER for SM2 and ECDSA) and
+/// opens an envelope key encrypted to the wallet's encryption certificate (SM2 ciphertext in
+/// ASN.1 form, or RSA-OAEP). By default [`App`] uses the wallet's own keys
+/// ([`WalletKeys`]); a vendor app whose key never exists whole plugs its own in with
+/// [`App::with_signer`] — e.g. BJCA's co-signing (协同签名, [`crate::cosign`]), where the
+/// wallet holds the share d1 and every signature and decryption also needs the vendor cloud.
+pub trait ItemSigner: Send + Sync + std::fmt::Debug {
+    /// Signs `message` for `wallet` (its signing certificate's key).
+    fn sign(&self, wallet: &Wallet, message: &[u8]) -> Result<Vec<u8>, AppError>;
+    /// Opens `ciphertext`, an envelope key encrypted to `wallet`'s encryption certificate.
+    fn decrypt(&self, wallet: &Wallet, ciphertext: &[u8]) -> Result<SecretBytes, AppError>;
+}
+
+/// The default [`ItemSigner`]: the wallet's own private keys, through a crypto provider.
+#[derive(Debug, Clone)]
+pub struct WalletKeys(pub Arc<dyn CryptoProvider>);
+
+impl ItemSigner for WalletKeys {
+    fn sign(&self, wallet: &Wallet, message: &[u8]) -> Result<Vec<u8>, AppError> {
+        let scheme = SignatureScheme::default_for(wallet.sign_key.algorithm());
+        Ok(self.0.sign(&wallet.sign_key, &scheme, message)?)
+    }
+
+    fn decrypt(&self, wallet: &Wallet, ciphertext: &[u8]) -> Result<SecretBytes, AppError> {
+        Ok(match wallet.enc_key.algorithm() {
+            PublicKeyAlgorithm::Sm2 => {
+                self.0
+                    .sm2_decrypt(&wallet.enc_key, ciphertext, Sm2CiphertextForm::Asn1)?
+            }
+            _ => self.0.rsa_oaep_decrypt(&wallet.enc_key, ciphertext)?,
+        })
+    }
+}
+
 /// How an app reaches a platform (HTTP in the simulator; a vendor app plugs in its own
 /// stack). Bodies are the platform's bytes as received.
 pub trait Transport {
@@ -212,6 +258,8 @@ fn envelope_data(body: &[u8]) -> Result<serde_json::Value, AppError> {
 pub struct App {
     provider: Arc<dyn CryptoProvider>,
     ca_org_type: String,
+    /// Who signs and decrypts; `None`: the wallet's own keys ([`WalletKeys`]).
+    signer: Option<Arc<dyn ItemSigner>>,
 }
 
 impl App {
@@ -220,12 +268,30 @@ impl App {
         Self {
             provider,
             ca_org_type: ca_org_type.to_string(),
+            signer: None,
         }
     }
 
+    /// This app with its signing and decryption going through `signer` instead of the
+    /// wallet's own keys (every answer: approve, reject, batch items, seals, decrypt).
+    pub fn with_signer(mut self, signer: Arc<dyn ItemSigner>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// The vendor code (`caOrgType`) this app answers with.
+    pub fn ca_org_type(&self) -> &str {
+        &self.ca_org_type
+    }
+
+    fn keys(&self) -> Arc<dyn ItemSigner> {
+        self.signer
+            .clone()
+            .unwrap_or_else(|| Arc::new(WalletKeys(self.provider.clone())))
+    }
+
     fn sign(&self, wallet: &Wallet, item: &str, message: &[u8]) -> Result<ItemSignature, AppError> {
-        let scheme = SignatureScheme::default_for(wallet.sign_key.algorithm());
-        let sig = self.provider.sign(&wallet.sign_key, &scheme, message)?;
+        let sig = self.keys().sign(wallet, message)?;
         Ok(ItemSignature {
             item_id: item.to_string(),
             signature_value: Bytes(sig),
@@ -309,16 +375,7 @@ impl App {
                             wanted: items.iter().map(|i| i.recipient_cert_sn.clone()).collect(),
                         });
                     }
-                    let cek = match wallet.enc_key.algorithm() {
-                        PublicKeyAlgorithm::Sm2 => self.provider.sm2_decrypt(
-                            &wallet.enc_key,
-                            &item.encrypted_key,
-                            Sm2CiphertextForm::Asn1,
-                        )?,
-                        _ => self
-                            .provider
-                            .rsa_oaep_decrypt(&wallet.enc_key, &item.encrypted_key)?,
-                    };
+                    let cek = self.keys().decrypt(wallet, &item.encrypted_key)?;
                     // The key travels encrypted to the per-transaction platform key, so no
                     // cloud in between sees it (threat model #6).
                     let sealed =

@@ -410,6 +410,80 @@ impl SoftCa {
         })
     }
 
+    /// Issues a signing and an encryption certificate for `holder` for public keys the CA
+    /// does not hold (DER `SubjectPublicKeyInfo`, of the CA's algorithm), e.g. the joint keys
+    /// P of two-party SM2 (协同签名, [`crate::cosign`]) whose private key exists only as two
+    /// shares. Writes the certificates and the chain into `out`, no key files (the caller
+    /// stores its shares). The CA signs; the subject keys are the given ones.
+    pub fn issue_for_public_keys(
+        &mut self,
+        holder: &Holder,
+        sign_spki_der: &[u8],
+        enc_spki_der: &[u8],
+        out: &Path,
+        validity_days: u64,
+    ) -> Result<Wallet, CaError> {
+        check_holder(holder)?;
+        if out.join(wallet_files::SIGN_CERT).exists() {
+            return Err(CaError::BadState(format!(
+                "{} already holds a wallet",
+                out.display()
+            )));
+        }
+        for (what, der) in [("signing", sign_spki_der), ("encryption", enc_spki_der)] {
+            let key = crate::crypto::PublicKey::from_spki_der(der)
+                .map_err(|e| CaError::Input(format!("the {what} public key: {e}")))?;
+            if key.algorithm() != self.ca_key.algorithm() {
+                return Err(CaError::Input(format!(
+                    "the {what} public key is {:?}; this CA issues {:?} certificates",
+                    key.algorithm(),
+                    self.ca_key.algorithm()
+                )));
+            }
+        }
+        let subject = holder_name(holder)?;
+        let issuer = self.ca.x509().tbs_certificate().subject().clone();
+        let sign = issue_cert_for_spki(
+            self.provider.as_ref(),
+            &self.ca_key,
+            sign_spki_der,
+            &issuer,
+            &subject,
+            CertKind::SignLeaf,
+            validity_days,
+        )?;
+        let enc = issue_cert_for_spki(
+            self.provider.as_ref(),
+            &self.ca_key,
+            enc_spki_der,
+            &issuer,
+            &subject,
+            CertKind::EncLeaf,
+            validity_days,
+        )?;
+        std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+        write(&out.join(wallet_files::SIGN_CERT), sign.to_pem().as_bytes())?;
+        write(&out.join(wallet_files::ENC_CERT), enc.to_pem().as_bytes())?;
+        write(
+            &out.join(wallet_files::CHAIN),
+            format!("{}{}", self.ca.to_pem(), self.root.to_pem()).as_bytes(),
+        )?;
+        for (cert, usage) in [(&sign, "sign"), (&enc, "encrypt")] {
+            self.state.issued.push(IssuedRecord {
+                serial: cert.serial_hex(),
+                name: holder.name.clone(),
+                usage: usage.into(),
+                not_after: cert.validity().1,
+            });
+        }
+        self.save()?;
+        Ok(Wallet {
+            dir: out.to_path_buf(),
+            sign_serial: sign.serial_hex(),
+            enc_serial: enc.serial_hex(),
+        })
+    }
+
     /// Revokes (or, with [`RevocationReason::CertificateHold`], freezes) a certificate this CA
     /// issued, as of `at` (Unix seconds).
     pub fn revoke(
@@ -586,6 +660,26 @@ pub fn check_uscc(uscc: &str) -> Result<(), CaError> {
     Ok(())
 }
 
+/// The subject name of `holder`'s certificates (the profile in the module documentation).
+fn holder_name(holder: &Holder) -> Result<Name, CaError> {
+    let mut attrs: Vec<(ObjectIdentifier, &str)> = vec![(OID_C, "CN")];
+    if let Some(org) = &holder.organization {
+        attrs.push((OID_O, org));
+    }
+    attrs.push((OID_CN, &holder.name));
+    let identity = holder
+        .identity_number
+        .as_ref()
+        .map(IdentityDocument::to_attribute);
+    if let Some(id) = &identity {
+        attrs.push((OID_SERIAL_NUMBER, id));
+    }
+    if let Some(uscc) = &holder.uscc {
+        attrs.push((OID_ORGANIZATION_IDENTIFIER, uscc));
+    }
+    make_name(&attrs)
+}
+
 fn check_holder(h: &Holder) -> Result<(), CaError> {
     check_text("holder name", &h.name)?;
     // The fields are public: a document built by hand is checked again.
@@ -690,7 +784,21 @@ fn issue_cert(
     days: u64,
 ) -> Result<Certificate, CaError> {
     let spki_der = subject_key.public_key().to_spki_der()?;
-    let spki = SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(build)?;
+    issue_cert_for_spki(provider, issuer_key, &spki_der, issuer, subject, kind, days)
+}
+
+/// [`issue_cert`] for a subject public key given as DER `SubjectPublicKeyInfo` (a key the CA
+/// never sees the private half of, e.g. the joint key of co-signing).
+fn issue_cert_for_spki(
+    provider: &dyn CryptoProvider,
+    issuer_key: &PrivateKey,
+    spki_der: &[u8],
+    issuer: &Name,
+    subject: &Name,
+    kind: CertKind,
+    days: u64,
+) -> Result<Certificate, CaError> {
+    let spki = SubjectPublicKeyInfoOwned::from_der(spki_der).map_err(build)?;
     let now = crate::qr::unix_now();
     // Back-date one hour for clock skew between CA and verifiers.
     let not_before = time_at(now.saturating_sub(3600))?;

@@ -15,6 +15,7 @@ use camr::protocol::{ErrorCode, Response};
 
 use crate::SimError;
 
+pub mod bjca;
 pub mod gdca;
 pub mod netca;
 
@@ -70,6 +71,18 @@ pub trait VendorApp: Send + Sync {
         vendor: &VendorFile,
         response: Response,
     ) -> Result<Response, SimError>;
+
+    /// camr's app logic as this vendor's app runs it: `app` unchanged by default; a vendor
+    /// whose wallet holds no whole key plugs its signer in (`App::with_signer`, e.g. BJCA's
+    /// co-signing). `wallet` is the wallet's folder and vendor file.
+    fn app(
+        &self,
+        app: camr::app::App,
+        _wallet: &Path,
+        _vendor: &VendorFile,
+    ) -> Result<camr::app::App, SimError> {
+        Ok(app)
+    }
 }
 
 /// camr's reference software CA: answers in camr's own form.
@@ -91,7 +104,7 @@ impl VendorApp for SoftCa {
 /// The app of vendor `ca_org_type` (case-insensitive); an unknown vendor is
 /// `INPUT_MALFORMED` naming the ones this simulator plays.
 pub fn app_for(ca_org_type: &str) -> Result<Box<dyn VendorApp>, SimError> {
-    let apps: Vec<Box<dyn VendorApp>> = vec![Box::new(SoftCa), Box::new(netca::Netca), Box::new(gdca::Gdca)];
+    let apps: Vec<Box<dyn VendorApp>> = vec![Box::new(SoftCa), Box::new(bjca::Bjca), Box::new(netca::Netca), Box::new(gdca::Gdca)];
     let names: Vec<&str> = apps.iter().map(|a| a.ca_org_type()).collect::<Vec<_>>();
     let known = names.join(", ");
     apps.into_iter()
