@@ -122,8 +122,14 @@ fn load_key(provider: &Arc<dyn CryptoProvider>, path: &Path) -> Result<PrivateKe
                 .generate_key(KeyAlgorithm::Sm2)
                 .map_err(|e| e.to_string())?;
             let pem = k.to_pkcs8_pem().map_err(|e| e.to_string())?;
-            crate::demo::write_secret(path, pem.as_bytes()).map_err(|e| e.0)?;
-            k
+            match crate::demo::write_secret(path, pem.as_bytes()) {
+                Ok(()) => k,
+                // Another router of this data folder made it meanwhile: use that one.
+                Err(e) => std::fs::read(path)
+                    .ok()
+                    .and_then(|pem| PrivateKey::from_bytes(&pem, None).ok())
+                    .ok_or(e.0)?,
+            }
         }
     };
     if key.algorithm() != PublicKeyAlgorithm::Sm2 {
