@@ -17,6 +17,9 @@ use serde::Serialize;
 use crate::config::{KitConfig, substitute};
 use crate::world::{Which, World, evidence_of};
 
+#[path = "cases_billing.rs"]
+mod cases_billing;
+
 /// One row of the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -689,6 +692,9 @@ pub fn run(path: &Path, config: &KitConfig) -> Report {
         kit.endpoint(&format!("http://{addr}"), usage.as_ref())
     });
 
+    report.case("failing usage report does not block the operation", || {
+        cases_billing::failing_usage_report(&kit, op)
+    });
     report.case("alive", || {
         kit.host.probe(&kit.vendor).map_err(|e| e.to_string())?;
         let h = kit.host.health();

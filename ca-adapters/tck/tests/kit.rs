@@ -86,6 +86,7 @@ fn the_softca_adapter_passes_the_kit_completely() {
         "slow vendor endpoint",
         "failing vendor endpoint",
         "list_seals",
+        "failing usage report does not block the operation",
         "alive",
     ] {
         assert!(
