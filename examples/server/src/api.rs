@@ -567,20 +567,16 @@ pub struct AnsweredOut {
     pub state: TransactionState,
 }
 
-async fn app_response(
-    State(s): Shared,
-    query: Result<Query<ResponseQuery>, QueryRejection>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Handled {
-    let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
-    let via = qr_profile(&s, q.qr.as_deref())?;
-    let mut response: camr::protocol::Response = json_body(&headers, body)?;
-    // Adapters translate, the core verifies: with a plugin folder configured, the vendor's
-    // evidence goes through that vendor's adapter (its wire format in, camr's form out), and
-    // the ceremony then verifies the result itself. A vendor without an adapter is refused.
-    // A vendor app may answer in its own wire format (`vendorEvidence`): only its adapter
-    // can read that.
+/// Adapters translate, the core verifies: with a plugin folder configured, the vendor's
+/// evidence goes through that vendor's adapter (its wire format in, camr's form out), and the
+/// ceremony then verifies the result itself. A vendor without an adapter is refused. A vendor
+/// app may answer in its own wire format (`vendorEvidence`): only its adapter can read that.
+/// Used by every route that takes an app's answer (`/camr/v1/response`, the interlink
+/// callbacks).
+pub(crate) async fn decode_through_adapter(
+    s: &Arc<AppState>,
+    response: &mut camr::protocol::Response,
+) -> Result<(), ApiError> {
     let raw = match (response.vendor_evidence.take(), response.evidence.take()) {
         (Some(_), Some(_)) => {
             return Err(ApiError::malformed(
@@ -622,11 +618,27 @@ async fn app_response(
             None => return Err(ApiError::new(ErrorCode::Internal, "plugin host vanished")),
         }
     }
+    Ok(())
+}
+
+async fn app_response(
+    State(s): Shared,
+    query: Result<Query<ResponseQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Handled {
+    let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
+    let via = qr_profile(&s, q.qr.as_deref())?;
+    let mut response: camr::protocol::Response = json_body(&headers, body)?;
+    decode_through_adapter(&s, &mut response).await?;
     let state = s
         .platform
         .answer_via(via.as_ref(), &response.tid, &response)
         .await?;
     tracing::info!(tid = %response.tid, ?state, ca = %response.ca_org_type, "answer recorded");
+    if state == TransactionState::Verified {
+        crate::billing::report_verified(&s, &response.tid, &response.ca_org_type);
+    }
     Ok(ok(AnsweredOut {
         tid: response.tid.to_string(),
         state,

@@ -560,47 +560,7 @@ async fn answered(
         )));
     }
     // As `POST /camr/v1/response`: adapters translate, the core verifies.
-    let raw = match (response.vendor_evidence.take(), response.evidence.take()) {
-        (Some(_), Some(_)) => {
-            return Err(malformed(
-                "an answer carries `evidence` or `vendorEvidence`, not both",
-            ));
-        }
-        (Some(_), None) if s.plugins.is_none() => {
-            return Err(ApiError::new(
-                ErrorCode::AdapterUnavailable,
-                format!(
-                    "the answer is in the {} app's own format, and no adapter is loaded to read it",
-                    cut(&response.ca_org_type)
-                ),
-            ));
-        }
-        (Some(vendor), None) => Some(vendor.0),
-        (None, Some(evidence)) if s.plugins.is_some() => {
-            Some(serde_json::to_vec(&evidence).map_err(ApiError::internal)?)
-        }
-        (None, evidence) => {
-            response.evidence = evidence;
-            None
-        }
-    };
-    if let Some(raw) = raw {
-        let (vendor, operation) = (response.ca_org_type.clone(), response.operation);
-        let state = s.clone();
-        let decoded = tokio::task::spawn_blocking(move || {
-            state
-                .plugins
-                .as_ref()
-                .map(|host| host.decode_evidence(&vendor, operation, &raw))
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        match decoded {
-            Some(Ok(ev)) => response.evidence = Some(ev),
-            Some(Err(e)) => return Err(ApiError::new(e.code(), e.to_string())),
-            None => return Err(ApiError::new(ErrorCode::Internal, "plugin host vanished")),
-        }
-    }
+    crate::api::decode_through_adapter(s, &mut response).await?;
     let state = s
         .platform
         .answer_via(&Interlink, &response.tid, &response)
