@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod billing;
 pub mod demo;
 pub mod events;
 pub mod files;
@@ -221,6 +222,8 @@ pub struct AppState {
     pub registration: accounts::RegistrationConfig,
     /// Interactive seal sessions (签章会话) in progress.
     pub seal_sessions: Arc<sealsession::Sessions>,
+    /// Per-use billing reports to the vendors' adapters (按量扣费).
+    pub billing: billing::Billing,
 }
 
 /// Builds the state: demo data under `config.data`, the store, the platform trusting the
@@ -370,6 +373,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         accounts: accounts::open(config.database_url.as_deref()).await?,
         registration: config.registration,
         seal_sessions: Arc::new(sealsession::Sessions::from_config(&config.seal_session)),
+        billing: billing::Billing::new(config.plugins_config.keys().cloned()),
     });
     ops::start(&state);
     Ok(state)
