@@ -1,7 +1,16 @@
 //! The BJCA cloud in-process: co-signing and co-decryption over HTTP (协同签名/协同解密),
 //! who may not sign, a tampered share, the task lists (待处理/已处理), and the BJCA adapter's
 //! outbound calls against it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+// The conformance kit, compiled in: its cases run against the BJCA adapter `.so` through the
+// real plugin host, with `bjca-cloud encode-evidence` as the encoder (BJCA's wire format).
+#[path = "../../tck/src/cases.rs"]
+mod cases;
+#[path = "../../tck/src/config.rs"]
+mod config;
+#[path = "../../tck/src/world.rs"]
+mod world;
 
 use camr::app::Wallet;
 use camr::cosign::{DecryptResponse, SignResponse};
@@ -374,4 +383,56 @@ fn the_encoder_writes_what_the_adapter_reads() {
             .status
             .success()
     );
+}
+
+/// The BJCA adapter built as a `.so` (a dev-dependency: cargo builds it first).
+fn adapter_so() -> std::path::PathBuf {
+    let file = "libcamr_adapter_bjca.so";
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    [deps.join(file), deps.parent().unwrap().join(file)]
+        .into_iter()
+        .find(|p| p.is_file())
+        .expect("the BJCA adapter .so is built before the tests")
+}
+
+#[test]
+fn the_bjca_adapter_passes_the_kit_in_its_own_wire_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("kit.json");
+    std::fs::write(
+        &cfg,
+        json!({
+            "softca": "temp",
+            "encoder": [env!("CARGO_BIN_EXE_bjca-cloud"), "encode-evidence"],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let config = config::KitConfig::load(&cfg).unwrap();
+    let report = cases::run(&adapter_so(), &config);
+    let table = report.table();
+    assert_eq!(report.failed, 0, "{table}");
+    assert_eq!(report.ca_org_type.as_deref(), Some("BJCA"));
+    for case in [
+        "round-trip login",
+        "round-trip messageSignature",
+        "round-trip signature",
+        "round-trip revokeSignature",
+        "round-trip encrypt",
+        "round-trip decrypt",
+        "malformed: garbage",
+        "malformed: truncated",
+        "tampered signature",
+        "revoked certificate",
+        "push task then poll",
+    ] {
+        assert!(
+            report
+                .cases
+                .iter()
+                .any(|r| r.case == case && r.result == "PASS"),
+            "{case} missing or failed:\n{table}"
+        );
+    }
 }

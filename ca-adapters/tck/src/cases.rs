@@ -19,6 +19,8 @@ use crate::world::{Which, World, evidence_of};
 
 #[path = "cases_billing.rs"]
 mod cases_billing;
+#[path = "cases_push.rs"]
+mod cases_push;
 
 /// One row of the report.
 #[derive(Debug, Clone, Serialize)]
@@ -695,6 +697,7 @@ pub fn run(path: &Path, config: &KitConfig) -> Report {
     report.case("failing usage report does not block the operation", || {
         cases_billing::failing_usage_report(&kit, op)
     });
+    report.case("push task then poll", || cases_push::push_then_poll(&kit));
     report.case("alive", || {
         kit.host.probe(&kit.vendor).map_err(|e| e.to_string())?;
         let h = kit.host.health();
