@@ -19,6 +19,8 @@ use crate::world::{Which, World, evidence_of};
 
 #[path = "cases_billing.rs"]
 mod cases_billing;
+#[path = "cases_delegation.rs"]
+mod cases_delegation;
 #[path = "cases_push.rs"]
 mod cases_push;
 
@@ -698,6 +700,7 @@ pub fn run(path: &Path, config: &KitConfig) -> Report {
         cases_billing::failing_usage_report(&kit, op)
     });
     report.case("push task then poll", || cases_push::push_then_poll(&kit));
+    report.case("delegation out of scope", || cases_delegation::delegation_out_of_scope(&kit));
     report.case("alive", || {
         kit.host.probe(&kit.vendor).map_err(|e| e.to_string())?;
         let h = kit.host.health();

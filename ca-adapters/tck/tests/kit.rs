@@ -316,3 +316,55 @@ fn the_seals_case_passes_a_good_list_and_fails_duplicate_codes_or_foreign_seals(
     assert_eq!(result, "FAIL", "{detail}");
     assert!(detail.contains("ADAPTER_FAILED"), "{detail}");
 }
+
+/// A vendor cloud's binary (its `encode-evidence` is the kit's `encoder`): beside the test's
+/// target folder, else built now (cargo does not build a dependency's binaries).
+fn vendor_bin(package: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let target = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let bin = target.join(package);
+    if !bin.is_file() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", package, "--bin", package])
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot build {package}");
+    }
+    assert!(bin.is_file(), "{} is not built", bin.display());
+    bin
+}
+
+/// NETCA's and GDCA's adapters pass the kit with their apps' wire formats (the clouds'
+/// `encode-evidence` as the encoder), the delegation case included.
+#[test]
+fn the_netca_and_gdca_adapters_pass_the_kit_with_their_wire_formats() {
+    for (lib, cloud, vendor) in [
+        ("camr_adapter_netca", "netca-cloud", "NETCA"),
+        ("camr_adapter_gdca", "gdca-cloud", "GDCA"),
+    ] {
+        let encoder = vendor_bin(cloud);
+        let (ok, table, report) = run_kit(
+            lib,
+            serde_json::json!({
+                "softca": "temp",
+                "encoder": [encoder, "encode-evidence"],
+            }),
+        );
+        assert!(ok, "{table}");
+        assert_eq!(report["failed"], 0, "{table}");
+        assert_eq!(report["caOrgType"], vendor);
+        let rows = rows(&report);
+        for case in [
+            "round-trip login",
+            "round-trip decrypt",
+            "malformed: garbage",
+            "tampered signature",
+            "delegation out of scope",
+        ] {
+            assert!(
+                rows.contains(&(case.to_string(), "PASS".to_string())),
+                "{vendor}: {case} missing or failed:\n{table}"
+            );
+        }
+    }
+}

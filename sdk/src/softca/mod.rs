@@ -1003,3 +1003,59 @@ fn write_secret(path: &Path, data: &[u8]) -> Result<(), CaError> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod issue_for_public_keys_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::crypto::default_provider;
+
+    #[test]
+    fn certificates_for_given_keys_carry_those_keys_and_bad_keys_are_refused() {
+        let p = default_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca = SoftCa::init(p.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "Joint CA")
+            .unwrap();
+        let holder = Holder {
+            holder_type: HolderType::Personal,
+            name: "张三".into(),
+            organization: None,
+            uscc: None,
+            identity_number: None,
+        };
+        let (sign, enc) = (
+            p.generate_key(KeyAlgorithm::Sm2).unwrap(),
+            p.generate_key(KeyAlgorithm::Sm2).unwrap(),
+        );
+        let spki = |k: &PrivateKey| k.public_key().to_spki_der().unwrap();
+        let out = dir.path().join("w");
+        let w = ca
+            .issue_for_public_keys(&holder, &spki(&sign), &spki(&enc), &out, 30)
+            .unwrap();
+        let read = |f: &str| Certificate::parse_one(&std::fs::read(out.join(f)).unwrap()).unwrap();
+        let cert = read(wallet_files::SIGN_CERT);
+        assert_eq!(cert.serial_hex(), w.sign_serial);
+        assert_eq!(cert.public_key().unwrap(), sign.public_key());
+        assert_eq!(read(wallet_files::ENC_CERT).public_key().unwrap(), enc.public_key());
+        assert_eq!(cert.common_name(), "张三");
+        assert!(!out.join(wallet_files::SIGN_KEY).exists());
+        // Listed by the CA (revocable), a second wallet in the folder refused.
+        ca.revoke(&w.sign_serial, RevocationReason::KeyCompromise, crate::qr::unix_now())
+            .unwrap();
+        assert!(matches!(
+            ca.issue_for_public_keys(&holder, &spki(&sign), &spki(&enc), &out, 30),
+            Err(CaError::BadState(_))
+        ));
+        // A key of another algorithm, or no key at all.
+        let p256 = p.generate_key(KeyAlgorithm::P256).unwrap();
+        for (s, e) in [
+            (spki(&p256), spki(&enc)),
+            (spki(&sign), b"not a key".to_vec()),
+        ] {
+            assert!(matches!(
+                ca.issue_for_public_keys(&holder, &s, &e, &dir.path().join("w2"), 30),
+                Err(CaError::Input(_))
+            ));
+        }
+    }
+}
