@@ -1,0 +1,629 @@
+//! Issue 10 — Epoint (新点标证通) and XJCA (中标一证通) end to end over HTTP: both adapters
+//! loaded as `.so` files into the reference server, each configured with its cloud simulator
+//! running in-process, the vendors' roots trusted through a signed trust list, and the app
+//! simulator answering as each vendor's app in its own wire format (`vendorEvidence`).
+//!
+//! Epoint: a 本平台证书 logs in only through the Epoint code (新点标证通 APP 二维码), refused
+//! through the national one (全国 CA 互认二维码); a 全国版 certificate seals a PDF (扫码签章),
+//! makes a bid file (扫码生成投标文件) and decrypts it in the hall with its PIN (扫码解密).
+//! XJCA: 个人授权 and 企业授权 logins, a message signature (消息签名) verified by XJCA's cloud with
+//! the manual's result JSON (验签结果), a PDF seal and its 撤章, every use billed per certificate
+//! and seal (按量扣费) and listed in the scan report (扫码报告); a billing outage blocks no
+//! login.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use camr::app::{App, Wallet};
+use camr::crypto::default_provider;
+use camr::protocol::{Bytes, ErrorCode, SystemCode};
+use camr::registry::{PlatformEntry, TrustList, VendorEntry};
+use camr::softca::{Holder, HolderType};
+use camr_app_sim::vendors::{app_for, vendor_of};
+use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use common::{Harness, assert_error, start_configured};
+use serde_json::{Value, json};
+
+const PIN: &str = "123456";
+
+#[derive(Default)]
+struct Lines(Vec<String>);
+
+impl Ui for Lines {
+    fn say(&mut self, line: &str) {
+        self.0.push(line.to_string());
+    }
+    fn ask(&mut self, _prompt: &str) -> Option<String> {
+        None
+    }
+}
+
+/// An adapter `.so` built as a dev-dependency of the server.
+fn adapter_so(file: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    [deps.join(file), deps.parent().unwrap().join(file)]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{file} is built before the tests"))
+}
+
+fn person(name: &str) -> Holder {
+    Holder {
+        holder_type: HolderType::Personal,
+        name: name.into(),
+        organization: None,
+        uscc: None,
+        identity_number: None,
+    }
+}
+
+fn org(name: &str, organization: &str) -> Holder {
+    Holder {
+        holder_type: HolderType::Org,
+        name: name.into(),
+        organization: Some(organization.into()),
+        uscc: Some("91350100M000100Y43".into()),
+        identity_number: None,
+    }
+}
+
+/// The server with both vendors, their clouds and wallets.
+struct World {
+    h: Harness,
+    /// The vendors' folders (CAs and wallets), kept alive.
+    root: tempfile::TempDir,
+    xjca_url: String,
+}
+
+impl World {
+    fn wallet_dir(&self, vendor: &str, name: &str) -> PathBuf {
+        self.root.path().join(vendor).join("wallets").join(name)
+    }
+
+    fn wallet(&self, vendor: &str, name: &str) -> Wallet {
+        Wallet::open(&self.wallet_dir(vendor, name), PIN.as_bytes()).unwrap()
+    }
+
+    fn scan_options(&self, qr: &str, wallet: PathBuf, pin: &str) -> ScanOptions {
+        ScanOptions {
+            qr: QrSource::Payload(qr.to_string()),
+            wallet,
+            pin: Some(pin.into()),
+            reject: None,
+            yes: true,
+            platform_key: PlatformKeySource::TrustPlatformUrl,
+            cert: None,
+            delegation: None,
+            wallets: Vec::new(),
+            refuse_items: Vec::new(),
+        }
+    }
+
+    /// The app simulator's whole scan, off the runtime's threads.
+    async fn sim(&self, options: ScanOptions) -> (Result<Outcome, SimError>, String) {
+        tokio::task::spawn_blocking(move || {
+            let mut ui = Lines::default();
+            let r = camr_app_sim::scan(&options, &mut ui);
+            (r, ui.0.join("\n"))
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The vendor's app answers `qr` with the wallet in `dir`: `camr::app` plus the vendor's
+    /// wrapping into its wire format; the platform's answer.
+    async fn answer_as(&self, dir: &Path, qr: &str) -> (u16, Value) {
+        let wallet = Wallet::open(dir, PIN.as_bytes()).unwrap();
+        let (signed, request) = self.h.scan(qr).await;
+        let vendor = vendor_of(dir).unwrap();
+        let app = app_for(&vendor.ca_org_type).unwrap();
+        let response = App::new(self.h.provider.clone(), app.ca_org_type())
+            .approve(&wallet, &signed, &request, &[])
+            .unwrap();
+        let response = app.wrap(dir, &vendor, response).unwrap();
+        assert!(response.evidence.is_none() && response.vendor_evidence.is_some());
+        self.h.answer(&response).await
+    }
+
+    async fn verified_as(&self, dir: &Path, qr: &str) {
+        let (s, v) = self.answer_as(dir, qr).await;
+        assert_eq!(
+            (s, v["data"]["state"].as_str()),
+            (200, Some("verified")),
+            "{v}"
+        );
+    }
+
+    async fn result(&self, tid: &str) -> Value {
+        let (s, v) = self
+            .h
+            .get(&format!("/api/v1/transactions/{tid}/result"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        v["data"].clone()
+    }
+
+    /// A call to the XJCA cloud.
+    async fn xjca(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.xjca_url);
+        let req = match method {
+            "POST" => self.h.client.post(url).json(&body.unwrap_or(Value::Null)),
+            _ => self.h.client.get(url),
+        };
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The XJCA bill of `serial` once `want` holds (reports travel after the answer).
+    async fn bill_when(&self, serial: &str, want: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (s, v) = self
+                .xjca("GET", &format!("/bills?serial={serial}"), None)
+                .await;
+            if s == 200 && want(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "bill of {serial}: {s} {v}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Uses of `item` in a bill's operation or seal lines.
+fn uses(bill: &Value, lines: &str, item: &str) -> u64 {
+    bill[lines]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["item"] == item || l["kind"] == item)
+        .map_or(0, |l| l["count"].as_u64().unwrap())
+}
+
+/// Starts both clouds (own CAs; wallets issued with `vendor.json`), the server with both
+/// adapters and a trust list naming both roots. `platform_only`: Epoint's certificates are
+/// 本平台证书 (`entitlement.platform_only`); the hall opens at `opening`.
+async fn world(platform_only: bool, opening: camr_server::hall::Opening) -> World {
+    let root = tempfile::tempdir().unwrap();
+    let p = default_provider();
+    // Epoint: a bidder's company certificate, 本平台证书 or 全国版.
+    let epoint = root.path().join("epoint");
+    epoint_cloud::init_ca(&epoint.join("ca")).unwrap();
+    let (epoint_addr, _) =
+        epoint_cloud::spawn(&epoint.join("ca"), Some(epoint.join("wallets"))).unwrap();
+    let epoint_url = format!("http://{epoint_addr}");
+    let scope = if platform_only {
+        epoint_cloud::CertScope::Platform
+    } else {
+        epoint_cloud::CertScope::National
+    };
+    epoint_cloud::issue_wallet(
+        &epoint.join("ca"),
+        &org("王五", "新点投标人测试有限公司"),
+        PIN.as_bytes(),
+        &epoint.join("wallets").join("org"),
+        30,
+        scope,
+        Some(&epoint_url),
+    )
+    .unwrap();
+    // XJCA: a person (个人授权) and a company (企业授权).
+    let xjca = root.path().join("xjca");
+    xjca_cloud::init_ca(&xjca.join("ca")).unwrap();
+    let (xjca_addr, _) = xjca_cloud::spawn(&xjca.join("ca"), Some(xjca.join("wallets"))).unwrap();
+    let xjca_url = format!("http://{xjca_addr}");
+    for (name, holder) in [
+        ("person", person("张三")),
+        ("org", org("李四", "乌鲁木齐诚悦网络科技有限公司")),
+    ] {
+        xjca_cloud::issue_wallet(
+            &xjca.join("ca"),
+            &holder,
+            PIN.as_bytes(),
+            &xjca.join("wallets").join(name),
+            30,
+            Some(&xjca_url),
+        )
+        .unwrap();
+    }
+    // The adapters, as a platform drops them into its plugin folder.
+    let plugins = root.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    for file in ["libcamr_adapter_epoint.so", "libcamr_adapter_xjca.so"] {
+        std::fs::copy(adapter_so(file), plugins.join(file)).unwrap();
+    }
+    // The trust list (注册表): this platform accepts both; their roots.
+    let root_of = |dir: &Path| {
+        Bytes(
+            camr::softca::SoftCa::open(p.clone(), dir)
+                .unwrap()
+                .root()
+                .der()
+                .to_vec(),
+        )
+    };
+    let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
+    let now = camr::qr::unix_now();
+    let list = TrustList {
+        version: 1,
+        issued_at: now,
+        expires_at: now + 86_400,
+        platforms: vec![PlatformEntry {
+            system_code: SystemCode::parse("C1100005553").unwrap(),
+            system_name: "移动数字证书(CA)互认模拟测试系统".into(),
+            keys: Vec::new(),
+            request_uri_prefixes: Vec::new(),
+            response_uris: Vec::new(),
+            accepted_vendors: vec!["SOFTCA".into(), "EPOINT".into(), "XJCA".into()],
+            requirements: Vec::new(),
+        }],
+        vendors: vec![
+            VendorEntry {
+                ca_org_type: "EPOINT".into(),
+                name: "新点 Epoint (test)".into(),
+                roots: vec![root_of(&epoint.join("ca"))],
+                adapter: None,
+            },
+            VendorEntry {
+                ca_org_type: "XJCA".into(),
+                name: "新疆 CA XJCA (test)".into(),
+                roots: vec![root_of(&xjca.join("ca"))],
+                adapter: None,
+            },
+        ],
+    };
+    let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
+    let list_path = root.path().join("registry.json");
+    std::fs::write(&list_path, serde_json::to_string(&signed).unwrap()).unwrap();
+    let key_path = root.path().join("authority.pub.pem");
+    std::fs::write(&key_path, authority.public_key().to_spki_pem().unwrap()).unwrap();
+    let xjca_for_config = xjca_url.clone();
+    let h = start_configured(move |c, _| {
+        c.plugins = Some(plugins);
+        c.plugins_config
+            .insert("EPOINT".into(), json!({ "cloudUrl": epoint_url }));
+        c.plugins_config.insert(
+            "XJCA".into(),
+            json!({ "cloudUrl": xjca_for_config, "timeoutMs": 2000 }),
+        );
+        c.trust_list = Some(camr_server::config::TrustListConfig {
+            path: list_path,
+            authority_key: key_path,
+        });
+        if platform_only {
+            c.entitlement.platform_only = Some(vec!["EPOINT".into()]);
+        }
+        c.hall = camr_server::hall::HallConfig {
+            project: "某某道路工程（第一标段）".into(),
+            opening,
+        };
+    })
+    .await;
+    World { h, root, xjca_url }
+}
+
+/// The login page's national and vendor payloads.
+async fn login_page(h: &Harness) -> (String, String) {
+    let html = h
+        .client
+        .get(format!("{}/", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = |id: &str| {
+        let start = format!(r#"<code id="{id}">"#);
+        html.split_once(&start)
+            .map(|(_, rest)| {
+                rest.split_once("</code>")
+                    .unwrap()
+                    .0
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+            })
+            .unwrap_or_else(|| panic!("no {id} on the login page"))
+    };
+    (code("payload"), code("vendor-payload"))
+}
+
+/// Epoint 扫码登录: a 本平台证书 through the national code (全国 CA 互认二维码) is refused,
+/// through the Epoint code (新点标证通 APP 二维码) verified; camr's own form under EPOINT is not
+/// what the Epoint adapter reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn epoint_platform_certificate_logs_in_only_through_the_epoint_code() {
+    let w = world(true, camr_server::hall::Opening::AfterStart(3600)).await;
+    let h = &w.h;
+    let dir = w.wallet_dir("epoint", "org");
+    let (national, vendor) = login_page(h).await;
+    assert!(vendor.starts_with("camrv1://"), "{vendor}");
+
+    let (r, shown) = w.sim(w.scan_options(&national, dir.clone(), PIN)).await;
+    let e = r.expect_err("a 本平台证书 through the national code");
+    assert_eq!(e.code, ErrorCode::CertNotEntitled, "{e}\n{shown}");
+
+    let (r, shown) = w.sim(w.scan_options(&vendor, dir.clone(), PIN)).await;
+    let outcome = r.unwrap_or_else(|e| panic!("{e}\n{shown}"));
+    assert_eq!(outcome.state, "verified", "{shown}");
+    assert!(shown.contains("新点标证通"), "{shown}");
+    let tid = camr::qr::QrProfile::parse(&camr::qr::Vendor1, &vendor)
+        .unwrap()
+        .tid
+        .to_string();
+    let result = w.result(&tid).await;
+    assert_eq!(result["caOrgType"], "EPOINT", "{result}");
+    assert_eq!(result["subject"]["name"], "王五", "{result}");
+
+    // camr's own evidence form from an Epoint app is refused by the Epoint adapter.
+    let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed, request) = h.scan(&qr).await;
+    let wallet = w.wallet("epoint", "org");
+    let mut garbled = App::new(h.provider.clone(), "EPOINT")
+        .approve(&wallet, &signed, &request, &[])
+        .unwrap();
+    garbled.vendor_evidence = Some(Bytes(
+        serde_json::to_vec(garbled.evidence.as_ref().unwrap()).unwrap(),
+    ));
+    garbled.evidence = None;
+    let (s, v) = h.answer(&garbled).await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+}
+
+/// Epoint with a 全国版 certificate: 扫码签章 of a PDF, 扫码生成投标文件 (the bid file sealed to
+/// the app's encryption certificate), and 扫码解密 in the hall after the opening time and the
+/// sign-in — a wrong PIN is refused on the phone, the right one opens the bid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn epoint_seals_makes_a_bid_file_and_decrypts_it_with_the_pin() {
+    let w = world(false, camr_server::hall::Opening::AfterStart(6)).await;
+    let h = &w.h;
+    let (s, view) = h.get("/api/v1/hall").await;
+    assert_eq!(s, 200, "{view}");
+    let opens_at = view["data"]["opensAt"].as_i64().unwrap();
+    let dir = w.wallet_dir("epoint", "org");
+    let wallet = w.wallet("epoint", "org");
+
+    // 扫码签章.
+    let pdf = camr::seal::sample_pdf(1).unwrap();
+    let (s, v) = h
+        .upload(
+            "/api/v1/pdf/seal?name=投标函.pdf&page=1&x=300&y=100&reason=投标",
+            pdf,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let seal_tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let (r, shown) = w
+        .sim(w.scan_options(v["data"]["qrText"].as_str().unwrap(), dir.clone(), PIN))
+        .await;
+    assert_eq!(
+        r.unwrap_or_else(|e| panic!("{e}\n{shown}")).state,
+        "verified"
+    );
+    let (s, sealed, _) = h.download(&format!("/api/v1/pdf/{seal_tid}/sealed")).await;
+    assert_eq!(s, 200);
+    let report =
+        camr::seal::verify(h.provider.as_ref(), &sealed, None, camr::qr::unix_now()).unwrap();
+    assert_eq!(report.seals.len(), 1, "{}", report.human());
+    assert!(report.seals[0].integrity, "{}", report.human());
+    assert_eq!(
+        report.seals[0].signer.as_ref().unwrap().name,
+        "王五",
+        "{}",
+        report.human()
+    );
+
+    // 扫码生成投标文件.
+    let bid = "投标文件：商务标、技术标、报价 ¥9,876,543.21".as_bytes();
+    let (s, v) = h
+        .upload("/api/v1/bidfiles?name=投标文件.txt", bid.to_vec())
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    w.verified_as(&dir, v["data"]["qrText"].as_str().unwrap())
+        .await;
+    let (s, envelope, _) = h
+        .download(&format!("/api/v1/bidfiles/{tid}/envelope"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(!envelope.windows(bid.len()).any(|w| w == bid));
+    let (s, v) = h
+        .upload("/api/v1/hall/bids?name=投标文件.txt.camrbid", envelope)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["data"]["recipients"],
+        json!([wallet.enc_cert.serial_hex().to_ascii_lowercase()])
+    );
+    let bid_id = v["data"]["id"].as_str().unwrap().to_string();
+    // 签到, then the opening time.
+    let (s, v) = h
+        .post(&format!("/api/v1/hall/signin?bid={bid_id}"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    w.verified_as(&dir, v["data"]["qrText"].as_str().unwrap())
+        .await;
+    while camr::qr::unix_now() <= opens_at {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // 扫码解密: a wrong PIN is refused by the app; the right one opens the bid.
+    let (s, v) = h
+        .post(&format!("/api/v1/hall/decrypt?bid={bid_id}"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let open_tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let qr = v["data"]["qrText"].as_str().unwrap().to_string();
+    let (r, shown) = w.sim(w.scan_options(&qr, dir.clone(), "000000")).await;
+    assert!(r.is_err(), "a wrong PIN opened the wallet: {shown}");
+    let (r, shown) = w.sim(w.scan_options(&qr, dir.clone(), PIN)).await;
+    assert_eq!(
+        r.unwrap_or_else(|e| panic!("{e}\n{shown}")).state,
+        "verified"
+    );
+    let (s, opened, _) = h
+        .download(&format!("/api/v1/bidfiles/{open_tid}/plain"))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(opened, bid);
+}
+
+/// XJCA: 个人授权 and 企业授权 logins, 消息签名 + 验签 (the manual's result JSON), 文件签章 and
+/// 撤章; each use billed per certificate, the seal's uses separately (按量扣费), and listed in
+/// the scan report (扫码报告); then a billing outage: logins go on, nothing is billed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xjca_stories_are_billed_per_use_and_a_billing_outage_blocks_no_login() {
+    let w = world(false, camr_server::hall::Opening::AfterStart(3600)).await;
+    let h = &w.h;
+    let person_dir = w.wallet_dir("xjca", "person");
+    let org_dir = w.wallet_dir("xjca", "org");
+    let person_sn = w.wallet("xjca", "person").sign_cert.serial_hex();
+    let org_sn = w.wallet("xjca", "org").sign_cert.serial_hex();
+
+    // 授权登录: 个人授权 through the app simulator, 企业授权 with the company certificate.
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (r, shown) = w.sim(w.scan_options(&qr, person_dir.clone(), PIN)).await;
+    assert_eq!(
+        r.unwrap_or_else(|e| panic!("{e}\n{shown}")).state,
+        "verified"
+    );
+    assert!(shown.contains("中标一证通"), "{shown}");
+    assert_eq!(w.result(&tid).await["caOrgType"], "XJCA");
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    w.verified_as(&org_dir, &qr).await;
+    assert_eq!(
+        w.result(&tid).await["subject"]["subjectType"],
+        "org",
+        "企业授权"
+    );
+
+    // 授权消息签名, then 验签 at XJCA's cloud with its result JSON.
+    let message = "报价：人民币壹佰贰拾叁万肆仟伍佰陆拾柒元整";
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "messageSignature", "message": message}))
+        .await;
+    w.verified_as(&person_dir, &qr).await;
+    let result = w.result(&tid).await;
+    let verify = |plain: &str| {
+        json!({
+            "signCert": result["certificate"],
+            "plain": plain,
+            "signValue": result["signature"],
+        })
+    };
+    let (s, v) = w.xjca("POST", "/xjca/verify", Some(verify(message))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v,
+        json!({"code":200,"success":true,"data":{"verifySignatureResult":true},"msg":"","errorCode":""})
+    );
+    let (_, v) = w
+        .xjca("POST", "/xjca/verify", Some(verify("报价：壹元整")))
+        .await;
+    assert_eq!(v["data"]["verifySignatureResult"], false, "{v}");
+
+    // 授权文件签章签名 of a PDF with the company certificate, then 授权撤章.
+    let pdf = camr::seal::sample_pdf(1).unwrap();
+    let (s, v) = h
+        .upload(
+            "/api/v1/pdf/seal?name=合同.pdf&page=1&x=300&y=100&reason=签约",
+            pdf,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let seal_tid = v["data"]["tid"].as_str().unwrap().to_string();
+    w.verified_as(&org_dir, v["data"]["qrText"].as_str().unwrap())
+        .await;
+    let (s, sealed, _) = h.download(&format!("/api/v1/pdf/{seal_tid}/sealed")).await;
+    assert_eq!(s, 200);
+    let report =
+        camr::seal::verify(h.provider.as_ref(), &sealed, None, camr::qr::unix_now()).unwrap();
+    let field = report.seals[0].field_name.clone();
+    let (s, v) = h
+        .upload(
+            &format!("/api/v1/pdf/revoke?name=合同.pdf&field={field}&reason=盖错位置"),
+            sealed,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let revoke_tid = v["data"]["tid"].as_str().unwrap().to_string();
+    w.verified_as(&org_dir, v["data"]["qrText"].as_str().unwrap())
+        .await;
+    let (s, revoked, _) = h
+        .download(&format!("/api/v1/pdf/{revoke_tid}/sealed"))
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = h.upload("/api/v1/pdf/verify", revoked).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["data"]["seals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["revoked"]["by"]["name"] == "李四"),
+        "{v}"
+    );
+
+    // 按量扣费: every use on the certificate's bill, the 公章's use separately.
+    let org_bill = w
+        .bill_when(&org_sn, |b| {
+            uses(b, "operations", "login") == 1
+                && uses(b, "operations", "signature") == 1
+                && uses(b, "operations", "revokeSignature") == 1
+        })
+        .await;
+    assert_eq!(uses(&org_bill, "seals", "official"), 1, "{org_bill}");
+    assert_eq!(org_bill["totalFen"], 10 + 50 + 30 + 20, "{org_bill}");
+    let person_bill = w
+        .bill_when(&person_sn, |b| {
+            uses(b, "operations", "login") == 1 && uses(b, "operations", "messageSignature") == 1
+        })
+        .await;
+    assert_eq!(person_bill["seals"], json!([]), "{person_bill}");
+
+    // 扫码报告: the platform's usage report lists the XJCA uses per certificate.
+    let (s, v) = h.get("/api/v1/reports/usage?by=cert").await;
+    assert_eq!(s, 200, "{v}");
+    let row = |sn: &str| {
+        v["data"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"].as_str().unwrap().eq_ignore_ascii_case(sn))
+            .cloned()
+            .unwrap_or_else(|| panic!("no row for {sn}: {v}"))
+    };
+    assert_eq!(row(&org_sn)["caOrgType"], "XJCA", "{v}");
+    assert_eq!(row(&org_sn)["count"], 3, "{v}");
+    assert_eq!(row(&person_sn)["count"], 2, "{v}");
+
+    // A billing outage: logins are not blocked, and nothing is billed meanwhile.
+    let (s, v) = w
+        .xjca("POST", "/admin/outage", Some(json!({"billing": true})))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for _ in 0..6 {
+        let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+        w.verified_as(&org_dir, &qr).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, after) = w
+        .xjca("GET", &format!("/bills?serial={org_sn}"), None)
+        .await;
+    assert_eq!(uses(&after, "operations", "login"), 1, "{after}");
+    // The platform still has every use for reconciliation.
+    let (_, v) = h.get("/api/v1/reports/usage?by=cert").await;
+    assert_eq!(
+        v["data"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"].as_str().unwrap().eq_ignore_ascii_case(&org_sn))
+            .unwrap()["count"],
+        9,
+        "{v}"
+    );
+}
