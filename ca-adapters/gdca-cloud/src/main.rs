@@ -3,6 +3,8 @@
 //! * `gdca-cloud init --ca DIR` — creates the GDCA test CA;
 //! * `gdca-cloud issue --ca DIR --out DIR --name N [--org O --uscc C] [--pin P]`
 //!   — issues a 数信签 wallet (with `vendor.json`);
+//! * `gdca-cloud renew-enc --ca DIR --wallet DIR --name N [--org O --uscc C] [--pin P]` —
+//!   renews the encryption certificate, keeping the old one in `enc-history/`;
 //! * `gdca-cloud serve --ca DIR --wallets DIR [--listen 127.0.0.1:8720]`;
 //! * `gdca-cloud encode-evidence` — camr evidence JSON on stdin → the GDCA JSON on stdout.
 #![forbid(unsafe_code)]
@@ -52,6 +54,27 @@ enum Command {
         /// The cloud's URL, written to vendor.json.
         #[arg(long)]
         cloud_url: Option<String>,
+    },
+    /// Renew a wallet's encryption certificate, keeping the old one (enc-history/).
+    RenewEnc {
+        /// The CA folder.
+        #[arg(long)]
+        ca: PathBuf,
+        /// The wallet folder.
+        #[arg(long)]
+        wallet: PathBuf,
+        /// The holder's name (as issued).
+        #[arg(long)]
+        name: String,
+        /// The organisation (an organisation certificate).
+        #[arg(long, requires = "uscc")]
+        org: Option<String>,
+        /// The organisation's unified social credit code.
+        #[arg(long)]
+        uscc: Option<String>,
+        /// The wallet PIN.
+        #[arg(long, default_value = "123456")]
+        pin: String,
     },
     /// Serve the cloud.
     Serve {
@@ -106,6 +129,29 @@ async fn main() -> std::process::ExitCode {
                 identity_number: None,
             };
             gdca_cloud::issue_wallet(&ca, &out, &holder, &pin, cloud_url.as_deref())
+        }
+        Command::RenewEnc {
+            ca,
+            wallet,
+            name,
+            org,
+            uscc,
+            pin,
+        } => {
+            let holder = Holder {
+                holder_type: if org.is_some() {
+                    HolderType::Org
+                } else {
+                    HolderType::Personal
+                },
+                name,
+                organization: org,
+                uscc,
+                identity_number: None,
+            };
+            gdca_cloud::renew_enc_cert(&ca, &wallet, &holder, &pin).map(|serial| {
+                println!("renewed: encryption certificate {serial}");
+            })
         }
         Command::Serve {
             ca,
