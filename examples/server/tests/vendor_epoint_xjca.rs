@@ -491,6 +491,11 @@ async fn xjca_stories_are_billed_per_use_and_a_billing_outage_blocks_no_login() 
         "verified"
     );
     assert!(shown.contains("中标一证通"), "{shown}");
+    // 系统标识码 and 交易系统名称 on the authorisation screen.
+    assert!(
+        shown.contains("系统标识码") && shown.contains("交易系统名称"),
+        "{shown}"
+    );
     assert_eq!(w.result(&tid).await["caOrgType"], "XJCA");
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
     w.verified_as(&org_dir, &qr).await;
