@@ -184,14 +184,18 @@ impl Harness {
     }
 }
 
-/// The softca adapter built as a real `.so` (a dev-dependency, so cargo builds it before the
-/// tests): in `target/<profile>/deps` or `target/<profile>`.
-pub fn softca_so() -> PathBuf {
+/// An adapter built as a real `.so` (a dev-dependency, so cargo builds it before the tests):
+/// `file` in `target/<profile>/deps` or `target/<profile>`.
+pub fn adapter_so(file: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
-    let file = "libcamr_adapter_softca.so";
     [deps.join(file), deps.parent().unwrap().join(file)]
         .into_iter()
         .find(|p| p.exists())
-        .expect("the softca adapter .so is built before the tests")
+        .unwrap_or_else(|| panic!("{file} is built before the tests"))
+}
+
+/// The softca adapter's `.so`.
+pub fn softca_so() -> PathBuf {
+    adapter_so("libcamr_adapter_softca.so")
 }

@@ -1,0 +1,281 @@
+//! Issue 10: all five vendors' adapters (BJCA, Epoint, XJCA, NETCA, GDCA) and the reference
+//! softca adapter loaded into one reference server at once, each configured with its own cloud
+//! simulator, the vendors' roots trusted through one signed trust list. Each vendor's app (the
+//! app simulator with that vendor's wallet) logs in and signs a message in its own wire format;
+//! the server routes each answer to the adapter of its `caOrgType` — never by guessing the
+//! format — and the core verifies the result.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+
+use camr::app::{App, Wallet};
+use camr::crypto::default_provider;
+use camr::protocol::{Bytes, SystemCode};
+use camr::registry::{PlatformEntry, TrustList, VendorEntry};
+use camr::softca::{Holder, HolderType};
+use camr_app_sim::vendors::{app_for, vendor_of};
+use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use common::{adapter_so, softca_so, start_configured};
+use serde_json::json;
+
+const PIN: &str = "123456";
+const VENDORS: [&str; 5] = ["BJCA", "EPOINT", "XJCA", "NETCA", "GDCA"];
+
+#[derive(Default)]
+struct Lines(Vec<String>);
+
+impl Ui for Lines {
+    fn say(&mut self, line: &str) {
+        self.0.push(line.to_string());
+    }
+    fn ask(&mut self, _prompt: &str) -> Option<String> {
+        None
+    }
+}
+
+fn holder(name: &str, org: &str) -> Holder {
+    Holder {
+        holder_type: HolderType::Org,
+        name: name.into(),
+        organization: Some(org.into()),
+        uscc: Some("91350100M000100Y43".into()),
+        identity_number: None,
+    }
+}
+
+async fn sim(options: ScanOptions) -> (Result<Outcome, SimError>, String) {
+    tokio::task::spawn_blocking(move || {
+        let mut ui = Lines::default();
+        let r = camr_app_sim::scan(&options, &mut ui);
+        (r, ui.0.join("\n"))
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_five_adapters_load_at_once_and_each_answer_goes_to_its_vendors_adapter() {
+    let root = tempfile::tempdir().unwrap();
+    let p = default_provider();
+    let ca = |v: &str| root.path().join(v).join("ca");
+    let wallets = |v: &str| root.path().join(v).join("wallets");
+    let mut urls = Vec::new();
+    let mut holders = Vec::new();
+    // BJCA: co-signing wallets (d1 in the app, d2 in the cloud).
+    bjca_cloud::init_ca(&ca("bjca")).unwrap();
+    let (a, _) = bjca_cloud::spawn(&ca("bjca")).unwrap();
+    let url = format!("http://{a}");
+    bjca_cloud::issue_wallet(
+        &ca("bjca"),
+        &holder("孙一", "北京某某科技有限公司"),
+        PIN.as_bytes(),
+        &wallets("bjca").join("org"),
+        &url,
+    )
+    .unwrap();
+    urls.push(url);
+    holders.push("孙一");
+    // Epoint (national certificates, so the national code serves them).
+    epoint_cloud::init_ca(&ca("epoint")).unwrap();
+    let (a, _) = epoint_cloud::spawn(&ca("epoint"), Some(wallets("epoint"))).unwrap();
+    let url = format!("http://{a}");
+    epoint_cloud::issue_wallet(
+        &ca("epoint"),
+        &holder("周二", "苏州某某建设有限公司"),
+        PIN.as_bytes(),
+        &wallets("epoint").join("org"),
+        30,
+        epoint_cloud::CertScope::National,
+        Some(&url),
+    )
+    .unwrap();
+    urls.push(url);
+    holders.push("周二");
+    // XJCA.
+    xjca_cloud::init_ca(&ca("xjca")).unwrap();
+    let (a, _) = xjca_cloud::spawn(&ca("xjca"), Some(wallets("xjca"))).unwrap();
+    let url = format!("http://{a}");
+    xjca_cloud::issue_wallet(
+        &ca("xjca"),
+        &holder("吴三", "乌鲁木齐某某工程有限公司"),
+        PIN.as_bytes(),
+        &wallets("xjca").join("org"),
+        30,
+        Some(&url),
+    )
+    .unwrap();
+    urls.push(url);
+    holders.push("吴三");
+    // NETCA.
+    netca_cloud::init_ca(&ca("netca")).unwrap();
+    let (a, _) = netca_cloud::spawn(&ca("netca"), wallets("netca")).unwrap();
+    let url = format!("http://{a}");
+    netca_cloud::issue_wallet(
+        &ca("netca"),
+        &wallets("netca").join("org"),
+        &holder("郑四", "广州某某科技有限公司"),
+        PIN,
+        None,
+        Some(&url),
+    )
+    .unwrap();
+    urls.push(url);
+    holders.push("郑四");
+    // GDCA.
+    gdca_cloud::init_ca(&ca("gdca")).unwrap();
+    let (a, _) = gdca_cloud::spawn(&ca("gdca"), wallets("gdca")).unwrap();
+    let url = format!("http://{a}");
+    gdca_cloud::issue_wallet(
+        &ca("gdca"),
+        &wallets("gdca").join("org"),
+        &holder("王五", "广州某某工程有限公司"),
+        PIN,
+        Some(&url),
+    )
+    .unwrap();
+    urls.push(url);
+    holders.push("王五");
+
+    // One plugin folder with all six adapters; one trust list with all five roots.
+    let plugins = root.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(softca_so(), plugins.join("libcamr_adapter_softca.so")).unwrap();
+    for v in VENDORS {
+        let file = format!("libcamr_adapter_{}.so", v.to_ascii_lowercase());
+        std::fs::copy(adapter_so(&file), plugins.join(&file)).unwrap();
+    }
+    let root_of = |dir: &Path| {
+        Bytes(
+            camr::softca::SoftCa::open(p.clone(), dir)
+                .unwrap()
+                .root()
+                .der()
+                .to_vec(),
+        )
+    };
+    let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
+    let now = camr::qr::unix_now();
+    let list = TrustList {
+        version: 1,
+        issued_at: now,
+        expires_at: now + 86_400,
+        platforms: vec![PlatformEntry {
+            system_code: SystemCode::parse("C1100005553").unwrap(),
+            system_name: "移动数字证书(CA)互认模拟测试系统".into(),
+            keys: Vec::new(),
+            request_uri_prefixes: Vec::new(),
+            response_uris: Vec::new(),
+            accepted_vendors: std::iter::once("SOFTCA")
+                .chain(VENDORS)
+                .map(String::from)
+                .collect(),
+            requirements: Vec::new(),
+        }],
+        vendors: VENDORS
+            .iter()
+            .map(|v| VendorEntry {
+                ca_org_type: (*v).into(),
+                name: format!("{v} (test)"),
+                roots: vec![root_of(&ca(&v.to_ascii_lowercase()))],
+                adapter: None,
+            })
+            .collect(),
+    };
+    let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
+    let list_path = root.path().join("registry.json");
+    std::fs::write(&list_path, serde_json::to_string(&signed).unwrap()).unwrap();
+    let key_path = root.path().join("authority.pub.pem");
+    std::fs::write(&key_path, authority.public_key().to_spki_pem().unwrap()).unwrap();
+    let configs: Vec<(String, String)> = VENDORS
+        .iter()
+        .map(|v| v.to_string())
+        .zip(urls.iter().cloned())
+        .collect();
+    let h = start_configured(move |c, _| {
+        c.plugins = Some(plugins);
+        for (v, url) in configs {
+            c.plugins_config.insert(v, json!({ "cloudUrl": url }));
+        }
+        c.trust_list = Some(camr_server::config::TrustListConfig {
+            path: list_path,
+            authority_key: key_path,
+        });
+    })
+    .await;
+
+    // All six adapters are loaded and healthy.
+    let (_, v) = h.get("/api/v1/admin/adapters").await;
+    let mut loaded: Vec<String> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["caOrgType"].as_str().unwrap().to_string())
+        .collect();
+    loaded.sort();
+    assert_eq!(
+        loaded,
+        vec!["BJCA", "EPOINT", "GDCA", "NETCA", "SOFTCA", "XJCA"],
+        "{v}"
+    );
+
+    for (vendor, name) in VENDORS.iter().zip(&holders) {
+        let dir = wallets(&vendor.to_ascii_lowercase()).join("org");
+        assert_eq!(vendor_of(&dir).unwrap().ca_org_type, *vendor);
+        for op in [
+            json!({"operation": "login"}),
+            json!({"operation": "messageSignature", "message": format!("{vendor} 报价 100 万元")}),
+        ] {
+            let (tid, qr) = h.start_tx(op.clone()).await;
+            let options = ScanOptions {
+                qr: QrSource::Payload(qr),
+                wallet: dir.clone(),
+                pin: Some(PIN.into()),
+                reject: None,
+                yes: true,
+                platform_key: PlatformKeySource::TrustPlatformUrl,
+                cert: None,
+                delegation: None,
+                wallets: Vec::new(),
+                refuse_items: Vec::new(),
+            };
+            let (r, shown) = sim(options).await;
+            let outcome = r.unwrap_or_else(|e| panic!("{vendor} {op}: {e}\n{shown}"));
+            assert_eq!(outcome.state, "verified", "{vendor}: {shown}");
+            let (s, res) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+            assert_eq!(s, 200, "{res}");
+            assert_eq!(res["data"]["subject"]["name"], *name, "{vendor}: {res}");
+            let (_, tx) = h.get(&format!("/api/v1/transactions/{tid}")).await;
+            assert_eq!(tx["data"]["caOrgType"], *vendor, "{tx}");
+        }
+    }
+    // Every vendor's adapter was called (routed by caOrgType).
+    let (_, v) = h.get("/api/v1/admin/adapters").await;
+    for a in v["data"].as_array().unwrap() {
+        if a["caOrgType"] != "SOFTCA" {
+            assert!(a["calls"].as_u64().unwrap() >= 2, "{a}");
+        }
+    }
+
+    // Routing is by the answer's caOrgType, never by sniffing the format: XJCA's answer
+    // labelled as NETCA's goes to the NETCA adapter, which cannot read it.
+    let xjca_dir = wallets("xjca").join("org");
+    let wallet = Wallet::open(&xjca_dir, PIN.as_bytes()).unwrap();
+    let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (signed_req, request) = h.scan(&qr).await;
+    let vendor = vendor_of(&xjca_dir).unwrap();
+    let xjca = app_for("XJCA").unwrap();
+    let response = App::new(h.provider.clone(), "XJCA")
+        .approve(&wallet, &signed_req, &request, &[])
+        .unwrap();
+    let mut response = xjca.wrap(&xjca_dir, &vendor, response).unwrap();
+    response.ca_org_type = "NETCA".into();
+    let (s, v) = h.answer(&response).await;
+    assert_ne!(s, 200, "{v}");
+    assert_eq!(v["errorCode"], "INPUT_MALFORMED", "{v}");
+    // The same answer under its own vendor code is accepted.
+    response.ca_org_type = "XJCA".into();
+    let (s, v) = h.answer(&response).await;
+    assert_eq!(s, 200, "{v}");
+}
