@@ -332,9 +332,9 @@ async fn login_page(h: &Harness) -> (String, String) {
     (code("payload"), code("vendor-payload"))
 }
 
-/// Epoint 扫码登录: a 本平台证书 through the national code (全国 CA 互认二维码) is refused,
-/// through the Epoint code (新点标证通 APP 二维码) verified; camr's own form under EPOINT is not
-/// what the Epoint adapter reads.
+/// Epoint 扫码登录 and 扫码绑定: a 本平台证书 through the national code (全国 CA 互认二维码) is
+/// refused, through the Epoint code (新点标证通 APP 二维码) verified; the 主体注册 binds it;
+/// camr's own form under EPOINT is not what the Epoint adapter reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn epoint_platform_certificate_logs_in_only_through_the_epoint_code() {
     let w = world(true, camr_server::hall::Opening::AfterStart(3600)).await;
@@ -358,6 +358,39 @@ async fn epoint_platform_certificate_logs_in_only_through_the_epoint_code() {
     let result = w.result(&tid).await;
     assert_eq!(result["caOrgType"], "EPOINT", "{result}");
     assert_eq!(result["subject"]["name"], "王五", "{result}");
+
+    // 扫码绑定: the certificate is not bound yet; the 主体注册 form is prefilled from it, and
+    // submitting binds it (系统自动审核通过); the next login through the Epoint code is bound.
+    assert_eq!(result["binding"]["status"], "unbound", "{result}");
+    let (s, v) = h.get(&format!("/api/v1/registrations/{tid}")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["identity"]["caOrgType"], "EPOINT", "{v}");
+    assert_eq!(
+        v["data"]["identity"]["organization"], "新点投标人测试有限公司",
+        "{v}"
+    );
+    let (s, v) = h
+        .post(
+            "/api/v1/registrations",
+            &json!({"tid": tid, "mobile": "13900000000", "contact": "王五"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["data"]["status"].as_str()),
+        (200, Some("active")),
+        "{v}"
+    );
+    let (_, vendor) = login_page(h).await;
+    let (r, shown) = w.sim(w.scan_options(&vendor, dir.clone(), PIN)).await;
+    assert_eq!(
+        r.unwrap_or_else(|e| panic!("{e}\n{shown}")).state,
+        "verified"
+    );
+    let tid = camr::qr::QrProfile::parse(&camr::qr::Vendor1, &vendor)
+        .unwrap()
+        .tid
+        .to_string();
+    assert_eq!(w.result(&tid).await["binding"]["status"], "bound");
 
     // camr's own evidence form from an Epoint app is refused by the Epoint adapter.
     let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
