@@ -266,3 +266,55 @@ impl VendorApp for Gdca {
         Ok(response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use camr::protocol::{Bytes, DecryptedKey};
+
+    use super::*;
+
+    #[test]
+    fn the_json_uses_gdcas_names_and_a_delegation_needs_the_cloud() {
+        let e = Evidence {
+            algorithm: PublicKeyAlgorithm::Sm2,
+            certificate_chain: vec![Bytes(vec![1]), Bytes(vec![2])],
+            signatures: Vec::new(),
+            encryption_certificate: Some(Bytes(vec![3])),
+            decrypted_keys: vec![DecryptedKey {
+                item_id: "k1".into(),
+                encrypted_to_platform: Bytes(vec![4]),
+            }],
+            item_rejections: Vec::new(),
+        };
+        let v: Value = serde_json::from_slice(&encode(&e).unwrap()).unwrap();
+        assert_eq!(
+            v,
+            json!({"gdcaVer": "1.0", "keyAlg": "SM2", "signCert": "AQ==", "caCerts": ["Ag=="],
+                   "encCert": "Aw==", "decList": [{"bizId": "k1", "sessionKey": "BA=="}]})
+        );
+        let none = Evidence {
+            certificate_chain: Vec::new(),
+            ..e
+        };
+        assert_eq!(encode(&none).unwrap_err().code, ErrorCode::InputMalformed);
+        // Under a delegation, a wallet whose vendor file names no cloud cannot answer.
+        let vendor = VendorFile {
+            ca_org_type: "GDCA".into(),
+            extra: serde_json::Map::new(),
+        };
+        let response: Response = serde_json::from_value(json!({
+            "tid": "C11000055530123456789abcdef0123456789abcdef",
+            "operation": "login",
+            "caOrgType": "GDCA",
+            "status": "approved",
+            "requestHash": "00",
+            "delegation": {"delegation": "{}", "signature": "AA=="}
+        }))
+        .unwrap();
+        let err = Gdca.wrap(Path::new("."), &vendor, response).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InputMalformed);
+        assert!(err.msg.contains("cloudUrl"), "{err}");
+    }
+}

@@ -97,3 +97,63 @@ impl VendorApp for Netca {
         Ok(response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use camr::protocol::{Bytes, ItemRejection, ItemSignature};
+
+    use super::*;
+
+    #[test]
+    fn the_block_names_every_part_and_a_rejection_passes_through() {
+        let e = Evidence {
+            algorithm: PublicKeyAlgorithm::EcdsaP256,
+            certificate_chain: vec![Bytes(vec![1, 2])],
+            signatures: vec![ItemSignature {
+                item_id: "标书 1".into(),
+                signature_value: Bytes(vec![3]),
+            }],
+            encryption_certificate: None,
+            decrypted_keys: Vec::new(),
+            item_rejections: vec![ItemRejection {
+                item_id: "d2".into(),
+                reason: "重复".into(),
+            }],
+        };
+        let block = encode(&e);
+        let lines: Vec<&str> = block.lines().collect();
+        assert_eq!(lines[0], BEGIN);
+        assert_eq!(lines[2], "signAlgorithm: ECDSA-P256");
+        assert_eq!(lines[3], "certificate: AQI=");
+        assert!(lines[4].starts_with("signerInfo: ") && !lines[4].contains("标书"));
+        assert!(lines[5].starts_with("rejectInfo: "));
+        assert_eq!(lines.last(), Some(&END));
+        // An answer without evidence (a rejection) is sent as it is; one without a
+        // certificate is refused.
+        let vendor = VendorFile {
+            ca_org_type: "NETCA".into(),
+            extra: serde_json::Map::new(),
+        };
+        let mut response: Response = serde_json::from_value(serde_json::json!({
+            "tid": "C11000055530123456789abcdef0123456789abcdef",
+            "operation": "login",
+            "caOrgType": "NETCA",
+            "status": "rejected",
+            "requestHash": "00",
+            "rejectReason": "不同意"
+        }))
+        .unwrap();
+        let same = Netca
+            .wrap(Path::new("."), &vendor, response.clone())
+            .unwrap();
+        assert_eq!(same, response);
+        response.evidence = Some(Evidence {
+            certificate_chain: Vec::new(),
+            ..e
+        });
+        let err = Netca.wrap(Path::new("."), &vendor, response).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InputMalformed);
+    }
+}
