@@ -122,6 +122,11 @@ struct AnswerArgs {
     /// `ITEM_ID=REASON`; repeat for several.
     #[arg(long, value_name = "ITEM_ID=REASON", value_parser = parse_refusal)]
     refuse_item: Vec<ItemRejection>,
+    /// Play this CA vendor's app (softca, bjca, epoint, xjca, netca, gdca): only that vendor's
+    /// wallets among `--wallet` are offered (a wallet's `vendor.json` says whose it is), and
+    /// answers go in its wire format.
+    #[arg(long)]
+    vendor: Option<String>,
 }
 
 fn parse_refusal(s: &str) -> Result<ItemRejection, String> {
@@ -140,6 +145,40 @@ fn parse_refusal(s: &str) -> Result<ItemRejection, String> {
 enum CertArg {
     Personal,
     Org,
+}
+
+/// The wallets of `--wallet` that belong to the `--vendor` app (all without `--vendor`).
+fn vendor_wallets(a: &mut AnswerArgs) -> Result<(), SimError> {
+    let Some(name) = &a.vendor else {
+        return Ok(());
+    };
+    let app = camr_app_sim::vendors::app_for(name)?;
+    let mut mine = Vec::new();
+    let mut others = Vec::new();
+    for w in camr_app_sim::wallet_candidates(&a.wallet) {
+        let v = camr_app_sim::vendors::vendor_of(&w)?.ca_org_type;
+        if v.eq_ignore_ascii_case(app.ca_org_type()) {
+            mine.push(w);
+        } else {
+            others.push(format!("{} ({v})", w.display()));
+        }
+    }
+    if mine.is_empty() {
+        return Err(SimError::new(
+            ErrorCode::InputMalformed,
+            format!(
+                "no {} wallet among --wallet{}",
+                app.ca_org_type(),
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", others.join(", "))
+                }
+            ),
+        ));
+    }
+    a.wallet = mine;
+    Ok(())
 }
 
 fn options(qr: QrSource, a: AnswerArgs) -> ScanOptions {
@@ -178,11 +217,16 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            scan(&options(qr, a.answer), &mut StdUi).map(|_| ())
+            let mut answer = a.answer;
+            vendor_wallets(&mut answer)
+                .and_then(|()| scan(&options(qr, answer), &mut StdUi).map(|_| ()))
         }
         Command::Tasks(t) => {
-            let template = options(QrSource::Payload(String::new()), t.answer);
-            tasks(&t.cloud, &template, &mut StdUi).map(|_| ())
+            let mut answer = t.answer;
+            vendor_wallets(&mut answer).and_then(|()| {
+                let template = options(QrSource::Payload(String::new()), answer);
+                tasks(&t.cloud, &template, &mut StdUi).map(|_| ())
+            })
         }
         Command::Delegate(d) => {
             let now = camr::qr::unix_now();

@@ -278,6 +278,33 @@ fn the_binary_scans_a_png_and_refuses_a_foreign_platform_key() {
         "{r}"
     );
 
+    // --vendor plays one vendor's app: the demo wallet is softca's, not BJCA's; an unknown
+    // vendor is named with the ones played. Both are usage errors (exit 2), nothing sent.
+    for (vendor, want) in [
+        ("bjca", "no BJCA wallet"),
+        ("nope", "does not play the app"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_camr-app"))
+            .args(["scan", "--png"])
+            .arg(&png_path)
+            .arg("--wallet")
+            .arg(s.wallet())
+            .args([
+                "--pin",
+                "123456",
+                "--yes",
+                "--vendor",
+                vendor,
+                "--platform-key",
+            ])
+            .arg(s.data.join("platform-pub.pem"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{vendor}: {err}");
+        assert!(err.contains(want), "{vendor}: {err}");
+    }
+
     // Usage errors exit 2.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_camr-app"))
         .args(["scan", "--payload", "garbage", "--wallet"])
