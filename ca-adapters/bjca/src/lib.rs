@@ -20,10 +20,10 @@
 
 use std::sync::Arc;
 
-use camr::pki::Certificate;
-use camr::protocol::{Operation, UsageRecord};
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot, url_component};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
+use camr::protocol::Operation;
+use camr_adapter_kit::calls;
+use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
+use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
 
 pub use camr_bjca_wire::{CA_ORG_TYPE, MAX_EVIDENCE_BYTES};
 
@@ -37,16 +37,6 @@ impl std::fmt::Debug for BjcaAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("BjcaAdapter")
     }
-}
-
-fn malformed(what: &str, e: impl std::fmt::Display) -> AdapterError {
-    AdapterError::malformed(format!("{what} ({e})"))
-}
-
-fn cloud_json(what: &str, body: &[u8]) -> Result<serde_json::Value, AdapterError> {
-    serde_json::from_slice(body).map_err(|e| {
-        AdapterError::failed(format!("{what}: the BJCA cloud's answer is not JSON ({e})"))
-    })
 }
 
 impl BjcaAdapter {
@@ -89,112 +79,33 @@ impl AdapterImpl for BjcaAdapter {
     }
 
     fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
-        let evidence = decode_strict(operation, raw)?;
-        serde_json::to_string(&evidence)
-            .map_err(|e| AdapterError::failed(format!("cannot encode evidence ({e})")))
+        calls::evidence_json(&decode_strict(operation, raw)?)
     }
 
     fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        let subject: serde_json::Value =
-            serde_json::from_str(subject_json).map_err(|e| malformed("bad subject", e))?;
-        let field = |k: &str| {
-            subject
-                .get(k)
-                .and_then(serde_json::Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let query = if let Some(serial) = field("certSn") {
-            format!("serial={}", url_component(serial))
-        } else if let Some(name) = field("name") {
-            format!("name={}", url_component(name))
-        } else {
-            return Err(AdapterError::malformed(
-                "the subject names neither `certSn` nor `name`",
-            ));
-        };
-        let cloud = self.cloud()?;
-        let der = cloud.get("fetch_encryption_cert", &format!("/enc-cert?{query}"))?;
-        Certificate::from_der(&der).map_err(|e| {
-            AdapterError::failed(format!(
-                "the BJCA cloud's encryption certificate does not decode ({e})"
-            ))
-        })?;
-        Ok(der)
+        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
     }
 
     fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        Certificate::from_der(cert_der).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("the certificate does not decode ({e})"),
-            )
-        })?;
-        let cloud = self.cloud()?;
-        let crl = cloud.get("cert_status", "/crl")?;
-        camr_adapter_kit::status_from_crl(cert_der, &crl)
+        calls::cert_status(|| self.cloud(), cert_der)
     }
 
     /// `POST /tasks {"user", "request"}`: the task lands in the user's 待处理 list.
     fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        let user: serde_json::Value =
-            serde_json::from_str(user_json).map_err(|e| malformed("bad user", e))?;
-        if !user.is_object() {
-            return Err(AdapterError::malformed("the user is not a JSON object"));
-        }
-        let request: serde_json::Value =
-            serde_json::from_str(request_json).map_err(|e| malformed("bad request", e))?;
-        let cloud = self.cloud()?;
-        let body = serde_json::json!({ "user": user, "request": request });
-        let answer = cloud_json("push_task", &cloud.post_json("push_task", "/tasks", &body)?)?;
-        answer
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                AdapterError::failed("push_task: the BJCA cloud's answer has no task id")
-            })
+        calls::push_task(|| self.cloud(), user_json, request_json)
     }
 
     fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        if handle.is_empty() || handle.len() > 128 {
-            return Err(AdapterError::malformed("bad task handle"));
-        }
-        let cloud = self.cloud()?;
-        let answer = cloud.get("poll_task", &format!("/tasks/{}", url_component(handle)))?;
-        Ok(cloud_json("poll_task", &answer)?.to_string())
+        calls::poll_task(|| self.cloud(), handle)
     }
 
     fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let subject: serde_json::Value =
-            serde_json::from_str(subject_json).map_err(|e| malformed("bad subject", e))?;
-        let serial = subject
-            .get("certSn")
-            .and_then(serde_json::Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                AdapterError::malformed("the subject names no `certSn` (the signing certificate)")
-            })?;
-        let cloud = self.cloud()?;
-        let answer = cloud.get(
-            "list_seals",
-            &format!("/seals?serial={}", url_component(serial)),
-        )?;
-        let seals = cloud_json("list_seals", &answer)?;
-        if !seals.is_array() {
-            return Err(AdapterError::failed(
-                "list_seals: the BJCA cloud's answer is not a JSON array",
-            ));
-        }
-        Ok(seals.to_string())
+        let seals = calls::list_seals(|| self.cloud(), "/seals", subject_json)?;
+        Ok(calls::seals_json(seals, str::to_string))
     }
 
     fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        let record: UsageRecord =
-            serde_json::from_str(record_json).map_err(|e| malformed("bad usage record", e))?;
-        let cloud = self.cloud()?;
-        cloud
-            .post_json("report_usage", "/usage", &record)
-            .map(|_| ())
+        calls::report_usage(|| self.cloud(), "/usage", record_json)
     }
 }
 
@@ -204,6 +115,7 @@ export_adapter!(BjcaAdapter);
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use camr_plugin_abi::codes;
 
     #[test]
     fn garbage_is_input_malformed_and_calls_need_a_cloud() {

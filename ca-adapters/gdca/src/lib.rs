@@ -34,9 +34,9 @@ use std::sync::Arc;
 use camr::pki::Certificate;
 use camr::protocol::{
     Bytes, DecryptedKey, Evidence, ItemRejection, ItemSignature, Operation, PublicKeyAlgorithm,
-    UsageRecord,
 };
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot, url_component};
+use camr_adapter_kit::calls;
+use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
 use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
 use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
@@ -232,16 +232,6 @@ pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterErr
     Ok(evidence)
 }
 
-fn subject_field(subject_json: &str, key: &str) -> Result<Option<String>, AdapterError> {
-    let subject: serde_json::Value =
-        serde_json::from_str(subject_json).map_err(|e| malformed("bad subject", e))?;
-    Ok(subject
-        .get(key)
-        .and_then(serde_json::Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string))
-}
-
 /// One entry of `GET /gdca/enc-certs`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -298,16 +288,8 @@ impl AdapterImpl for GdcaAdapter {
     /// current first; the subject's `encCertSn`, when given, picks that one (the certificate an
     /// envelope was made for), else the current one.
     fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        let query = if let Some(serial) = subject_field(subject_json, "certSn")? {
-            format!("serial={}", url_component(&serial))
-        } else if let Some(name) = subject_field(subject_json, "name")? {
-            format!("name={}", url_component(&name))
-        } else {
-            return Err(AdapterError::malformed(
-                "the subject names neither `certSn` nor `name`",
-            ));
-        };
-        let wanted = subject_field(subject_json, "encCertSn")?;
+        let query = calls::holder_query(subject_json)?;
+        let wanted = calls::subject_field(subject_json, "encCertSn")?;
         let list = self.get_json("fetch_encryption_cert", &format!("/gdca/enc-certs?{query}"))?;
         let list: Vec<EncCertEntry> = serde_json::from_value(list).map_err(|e| {
             AdapterError::failed(format!(
@@ -341,75 +323,26 @@ impl AdapterImpl for GdcaAdapter {
     }
 
     fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        Certificate::from_der(cert_der).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("the certificate does not decode ({e})"),
-            )
-        })?;
-        let cloud = self.cloud()?;
-        let crl = cloud.send("cert_status", cloud.client().get(cloud.url("/crl")))?;
-        camr_adapter_kit::status_from_crl(cert_der, &crl)
+        calls::cert_status(|| self.cloud(), cert_der)
     }
 
     fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        let user: serde_json::Value =
-            serde_json::from_str(user_json).map_err(|e| malformed("bad user", e))?;
-        let request: serde_json::Value =
-            serde_json::from_str(request_json).map_err(|e| malformed("bad request", e))?;
-        let cloud = self.cloud()?;
-        let body = serde_json::json!({ "user": user, "request": request });
-        let answer = cloud.send(
-            "push_task",
-            cloud.client().post(cloud.url("/tasks")).json(&body),
-        )?;
-        let answer: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
-            AdapterError::failed(format!("push_task: the cloud's answer is not JSON ({e})"))
-        })?;
-        answer
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| AdapterError::failed("push_task: the cloud's answer has no task id"))
+        calls::push_task(|| self.cloud(), user_json, request_json)
     }
 
     fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        if handle.is_empty() || handle.len() > 128 {
-            return Err(AdapterError::malformed("bad task handle"));
-        }
-        Ok(self
-            .get_json("poll_task", &format!("/tasks/{}", url_component(handle)))?
-            .to_string())
+        calls::poll_task(|| self.cloud(), handle)
     }
 
     /// `GET /gdca/seals?serial=HEX`: the holder's seals (个人名章, 个人手写签名; 公章… for an
     /// organisation).
     fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let serial = subject_field(subject_json, "certSn")?.ok_or_else(|| {
-            AdapterError::malformed("the subject names no `certSn` (the signing certificate)")
-        })?;
-        let seals = self.get_json(
-            "list_seals",
-            &format!("/gdca/seals?serial={}", url_component(&serial)),
-        )?;
-        if !seals.is_array() {
-            return Err(AdapterError::failed(
-                "list_seals: the GDCA cloud's answer is not a JSON array",
-            ));
-        }
-        Ok(seals.to_string())
+        let seals = calls::list_seals(|| self.cloud(), "/gdca/seals", subject_json)?;
+        Ok(calls::seals_json(seals, str::to_string))
     }
 
     fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        let record: UsageRecord =
-            serde_json::from_str(record_json).map_err(|e| malformed("bad usage record", e))?;
-        let cloud = self.cloud()?;
-        cloud
-            .send(
-                "report_usage",
-                cloud.client().post(cloud.url("/usage")).json(&record),
-            )
-            .map(|_| ())
+        calls::report_usage(|| self.cloud(), "/usage", record_json)
     }
 }
 

@@ -12,6 +12,10 @@
 //! - [`CloudSlot`]: the configured cloud behind a lock, `ADAPTER_UNAVAILABLE` until configured.
 //! - [`status_from_crl`]: a certificate's status (good, frozen, revoked) in the vendor's CRL.
 //! - [`url_component`]: percent-encoding for query values.
+//! - [`calls`]: the outbound calls every camr vendor cloud answers alike (the routes of
+//!   `softca-cloud`, which the vendor cloud simulators reuse): encryption certificate,
+//!   certificate status, push tasks, usage reports, seals — so an adapter's `AdapterImpl`
+//!   methods are one line each where its vendor does not differ.
 #![forbid(unsafe_code)]
 
 use std::io::Read;
@@ -181,6 +185,15 @@ impl Cloud {
         }
     }
 }
+
+impl Cloud {
+    /// The vendor's name as messages give it.
+    pub fn vendor(&self) -> &str {
+        &self.vendor
+    }
+}
+
+pub mod calls;
 
 /// The configured cloud behind a lock: set by `configure`, read by every outbound call.
 #[derive(Debug, Default)]

@@ -34,9 +34,9 @@ use std::sync::Arc;
 use camr::pki::Certificate;
 use camr::protocol::{
     Bytes, DecryptedKey, Evidence, ItemRejection, ItemSignature, Operation, PublicKeyAlgorithm,
-    UsageRecord,
 };
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot, url_component};
+use camr_adapter_kit::calls;
+use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
 use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
 use data_encoding::BASE64;
 
@@ -254,16 +254,6 @@ pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterErr
     Ok(evidence)
 }
 
-fn subject_field(subject_json: &str, key: &str) -> Result<Option<String>, AdapterError> {
-    let subject: serde_json::Value =
-        serde_json::from_str(subject_json).map_err(|e| malformed("bad subject", e))?;
-    Ok(subject
-        .get(key)
-        .and_then(serde_json::Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string))
-}
-
 impl NetcaAdapter {
     /// A new, unconfigured adapter.
     pub fn new() -> Self {
@@ -272,16 +262,6 @@ impl NetcaAdapter {
 
     fn cloud(&self) -> Result<Arc<Cloud>, AdapterError> {
         self.cloud.get("netca")
-    }
-
-    fn get_json(&self, call: &str, path: &str) -> Result<serde_json::Value, AdapterError> {
-        let cloud = self.cloud()?;
-        let answer = cloud.send(call, cloud.client().get(cloud.url(path)))?;
-        serde_json::from_slice(&answer).map_err(|e| {
-            AdapterError::failed(format!(
-                "{call}: the NETCA cloud's answer is not JSON ({e})"
-            ))
-        })
     }
 }
 
@@ -305,103 +285,33 @@ impl AdapterImpl for NetcaAdapter {
     }
 
     fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
-        let evidence = decode_strict(operation, raw)?;
-        serde_json::to_string(&evidence)
-            .map_err(|e| AdapterError::failed(format!("cannot encode evidence ({e})")))
+        calls::evidence_json(&decode_strict(operation, raw)?)
     }
 
     fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        let query = if let Some(serial) = subject_field(subject_json, "certSn")? {
-            format!("serial={}", url_component(&serial))
-        } else if let Some(name) = subject_field(subject_json, "name")? {
-            format!("name={}", url_component(&name))
-        } else {
-            return Err(AdapterError::malformed(
-                "the subject names neither `certSn` nor `name`",
-            ));
-        };
-        let cloud = self.cloud()?;
-        let der = cloud.send(
-            "fetch_encryption_cert",
-            cloud.client().get(cloud.url(&format!("/enc-cert?{query}"))),
-        )?;
-        Certificate::from_der(&der).map_err(|e| {
-            AdapterError::failed(format!(
-                "the NETCA cloud's encryption certificate does not decode ({e})"
-            ))
-        })?;
-        Ok(der)
+        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
     }
 
     fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        Certificate::from_der(cert_der).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("the certificate does not decode ({e})"),
-            )
-        })?;
-        let cloud = self.cloud()?;
-        let crl = cloud.send("cert_status", cloud.client().get(cloud.url("/crl")))?;
-        camr_adapter_kit::status_from_crl(cert_der, &crl)
+        calls::cert_status(|| self.cloud(), cert_der)
     }
 
     fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        let user: serde_json::Value =
-            serde_json::from_str(user_json).map_err(|e| malformed("bad user", e))?;
-        let request: serde_json::Value =
-            serde_json::from_str(request_json).map_err(|e| malformed("bad request", e))?;
-        let cloud = self.cloud()?;
-        let body = serde_json::json!({ "user": user, "request": request });
-        let answer = cloud.send(
-            "push_task",
-            cloud.client().post(cloud.url("/tasks")).json(&body),
-        )?;
-        let answer: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
-            AdapterError::failed(format!("push_task: the cloud's answer is not JSON ({e})"))
-        })?;
-        answer
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| AdapterError::failed("push_task: the cloud's answer has no task id"))
+        calls::push_task(|| self.cloud(), user_json, request_json)
     }
 
     fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        if handle.is_empty() || handle.len() > 128 {
-            return Err(AdapterError::malformed("bad task handle"));
-        }
-        Ok(self
-            .get_json("poll_task", &format!("/tasks/{}", url_component(handle)))?
-            .to_string())
+        calls::poll_task(|| self.cloud(), handle)
     }
 
     /// `GET /netca/seals?serial=HEX`: the seals (电子印章) the holder made in the NETCA app.
     fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let serial = subject_field(subject_json, "certSn")?.ok_or_else(|| {
-            AdapterError::malformed("the subject names no `certSn` (the signing certificate)")
-        })?;
-        let seals = self.get_json(
-            "list_seals",
-            &format!("/netca/seals?serial={}", url_component(&serial)),
-        )?;
-        if !seals.is_array() {
-            return Err(AdapterError::failed(
-                "list_seals: the NETCA cloud's answer is not a JSON array",
-            ));
-        }
-        Ok(seals.to_string())
+        let seals = calls::list_seals(|| self.cloud(), "/netca/seals", subject_json)?;
+        Ok(calls::seals_json(seals, str::to_string))
     }
 
     fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        let record: UsageRecord =
-            serde_json::from_str(record_json).map_err(|e| malformed("bad usage record", e))?;
-        let cloud = self.cloud()?;
-        cloud
-            .send(
-                "report_usage",
-                cloud.client().post(cloud.url("/usage")).json(&record),
-            )
-            .map(|_| ())
+        calls::report_usage(|| self.cloud(), "/usage", record_json)
     }
 }
 

@@ -22,8 +22,9 @@
 use std::sync::Arc;
 
 use camr::pki::Certificate;
-use camr::protocol::{Evidence, Operation, UsageRecord};
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot, url_component};
+use camr::protocol::{Evidence, Operation};
+use camr_adapter_kit::calls;
+use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
 use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
 
 /// The vendor code (`caOrgType`) of camr's software CA.
@@ -168,127 +169,31 @@ impl AdapterImpl for SoftCaAdapter {
     }
 
     fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        let subject: serde_json::Value =
-            serde_json::from_str(subject_json).map_err(|e| malformed("bad subject", e))?;
-        let field = |k: &str| {
-            subject
-                .get(k)
-                .and_then(serde_json::Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        let query = if let Some(serial) = field("certSn") {
-            format!("serial={}", url_component(serial))
-        } else if let Some(name) = field("name") {
-            format!("name={}", url_component(name))
-        } else {
-            return Err(AdapterError::malformed(
-                "the subject names neither `certSn` nor `name`",
-            ));
-        };
-        let cloud = self.cloud()?;
-        let der = cloud.send(
-            "fetch_encryption_cert",
-            cloud.client().get(cloud.url(&format!("/enc-cert?{query}"))),
-        )?;
-        Certificate::from_der(&der).map_err(|e| {
-            AdapterError::failed(format!(
-                "the cloud's encryption certificate does not decode ({e})"
-            ))
-        })?;
-        Ok(der)
+        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
     }
 
     fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        Certificate::from_der(cert_der).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("the certificate does not decode ({e})"),
-            )
-        })?;
-        let cloud = self.cloud()?;
-        let crl = cloud.send("cert_status", cloud.client().get(cloud.url("/crl")))?;
-        status_from_crl(cert_der, &crl)
+        calls::cert_status(|| self.cloud(), cert_der)
     }
 
     fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        let user: serde_json::Value =
-            serde_json::from_str(user_json).map_err(|e| malformed("bad user", e))?;
-        let request: serde_json::Value =
-            serde_json::from_str(request_json).map_err(|e| malformed("bad request", e))?;
-        let cloud = self.cloud()?;
-        let body = serde_json::json!({ "user": user, "request": request });
-        let answer = cloud.send(
-            "push_task",
-            cloud.client().post(cloud.url("/tasks")).json(&body),
-        )?;
-        let answer: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
-            AdapterError::failed(format!("push_task: the cloud's answer is not JSON ({e})"))
-        })?;
-        answer
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| AdapterError::failed("push_task: the cloud's answer has no task id"))
+        calls::push_task(|| self.cloud(), user_json, request_json)
     }
 
     fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        if handle.is_empty() || handle.len() > 128 {
-            return Err(AdapterError::malformed("bad task handle"));
-        }
-        let cloud = self.cloud()?;
-        let answer = cloud.send(
-            "poll_task",
-            cloud
-                .client()
-                .get(cloud.url(&format!("/tasks/{}", url_component(handle)))),
-        )?;
-        let value: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
-            AdapterError::failed(format!("poll_task: the cloud's answer is not JSON ({e})"))
-        })?;
-        Ok(value.to_string())
+        calls::poll_task(|| self.cloud(), handle)
     }
 
     /// `GET /seals?serial=HEX` of the cloud, by the signing certificate's serial (`certSn`
     /// of the subject): the seals made for the holder's wallet, a JSON array of
     /// `camr::protocol::SealInfo` (the host checks each seal).
     fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let subject: serde_json::Value =
-            serde_json::from_str(subject_json).map_err(|e| malformed("bad subject", e))?;
-        let serial = subject
-            .get("certSn")
-            .and_then(serde_json::Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                AdapterError::malformed("the subject names no `certSn` (the signing certificate)")
-            })?;
-        let cloud = self.cloud()?;
-        let answer = cloud.send(
-            "list_seals",
-            cloud
-                .client()
-                .get(cloud.url(&format!("/seals?serial={}", url_component(serial)))),
-        )?;
-        let seals: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| {
-            AdapterError::failed(format!("list_seals: the cloud's answer is not JSON ({e})"))
-        })?;
-        if !seals.is_array() {
-            return Err(AdapterError::failed(
-                "list_seals: the cloud's answer is not a JSON array",
-            ));
-        }
-        Ok(seals.to_string())
+        let seals = calls::list_seals(|| self.cloud(), "/seals", subject_json)?;
+        Ok(calls::seals_json(seals, str::to_string))
     }
 
     fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        let record: UsageRecord =
-            serde_json::from_str(record_json).map_err(|e| malformed("bad usage record", e))?;
-        let cloud = self.cloud()?;
-        cloud
-            .send(
-                "report_usage",
-                cloud.client().post(cloud.url("/usage")).json(&record),
-            )
-            .map(|_| ())
+        calls::report_usage(|| self.cloud(), "/usage", record_json)
     }
 }
 

@@ -23,9 +23,10 @@ use std::sync::Arc;
 use camr::pki::Certificate;
 use camr::protocol::{
     Bytes, DecryptedKey, Evidence, ItemRejection, ItemSignature, Operation, PublicKeyAlgorithm,
-    SubjectType, UsageRecord,
+    SubjectType,
 };
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot, url_component};
+use camr_adapter_kit::calls;
+use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
 use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
 use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
@@ -284,16 +285,6 @@ pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterErr
     })
 }
 
-fn subject_field(subject_json: &str, key: &str) -> Result<Option<String>, AdapterError> {
-    let subject: serde_json::Value =
-        serde_json::from_str(subject_json).map_err(|e| malformed("bad subject", e))?;
-    Ok(subject
-        .get(key)
-        .and_then(serde_json::Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string))
-}
-
 impl XjcaAdapter {
     /// A new, unconfigured adapter.
     pub fn new() -> Self {
@@ -325,109 +316,36 @@ impl AdapterImpl for XjcaAdapter {
     }
 
     fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
-        let evidence = decode_strict(operation, raw)?;
-        serde_json::to_string(&evidence)
-            .map_err(|e| AdapterError::failed(format!("cannot encode evidence ({e})")))
+        calls::evidence_json(&decode_strict(operation, raw)?)
     }
 
     fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        let query = if let Some(serial) = subject_field(subject_json, "certSn")? {
-            format!("serial={}", url_component(&serial))
-        } else if let Some(name) = subject_field(subject_json, "name")? {
-            format!("name={}", url_component(&name))
-        } else {
-            return Err(AdapterError::malformed(
-                "the subject names neither `certSn` nor `name`",
-            ));
-        };
-        let cloud = self.cloud()?;
-        let der = cloud.get("fetch_encryption_cert", &format!("/enc-cert?{query}"))?;
-        Certificate::from_der(&der).map_err(|e| {
-            AdapterError::failed(format!(
-                "the XJCA cloud's encryption certificate does not decode ({e})"
-            ))
-        })?;
-        Ok(der)
+        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
     }
 
     fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        Certificate::from_der(cert_der).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("the certificate does not decode ({e})"),
-            )
-        })?;
-        let cloud = self.cloud()?;
-        let crl = cloud.get("cert_status", "/crl")?;
-        camr_adapter_kit::status_from_crl(cert_der, &crl)
+        calls::cert_status(|| self.cloud(), cert_der)
     }
 
     fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        let user: serde_json::Value =
-            serde_json::from_str(user_json).map_err(|e| malformed("bad user", e))?;
-        let request: serde_json::Value =
-            serde_json::from_str(request_json).map_err(|e| malformed("bad request", e))?;
-        let cloud = self.cloud()?;
-        let body = serde_json::json!({ "user": user, "request": request });
-        let answer: serde_json::Value =
-            Cloud::json("push_task", &cloud.post_json("push_task", "/tasks", &body)?)?;
-        answer
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| AdapterError::failed("push_task: the XJCA cloud gave no task id"))
+        calls::push_task(|| self.cloud(), user_json, request_json)
     }
 
     fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        if handle.is_empty() || handle.len() > 128 {
-            return Err(AdapterError::malformed("bad task handle"));
-        }
-        let cloud = self.cloud()?;
-        let answer: serde_json::Value = Cloud::json(
-            "poll_task",
-            &cloud.get("poll_task", &format!("/tasks/{}", url_component(handle)))?,
-        )?;
-        Ok(answer.to_string())
+        calls::poll_task(|| self.cloud(), handle)
     }
 
     /// 按量扣费: every use is posted to the XJCA cloud, which bills the certificate (and, for
     /// a seal, the seal). A failure here is the caller's to log: the platform never lets it
     /// block the user's operation.
     fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        let record: UsageRecord =
-            serde_json::from_str(record_json).map_err(|e| malformed("bad usage record", e))?;
-        let cloud = self.cloud()?;
-        cloud
-            .post_json("report_usage", "/xjca/charge", &record)
-            .map(|_| ())
+        calls::report_usage(|| self.cloud(), "/xjca/charge", record_json)
     }
 
     /// The seals of the signing certificate (`certSn`), codes `XJCA-<kind>-<hash>`.
     fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let serial = subject_field(subject_json, "certSn")?.ok_or_else(|| {
-            AdapterError::malformed("the subject names no `certSn` (the signing certificate)")
-        })?;
-        let cloud = self.cloud()?;
-        let seals: serde_json::Value = Cloud::json(
-            "list_seals",
-            &cloud.get(
-                "list_seals",
-                &format!("/seals?serial={}", url_component(&serial)),
-            )?,
-        )?;
-        let serde_json::Value::Array(mut seals) = seals else {
-            return Err(AdapterError::failed(
-                "list_seals: the XJCA cloud's answer is not a JSON array",
-            ));
-        };
-        for seal in &mut seals {
-            if let Some(code) = seal.get_mut("code")
-                && let Some(text) = code.as_str()
-            {
-                *code = serde_json::Value::String(xjca_seal_code(text));
-            }
-        }
-        Ok(serde_json::Value::Array(seals).to_string())
+        let seals = calls::list_seals(|| self.cloud(), "/seals", subject_json)?;
+        Ok(calls::seals_json(seals, xjca_seal_code))
     }
 }
 

@@ -178,16 +178,6 @@ async fn the_waiting_phone_signs_each_placed_seal_and_the_session_finishes_with_
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    // One step at a time.
-    let (s2, v2) = place(
-        &h,
-        &tid,
-        json!({"sealCode": code, "pages": [2], "x": 100, "y": 500}),
-    )
-    .await;
-    if s2 != 200 {
-        assert_error(s2, &v2, 409, "TX_PENDING");
-    }
     until(&h, &tid, "first seal", |v| {
         v["applied"].as_array().unwrap().len() == 1
     })
@@ -348,6 +338,14 @@ async fn only_the_sessions_certificate_signs_its_seals_and_bad_input_is_refused(
     .await;
     assert_eq!(s, 200, "{v}");
     let step = v["data"]["tid"].as_str().unwrap().to_string();
+    // One step at a time: the next placement waits for this one's signature.
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": code, "pages": [1], "x": 200, "y": 200}),
+    )
+    .await;
+    assert_error(s, &v, 409, "TX_PENDING");
     let (s, v) = h
         .get(&format!("/camr/v1/seal-session/wait?tid={tid}"))
         .await;
