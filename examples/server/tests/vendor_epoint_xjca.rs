@@ -682,3 +682,58 @@ async fn xjca_stories_are_billed_per_use_and_a_billing_outage_blocks_no_login() 
         "{v}"
     );
 }
+
+/// XJCA 授权加密 / 授权解密 (中标一证通: "授权加密页面，可选择个人授权加密，企业授权加密 … 授权解密
+/// 页面"): the enterprise certificate hands over its encryption certificate for a bid file, in
+/// XJCA's result JSON; at bid opening the same app unwraps the key. Another holder's app
+/// cannot open it (the envelope was not made for its encryption certificate).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xjca_encrypts_a_bid_file_for_the_enterprise_certificate_and_decrypts_it() {
+    let w = world(false, camr_server::hall::Opening::AfterStart(3600)).await;
+    let h = &w.h;
+    let org_dir = w.wallet_dir("xjca", "org");
+    let person_dir = w.wallet_dir("xjca", "person");
+    let bid = "报价 ¥1,280,000.00；工期 180 日历天".as_bytes();
+    let (s, v) = h
+        .upload("/api/v1/bidfiles?name=报价.txt", bid.to_vec())
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    w.verified_as(&org_dir, v["data"]["qrText"].as_str().unwrap())
+        .await;
+    let (_, tx) = h.get(&format!("/api/v1/transactions/{tid}")).await;
+    assert_eq!(tx["data"]["caOrgType"], "XJCA", "{tx}");
+    let (s, envelope, _) = h
+        .download(&format!("/api/v1/bidfiles/{tid}/envelope"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(!envelope.windows(bid.len()).any(|w| w == bid));
+
+    // 授权解密 with another holder's app: its key is not a recipient; nothing is opened.
+    let (s, v) = h
+        .upload(
+            "/api/v1/bidfiles/open?name=报价.txt.camrbid",
+            envelope.clone(),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let qr = v["data"]["qrText"].as_str().unwrap().to_string();
+    let (r, shown) = w.sim(w.scan_options(&qr, person_dir, PIN)).await;
+    assert!(
+        r.is_err(),
+        "another holder's app answered the decrypt: {shown}"
+    );
+    // The enterprise certificate's app opens it.
+    let (s, v) = h
+        .upload("/api/v1/bidfiles/open?name=报价.txt.camrbid", envelope)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let open_tid = v["data"]["tid"].as_str().unwrap().to_string();
+    w.verified_as(&org_dir, v["data"]["qrText"].as_str().unwrap())
+        .await;
+    let (s, opened, _) = h
+        .download(&format!("/api/v1/bidfiles/{open_tid}/plain"))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(opened, bid);
+}

@@ -537,6 +537,33 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     assert!(shown.contains("数信签 (GDCA)"), "{shown}");
 
+    // 扫码签章 (数信签 7.2) by the holder: a PDF seal in GDCA's format, the seal the holder's.
+    let pdf = camr::seal::sample_pdf(1).unwrap();
+    let (s, v) = h
+        .upload(
+            "/api/v1/pdf/seal?name=合同.pdf&page=1&x=300&y=100",
+            pdf.clone(),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let seal_tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let (r, shown) = w
+        .sim(w.scan_options(v["data"]["qrText"].as_str().unwrap(), org_dir.clone()))
+        .await;
+    assert_eq!(r.unwrap().state, "verified", "{shown}");
+    let (s, sealed, _) = h.download(&format!("/api/v1/pdf/{seal_tid}/sealed")).await;
+    assert_eq!(s, 200);
+    assert!(sealed.starts_with(&pdf));
+    let report =
+        camr::seal::verify(h.provider.as_ref(), &sealed, None, camr::qr::unix_now()).unwrap();
+    assert!(report.seals[0].integrity, "{}", report.human());
+    assert_eq!(
+        report.seals[0].signer.as_ref().unwrap().name,
+        "赵六",
+        "{}",
+        report.human()
+    );
+
     // 证书授权: the organisation's holder delegates login, encrypt and decrypt to 王五 and
     // records it at GDCA's cloud.
     let now = camr::qr::unix_now();
