@@ -37,7 +37,7 @@ use camr::protocol::{
 };
 use camr_adapter_kit::calls;
 use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
+use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
 use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 
@@ -198,37 +198,17 @@ pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterErr
         .parse()
         .map_err(|_| AdapterError::malformed(format!("unknown operation `{operation}`")))?;
     let evidence = decode_answer(raw)?;
-    for (i, der) in evidence.certificate_chain.iter().enumerate() {
-        Certificate::from_der(der).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("certificate {i} (signCert, then caCerts) does not decode ({e})"),
-            )
-        })?;
-    }
-    if let Some(enc) = &evidence.encryption_certificate {
-        Certificate::from_der(enc).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("encCert does not decode ({e})"),
-            )
-        })?;
-    }
-    if op != Operation::Encrypt && evidence.signatures.is_empty() {
-        return Err(AdapterError::malformed(format!(
-            "a `{op}` answer needs a signList"
-        )));
-    }
-    if let Some(s) = evidence
-        .signatures
-        .iter()
-        .find(|s| s.signature_value.is_empty())
-    {
-        return Err(AdapterError::malformed(format!(
-            "the signData of `{}` is empty",
-            s.item_id
-        )));
-    }
+    calls::check_evidence(
+        op,
+        &evidence,
+        calls::EvidenceNames {
+            container: "the answer",
+            chain: "(signCert, then caCerts)",
+            encryption_certificate: "encCert",
+            signatures: "a signList",
+            signature: "signData",
+        },
+    )?;
     Ok(evidence)
 }
 
@@ -357,6 +337,7 @@ pub fn b64(bytes: &[u8]) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use camr_plugin_abi::codes;
 
     #[test]
     fn the_json_maps_onto_camr_evidence() {

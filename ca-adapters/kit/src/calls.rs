@@ -6,7 +6,7 @@
 //! (`ADAPTER_FAILED` naming the vendor).
 
 use camr::pki::Certificate;
-use camr::protocol::{Evidence, UsageRecord};
+use camr::protocol::{Evidence, Operation, UsageRecord};
 use camr_plugin_abi::{AdapterError, CertStatus, codes};
 
 use std::sync::Arc;
@@ -46,6 +46,72 @@ pub fn holder_query(subject_json: &str) -> Result<String, AdapterError> {
             "the subject names neither `certSn` nor `name`",
         ))
     }
+}
+
+/// How a vendor's wire format names the parts of its answer, for the sentences of
+/// [`check_evidence`] (e.g. NETCA: the chain is "of the block", a signature a "signerInfo").
+#[derive(Debug, Clone, Copy)]
+pub struct EvidenceNames<'a> {
+    /// What carries the answer, for "… carries no certificate" (`the evidence`).
+    pub container: &'a str,
+    /// After "certificate {i}" (`of the chain`).
+    pub chain: &'a str,
+    /// The encryption certificate (`the encryption certificate`).
+    pub encryption_certificate: &'a str,
+    /// After "a `{op}` answer needs" (`signatures`).
+    pub signatures: &'a str,
+    /// One signature, after "the" (`signature`).
+    pub signature: &'a str,
+}
+
+/// The checks every decoded answer passes before the adapter hands it to the core, for `op`:
+/// at least one certificate, every certificate and
+/// the encryption certificate decode (`CERT_MALFORMED`), signatures for every operation but
+/// `encrypt`, none empty (`INPUT_MALFORMED`). The core verifies everything else.
+pub fn check_evidence(
+    op: Operation,
+    evidence: &Evidence,
+    names: EvidenceNames<'_>,
+) -> Result<(), AdapterError> {
+    if evidence.certificate_chain.is_empty() {
+        return Err(AdapterError::malformed(format!(
+            "{} carries no certificate",
+            names.container
+        )));
+    }
+    for (i, der) in evidence.certificate_chain.iter().enumerate() {
+        Certificate::from_der(der).map_err(|e| {
+            AdapterError::new(
+                codes::CERT_MALFORMED,
+                format!("certificate {i} {} does not decode ({e})", names.chain),
+            )
+        })?;
+    }
+    if let Some(enc) = &evidence.encryption_certificate {
+        Certificate::from_der(enc).map_err(|e| {
+            AdapterError::new(
+                codes::CERT_MALFORMED,
+                format!("{} does not decode ({e})", names.encryption_certificate),
+            )
+        })?;
+    }
+    if op != Operation::Encrypt && evidence.signatures.is_empty() {
+        return Err(AdapterError::malformed(format!(
+            "a `{op}` answer needs {}",
+            names.signatures
+        )));
+    }
+    if let Some(s) = evidence
+        .signatures
+        .iter()
+        .find(|s| s.signature_value.is_empty())
+    {
+        return Err(AdapterError::malformed(format!(
+            "the {} of `{}` is empty",
+            names.signature, s.item_id
+        )));
+    }
+    Ok(())
 }
 
 /// camr evidence as the JSON `decode_evidence` returns.

@@ -31,13 +31,12 @@
 
 use std::sync::Arc;
 
-use camr::pki::Certificate;
 use camr::protocol::{
     Bytes, DecryptedKey, Evidence, ItemRejection, ItemSignature, Operation, PublicKeyAlgorithm,
 };
 use camr_adapter_kit::calls;
 use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
+use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
 use data_encoding::BASE64;
 
 /// NETCA's vendor code (`caOrgType`).
@@ -217,40 +216,17 @@ pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterErr
         .parse()
         .map_err(|_| AdapterError::malformed(format!("unknown operation `{operation}`")))?;
     let evidence = decode_block(raw)?;
-    if evidence.certificate_chain.is_empty() {
-        return Err(AdapterError::malformed("the block carries no certificate"));
-    }
-    for (i, der) in evidence.certificate_chain.iter().enumerate() {
-        Certificate::from_der(der).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("certificate {i} of the block does not decode ({e})"),
-            )
-        })?;
-    }
-    if let Some(enc) = &evidence.encryption_certificate {
-        Certificate::from_der(enc).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("the enveloped certificate does not decode ({e})"),
-            )
-        })?;
-    }
-    if op != Operation::Encrypt && evidence.signatures.is_empty() {
-        return Err(AdapterError::malformed(format!(
-            "a `{op}` answer needs a signerInfo"
-        )));
-    }
-    if let Some(s) = evidence
-        .signatures
-        .iter()
-        .find(|s| s.signature_value.is_empty())
-    {
-        return Err(AdapterError::malformed(format!(
-            "the signerInfo of `{}` is empty",
-            s.item_id
-        )));
-    }
+    calls::check_evidence(
+        op,
+        &evidence,
+        calls::EvidenceNames {
+            container: "the block",
+            chain: "of the block",
+            encryption_certificate: "the enveloped certificate",
+            signatures: "a signerInfo",
+            signature: "signerInfo",
+        },
+    )?;
     Ok(evidence)
 }
 
@@ -321,6 +297,7 @@ export_adapter!(NetcaAdapter);
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use camr_plugin_abi::codes;
 
     fn block(lines: &[&str]) -> Vec<u8> {
         let mut s = format!("{BEGIN}\n");

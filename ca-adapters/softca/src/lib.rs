@@ -21,11 +21,10 @@
 
 use std::sync::Arc;
 
-use camr::pki::Certificate;
 use camr::protocol::{Evidence, Operation};
 use camr_adapter_kit::calls;
 use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, codes, export_adapter};
+use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
 
 /// The vendor code (`caOrgType`) of camr's software CA.
 pub const CA_ORG_TYPE: &str = "SOFTCA";
@@ -102,42 +101,17 @@ pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterErr
     }
     let evidence: Evidence = serde_json::from_value(value)
         .map_err(|e| malformed("the answer is not camr evidence", e))?;
-    if evidence.certificate_chain.is_empty() {
-        return Err(AdapterError::malformed(
-            "the evidence carries no certificate",
-        ));
-    }
-    for (i, der) in evidence.certificate_chain.iter().enumerate() {
-        Certificate::from_der(der).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("certificate {i} of the chain does not decode ({e})"),
-            )
-        })?;
-    }
-    if let Some(enc) = &evidence.encryption_certificate {
-        Certificate::from_der(enc).map_err(|e| {
-            AdapterError::new(
-                codes::CERT_MALFORMED,
-                format!("the encryption certificate does not decode ({e})"),
-            )
-        })?;
-    }
-    if op != Operation::Encrypt && evidence.signatures.is_empty() {
-        return Err(AdapterError::malformed(format!(
-            "a `{op}` answer needs signatures"
-        )));
-    }
-    if let Some(s) = evidence
-        .signatures
-        .iter()
-        .find(|s| s.signature_value.is_empty())
-    {
-        return Err(AdapterError::malformed(format!(
-            "the signature of `{}` is empty",
-            s.item_id
-        )));
-    }
+    calls::check_evidence(
+        op,
+        &evidence,
+        calls::EvidenceNames {
+            container: "the evidence",
+            chain: "of the chain",
+            encryption_certificate: "the encryption certificate",
+            signatures: "signatures",
+            signature: "signature",
+        },
+    )?;
     Ok(evidence)
 }
 
@@ -203,6 +177,7 @@ export_adapter!(SoftCaAdapter);
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use camr_plugin_abi::codes;
 
     #[test]
     fn garbage_and_limits_are_input_malformed() {
