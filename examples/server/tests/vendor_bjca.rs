@@ -19,12 +19,11 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use camr::app::{App, Wallet};
-use camr::protocol::{Bytes, ItemRejection, SystemCode};
+use camr::protocol::{Bytes, ItemRejection};
 use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
-use common::{Harness, start_configured};
+use common::{Harness, TestVendor, start_configured, vendor_platform};
 use serde_json::{Value, json};
 
-const SYSTEM_CODE: &str = "C1100005553";
 const PIN: &str = "123456";
 
 #[derive(Default)]
@@ -38,17 +37,6 @@ impl Ui for Lines {
         self.0.push(prompt.to_string());
         None
     }
-}
-
-/// The BJCA adapter built as a `.so` (a dev-dependency: cargo builds it first).
-fn bjca_so() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let file = "libcamr_adapter_bjca.so";
-    [deps.join(file), deps.parent().unwrap().join(file)]
-        .into_iter()
-        .find(|p| p.exists())
-        .expect("the BJCA adapter .so is built before the tests")
 }
 
 struct Bjca {
@@ -78,7 +66,6 @@ fn personal(name: &str) -> camr::softca::Holder {
 
 /// The server with the BJCA adapter, its cloud and a trust list accepting SOFTCA and BJCA.
 async fn start_bjca() -> Bjca {
-    use camr::registry::{PlatformEntry, TrustList, VendorEntry};
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("bjca-ca");
     bjca_cloud::init_ca(&ca).unwrap();
@@ -104,47 +91,22 @@ async fn start_bjca() -> Bjca {
         .unwrap()
         .pop()
         .unwrap();
-    let p = camr::crypto::default_provider();
-    let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
-    let now = camr::qr::unix_now();
-    let list = TrustList {
-        version: 1,
-        issued_at: now,
-        expires_at: now + 86_400,
-        platforms: vec![PlatformEntry {
-            system_code: SystemCode::parse(SYSTEM_CODE).unwrap(),
-            system_name: "移动数字证书(CA)互认模拟测试系统".into(),
-            keys: Vec::new(),
-            request_uri_prefixes: Vec::new(),
-            response_uris: Vec::new(),
-            accepted_vendors: vec!["SOFTCA".into(), "BJCA".into()],
-            requirements: Vec::new(),
+    let (plugins, trust_list) = vendor_platform(
+        dir.path(),
+        &[TestVendor {
+            ca_org_type: "BJCA",
+            name: "BJCA 掌上信手书 (test)",
+            root: root.der().to_vec(),
         }],
-        vendors: vec![VendorEntry {
-            ca_org_type: "BJCA".into(),
-            name: "BJCA 掌上信手书 (test)".into(),
-            roots: vec![Bytes(root.der().to_vec())],
-            adapter: None,
-        }],
-    };
-    let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
-    let list_path = dir.path().join("trust-list.json");
-    std::fs::write(&list_path, serde_json::to_string(&signed).unwrap()).unwrap();
-    let key_path = dir.path().join("authority.pub.pem");
-    std::fs::write(&key_path, authority.public_key().to_spki_pem().unwrap()).unwrap();
-    let plugins = dir.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(bjca_so(), plugins.join("libcamr_adapter_bjca.so")).unwrap();
+        &["libcamr_adapter_bjca.so"],
+    );
     let cloud_url = cloud.clone();
     let h = start_configured(move |config, _| {
         config.plugins = Some(plugins);
         config
             .plugins_config
             .insert("BJCA".into(), json!({ "cloudUrl": cloud_url }));
-        config.trust_list = Some(camr_server::config::TrustListConfig {
-            path: list_path,
-            authority_key: key_path,
-        });
+        config.trust_list = Some(trust_list);
     })
     .await;
     Bjca {

@@ -18,13 +18,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use camr::app::{App, Wallet};
-use camr::crypto::default_provider;
-use camr::protocol::{Bytes, ErrorCode, SystemCode};
-use camr::registry::{PlatformEntry, TrustList, VendorEntry};
+use camr::protocol::{Bytes, ErrorCode};
 use camr::softca::{Holder, HolderType};
 use camr_app_sim::vendors::{app_for, vendor_of};
 use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
-use common::{Harness, assert_error, start_configured};
+use common::{Harness, TestVendor, assert_error, softca_root, start_configured, vendor_platform};
 use serde_json::{Value, json};
 
 const PIN: &str = "123456";
@@ -39,16 +37,6 @@ impl Ui for Lines {
     fn ask(&mut self, _prompt: &str) -> Option<String> {
         None
     }
-}
-
-/// An adapter `.so` built as a dev-dependency of the server.
-fn adapter_so(file: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [deps.join(file), deps.parent().unwrap().join(file)]
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{file} is built before the tests"))
 }
 
 fn person(name: &str) -> Holder {
@@ -189,7 +177,6 @@ fn uses(bill: &Value, lines: &str, item: &str) -> u64 {
 /// 本平台证书 (`entitlement.platform_only`); the hall opens at `opening`.
 async fn world(platform_only: bool, opening: camr_server::hall::Opening) -> World {
     let root = tempfile::tempdir().unwrap();
-    let p = default_provider();
     // Epoint: a bidder's company certificate, 本平台证书 or 全国版.
     let epoint = root.path().join("epoint");
     epoint_cloud::init_ca(&epoint.join("ca")).unwrap();
@@ -230,57 +217,24 @@ async fn world(platform_only: bool, opening: camr_server::hall::Opening) -> Worl
         )
         .unwrap();
     }
-    // The adapters, as a platform drops them into its plugin folder.
-    let plugins = root.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    for file in ["libcamr_adapter_epoint.so", "libcamr_adapter_xjca.so"] {
-        std::fs::copy(adapter_so(file), plugins.join(file)).unwrap();
-    }
-    // The trust list (注册表): this platform accepts both; their roots.
-    let root_of = |dir: &Path| {
-        Bytes(
-            camr::softca::SoftCa::open(p.clone(), dir)
-                .unwrap()
-                .root()
-                .der()
-                .to_vec(),
-        )
-    };
-    let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
-    let now = camr::qr::unix_now();
-    let list = TrustList {
-        version: 1,
-        issued_at: now,
-        expires_at: now + 86_400,
-        platforms: vec![PlatformEntry {
-            system_code: SystemCode::parse("C1100005553").unwrap(),
-            system_name: "移动数字证书(CA)互认模拟测试系统".into(),
-            keys: Vec::new(),
-            request_uri_prefixes: Vec::new(),
-            response_uris: Vec::new(),
-            accepted_vendors: vec!["SOFTCA".into(), "EPOINT".into(), "XJCA".into()],
-            requirements: Vec::new(),
-        }],
-        vendors: vec![
-            VendorEntry {
-                ca_org_type: "EPOINT".into(),
-                name: "新点 Epoint (test)".into(),
-                roots: vec![root_of(&epoint.join("ca"))],
-                adapter: None,
+    // The adapters, as a platform drops them into its plugin folder; the trust list
+    // (注册表): this platform accepts both; their roots.
+    let (plugins, trust_list) = vendor_platform(
+        root.path(),
+        &[
+            TestVendor {
+                ca_org_type: "EPOINT",
+                name: "新点 Epoint (test)",
+                root: softca_root(&epoint.join("ca")),
             },
-            VendorEntry {
-                ca_org_type: "XJCA".into(),
-                name: "新疆 CA XJCA (test)".into(),
-                roots: vec![root_of(&xjca.join("ca"))],
-                adapter: None,
+            TestVendor {
+                ca_org_type: "XJCA",
+                name: "新疆 CA XJCA (test)",
+                root: softca_root(&xjca.join("ca")),
             },
         ],
-    };
-    let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
-    let list_path = root.path().join("registry.json");
-    std::fs::write(&list_path, serde_json::to_string(&signed).unwrap()).unwrap();
-    let key_path = root.path().join("authority.pub.pem");
-    std::fs::write(&key_path, authority.public_key().to_spki_pem().unwrap()).unwrap();
+        &["libcamr_adapter_epoint.so", "libcamr_adapter_xjca.so"],
+    );
     let xjca_for_config = xjca_url.clone();
     let h = start_configured(move |c, _| {
         c.plugins = Some(plugins);
@@ -290,10 +244,7 @@ async fn world(platform_only: bool, opening: camr_server::hall::Opening) -> Worl
             "XJCA".into(),
             json!({ "cloudUrl": xjca_for_config, "timeoutMs": 2000 }),
         );
-        c.trust_list = Some(camr_server::config::TrustListConfig {
-            path: list_path,
-            authority_key: key_path,
-        });
+        c.trust_list = Some(trust_list);
         if platform_only {
             c.entitlement.platform_only = Some(vec!["EPOINT".into()]);
         }

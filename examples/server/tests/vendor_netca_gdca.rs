@@ -18,13 +18,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use camr::app::{App, Wallet};
-use camr::crypto::default_provider;
-use camr::protocol::{Bytes, ErrorCode, SharedRegistration, SystemCode};
-use camr::registry::{PlatformEntry, TrustList, VendorEntry};
+use camr::protocol::{Bytes, ErrorCode, SharedRegistration};
 use camr::softca::{Holder, HolderType};
 use camr_app_sim::vendors::{VendorApp, app_for, vendor_of};
 use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
-use common::{Harness, assert_error, start_configured};
+use common::{Harness, TestVendor, assert_error, softca_root, start_configured, vendor_platform};
 use serde_json::{Value, json};
 
 const ADMIN_TOKEN: &str = "vendor-test-admin-token-0001";
@@ -40,16 +38,6 @@ impl Ui for Lines {
     fn ask(&mut self, _prompt: &str) -> Option<String> {
         None
     }
-}
-
-/// An adapter `.so` built as a dev-dependency of the server.
-fn adapter_so(file: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [deps.join(file), deps.parent().unwrap().join(file)]
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{file} is built before the tests"))
 }
 
 fn netca_org() -> Holder {
@@ -144,7 +132,6 @@ impl World {
 /// `opening`.
 async fn world(opening: camr_server::hall::Opening) -> World {
     let root = tempfile::tempdir().unwrap();
-    let p = default_provider();
     // NETCA: an organisation, with registration data to share (共享注册).
     let netca = root.path().join("netca");
     netca_cloud::init_ca(&netca.join("ca")).unwrap();
@@ -177,67 +164,31 @@ async fn world(opening: camr_server::hall::Opening) -> World {
         Some(&gdca_url),
     )
     .unwrap();
-    // The adapters, as a platform drops them into its plugin folder.
-    let plugins = root.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    for file in ["libcamr_adapter_netca.so", "libcamr_adapter_gdca.so"] {
-        std::fs::copy(adapter_so(file), plugins.join(file)).unwrap();
-    }
-    // The trust list (注册表): this platform accepts both; their roots.
-    let root_of = |dir: &Path| {
-        Bytes(
-            camr::softca::SoftCa::open(p.clone(), dir)
-                .unwrap()
-                .root()
-                .der()
-                .to_vec(),
-        )
-    };
-    let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
-    let now = camr::qr::unix_now();
-    let list = TrustList {
-        version: 1,
-        issued_at: now,
-        expires_at: now + 86_400,
-        platforms: vec![PlatformEntry {
-            system_code: SystemCode::parse("C1100005553").unwrap(),
-            system_name: "移动数字证书(CA)互认模拟测试系统".into(),
-            keys: Vec::new(),
-            request_uri_prefixes: Vec::new(),
-            response_uris: Vec::new(),
-            accepted_vendors: vec!["SOFTCA".into(), "NETCA".into(), "GDCA".into()],
-            requirements: Vec::new(),
-        }],
-        vendors: vec![
-            VendorEntry {
-                ca_org_type: "NETCA".into(),
-                name: "网证通 NETCA (test)".into(),
-                roots: vec![root_of(&netca.join("ca"))],
-                adapter: None,
+    // The adapters, as a platform drops them into its plugin folder; the trust list
+    // (注册表): this platform accepts both; their roots.
+    let (plugins, trust_list) = vendor_platform(
+        root.path(),
+        &[
+            TestVendor {
+                ca_org_type: "NETCA",
+                name: "网证通 NETCA (test)",
+                root: softca_root(&netca.join("ca")),
             },
-            VendorEntry {
-                ca_org_type: "GDCA".into(),
-                name: "数安时代 GDCA (test)".into(),
-                roots: vec![root_of(&gdca.join("ca"))],
-                adapter: None,
+            TestVendor {
+                ca_org_type: "GDCA",
+                name: "数安时代 GDCA (test)",
+                root: softca_root(&gdca.join("ca")),
             },
         ],
-    };
-    let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
-    let list_path = root.path().join("registry.json");
-    std::fs::write(&list_path, serde_json::to_string(&signed).unwrap()).unwrap();
-    let key_path = root.path().join("authority.pub.pem");
-    std::fs::write(&key_path, authority.public_key().to_spki_pem().unwrap()).unwrap();
+        &["libcamr_adapter_netca.so", "libcamr_adapter_gdca.so"],
+    );
     let h = start_configured(|c, _| {
         c.plugins = Some(plugins);
         c.plugins_config
             .insert("NETCA".into(), json!({ "cloudUrl": netca_url }));
         c.plugins_config
             .insert("GDCA".into(), json!({ "cloudUrl": gdca_url.clone() }));
-        c.trust_list = Some(camr_server::config::TrustListConfig {
-            path: list_path,
-            authority_key: key_path,
-        });
+        c.trust_list = Some(trust_list);
         c.admin_token = Some(camr_server::config::Secret::new(ADMIN_TOKEN));
         c.seal_session.required = Vec::new();
         c.hall = camr_server::hall::HallConfig {

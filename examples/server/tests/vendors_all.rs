@@ -8,16 +8,11 @@
 
 mod common;
 
-use std::path::Path;
-
 use camr::app::{App, Wallet};
-use camr::crypto::default_provider;
-use camr::protocol::{Bytes, SystemCode};
-use camr::registry::{PlatformEntry, TrustList, VendorEntry};
 use camr::softca::{Holder, HolderType};
 use camr_app_sim::vendors::{app_for, vendor_of};
 use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
-use common::{adapter_so, softca_so, start_configured};
+use common::{TestVendor, softca_root, start_configured, vendor_platform};
 use serde_json::json;
 
 const PIN: &str = "123456";
@@ -58,7 +53,6 @@ async fn sim(options: ScanOptions) -> (Result<Outcome, SimError>, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_five_adapters_load_at_once_and_each_answer_goes_to_its_vendors_adapter() {
     let root = tempfile::tempdir().unwrap();
-    let p = default_provider();
     let ca = |v: &str| root.path().join(v).join("ca");
     let wallets = |v: &str| root.path().join(v).join("wallets");
     let mut urls = Vec::new();
@@ -139,55 +133,22 @@ async fn all_five_adapters_load_at_once_and_each_answer_goes_to_its_vendors_adap
     holders.push("王五");
 
     // One plugin folder with all six adapters; one trust list with all five roots.
-    let plugins = root.path().join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(softca_so(), plugins.join("libcamr_adapter_softca.so")).unwrap();
-    for v in VENDORS {
-        let file = format!("libcamr_adapter_{}.so", v.to_ascii_lowercase());
-        std::fs::copy(adapter_so(&file), plugins.join(&file)).unwrap();
-    }
-    let root_of = |dir: &Path| {
-        Bytes(
-            camr::softca::SoftCa::open(p.clone(), dir)
-                .unwrap()
-                .root()
-                .der()
-                .to_vec(),
-        )
-    };
-    let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
-    let now = camr::qr::unix_now();
-    let list = TrustList {
-        version: 1,
-        issued_at: now,
-        expires_at: now + 86_400,
-        platforms: vec![PlatformEntry {
-            system_code: SystemCode::parse("C1100005553").unwrap(),
-            system_name: "移动数字证书(CA)互认模拟测试系统".into(),
-            keys: Vec::new(),
-            request_uri_prefixes: Vec::new(),
-            response_uris: Vec::new(),
-            accepted_vendors: std::iter::once("SOFTCA")
-                .chain(VENDORS)
-                .map(String::from)
-                .collect(),
-            requirements: Vec::new(),
-        }],
-        vendors: VENDORS
-            .iter()
-            .map(|v| VendorEntry {
-                ca_org_type: (*v).into(),
-                name: format!("{v} (test)"),
-                roots: vec![root_of(&ca(&v.to_ascii_lowercase()))],
-                adapter: None,
-            })
-            .collect(),
-    };
-    let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
-    let list_path = root.path().join("registry.json");
-    std::fs::write(&list_path, serde_json::to_string(&signed).unwrap()).unwrap();
-    let key_path = root.path().join("authority.pub.pem");
-    std::fs::write(&key_path, authority.public_key().to_spki_pem().unwrap()).unwrap();
+    let names: Vec<String> = VENDORS.iter().map(|v| format!("{v} (test)")).collect();
+    let vendors: Vec<TestVendor> = VENDORS
+        .iter()
+        .zip(&names)
+        .map(|(v, name)| TestVendor {
+            ca_org_type: v,
+            name,
+            root: softca_root(&ca(&v.to_ascii_lowercase())),
+        })
+        .collect();
+    let files: Vec<String> = std::iter::once("softca".to_string())
+        .chain(VENDORS.iter().map(|v| v.to_ascii_lowercase()))
+        .map(|v| format!("libcamr_adapter_{v}.so"))
+        .collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (plugins, trust_list) = vendor_platform(root.path(), &vendors, &files);
     let configs: Vec<(String, String)> = VENDORS
         .iter()
         .map(|v| v.to_string())
@@ -198,10 +159,7 @@ async fn all_five_adapters_load_at_once_and_each_answer_goes_to_its_vendors_adap
         for (v, url) in configs {
             c.plugins_config.insert(v, json!({ "cloudUrl": url }));
         }
-        c.trust_list = Some(camr_server::config::TrustListConfig {
-            path: list_path,
-            authority_key: key_path,
-        });
+        c.trust_list = Some(trust_list);
     })
     .await;
 

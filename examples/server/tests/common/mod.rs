@@ -199,3 +199,80 @@ pub fn adapter_so(file: &str) -> PathBuf {
 pub fn softca_so() -> PathBuf {
     adapter_so("libcamr_adapter_softca.so")
 }
+
+/// A vendor the test platform accepts: its `caOrgType`, name and root certificate (DER).
+pub struct TestVendor<'a> {
+    pub ca_org_type: &'a str,
+    pub name: &'a str,
+    pub root: Vec<u8>,
+}
+
+/// The root certificate (DER) of the software CA in `ca_dir`.
+pub fn softca_root(ca_dir: &Path) -> Vec<u8> {
+    camr::softca::SoftCa::open(default_provider(), ca_dir)
+        .unwrap()
+        .root()
+        .der()
+        .to_vec()
+}
+
+/// What a platform with vendors' adapters needs, written under `dir`: a plugin folder holding
+/// the adapter files `adapters` (built `.so`s, see [`adapter_so`]), and a signed trust list
+/// (注册表) in which the demo platform accepts SOFTCA and `vendors`, whose roots it names.
+pub fn vendor_platform(
+    dir: &Path,
+    vendors: &[TestVendor<'_>],
+    adapters: &[&str],
+) -> (PathBuf, camr_server::config::TrustListConfig) {
+    use camr::registry::{PlatformEntry, TrustList, VendorEntry};
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    for file in adapters {
+        std::fs::copy(adapter_so(file), plugins.join(file)).unwrap();
+    }
+    let p = default_provider();
+    let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
+    let now = camr::qr::unix_now();
+    let list = TrustList {
+        version: 1,
+        issued_at: now,
+        expires_at: now + 86_400,
+        platforms: vec![PlatformEntry {
+            system_code: camr::protocol::SystemCode::parse("C1100005553").unwrap(),
+            system_name: "移动数字证书(CA)互认模拟测试系统".into(),
+            keys: Vec::new(),
+            request_uri_prefixes: Vec::new(),
+            response_uris: Vec::new(),
+            accepted_vendors: std::iter::once("SOFTCA")
+                .chain(vendors.iter().map(|v| v.ca_org_type))
+                .map(String::from)
+                .collect(),
+            requirements: Vec::new(),
+        }],
+        vendors: vendors
+            .iter()
+            .map(|v| VendorEntry {
+                ca_org_type: v.ca_org_type.into(),
+                name: v.name.into(),
+                roots: vec![Bytes(v.root.clone())],
+                adapter: None,
+            })
+            .collect(),
+    };
+    let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
+    let path = dir.join("registry.json");
+    std::fs::write(&path, serde_json::to_string(&signed).unwrap()).unwrap();
+    let authority_key = dir.join("authority.pub.pem");
+    std::fs::write(
+        &authority_key,
+        authority.public_key().to_spki_pem().unwrap(),
+    )
+    .unwrap();
+    (
+        plugins,
+        camr_server::config::TrustListConfig {
+            path,
+            authority_key,
+        },
+    )
+}
