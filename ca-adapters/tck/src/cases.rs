@@ -700,7 +700,9 @@ pub fn run(path: &Path, config: &KitConfig) -> Report {
         cases_billing::failing_usage_report(&kit, op)
     });
     report.case("push task then poll", || cases_push::push_then_poll(&kit));
-    report.case("delegation out of scope", || cases_delegation::delegation_out_of_scope(&kit));
+    report.case("delegation out of scope", || {
+        cases_delegation::delegation_out_of_scope(&kit)
+    });
     report.case("alive", || {
         kit.host.probe(&kit.vendor).map_err(|e| e.to_string())?;
         let h = kit.host.health();

@@ -337,6 +337,8 @@ async fn register(
 ) -> Result<Response, ApiError> {
     let b: RegisterBody = json_body(&headers, body)?;
     let tid = parse_tid(&b.tid)?;
+    // Only whoever logged in (the owner of the login) registers its holder.
+    crate::owner::authorize(&s, &headers, &tid).await?;
     let (login, key) = registrable(&s, &tid).await?;
     let blank = |v: Option<String>| v.filter(|t| !t.trim().is_empty());
     let data = SharedRegistration {

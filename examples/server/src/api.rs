@@ -172,6 +172,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::hall::routes())
         .merge(crate::pdfseal::routes())
         .merge(crate::sealsession::routes(state.seal_sessions.clone()))
+        // Every route that names a transaction: its owner or the operator only.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::owner::guard,
+        ))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.ops.body_limit()))
         .layer(axum::middleware::from_fn_with_state(
@@ -270,6 +275,22 @@ pub struct StartedOut {
     pub status: String,
     /// Result.
     pub result: String,
+    /// The owner credential of the transaction: every route that shows its status, QR,
+    /// result, keys or files asks for it (header `X-Camr-Owner`; browsers get it as an
+    /// HttpOnly cookie with this answer). Keep it secret; only whoever started the
+    /// transaction has it.
+    pub owner_token: String,
+}
+
+/// The answer to a started transaction: [`StartedOut`] in the result envelope, with the
+/// owner cookie.
+pub(crate) fn started_ok(
+    s: &AppState,
+    op: Operation,
+    started: camr::ceremony::Started,
+) -> Response {
+    let out = started_out(s, op, started);
+    crate::owner::with_owner_cookie(s, ok(&out), &out)
 }
 
 fn need<T>(v: Option<T>, what: &str, op: Operation) -> Result<T, ApiError> {
@@ -305,7 +326,7 @@ async fn start(
         Operation::Encrypt => p.start_encrypt().await?,
         Operation::Decrypt => p.start_decrypt(need(b.keys, "keys", op)?).await?,
     };
-    Ok(ok(started_out(&s, op, started)))
+    Ok(started_ok(&s, op, started))
 }
 
 /// The answer to a started transaction: its QR text and where to follow it.
@@ -334,6 +355,7 @@ pub(crate) fn started_out(
         qr_png: format!("{base}/qr.png"),
         status: base.clone(),
         result: format!("{base}/result"),
+        owner_token: started.owner.expose().to_string(),
         tid,
     }
 }

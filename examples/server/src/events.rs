@@ -134,8 +134,11 @@ impl TransactionStore for AnnouncingStore {
         })
     }
 
-    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.inner.clear_secret(tid)
+    fn take_secret<'a>(
+        &'a self,
+        tid: &'a Tid,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        self.inner.take_secret(tid)
     }
 
     fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use crate::AppState;
-use crate::api::{ApiError, ok, parse_tid, started_out};
+use crate::api::{ApiError, ok, parse_tid, started_ok};
 
 type Shared = State<Arc<AppState>>;
 
@@ -329,7 +329,7 @@ pub(crate) async fn adopt_upload(
         .map_err(ApiError::internal)?;
     write_meta(s, &tid, &meta).await?;
     let op = started.transaction.operation;
-    Ok(ok(started_out(s, op, started)))
+    Ok(started_ok(s, op, started))
 }
 
 /// Streams a file as a download, deleting it first when `once` (the open handle keeps the
@@ -693,7 +693,7 @@ async fn file_sign_start(
         .platform
         .start_sign(vec![SignItem::hash("file", &name, hash, alg)])
         .await?;
-    Ok(ok(started_out(&s, Operation::Signature, started)))
+    Ok(started_ok(&s, Operation::Signature, started))
 }
 
 /// Answer of `POST /api/v1/files/digest`.

@@ -17,9 +17,12 @@
 //! | method and path | what |
 //! |---|---|
 //! | `GET /api/v1/hall` | the session: project, opening time, server time, bids with their sign-ins |
-//! | `POST /api/v1/hall/bids?name=N` | body: a sealed envelope (`.camrbid`) → the bid (递交投标文件) |
-//! | `POST /api/v1/hall/signin?bid=ID` | a login transaction; once verified, its holder is the bid's signed-in bidder |
-//! | `POST /api/v1/hall/decrypt?bid=ID` | a decrypt transaction for the bid's envelope, through the gate; then `POST /api/v1/bidfiles/{tid}/work` and `GET /api/v1/bidfiles/{tid}/plain` |
+//! | `POST /api/v1/hall/bids?name=N[&encryptTid=T]` | body: a sealed envelope (`.camrbid`) → the bid (递交投标文件); with the encrypt transaction that made it (the caller's own), the bid is bound to its holder |
+//! | `POST /api/v1/hall/signin?bid=ID` | a login transaction; once verified, its holder is the bid's signed-in bidder — only the bid's holder (when known), and never replacing another holder's verified sign-in |
+//! | `POST /api/v1/hall/decrypt?bid=ID` | for the owner of the bid's sign-in (or the operator): a decrypt transaction for the bid's envelope, through the gate; then `POST /api/v1/bidfiles/{tid}/work` and `GET /api/v1/bidfiles/{tid}/plain` |
+//!
+//! Pending sign-in tids are never published; a sign-in by another holder than the bid's is
+//! dropped when it verifies.
 //!
 //! The session lives in memory (bids and sign-ins are gone after a restart; the envelopes
 //! stay under `<data>/files/hall-*.camrbid`); a platform keeps them in its database.
@@ -44,8 +47,9 @@ use camr::store::{BoxFuture, TransactionStore};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::api::{ApiError, ok, started_out};
+use crate::api::{ApiError, ok, started_ok};
 use crate::files::{FileMeta, adopt_upload, clean_name, no_json_type, receive, temp_path};
+use crate::owner::authorize;
 
 type Shared = State<Arc<AppState>>;
 
@@ -113,12 +117,50 @@ pub struct Bid {
     pub recipients: Vec<String>,
     /// Unix seconds.
     pub submitted_at: i64,
-    /// The bidder's sign-in, once verified.
+    /// The first verified sign-in (for display).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_in: Option<SignIn>,
-    /// The pending sign-in (login) transaction, if any.
+    /// Every verified sign-in, one per certificate, none ever replaced: a competitor's
+    /// sign-in cannot push the bidder's out. Only a signed-in certificate may answer the
+    /// bid's decrypt (and only the recipient's phone can open its key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sign_ins: Vec<SignIn>,
+    /// The bidder, when the bid was submitted with the encrypt transaction that made it
+    /// (`encryptTid`): the holder of the recipient encryption certificate. Only this holder
+    /// (same identity, same CA) may sign in for the bid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sign_in_tid: Option<String>,
+    pub holder: Option<BidHolder>,
+    /// Pending sign-in (login) transactions: never published (whoever knew one could answer
+    /// the bidder's sign-in QR with their own certificate).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub sign_in_tids: Vec<String>,
+}
+
+/// The holder of a bid's recipient encryption certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BidHolder {
+    /// The holder's name.
+    pub name: String,
+    /// The CA vendor (caOrgType) that issued the holder's certificates.
+    pub ca_org_type: String,
+    /// The holder's stable identity (统一社会信用代码 or identity document, with the name).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub identity: String,
+}
+
+/// The identity a sign-in must match: the holder's stable identity key, or the name and
+/// organisation where the certificate carries no identity number.
+fn identity_of(subject: &camr::pki::Subject) -> String {
+    camr::store::accounts::identity_key(subject).unwrap_or_else(|| {
+        format!(
+            "name:{}:{}",
+            subject.name,
+            subject.organization.as_deref().unwrap_or("")
+        )
+    })
 }
 
 /// What `GET /api/v1/hall` answers.
@@ -202,12 +244,14 @@ impl Hall {
     }
 
     /// Records the pending sign-ins whose login is now verified (read from the store, so a
-    /// login answered on another instance counts too).
+    /// login answered on another instance counts too). The first verified sign-in of the
+    /// bid's holder counts; a sign-in by anyone else is dropped, and a verified sign-in is
+    /// never replaced by another holder's.
     async fn settle_sign_ins(&self) {
         let pending: Vec<(String, String)> = self
             .bids()
             .into_iter()
-            .filter_map(|b| b.sign_in_tid.map(|t| (b.id, t)))
+            .flat_map(|b| b.sign_in_tids.into_iter().map(move |t| (b.id.clone(), t)))
             .collect();
         for (id, tid) in pending {
             let Ok(parsed) = Tid::parse(&tid) else {
@@ -217,30 +261,35 @@ impl Hall {
                 continue;
             };
             let tx = &rec.transaction;
-            if tx.operation != Operation::Login {
-                continue;
-            }
-            let done = match tx.state {
-                TransactionState::Verified => rec
+            let login = match tx.state {
+                TransactionState::Verified if tx.operation == Operation::Login => rec
                     .result
                     .clone()
-                    .and_then(|v| serde_json::from_value::<LoginResult>(v).ok())
-                    .map(|r| SignIn {
-                        name: r.subject.name,
-                        organization: r.subject.organization,
-                        cert_sn: lower(&r.subject.cert_sn),
-                        tid: tid.clone(),
-                        signed_in_at: r.verified_at,
-                    }),
+                    .and_then(|v| serde_json::from_value::<LoginResult>(v).ok()),
                 s if s.is_terminal() => None,
                 _ => continue,
             };
             self.update(&id, |b| {
-                if b.sign_in_tid.as_deref() == Some(tid.as_str()) {
-                    b.sign_in_tid = None;
-                    if done.is_some() {
-                        b.signed_in = done;
-                    }
+                b.sign_in_tids.retain(|t| t != &tid);
+                let Some(login) = login else { return };
+                let holder_ok = b.holder.as_ref().is_none_or(|h| {
+                    h.identity == identity_of(&login.subject) && h.ca_org_type == login.ca_org_type
+                });
+                let cert_sn = lower(&login.subject.cert_sn);
+                if !holder_ok {
+                    tracing::warn!(bid = %b.id, %tid, who = %login.subject.name,
+                        "hall sign-in by another holder than the bid's: not recorded");
+                } else if !b.sign_ins.iter().any(|s| s.cert_sn == cert_sn) {
+                    b.sign_ins.push(SignIn {
+                        name: login.subject.name.clone(),
+                        organization: login.subject.organization.clone(),
+                        cert_sn,
+                        tid: tid.clone(),
+                        signed_in_at: login.verified_at,
+                    });
+                    b.signed_in = b.sign_ins.first().cloned();
+                } else {
+                    tracing::info!(bid = %b.id, %tid, "repeated sign-in of a signed-in certificate");
                 }
             });
         }
@@ -294,9 +343,9 @@ impl DecryptPolicy for Hall {
             self.settle_sign_ins().await;
             let bids: Vec<Bid> = self.bids().into_iter().filter(is_ours).collect();
             let signed_in = bids.iter().any(|b| {
-                b.signed_in
-                    .as_ref()
-                    .is_some_and(|s| ctx.bidder.is_none_or(|who| lower(who) == s.cert_sn))
+                b.sign_ins
+                    .iter()
+                    .any(|s| ctx.bidder.is_none_or(|who| lower(who) == s.cert_sn))
             });
             if signed_in {
                 return Ok(());
@@ -335,7 +384,7 @@ impl DecryptPolicy for Hall {
                 .bids()
                 .iter()
                 .filter(|b| is_ours(b))
-                .any(|b| b.signed_in.as_ref().is_some_and(|s| s.cert_sn == answerer));
+                .any(|b| b.sign_ins.iter().any(|s| s.cert_sn == answerer));
             if signed_in {
                 return Ok(());
             }
@@ -366,11 +415,43 @@ pub struct BidQuery {
 
 /// Query of the bid submission.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SubmitQuery {
     /// The envelope's file name.
     #[serde(default)]
     pub name: Option<String>,
+    /// The encrypt transaction (扫码加密) whose encryption certificate the bid is sealed to;
+    /// the caller must own it. Binds the bid to its holder: only they may sign in for it.
+    #[serde(default)]
+    pub encrypt_tid: Option<String>,
+}
+
+/// The encryption certificate's serial (lower-case hex) and holder of a verified encrypt
+/// transaction the caller owns.
+async fn bid_maker(
+    s: &AppState,
+    headers: &HeaderMap,
+    tid: &str,
+) -> Result<(String, BidHolder), ApiError> {
+    let tid = crate::api::parse_tid(tid)?;
+    authorize(s, headers, &tid).await?;
+    let result = s.platform.finish_encrypt(&tid).await?;
+    let cert = camr::pki::Certificate::from_der(&result.encryption_certificate)
+        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let ca = s
+        .platform
+        .status(&tid)
+        .await?
+        .ca_org_type
+        .unwrap_or_default();
+    Ok((
+        lower(&cert.serial_hex()),
+        BidHolder {
+            name: result.subject.name.clone(),
+            ca_org_type: ca,
+            identity: identity_of(&result.subject),
+        },
+    ))
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
@@ -421,14 +502,39 @@ async fn submit_bid(
         .strip_suffix(".camrbid")
         .map(str::to_string)
         .unwrap_or(name);
+    let made_by = match &q.encrypt_tid {
+        Some(t) => Some(bid_maker(&s, &headers, t).await?),
+        None => None,
+    };
     let tmp = temp_path(&s)?;
     let (size, _) = receive(&s, body, &tmp, None, false).await?;
     let items = match envelope_items(&s, &tmp).await {
+        Ok(items) if items.is_empty() => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(ApiError::new(
+                ErrorCode::EnvelopeMalformed,
+                "the bid file is sealed to no recipient",
+            ));
+        }
         Ok(items) => items,
         Err(e) => {
             let _ = tokio::fs::remove_file(&tmp).await;
             return Err(e);
         }
+    };
+    let holder = match made_by {
+        Some((sn, holder)) => {
+            if !items.iter().any(|i| lower(&i.recipient_cert_sn) == sn) {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(ApiError::new(
+                    ErrorCode::EnvelopeNoRecipient,
+                    "the bid file is not sealed to the encryption certificate of the encrypt \
+                     transaction named (encryptTid)",
+                ));
+            }
+            Some(holder)
+        }
+        None => None,
     };
     let mut id = [0u8; 6];
     s.platform
@@ -446,7 +552,9 @@ async fn submit_bid(
         recipients: items.iter().map(|i| lower(&i.recipient_cert_sn)).collect(),
         submitted_at: camr::qr::unix_now(),
         signed_in: None,
-        sign_in_tid: None,
+        sign_ins: Vec::new(),
+        holder,
+        sign_in_tids: Vec::new(),
     };
     s.hall
         .bids
@@ -457,6 +565,10 @@ async fn submit_bid(
     Ok(ok(bid))
 }
 
+/// Pending sign-ins kept per bid; older ones are dropped (each is a login the phone may
+/// still answer, but only the holder's counts).
+const MAX_PENDING_SIGN_INS: usize = 8;
+
 async fn sign_in(
     State(s): Shared,
     q: Result<Query<BidQuery>, QueryRejection>,
@@ -465,21 +577,43 @@ async fn sign_in(
     s.hall.bid(&q.bid)?;
     let started = s.platform.start_login().await?;
     let tid = started.transaction.tid.to_string();
-    s.hall.update(&q.bid, |b| b.sign_in_tid = Some(tid));
-    Ok(ok(started_out(&s, Operation::Login, started)))
+    s.hall.update(&q.bid, |b| {
+        b.sign_in_tids.push(tid);
+        let over = b.sign_in_tids.len().saturating_sub(MAX_PENDING_SIGN_INS);
+        b.sign_in_tids.drain(..over);
+    });
+    Ok(started_ok(&s, Operation::Login, started))
 }
 
 async fn decrypt(
     State(s): Shared,
     q: Result<Query<BidQuery>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
     s.hall.settle_sign_ins().await;
     let bid = s.hall.bid(&q.bid)?;
+    // Only whoever signed a bidder in (the owner of a sign-in) or the operator opens the bid:
+    // the plaintext goes to the party that starts the decrypt. Not signed in: the gate below
+    // refuses (opening time, then sign-in).
+    let mut bidder = None;
+    let mut refusal = None;
+    for sign_in in &bid.sign_ins {
+        let tid = crate::api::parse_tid(&sign_in.tid)?;
+        match authorize(&s, &headers, &tid).await {
+            Ok(()) => {
+                bidder = Some(sign_in.cert_sn.clone());
+                break;
+            }
+            Err(e) => refusal = Some(e),
+        }
+    }
+    if let (None, Some(e)) = (&bidder, refusal) {
+        return Err(e);
+    }
     let envelope = s.hall.envelope_path(&bid.id);
     let items = envelope_items(&s, &envelope).await?;
     // The bidder is the one who signed in for this bid; the gate checks it with the time.
-    let bidder = bid.signed_in.as_ref().map(|b| b.cert_sn.clone());
     let started = match s.platform.start_decrypt_for(bidder.as_deref(), items).await {
         Ok(st) => Ok(st),
         Err(e) => {

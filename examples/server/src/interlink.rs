@@ -250,6 +250,11 @@ pub struct QrContentOut {
     pub qr_code_type: String,
     /// Expiry, Unix seconds.
     pub expires_at: i64,
+    /// The owner credential, when this call started the transaction: the queries by `tId`
+    /// (`getQRCodeContent`, `getScanInfo`, `getDecryptInfo`) ask for it (header
+    /// `X-Camr-Owner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_token: Option<String>,
 }
 
 /// `getScanInfo`'s data.
@@ -583,7 +588,8 @@ fn query_of(q: Result<Query<InterlinkQuery>, QueryRejection>) -> Result<Interlin
     Ok(q)
 }
 
-fn tid_of(s: &AppState, q: &InterlinkQuery) -> Result<Tid, ApiError> {
+/// The query's `tId`, of this platform, and the caller its owner (or the operator).
+async fn tid_of(s: &AppState, headers: &HeaderMap, q: &InterlinkQuery) -> Result<Tid, ApiError> {
     if let Some(code) = &q.platform_code {
         check_platform(s, code)?;
     }
@@ -591,24 +597,41 @@ fn tid_of(s: &AppState, q: &InterlinkQuery) -> Result<Tid, ApiError> {
         .tid
         .as_deref()
         .ok_or_else(|| malformed("`tId` is required"))?;
-    own_tid(s, tid)
+    let tid = own_tid(s, tid)?;
+    crate::owner::authorize(s, headers, &tid).await?;
+    Ok(tid)
 }
 
 async fn qr_content(
     State(s): Shared,
+    headers: HeaderMap,
     query: Result<Query<InterlinkQuery>, QueryRejection>,
 ) -> Response {
-    query_answer(qr_content_of(&s, query).await, "获取成功")
+    let result = qr_content_of(&s, &headers, query).await;
+    let started = result.as_ref().ok().and_then(|(out, _)| {
+        out.owner_token
+            .clone()
+            .map(|t| (out.tid.clone(), t, out.expires_at))
+    });
+    let response = query_answer(result, "获取成功");
+    match started {
+        Some((tid, token, expires_at)) => {
+            crate::owner::set_owner_cookie(&s, response, &tid, &token, expires_at)
+        }
+        None => response,
+    }
 }
 
 async fn qr_content_of(
     s: &AppState,
+    headers: &HeaderMap,
     query: Result<Query<InterlinkQuery>, QueryRejection>,
 ) -> Result<(QrContentOut, Option<u64>), ApiError> {
     let q = query_of(query)?;
+    let mut owner_token = None;
     let tx = match (&q.tid, &q.qr_code_type) {
         (Some(_), _) => {
-            let tid = tid_of(s, &q)?;
+            let tid = tid_of(s, headers, &q).await?;
             s.platform.status(&tid).await?
         }
         (None, Some(code)) => {
@@ -630,6 +653,7 @@ async fn qr_content_of(
                     )));
                 }
             };
+            owner_token = Some(started.owner.expose().to_string());
             started.transaction
         }
         (None, None) => {
@@ -671,6 +695,7 @@ async fn qr_content_of(
             pid: None,
             qr_code_type: qr_code_type(tx.operation).into(),
             expires_at: tx.expires_at,
+            owner_token,
         },
         None,
     ))
@@ -679,10 +704,11 @@ async fn qr_content_of(
 async fn scan_info(
     State(s): Shared,
     Extension(c): Extension<Arc<Compat>>,
+    headers: HeaderMap,
     query: Result<Query<InterlinkQuery>, QueryRejection>,
 ) -> Response {
     let result = async {
-        let tid = tid_of(&s, &query_of(query)?)?;
+        let tid = tid_of(&s, &headers, &query_of(query)?).await?;
         let tx = s.platform.status(&tid).await?;
         Ok((
             ScanInfoOut {
@@ -710,10 +736,11 @@ async fn scan_info(
 
 async fn decrypt_info(
     State(s): Shared,
+    headers: HeaderMap,
     query: Result<Query<InterlinkQuery>, QueryRejection>,
 ) -> Response {
     let result = async {
-        let tid = tid_of(&s, &query_of(query)?)?;
+        let tid = tid_of(&s, &headers, &query_of(query)?).await?;
         let tx = s.platform.status(&tid).await?;
         if tx.operation != Operation::Decrypt {
             return Err(malformed(format!(

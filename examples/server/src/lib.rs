@@ -20,12 +20,13 @@ pub mod files;
 pub mod hall;
 pub mod interlink;
 pub mod openapi;
+pub mod owner;
 mod pages;
 pub mod pdfseal;
-pub mod sealsession;
 pub mod revocation;
 pub mod rotation;
 pub mod scope;
+pub mod sealsession;
 pub mod sse;
 // Operations: configuration, rate limit, timeouts, metrics, webhooks, usage report, admin.
 pub mod config;

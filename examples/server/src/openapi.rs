@@ -196,6 +196,21 @@ impl RouteDoc {
         if self.path.contains("{tid}") {
             all.push(e(ErrorCode::TidInvalid));
         }
+        // Owned transactions (`crate::owner`): the owner credential or the admin token.
+        if self.path.contains("{tid}")
+            && crate::owner::OWNED.iter().any(|p| self.path.starts_with(p))
+        {
+            all.push(e(ErrorCode::TxNotOwner));
+        }
+        if self.path.starts_with("/api/v1/reports/") {
+            all.push(e(ErrorCode::Unauthorized));
+        }
+        if crate::ops::LIMITED_ROUTES
+            .iter()
+            .any(|(m, p)| *p == self.path && self.method.as_str() == *m)
+        {
+            all.push(e(ErrorCode::RateLimited));
+        }
         if !matches!(self.body, Body::None) {
             all.extend([
                 e(ErrorCode::InputMalformed),

@@ -127,7 +127,36 @@ fn client_ip(req: &Request) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-/// Middleware around every route: rate limit of transaction starts, request counts.
+/// Routes that start work (a transaction, a job) or take an upload: one shared per-client
+/// token bucket limits them all (`POST`; the interlink queries that can start a
+/// transaction are `GET`).
+pub const LIMITED_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/transactions"),
+    ("POST", "/api/v1/hall/bids"),
+    ("POST", "/api/v1/hall/signin"),
+    ("POST", "/api/v1/hall/decrypt"),
+    ("POST", "/api/v1/bidfiles"),
+    ("POST", "/api/v1/bidfiles/open"),
+    ("POST", "/api/v1/bidfiles/{tid}/work"),
+    ("POST", "/api/v1/files/sign"),
+    ("POST", "/api/v1/files/digest"),
+    ("POST", "/api/v1/verify"),
+    ("POST", "/api/v1/seal-sessions"),
+    ("POST", "/api/v1/pdf/seal"),
+    ("POST", "/api/v1/pdf/revoke"),
+    ("POST", "/api/v1/pdf/verify"),
+    ("POST", "/api/v1/registrations"),
+    ("GET", "/interlink/sweepcodeController/getQRCodeContent"),
+];
+
+/// Whether `method route` is rate-limited (see [`LIMITED_ROUTES`]).
+pub fn is_limited(method: &Method, route: &str) -> bool {
+    LIMITED_ROUTES
+        .iter()
+        .any(|(m, r)| method.as_str() == *m && route == *r)
+}
+
+/// Middleware around every route: rate limit of the routes that start work, request counts.
 pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let route = req
@@ -135,7 +164,7 @@ pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let response = if method == Method::POST && route == "/api/v1/transactions" {
+    let response = if is_limited(&method, &route) {
         match s.ops.limiter.check(client_ip(&req), Instant::now()) {
             Ok(()) => next.run(req).await,
             Err(wait) => {
@@ -144,7 +173,7 @@ pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> 
                 tracing::warn!(client = %client_ip(&req), retry_after = secs, "transaction start rate-limited");
                 let mut r = ApiError::new(
                     ErrorCode::RateLimited,
-                    format!("too many transactions started from this address; retry in {secs} s"),
+                    format!("too many transactions, uploads or jobs started from this address; retry in {secs} s"),
                 )
                 .into_response();
                 r.headers_mut()

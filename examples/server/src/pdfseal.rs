@@ -31,7 +31,7 @@ use camr::seal::{self, PdfReport, Placement, PreparedPdf, SealError, SealOptions
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::api::{ApiError, ok, parse_tid, started_out};
+use crate::api::{ApiError, ok, parse_tid, started_ok};
 use crate::files::{clean_name, file_path, receive, send_file, temp_path, upload_query};
 
 type Shared = State<Arc<AppState>>;
@@ -235,7 +235,7 @@ async fn seal_start(
     };
     keep_prepared(&s, &tid, &prepared, &meta).await?;
     tracing::info!(%tid, field = %meta.field_name, "PDF prepared for sealing");
-    Ok(ok(started_out(&s, Operation::Signature, started)))
+    Ok(started_ok(&s, Operation::Signature, started))
 }
 
 async fn revoke_start(
@@ -279,7 +279,7 @@ async fn revoke_start(
         revokes: Some((q.field.clone(), target.der().to_vec())),
     };
     keep_prepared(&s, &tid, &prepared, &meta).await?;
-    Ok(ok(started_out(&s, Operation::RevokeSignature, started)))
+    Ok(started_ok(&s, Operation::RevokeSignature, started))
 }
 
 /// The signer's certificate, chain and signature over the prepared PDF, from the verified

@@ -1,4 +1,4 @@
-//! Per-client token buckets for `POST /api/v1/transactions`.
+//! Per-client token buckets for the routes that start work (`crate::ops::LIMITED_ROUTES`).
 //!
 //! A small keyed bucket rather than the `governor` crate: the server needs one limiter with
 //! an exact `Retry-After`, a hard cap on the number of clients remembered and pruning of

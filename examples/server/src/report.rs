@@ -472,8 +472,11 @@ async fn load(
 /// `GET /api/v1/reports/usage`.
 pub async fn usage_json(
     State(s): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     params: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    // Usage records name holders and tids: the operator's, never anonymous.
+    crate::ops::check_admin(&s, &headers)?;
     let (records, q) = load(&s, params, false).await?;
     Ok(axum::Json(camr::protocol::ApiResult::ok(aggregate(&records, &q))).into_response())
 }
@@ -481,8 +484,10 @@ pub async fn usage_json(
 /// `GET /api/v1/reports/usage.csv`.
 pub async fn usage_csv(
     State(s): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
     params: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    crate::ops::check_admin(&s, &headers)?;
     let (records, q) = load(&s, params, true).await?;
     let body = to_csv(&records, &q);
     let mut r = Response::new(axum::body::Body::from(body));

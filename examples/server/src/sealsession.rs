@@ -50,6 +50,7 @@ use tokio::sync::Mutex;
 use crate::AppState;
 use crate::api::{ApiError, json_body, ok, parse_tid, started_out};
 use crate::files::{clean_name, receive, temp_path, upload_query};
+use crate::owner::{set_owner_cookie, with_owner_cookie};
 
 type Shared = State<Arc<AppState>>;
 
@@ -451,12 +452,15 @@ async fn create(
         },
     )?;
     tracing::info!(%tid, pages = count, "seal session opened");
-    Ok(ok(SessionStartedOut {
-        started: started_out(&s, Operation::Signature, started),
+    let started = started_out(&s, Operation::Signature, started);
+    let cookie_for = started.clone();
+    let response = ok(SessionStartedOut {
+        started,
         pages: pages_out(&pages),
         required,
         session: format!("/api/v1/seal-sessions/{tid}"),
-    }))
+    });
+    Ok(with_owner_cookie(&s, response, &cookie_for))
 }
 
 fn pages_out(pages: &[PageSize]) -> Vec<PageOut> {
@@ -783,6 +787,12 @@ async fn place(
     };
     let started = s.platform.start_session_sign(&tid, vec![item]).await?;
     let step_tid = started.transaction.tid.clone();
+    // The session's owner owns its steps: the step's credential goes to the same browser.
+    let step_cookie = (
+        step_tid.to_string(),
+        started.owner.expose().to_string(),
+        started.transaction.expires_at,
+    );
     let out = PlacedOut {
         tid: step_tid.to_string(),
         field_name: prepared.field_name.clone(),
@@ -795,7 +805,8 @@ async fn place(
         seal: seal_info,
         pages,
     });
-    Ok(ok(out))
+    let (step, token, expires_at) = step_cookie;
+    Ok(set_owner_cookie(&s, ok(out), &step, &token, expires_at))
 }
 
 async fn finish(

@@ -738,11 +738,16 @@ async fn login_page_shows_a_rejection_or_cancellation_and_never_the_name() {
         page.goto("/").await;
         page.mark().await;
         let (text, qr) = page.read_qr(Operation::Login, None).await;
-        let r = reqwest::Client::new()
+        let r = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
             .post(format!(
                 "{}/api/v1/transactions/{}/cancel",
                 page.server.base, qr.tid
             ))
+            // The operator cancels (this client did not start the transaction).
+            .bearer_auth(page.server.state.ops.admin_token())
             .json(&json!({}))
             .send()
             .await
@@ -790,7 +795,13 @@ async fn download(page: &Page, href: &str) -> Vec<u8> {
     } else {
         format!("{}/{href}", page.server.base)
     };
-    let r = reqwest::Client::new().get(&url).send().await.unwrap();
+    // Fetched outside the browser, so as the operator (the browser holds the owner cookie).
+    let r = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(page.server.state.ops.admin_token())
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
     let body = r.bytes().await.unwrap().to_vec();
     assert_eq!(
@@ -1187,7 +1198,10 @@ async fn admin_page_withdraws_a_delegation_and_the_platform_then_refuses_it() {
         assert!(t.contains(&id), "{t}");
 
         // The staff member's app still holds the delegation; the platform refuses it.
-        let v: Value = reqwest::Client::new()
+        let v: Value = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
             .post(format!("{}/api/v1/transactions", page.server.base))
             .json(&json!({"operation": "login"}))
             .send()

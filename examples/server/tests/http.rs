@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use camr::app::Wallet;
 use camr::crypto::{PublicKey, default_provider};
 use camr::envelope::{KeySource, open_stream, read_header, seal_stream};
@@ -328,7 +327,10 @@ async fn refusals_carry_their_error_codes() {
     assert_error(s, &r.json().await.unwrap(), 415, "INPUT_MALFORMED");
     // A client of its own: the server closes the connection of a refused oversized body,
     // which a pooled connection would otherwise carry into the next request.
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
         .post(format!("{}/camr/v1/response", h.base))
         .header("content-type", "application/json")
         .body(vec![b' '; 2 * 1024 * 1024])
@@ -899,7 +901,10 @@ async fn a_code_older_than_the_window_is_stale() {
     config.qr_rotation_window = Some(1);
     let state = camr_server::build_state(&config).await.unwrap();
     tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let v: Value = client
         .post(format!("http://{addr}/api/v1/transactions"))
         .json(&json!({"operation": "login"}))

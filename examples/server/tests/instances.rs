@@ -38,9 +38,14 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The operator's token of the test servers: the checks after a crash read every
+/// transaction, whoever started it.
+const ADMIN_TOKEN: &str = "instances-test-admin-token-0123456789";
+
 fn client() -> reqwest::blocking::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder()
+        .cookie_store(true)
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap()
@@ -60,6 +65,7 @@ fn spawn(data: &Path, database_url: &str, public: Option<&str>) -> Instance {
         .args(["--database-url", database_url])
         // Hundreds of starts from one client are the point here.
         .env("CAMR_SERVER_RATE_LIMIT_PER_MINUTE", "0")
+        .env("CAMR_SERVER_ADMIN_TOKEN", ADMIN_TOKEN)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -178,6 +184,7 @@ fn assert_all_kept(base: &str, answered: &[String], store: &dyn TransactionStore
     for tid in answered {
         let v: Value = c
             .get(format!("{base}/api/v1/transactions/{tid}"))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .unwrap()
             .json()
@@ -185,6 +192,7 @@ fn assert_all_kept(base: &str, answered: &[String], store: &dyn TransactionStore
         assert_eq!(v["data"]["state"], "verified", "{tid}: {v}");
         let r: Value = c
             .get(format!("{base}/api/v1/transactions/{tid}/result"))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .unwrap()
             .json()

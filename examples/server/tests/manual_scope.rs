@@ -33,6 +33,8 @@ struct Harness {
     org: Wallet,
     /// A personal certificate from the same CA (李四), in `<data>/personal`.
     personal: Wallet,
+    /// The operator's admin token (reports).
+    admin: String,
 }
 
 async fn start(entitlement: camr_server::config::EntitlementConfig) -> Harness {
@@ -50,9 +52,13 @@ async fn start_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> H
     let data = config.data.clone();
     config.admin_token = Some(camr_server::config::Secret::new(ADMIN_TOKEN));
     let state = camr_server::build_state(&config).await.unwrap();
+    let admin = state.ops.admin_token().to_string();
     tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
     let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let info: Value = client
         .get(format!("{base}/api/v1/platform"))
         .send()
@@ -85,6 +91,7 @@ async fn start_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> H
         base,
         data,
         _dir: dir,
+        admin,
     }
 }
 
@@ -249,6 +256,7 @@ impl Harness {
     async fn usage_csv(&self) -> String {
         self.client
             .get(format!("{}/api/v1/reports/usage.csv?by=record", self.base))
+            .bearer_auth(&self.admin)
             .send()
             .await
             .unwrap()

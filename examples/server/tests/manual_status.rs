@@ -44,7 +44,10 @@ async fn start() -> Harness {
         std::future::pending(),
     ));
     let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let info: Value = client
         .get(format!("{base}/api/v1/platform"))
         .send()

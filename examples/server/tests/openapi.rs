@@ -46,7 +46,10 @@ async fn start() -> Server {
     tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
     Server {
         base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
+        client: reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap(),
         _dir: dir,
     }
 }

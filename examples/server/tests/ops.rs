@@ -381,7 +381,10 @@ async fn server(tweak: impl FnOnce(&mut ServerConfig, &Path)) -> Server {
         std::future::pending(),
     ));
     let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let spki = data_encoding::BASE64
         .decode(state.info.public_key_spki.as_bytes())
         .unwrap();
@@ -398,12 +401,12 @@ async fn server(tweak: impl FnOnce(&mut ServerConfig, &Path)) -> Server {
 
 impl Server {
     async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        // The reports are the operator's.
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if path.starts_with("/api/v1/reports/") {
+            req = req.bearer_auth(self.state.ops.admin_token());
+        }
+        let r = req.send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
@@ -586,7 +589,10 @@ async fn without_connect_info_the_router_still_serves_and_limits() {
     config.rate_limit.burst = 1;
     let state = camr_server::build_state(&config).await.unwrap();
     tokio::spawn(async move { axum::serve(listener, camr_server::router(state)).await });
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let url = format!("http://{addr}/api/v1/transactions");
     let first = client
         .post(&url)
@@ -1028,6 +1034,7 @@ async fn the_usage_report_groups_and_its_csv_quotes_a_name_with_a_comma_and_a_qu
     let r = s
         .client
         .get(format!("{}/api/v1/reports/usage.csv?{q}&by=cert", s.base))
+        .bearer_auth(s.state.ops.admin_token())
         .send()
         .await
         .unwrap();
@@ -1057,6 +1064,7 @@ async fn the_usage_report_groups_and_its_csv_quotes_a_name_with_a_comma_and_a_qu
     let text = s
         .client
         .get(format!("{}/api/v1/reports/usage.csv?{q}&by=record", s.base))
+        .bearer_auth(s.state.ops.admin_token())
         .send()
         .await
         .unwrap()
@@ -1086,6 +1094,7 @@ async fn the_usage_report_groups_and_its_csv_quotes_a_name_with_a_comma_and_a_qu
     let r = s
         .client
         .get(format!("{}/api/v1/reports/usage.csv?by=month", s.base))
+        .bearer_auth(s.state.ops.admin_token())
         .send()
         .await
         .unwrap();

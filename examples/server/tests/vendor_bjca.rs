@@ -351,7 +351,10 @@ async fn a_bid_file_is_co_decrypted_and_a_pushed_task_is_answered_from_the_pendi
     let (tid, qr) = h
         .start_tx(json!({"operation": "messageSignature", "message": "请确认开标结果"}))
         .await;
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let r = client
         .post(format!("{}/tasks", b.cloud))
         .json(&json!({"user": {"certSn": b.user}, "request": {"qrText": qr, "title": "开标确认"}}))

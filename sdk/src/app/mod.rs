@@ -13,8 +13,8 @@ use crate::crypto::{
 };
 use crate::pki::{CertError, Certificate};
 use crate::protocol::{
-    Bytes, DecryptedKey, ErrorCode, Evidence, ItemRejection, ItemSignature, OperationPayload,
-    Operation, RequestObject, Response, ResponseStatus, SessionStep, SignFormat, SignItem,
+    Bytes, DecryptedKey, ErrorCode, Evidence, ItemRejection, ItemSignature, Operation,
+    OperationPayload, RequestObject, Response, ResponseStatus, SessionStep, SignFormat, SignItem,
     SignedRequest,
 };
 use crate::softca::wallet_files;
@@ -513,10 +513,12 @@ impl App {
         let sep = if wait_uri.contains('?') { '&' } else { '?' };
         let uri = format!("{wait_uri}{sep}tid={}", session.tid);
         let data = envelope_data(&transport.get(&uri)?)?;
-        let step: SessionStep = serde_json::from_value(data).map_err(|e| {
-            AppError::Transport(format!("the session step is not understood: {e}"))
-        })?;
-        let SessionStep::Sign { request: signed, .. } = &step else {
+        let step: SessionStep = serde_json::from_value(data)
+            .map_err(|e| AppError::Transport(format!("the session step is not understood: {e}")))?;
+        let SessionStep::Sign {
+            request: signed, ..
+        } = &step
+        else {
             return Ok((step, None));
         };
         let request =
@@ -656,7 +658,8 @@ mod tests {
                     msg: "the vendor cloud is down".into(),
                 });
             }
-            self.keys.sign(self.other.as_ref().unwrap_or(wallet), message)
+            self.keys
+                .sign(self.other.as_ref().unwrap_or(wallet), message)
         }
         fn decrypt(&self, wallet: &Wallet, ciphertext: &[u8]) -> Result<SecretBytes, AppError> {
             self.keys.decrypt(wallet, ciphertext)
@@ -678,8 +681,13 @@ mod tests {
         use crate::ceremony::{Platform, PlatformIdentity, verify_signed_request};
         let p = default_provider();
         let dir = tempfile::tempdir().unwrap();
-        let mut ca = SoftCa::init(p.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "Signer CA")
-            .unwrap();
+        let mut ca = SoftCa::init(
+            p.clone(),
+            &dir.path().join("ca"),
+            KeyAlgorithm::Sm2,
+            "Signer CA",
+        )
+        .unwrap();
         let holder = |name: &str| Holder {
             holder_type: HolderType::Personal,
             name: name.into(),
@@ -742,8 +750,12 @@ mod tests {
         let failing = App::new(p.clone(), "SOFTCA").with_signer(signer(None, true));
         let (_, signed, request) = scan();
         for e in [
-            failing.approve(&wallet, &signed, &request, &[]).unwrap_err(),
-            failing.reject(&wallet, &signed, &request, "不同意").unwrap_err(),
+            failing
+                .approve(&wallet, &signed, &request, &[])
+                .unwrap_err(),
+            failing
+                .reject(&wallet, &signed, &request, "不同意")
+                .unwrap_err(),
         ] {
             assert_eq!(e.code(), ErrorCode::AdapterUnavailable, "{e}");
             assert!(e.to_string().contains("cloud is down"), "{e}");

@@ -32,6 +32,9 @@ use crate::store::{StoreError, TransactionStore, TxPatch, TxRecord};
 mod policy;
 pub use policy::{AllowAll, DecryptContext, DecryptPolicy, DecryptRefusal};
 
+mod owner;
+pub use owner::OwnerToken;
+
 mod session;
 pub use session::{DEFAULT_SEAL_SESSION_TTL, SealSession};
 
@@ -157,6 +160,28 @@ pub enum CeremonyError {
     /// a step for a session that is not authorised.
     #[error("seal session: {0}")]
     SessionMismatch(String),
+    /// An answer to a transaction that is not waiting for one (never scanned, or final).
+    #[error("transaction {tid} is {state:?}: {why}")]
+    NotScanned {
+        /// The transaction.
+        tid: String,
+        /// Its state.
+        state: TransactionState,
+        /// Why that refuses the answer.
+        why: &'static str,
+    },
+    /// The caller is not the transaction's owner (no owner credential, or another one).
+    #[error("{0}")]
+    NotOwner(String),
+    /// A one-time secret of the transaction (a decrypt's content keys) was handed out
+    /// already, to this caller or another.
+    #[error("transaction {tid}: {what} was handed out already (once, to one caller)")]
+    AlreadyTaken {
+        /// The transaction.
+        tid: String,
+        /// What was taken.
+        what: String,
+    },
 }
 
 impl CeremonyError {
@@ -178,6 +203,14 @@ impl CeremonyError {
             Self::NotEntitled(_) => ErrorCode::CertNotEntitled,
             Self::DelegationOutOfScope(_) => ErrorCode::DelegationOutOfScope,
             Self::SessionMismatch(_) => ErrorCode::SessionMismatch,
+            Self::NotOwner(_) => ErrorCode::TxNotOwner,
+            Self::NotScanned { state, .. } => match state {
+                TransactionState::Created => ErrorCode::TxNotScanned,
+                TransactionState::Expired => ErrorCode::TxExpired,
+                TransactionState::Cancelled => ErrorCode::TxCancelled,
+                _ => ErrorCode::TxAlreadyAnswered,
+            },
+            Self::AlreadyTaken { .. } => ErrorCode::TxAlreadyTaken,
         }
     }
 }
@@ -206,6 +239,9 @@ pub struct Started {
     pub qr: QrPayload,
     /// Its text (what goes into the QR symbol).
     pub qr_text: String,
+    /// The owner credential: hand it to whoever started the transaction, and only to them
+    /// (see [`Platform::authorize`]). Only its hash is stored.
+    pub owner: OwnerToken,
 }
 
 /// A verified login.
@@ -390,6 +426,22 @@ fn item_outcomes(items: &[SignItem], rejected: &[ItemRejection]) -> Vec<ItemOutc
         .collect()
 }
 
+/// Whether a refused answer is written to the audit log: refusals of a holder that verified
+/// but may not act (entitlement, delegation, seal session, decrypt gate, revoked or frozen
+/// certificate). Malformed answers and bad signatures are only counted.
+fn audited_refusal(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::CertNotEntitled
+            | ErrorCode::DelegationOutOfScope
+            | ErrorCode::SessionMismatch
+            | ErrorCode::BidderNotSignedIn
+            | ErrorCode::BidOpeningNotReached
+            | ErrorCode::CertRevoked
+            | ErrorCode::CertFrozen
+    )
+}
+
 /// Per-transaction platform key for decrypt answers: SM2, so keys travel SM2-encrypted.
 const DECRYPT_KEY_ALGORITHM: KeyAlgorithm = KeyAlgorithm::Sm2;
 
@@ -408,6 +460,7 @@ pub struct Platform {
     decrypt_policy: Arc<dyn DecryptPolicy>,
     entitlement: Arc<Entitlement>,
     seal_session_ttl: i64,
+    refused: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn default_ttl(op: Operation) -> i64 {
@@ -447,6 +500,7 @@ impl Platform {
             decrypt_policy: Arc::new(AllowAll),
             entitlement: Arc::default(),
             seal_session_ttl: DEFAULT_SEAL_SESSION_TTL,
+            refused: Arc::default(),
         })
     }
 
@@ -578,7 +632,7 @@ impl Platform {
             .append_audit(self.now(), tid, event, detail)
             .await
         {
-            eprintln!("camr: audit write failed: {e}");
+            tracing::error!(event, "camr: audit write failed: {e}");
         }
     }
 
@@ -649,12 +703,14 @@ impl Platform {
             .qr_profile
             .sign(&self.signer, &self.qr_fields(&tid, operation, expires_at))
             .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
+        let owner = OwnerToken::generate(self.provider.as_ref())?;
         let record = TxRecord {
             transaction: transaction.clone(),
             request_hash: request_hash(self.provider.as_ref(), &signed.request),
             request: signed,
             secret,
             result: None,
+            owner_hash: Some(owner.hash(self.provider.as_ref())),
         };
         self.store.insert(record).await?;
         self.audit(Some(&tid), "started", operation.as_str()).await;
@@ -662,6 +718,7 @@ impl Platform {
             transaction,
             qr_text: self.qr_profile.encode(&qr),
             qr,
+            owner,
         })
     }
 
@@ -923,32 +980,23 @@ impl Platform {
     ) -> CResult<TransactionState> {
         let national = via.national();
         let rec = self.live_record(tid).await?;
-        let withdrawn = match &response.delegation {
-            Some(d) => {
-                self.delegation_withdrawn(&scope::delegation_id(self.provider.as_ref(), d))
-                    .await?
+        // Signatures first: the withdrawal list is read only for an answer that verified, so
+        // bogus answers carrying a delegation cost one signature check, not a lookup.
+        let mut checked = self.check_answer(&rec, tid, response, false, national);
+        if let (Ok(_), Some(d)) = (&checked, &response.delegation) {
+            let id = scope::delegation_id(self.provider.as_ref(), d);
+            if self.delegation_withdrawn(&id).await? {
+                checked = self.check_answer(&rec, tid, response, true, national);
             }
-            None => false,
-        };
-        let checked = match self.check_answer(&rec, tid, response, withdrawn, national) {
+        }
+        let checked = match checked {
             Ok(checked) => self.check_decrypt_answerer(&rec, checked).await,
             Err(e) => Err(e),
         };
         match checked {
             Ok((state, patch, usage)) => {
-                // An answer without a prior fetch still passes through `scanned`; then
                 // `approved` keeps the state machine's rule (scanned → approved → verified).
                 // Every step is a compare-and-set.
-                if rec.transaction.state == TransactionState::Created {
-                    self.store
-                        .transition(
-                            tid,
-                            &[TransactionState::Created],
-                            TransactionState::Scanned,
-                            TxPatch::default(),
-                        )
-                        .await?;
-                }
                 let next = if state == TransactionState::Verified {
                     self.store
                         .transition(
@@ -976,24 +1024,35 @@ impl Platform {
                         )
                         .await?
                 };
-                if let Some(u) = usage {
-                    self.store.append_usage(u).await?;
+                let reason = next.transaction.message.as_deref().unwrap_or("");
+                match (state, usage) {
+                    (TransactionState::Verified, Some(u)) => {
+                        self.store.append_usage(u).await?;
+                        self.audit(Some(tid), "verified", reason).await;
+                    }
+                    (TransactionState::Verified, None) => {
+                        self.audit(Some(tid), "verified", reason).await;
+                    }
+                    (_, by) => {
+                        let by = by
+                            .map(|u| format!(" (by {}, certificate {})", u.cert_name, u.cert_sn))
+                            .unwrap_or_default();
+                        self.audit(Some(tid), "rejected", &format!("{reason}{by}"))
+                            .await;
+                    }
                 }
-                self.audit(
-                    Some(tid),
-                    if state == TransactionState::Verified {
-                        "verified"
-                    } else {
-                        "rejected"
-                    },
-                    next.transaction.message.as_deref().unwrap_or(""),
-                )
-                .await;
                 Ok(next.transaction.state)
             }
             Err(e) => {
-                self.audit(Some(tid), "refused", &format!("{}: {e}", e.code()))
-                    .await;
+                // Counted, not each written to the audit log (anyone can post answers); the
+                // audit keeps refusals of a certificate that verified but may not act.
+                self.refused
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(%tid, code = %e.code(), "answer refused: {e}");
+                if audited_refusal(e.code()) {
+                    self.audit(Some(tid), "refused", &format!("{}: {e}", e.code()))
+                        .await;
+                }
                 Err(e)
             }
         }
@@ -1008,13 +1067,21 @@ impl Platform {
         national: bool,
     ) -> CResult<(TransactionState, TxPatch, Option<UsageRecord>)> {
         let state = rec.transaction.state;
-        if !matches!(state, TransactionState::Created | TransactionState::Scanned) {
-            return Err(StoreError::WrongState {
+        // Only after the app fetched the request object (with the live rotating part, where
+        // codes rotate): an answer to a code that was never scanned is refused.
+        if state != TransactionState::Scanned {
+            let why = match state {
+                TransactionState::Created => {
+                    "the request object of this transaction was never fetched: scan the live \
+                     QR code first"
+                }
+                _ => "the transaction is not waiting for an answer",
+            };
+            return Err(CeremonyError::NotScanned {
                 tid: tid.to_string(),
-                actual: state,
-                expected: vec![TransactionState::Scanned],
-            }
-            .into());
+                state,
+                why,
+            });
         }
         if &r.tid != tid {
             return Err(CeremonyError::TidMismatch {
@@ -1126,19 +1193,16 @@ impl Platform {
             }
             Ok((signed, rejected))
         };
-        if r.status == ResponseStatus::Rejected {
-            let reason = r.reject_reason.clone().unwrap_or_default();
+        let rejected = r.status == ResponseStatus::Rejected;
+        let reason = r.reject_reason.clone().unwrap_or_default();
+        if rejected {
             verify(BINDING_ITEM, &reject_message(&rec.request_hash, &reason))?;
-            let patch = TxPatch {
-                ca_org_type: Some(r.ca_org_type.clone()),
-                message: Some(reason),
-                clear_secret: true,
-                ..TxPatch::default()
-            };
-            return Ok((TransactionState::Rejected, patch, None));
+        } else {
+            verify(BINDING_ITEM, &answer_message(&rec.request_hash))?;
         }
-        verify(BINDING_ITEM, &answer_message(&rec.request_hash))?;
-        // Entitlement and delegation scope (issue 9): checked here, whatever the app did.
+        // Entitlement, delegation scope and the seal-session binding are checked for a
+        // rejection as for an approval: a refusal ends the transaction, so only someone who
+        // could have approved it may refuse it.
         let anchor = chain.chain.last().map(Certificate::der).unwrap_or_default();
         if let Some(why) =
             self.entitlement
@@ -1172,6 +1236,31 @@ impl Platform {
                     binding.tid
                 )));
             }
+        }
+        let usage = UsageRecord {
+            trading_system_code: self.identity.system_code.clone(),
+            trading_system_name: self.identity.system_name.clone(),
+            cert_sn: subject.cert_sn.clone(),
+            cert_name: subject.name.clone(),
+            cert_type: subject.cert_type,
+            public_key_algorithm: key.algorithm(),
+            subject_type: subject.subject_type,
+            usage_scene: rec.transaction.operation,
+            tid: tid.clone(),
+            used_at: now,
+            ca_org_type: r.ca_org_type.clone(),
+            // From the delegation verified above (证书授权), never from the app's word.
+            operator,
+        };
+        if rejected {
+            // Who refused is kept with the transaction (and audited), not only the reason.
+            let patch = TxPatch {
+                ca_org_type: Some(r.ca_org_type.clone()),
+                message: Some(reason),
+                result: Some(serde_json::json!({ "rejectedBy": subject })),
+                clear_secret: true,
+            };
+            return Ok((TransactionState::Rejected, patch, Some(usage)));
         }
         let mut usage_counts = true;
         let result = match (&request.payload, rec.transaction.operation) {
@@ -1255,21 +1344,6 @@ impl Platform {
             _ => return Err(CeremonyError::Misuse("the request object does not fit the operation".into())),
         }
         .map_err(|e| CeremonyError::Misuse(e.to_string()))?;
-        let usage = UsageRecord {
-            trading_system_code: self.identity.system_code.clone(),
-            trading_system_name: self.identity.system_name.clone(),
-            cert_sn: subject.cert_sn.clone(),
-            cert_name: subject.name.clone(),
-            cert_type: subject.cert_type,
-            public_key_algorithm: key.algorithm(),
-            subject_type: subject.subject_type,
-            usage_scene: rec.transaction.operation,
-            tid: tid.clone(),
-            used_at: now,
-            ca_org_type: r.ca_org_type.clone(),
-            // From the delegation verified above (证书授权), never from the app's word.
-            operator,
-        };
         let patch = TxPatch {
             ca_org_type: Some(r.ca_org_type.clone()),
             result: Some(result),
@@ -1377,12 +1451,20 @@ impl Platform {
     /// The content keys, per item id, opened with the per-transaction platform key (which
     /// is then dropped from the store). Keys are returned, never stored in clear.
     pub async fn finish_decrypt(&self, tid: &Tid) -> CResult<Vec<(String, SecretBytes)>> {
-        let (rec, keys): (TxRecord, Vec<crate::protocol::DecryptedKey>) =
+        let (_, keys): (TxRecord, Vec<crate::protocol::DecryptedKey>) =
             self.verified_result(tid, Operation::Decrypt).await?;
-        let secret = rec.secret.as_ref().ok_or_else(|| {
-            CeremonyError::Misuse("the decrypt key of this transaction was already used".into())
-        })?;
-        let platform_key = PrivateKey::from_pkcs8_der(secret)?;
+        // Taken with compare-and-set: of two callers at once, one gets the key, the other
+        // `TX_ALREADY_TAKEN`; the key is gone from the store before anything is decrypted.
+        let secret =
+            self.store
+                .take_secret(tid)
+                .await?
+                .ok_or_else(|| CeremonyError::AlreadyTaken {
+                    tid: tid.to_string(),
+                    what: "the content keys of this decrypt".into(),
+                })?;
+        let secret = SecretBytes::new(secret);
+        let platform_key = PrivateKey::from_pkcs8_der(&secret)?;
         let mut out = Vec::new();
         for k in keys {
             let cek = self.provider.sm2_decrypt(
@@ -1392,8 +1474,14 @@ impl Platform {
             )?;
             out.push((k.item_id, cek));
         }
-        self.store.clear_secret(tid).await?;
+        self.audit(Some(tid), "keys-taken", "").await;
         Ok(out)
+    }
+
+    /// Answers refused since this platform was made (malformed, unverifiable, not allowed):
+    /// a metric for operators.
+    pub fn refused_answers(&self) -> u64 {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The provider in use.

@@ -123,8 +123,12 @@ impl Platform {
         rec: &TxRecord,
         checked: (TransactionState, TxPatch, Option<UsageRecord>),
     ) -> CResult<(TransactionState, TxPatch, Option<UsageRecord>)> {
-        let (TransactionState::Verified, Some(usage), Operation::Decrypt) =
-            (checked.0, &checked.2, rec.transaction.operation)
+        // A rejection too: only the bidder who could decrypt may decline to.
+        let (
+            TransactionState::Verified | TransactionState::Rejected,
+            Some(usage),
+            Operation::Decrypt,
+        ) = (checked.0, &checked.2, rec.transaction.operation)
         else {
             return Ok(checked);
         };

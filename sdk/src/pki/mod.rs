@@ -420,10 +420,7 @@ impl Crl {
             .iter()
             .flatten()
             .collect();
-        let held = entries
-            .iter()
-            .filter(|e| validate::is_on_hold(e))
-            .count();
+        let held = entries.iter().filter(|e| validate::is_on_hold(e)).count();
         (entries.len(), held)
     }
 

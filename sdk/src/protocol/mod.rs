@@ -253,6 +253,14 @@ error_codes! {
     TxRejected = "TX_REJECTED", 409;
     /// The transaction has no verified result yet.
     TxPending = "TX_PENDING", 409;
+    /// The caller is not the transaction's owner: only whoever started it (with its owner
+    /// credential) or the operator may see its QR, result, keys or files.
+    TxNotOwner = "TX_NOT_OWNER", 403;
+    /// An answer to a transaction whose request object was never fetched (the live QR code
+    /// was not scanned).
+    TxNotScanned = "TX_NOT_SCANNED", 409;
+    /// A one-time secret (a decrypt's content keys) was handed out already.
+    TxAlreadyTaken = "TX_ALREADY_TAKEN", 409;
     /// The transaction's answer failed verification (final; the reason says why).
     TxFailed = "TX_FAILED", 422;
     /// An answer names another transaction.

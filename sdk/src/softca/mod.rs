@@ -1014,8 +1014,13 @@ mod issue_for_public_keys_tests {
     fn certificates_for_given_keys_carry_those_keys_and_bad_keys_are_refused() {
         let p = default_provider();
         let dir = tempfile::tempdir().unwrap();
-        let mut ca = SoftCa::init(p.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "Joint CA")
-            .unwrap();
+        let mut ca = SoftCa::init(
+            p.clone(),
+            &dir.path().join("ca"),
+            KeyAlgorithm::Sm2,
+            "Joint CA",
+        )
+        .unwrap();
         let holder = Holder {
             holder_type: HolderType::Personal,
             name: "张三".into(),
@@ -1036,12 +1041,19 @@ mod issue_for_public_keys_tests {
         let cert = read(wallet_files::SIGN_CERT);
         assert_eq!(cert.serial_hex(), w.sign_serial);
         assert_eq!(cert.public_key().unwrap(), sign.public_key());
-        assert_eq!(read(wallet_files::ENC_CERT).public_key().unwrap(), enc.public_key());
+        assert_eq!(
+            read(wallet_files::ENC_CERT).public_key().unwrap(),
+            enc.public_key()
+        );
         assert_eq!(cert.common_name(), "张三");
         assert!(!out.join(wallet_files::SIGN_KEY).exists());
         // Listed by the CA (revocable), a second wallet in the folder refused.
-        ca.revoke(&w.sign_serial, RevocationReason::KeyCompromise, crate::qr::unix_now())
-            .unwrap();
+        ca.revoke(
+            &w.sign_serial,
+            RevocationReason::KeyCompromise,
+            crate::qr::unix_now(),
+        )
+        .unwrap();
         assert!(matches!(
             ca.issue_for_public_keys(&holder, &spki(&sign), &spki(&enc), &out, 30),
             Err(CaError::BadState(_))

@@ -126,6 +126,10 @@ pub struct TxRecord {
     /// The verified result, once there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<serde_json::Value>,
+    /// Lower-case hex SHA-256 of the owner credential ([`crate::ceremony::OwnerToken`]);
+    /// `None` for a transaction nobody owns (refused to every caller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_hash: Option<String>,
 }
 
 /// One audit entry; `hash` chains it to the entry before.
@@ -233,8 +237,13 @@ pub trait TransactionStore: Send + Sync + std::fmt::Debug {
         to: TransactionState,
         patch: TxPatch,
     ) -> BoxFuture<'a, Result<TxRecord, StoreError>>;
-    /// Drops the per-transaction secret (after it was used), whatever the state.
-    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Takes the per-transaction secret out of the store, whatever the state: its value the
+    /// first time, `None` once taken (compare-and-set: of two callers at once, exactly one
+    /// gets it). `TX_NOT_FOUND` for an unknown tid.
+    fn take_secret<'a>(
+        &'a self,
+        tid: &'a Tid,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
     /// Appends a usage record.
     fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Usage records (oldest first).
@@ -346,13 +355,15 @@ impl TransactionStore for MemoryStore {
         Box::pin(async move { r })
     }
 
-    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn take_secret<'a>(
+        &'a self,
+        tid: &'a Tid,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
         let r = self.with(|s| {
             let rec =
                 s.tx.get_mut(tid)
                     .ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
-            rec.secret = None;
-            Ok(())
+            Ok(rec.secret.take())
         });
         Box::pin(async move { r })
     }

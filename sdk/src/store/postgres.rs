@@ -214,8 +214,9 @@ impl PostgresStore {
             .map_err(backend("begin a transaction"))?;
         let done = sqlx::query(
             "INSERT INTO transactions (tid, system_code, operation, state, created_at, \
-             expires_at, ca_org_type, message, request, request_hash, secret, result) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             expires_at, ca_org_type, message, request, request_hash, secret, result, \
+             owner_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (tid) DO NOTHING",
         )
         .bind(t.tid.as_str())
@@ -230,6 +231,7 @@ impl PostgresStore {
         .bind(record.request_hash.as_str())
         .bind(record.secret.as_deref())
         .bind(result)
+        .bind(record.owner_hash.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(backend("store the transaction"))?;
@@ -324,16 +326,20 @@ impl PostgresStore {
         Ok(record)
     }
 
-    async fn clear_secret_impl(&self, tid: &Tid) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE transactions SET secret = NULL WHERE tid = $1")
-            .bind(tid.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(backend("drop the transaction secret"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(tid.to_string()));
-        }
-        Ok(())
+    async fn take_secret_impl(&self, tid: &Tid) -> Result<Option<Vec<u8>>, StoreError> {
+        // The row lock (FOR UPDATE) makes a second taker wait and then find NULL.
+        let taken: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
+            "UPDATE transactions t SET secret = NULL \
+             FROM (SELECT tid, secret FROM transactions WHERE tid = $1 FOR UPDATE) old \
+             WHERE t.tid = old.tid RETURNING old.secret",
+        )
+        .bind(tid.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend("take the transaction secret"))?;
+        taken
+            .map(|(secret,)| secret)
+            .ok_or_else(|| StoreError::NotFound(tid.to_string()))
     }
 
     async fn append_usage_impl(&self, record: UsageRecord) -> Result<(), StoreError> {
@@ -514,8 +520,11 @@ impl TransactionStore for PostgresStore {
         Box::pin(self.transition_impl(tid, from, to, patch))
     }
 
-    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.clear_secret_impl(tid))
+    fn take_secret<'a>(
+        &'a self,
+        tid: &'a Tid,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(self.take_secret_impl(tid))
     }
 
     fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -79,6 +79,7 @@ where
             .map(|r| serde_json::from_str(&r))
             .transpose()
             .map_err(|e| data_error(db, "result", e))?,
+        owner_hash: col(db, row, "owner_hash", W)?,
     })
 }
 

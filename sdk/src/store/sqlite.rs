@@ -156,8 +156,9 @@ impl SqliteStore {
             .transpose()?;
         let done = sqlx::query(
             "INSERT INTO transactions (tid, system_code, operation, state, created_at, \
-             expires_at, ca_org_type, message, request, request_hash, secret, result) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+             expires_at, ca_org_type, message, request, request_hash, secret, result, \
+             owner_hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
              ON CONFLICT (tid) DO NOTHING",
         )
         .bind(t.tid.as_str())
@@ -172,6 +173,7 @@ impl SqliteStore {
         .bind(record.request_hash.as_str())
         .bind(record.secret.as_deref())
         .bind(result)
+        .bind(record.owner_hash.as_deref())
         .execute(&self.pool)
         .await
         .map_err(backend("store the transaction"))?;
@@ -259,16 +261,32 @@ impl SqliteStore {
         Ok(record)
     }
 
-    async fn clear_secret_impl(&self, tid: &Tid) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE transactions SET secret = NULL WHERE tid = ?1")
-            .bind(tid.as_str())
-            .execute(&self.pool)
+    async fn take_secret_impl(&self, tid: &Tid) -> Result<Option<Vec<u8>>, StoreError> {
+        // One write transaction (BEGIN IMMEDIATE: writers queue), so the read and the
+        // clearing cannot interleave with another taker's.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(backend("drop the transaction secret"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(tid.to_string()));
+            .map_err(backend("begin a write transaction"))?;
+        let row: Option<(Option<Vec<u8>>,)> =
+            sqlx::query_as("SELECT secret FROM transactions WHERE tid = ?1")
+                .bind(tid.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend("read the transaction secret"))?;
+        let (secret,) = row.ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
+        if secret.is_some() {
+            sqlx::query("UPDATE transactions SET secret = NULL WHERE tid = ?1")
+                .bind(tid.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend("take the transaction secret"))?;
         }
-        Ok(())
+        tx.commit()
+            .await
+            .map_err(backend("commit taking the secret"))?;
+        Ok(secret)
     }
 
     async fn append_usage_impl(&self, record: UsageRecord) -> Result<(), StoreError> {
@@ -391,8 +409,11 @@ impl TransactionStore for SqliteStore {
         Box::pin(self.transition_impl(tid, from, to, patch))
     }
 
-    fn clear_secret<'a>(&'a self, tid: &'a Tid) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.clear_secret_impl(tid))
+    fn take_secret<'a>(
+        &'a self,
+        tid: &'a Tid,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        Box::pin(self.take_secret_impl(tid))
     }
 
     fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -34,6 +34,7 @@ fn record(n: u8) -> TxRecord {
         request_hash: "ab".repeat(32),
         secret: Some(vec![1, 2, 3, n]),
         result: None,
+        owner_hash: Some(format!("{n:02x}").repeat(32)),
     }
 }
 
@@ -131,7 +132,7 @@ async fn behaves(store: Arc<dyn TransactionStore>) {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TxNotFound);
     assert_eq!(
-        store.clear_secret(&other).await.unwrap_err().code(),
+        store.take_secret(&other).await.unwrap_err().code(),
         ErrorCode::TxNotFound
     );
     // the patch is applied with the change
@@ -206,11 +207,18 @@ async fn behaves(store: Arc<dyn TransactionStore>) {
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TxExpired);
-    // clear_secret whatever the state
+    // take_secret whatever the state, once
     let d = record(4);
     let td = d.transaction.tid.clone();
+    let secret = d.secret.clone();
+    assert!(secret.is_some());
     store.insert(d).await.unwrap();
-    store.clear_secret(&td).await.unwrap();
+    assert_eq!(store.take_secret(&td).await.unwrap(), secret);
+    assert_eq!(
+        store.take_secret(&td).await.unwrap(),
+        None,
+        "a secret is taken once"
+    );
     let d = store.get(&td).await.unwrap().unwrap();
     assert_eq!(d.secret, None);
     assert_eq!(d.transaction.state, Created);
@@ -583,11 +591,13 @@ mod sqlite {
         let usage = store.usage().await.unwrap();
         assert_eq!(usage.len(), 1);
         assert_eq!(usage[0].cert_sn, wallet.sign_cert.serial_hex());
-        // started, scanned (process 1); verified, refused (process 2): one chain.
+        assert_eq!(second.refused_answers(), 1, "the replay is counted");
+        // started, scanned (process 1); verified (process 2): one chain. The replay is
+        // counted, not audited (anyone can post answers).
         let log = store.audit().await.unwrap();
-        assert_eq!(verify_audit(&log).unwrap(), 4);
+        assert_eq!(verify_audit(&log).unwrap(), 3);
         let events: Vec<&str> = log.iter().map(|e| e.event.as_str()).collect();
-        assert_eq!(events, ["started", "scanned", "verified", "refused"]);
+        assert_eq!(events, ["started", "scanned", "verified"]);
         store.close().await;
     }
 }
@@ -1039,7 +1049,7 @@ mod postgres {
         );
         // clear_secret, usage and audit are not state changes: no event. The listener survives
         // the store's pool closing (it has its own connection).
-        a.clear_secret(&tid).await.unwrap();
+        a.take_secret(&tid).await.unwrap();
         a.append_audit(1, Some(&tid), "scanned", "").await.unwrap();
         b.close().await;
         a.transition(

@@ -106,7 +106,14 @@ impl VendorApp for SoftCa {
 /// The app of vendor `ca_org_type` (case-insensitive); an unknown vendor is
 /// `INPUT_MALFORMED` naming the ones this simulator plays.
 pub fn app_for(ca_org_type: &str) -> Result<Box<dyn VendorApp>, SimError> {
-    let apps: Vec<Box<dyn VendorApp>> = vec![Box::new(SoftCa), Box::new(bjca::Bjca), Box::new(netca::Netca), Box::new(gdca::Gdca), Box::new(xjca::Xjca), Box::new(epoint::Epoint)];
+    let apps: Vec<Box<dyn VendorApp>> = vec![
+        Box::new(SoftCa),
+        Box::new(bjca::Bjca),
+        Box::new(netca::Netca),
+        Box::new(gdca::Gdca),
+        Box::new(xjca::Xjca),
+        Box::new(epoint::Epoint),
+    ];
     let names: Vec<&str> = apps.iter().map(|a| a.ca_org_type()).collect::<Vec<_>>();
     let known = names.join(", ");
     apps.into_iter()

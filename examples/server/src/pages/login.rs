@@ -9,6 +9,7 @@ use axum::response::Response;
 use super::{esc, layout, qr_panel};
 use crate::AppState;
 use crate::api::{ApiError, StartedOut, started_out};
+use crate::owner::with_owner_cookie;
 
 pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let started = s.platform.start_login_sharing(s.registration.share).await?;
@@ -45,13 +46,14 @@ camr.show(tx, {{ onFinal: async (st) => {{
 }} }});"#,
         tx = tx.replace("</", "<\\/"),
     );
-    Ok(layout(
+    let page = layout(
         &format!("扫码登录 · QR login — {}", esc(&s.info.system_name)),
         "/",
         "narrow",
         &body,
         &script,
-    ))
+    );
+    Ok(with_owner_cookie(&s, page, &out))
 }
 
 /// With platform-only vendors configured (`entitlement.platform_only`, 本平台证书), the

@@ -255,7 +255,9 @@ pub async fn report_page() -> Response {
 <p><label>从 From <input type="date" id="from"></label> <label>到 To <input type="date" id="to"></label>
 <label>按 By <select id="by"><option value="day">日期 day</option><option value="system">交易系统 system</option>
 <option value="cert">证书 certificate</option><option value="scene">场景 scene</option></select></label>
+<label>管理令牌 Admin token <input type="password" id="token" size="30" autocomplete="off"></label>
 <button id="load">查询 · Show</button> <a id="csv" href="/api/v1/reports/usage.csv">CSV</a></p>
+<p><small>报告含各交易的证书持有人，仅限平台管理员查看 · The report names certificate holders: operators only (admin token).</small></p>
 <div id="chart"></div><table id="rows"></table><p id="status"></p>"##;
     const SCRIPT: &str = r##"
 function query() {
@@ -263,10 +265,25 @@ function query() {
   for (const k of ["from", "to", "by"]) { const v = camr.$(k).value; if (v) q.set(k, v); }
   return q.toString();
 }
-async function load() {
-  camr.$("csv").href = "/api/v1/reports/usage.csv?" + query();
+function auth() {
+  const t = camr.$("token").value.trim();
+  if (t) sessionStorage.setItem("camr-admin-token", t);
+  return { authorization: "Bearer " + t };
+}
+camr.$("token").value = sessionStorage.getItem("camr-admin-token") || "";
+camr.$("csv").onclick = async (ev) => {
+  ev.preventDefault();
   try {
-    const d = await camr.api("GET", "/api/v1/reports/usage?" + query());
+    const r = await fetch("/api/v1/reports/usage.csv?" + query(), { headers: auth() });
+    if (!r.ok) { const e = await r.json(); throw new Error(e.msg + " (" + e.errorCode + ")"); }
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await r.blob()); a.download = "camr-usage.csv"; a.click();
+  } catch (e) { camr.status(e.message, "bad"); }
+};
+async function load() {
+  if (!camr.$("token").value.trim()) { camr.status("请输入管理令牌 · Enter the admin token", "bad"); return; }
+  try {
+    const d = await camr.api("GET", "/api/v1/reports/usage?" + query(), undefined, auth());
     const rows = Array.isArray(d) ? d : (d.rows || []);
     const max = Math.max(1, ...rows.map((r) => r.count));
     const w = 640, bar = 22;

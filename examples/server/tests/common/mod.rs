@@ -20,6 +20,7 @@ pub struct Harness {
     pub key: PublicKey,
     pub app: App,
     pub wallet: Wallet,
+    pub state: Arc<camr_server::AppState>,
 }
 
 /// The demo server with its defaults.
@@ -39,9 +40,16 @@ pub async fn start_configured(
     let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
     configure(&mut config, dir.path());
     let state = camr_server::build_state(&config).await.unwrap();
-    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+    tokio::spawn(camr_server::serve(
+        listener,
+        state.clone(),
+        std::future::pending(),
+    ));
     let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let info: Value = client
         .get(format!("{base}/api/v1/platform"))
         .send()
@@ -62,6 +70,7 @@ pub async fn start_configured(
         base,
         data,
         dir,
+        state,
     }
 }
 
@@ -82,13 +91,13 @@ pub fn assert_error(status: u16, v: &Value, want_status: u16, code: &str) {
 }
 
 impl Harness {
+    /// A GET as the browser that started the transactions; the reports as the operator.
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if path.starts_with("/api/v1/reports/") {
+            req = req.bearer_auth(self.state.ops.admin_token());
+        }
+        let r = req.send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
     }
 

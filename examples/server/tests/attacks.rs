@@ -1,0 +1,450 @@
+//! Issue 16 — the reference server attacked as an anonymous client and as a second certificate
+//! holder, over real HTTP on loopback. One test per finding of the issue; each attack is
+//! refused with its code, and the legitimate party's counterpart still works.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use camr::app::Wallet;
+use camr::envelope::seal_stream;
+use camr::protocol::SignedRequest;
+use camr_server::hall::{HallConfig, Opening};
+use common::{Harness, assert_error, start_configured};
+use serde_json::{Value, json};
+
+/// A client with no cookies and no credentials: the attacker.
+fn anonymous() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn get_as(client: &reqwest::Client, h: &Harness, path: &str) -> (u16, Value) {
+    let r = client
+        .get(format!("{}{path}", h.base))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post_as(client: &reqwest::Client, h: &Harness, path: &str, body: &Value) -> (u16, Value) {
+    let r = client
+        .post(format!("{}{path}", h.base))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Refused with `TX_NOT_OWNER` and nothing in `data`: the result envelope, or the interlink
+/// envelope (HTTP 200, the code in `header`, as the predecessor's front end expects).
+fn assert_refused_owner(path: &str, v: &Value) {
+    let code = if v["header"].is_object() {
+        &v["header"]["errorCode"]
+    } else {
+        &v["errorCode"]
+    };
+    assert_eq!(code, "TX_NOT_OWNER", "{path}: {v}");
+    assert!(v["data"].is_null(), "{path}: {v}");
+}
+
+/// The demo server with its hall open from the start.
+async fn start_hall() -> Harness {
+    start_configured(|c, _| {
+        c.hall = HallConfig {
+            project: "攻击测试项目".into(),
+            opening: Opening::AfterStart(0),
+        };
+    })
+    .await
+}
+
+/// 李四, a holder of another organisation with a certificate of the same CA: the competitor.
+fn competitor(h: &Harness) -> Wallet {
+    let dir = h.dir.path().join("competitor");
+    let mut ca = camr::softca::SoftCa::open(h.provider.clone(), &h.data.join("ca")).unwrap();
+    let mut holder = camr_server::demo::demo_holder();
+    holder.name = "李四".into();
+    holder.organization = Some("竞争对手有限公司".into());
+    holder.uscc = Some("91110000MA01ABCD2X".into());
+    ca.issue(&holder, b"654321", &dir, 30).unwrap();
+    Wallet::open(&dir, b"654321").unwrap()
+}
+
+/// A phone holding `wallet` scans `qr` (through `client`) and answers: approves, or rejects
+/// with `reject`.
+async fn answer_as(h: &Harness, wallet: &Wallet, qr: &str, reject: Option<&str>) -> (u16, Value) {
+    let (signed, request) = h.scan(qr).await;
+    let response = match reject {
+        None => h.app.approve(wallet, &signed, &request, &[]).unwrap(),
+        Some(reason) => h.app.reject(wallet, &signed, &request, reason).unwrap(),
+    };
+    h.answer(&response).await
+}
+
+/// 张三's bid for the hall: an encrypt transaction gives his encryption certificate, the bid
+/// is sealed to it and submitted with that transaction, so it is bound to him.
+async fn submit_bound_bid(h: &Harness, plain: &[u8]) -> String {
+    let (tid, qr) = h.start_tx(json!({"operation": "encrypt"})).await;
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+    let mut sealed = Vec::new();
+    seal_stream(
+        h.provider.as_ref(),
+        std::slice::from_ref(&h.wallet.enc_cert),
+        plain,
+        &mut sealed,
+        &mut |_| {},
+    )
+    .unwrap();
+    let (s, v) = h
+        .upload(
+            &format!("/api/v1/hall/bids?name=bid.camrbid&encryptTid={tid}"),
+            sealed,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["holder"]["name"], "张三", "{v}");
+    v["data"]["id"].as_str().unwrap().to_string()
+}
+
+/// Finding 1: a tid read from a report or a shoulder gives an anonymous client nothing — not
+/// the report, the status, the result, the registration prefill, nor an account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding1_anonymous_client_reads_no_report_result_identity_or_account() {
+    let h = common::start().await;
+    let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+    let a = anonymous();
+    for path in [
+        "/api/v1/reports/usage.csv?by=record",
+        "/api/v1/reports/usage",
+    ] {
+        let (s, v) = get_as(&a, &h, path).await;
+        assert_error(s, &v, 401, "UNAUTHORIZED");
+    }
+    for path in [
+        format!("/api/v1/transactions/{tid}"),
+        format!("/api/v1/transactions/{tid}/result"),
+        format!("/api/v1/transactions/{tid}/verification"),
+        format!("/api/v1/registrations/{tid}"),
+    ] {
+        let (s, v) = get_as(&a, &h, &path).await;
+        assert_error(s, &v, 403, "TX_NOT_OWNER");
+    }
+    let (s, v) = post_as(
+        &a,
+        &h,
+        "/api/v1/registrations",
+        &json!({"tid": tid, "mobile": "13800000000", "email": "attacker@example.com"}),
+    )
+    .await;
+    assert_error(s, &v, 403, "TX_NOT_OWNER");
+    // Another transaction's owner credential opens nothing either.
+    let (_, other) = h
+        .post("/api/v1/transactions", &json!({"operation": "login"}))
+        .await;
+    let foreign = other["data"]["ownerToken"].as_str().unwrap();
+    let r = a
+        .get(format!("{}/api/v1/transactions/{tid}/result", h.base))
+        .header("x-camr-owner", foreign)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    // The owner (the browser that started it) and the operator still can.
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["subject"]["name"], "张三");
+    let r = a
+        .get(format!("{}/api/v1/reports/usage.csv?by=record", h.base))
+        .bearer_auth(h.state.ops.admin_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains(&tid));
+}
+
+/// Finding 1, bid secrecy end to end: only the party that started a decrypt, after the gate,
+/// gets the plaintext — exactly once; the content keys likewise, once, to one of two callers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding1_only_the_decrypts_owner_gets_the_plaintext_exactly_once() {
+    let h = start_hall().await;
+    let plain = "报价 1,280,000.00 元".as_bytes().to_vec();
+    let bid = submit_bound_bid(&h, &plain).await;
+    let (s, v) = h
+        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    let a = anonymous();
+    // The attacker cannot start the bid's decrypt: the plaintext would go to them.
+    let (s, v) = post_as(
+        &a,
+        &h,
+        &format!("/api/v1/hall/decrypt?bid={bid}"),
+        &json!({}),
+    )
+    .await;
+    assert_error(s, &v, 403, "TX_NOT_OWNER");
+    let (s, v) = h
+        .post(&format!("/api/v1/hall/decrypt?bid={bid}"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    for path in [
+        format!("/api/v1/bidfiles/{tid}/plain"),
+        format!("/api/v1/bidfiles/{tid}/progress"),
+        format!("/api/v1/transactions/{tid}/result"),
+        format!("/interlink/sweepcodeController/getDecryptInfo?tId={tid}"),
+    ] {
+        let (_, v) = get_as(&a, &h, &path).await;
+        assert_refused_owner(&path, &v);
+    }
+    let (s, v) = post_as(&a, &h, &format!("/api/v1/bidfiles/{tid}/work"), &json!({})).await;
+    assert_error(s, &v, 403, "TX_NOT_OWNER");
+    let (s, opened, _) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
+    assert_eq!((s, opened), (200, plain));
+    let (s, _, _) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
+    assert_ne!(s, 200, "the plaintext is handed out once");
+
+    // Through the API: two calls at once for the content keys, one gets them.
+    let keys = vec![
+        serde_json::to_value(camr::protocol::EncryptedKeyItem {
+            id: "k1".into(),
+            recipient_cert_sn: h.wallet.enc_cert.serial_hex(),
+            encrypted_key: camr::protocol::Bytes(
+                h.provider
+                    .sm2_encrypt(
+                        &h.wallet.enc_cert.public_key().unwrap(),
+                        b"0123456789abcdef",
+                        camr::crypto::Sm2CiphertextForm::Asn1,
+                    )
+                    .unwrap(),
+            ),
+        })
+        .unwrap(),
+    ];
+    let (tid, qr) = h
+        .start_tx(json!({"operation": "decrypt", "keys": keys}))
+        .await;
+    let (s, v) = h.approve(&qr).await;
+    assert_eq!(s, 200, "{v}");
+    let path = format!("/api/v1/transactions/{tid}/result");
+    let (one, two) = tokio::join!(h.get(&path), h.get(&path));
+    let mut codes = [one.0, two.0];
+    codes.sort_unstable();
+    assert_eq!(codes, [200, 409], "{one:?} {two:?}");
+    let refused = if one.0 == 409 { one.1 } else { two.1 };
+    assert_eq!(refused["errorCode"], "TX_ALREADY_TAKEN", "{refused}");
+}
+
+/// Finding 2: a competitor neither sees pending sign-in tids nor replaces or takes the
+/// bidder's sign-in; the bid's decrypt is the bidder's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding2_a_competitor_cannot_hijack_the_bidders_sign_in() {
+    let h = start_hall().await;
+    let rival = competitor(&h);
+    let bid = submit_bound_bid(&h, b"bid of zhang san").await;
+    // The bidder's sign-in QR is pending: the hall does not publish its tid.
+    let (s, mine) = h
+        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{mine}");
+    let mine_tid = mine["data"]["tid"].as_str().unwrap();
+    let (_, view) = get_as(&anonymous(), &h, "/api/v1/hall").await;
+    assert!(!view.to_string().contains(mine_tid), "{view}");
+    // The competitor starts a sign-in for the bid and answers it with his own certificate:
+    // the login verifies, but it is not the bid's holder, so it is not recorded.
+    let attacker = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let (s, theirs) = post_as(
+        &attacker,
+        &h,
+        &format!("/api/v1/hall/signin?bid={bid}"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{theirs}");
+    let (s, v) = answer_as(&h, &rival, theirs["data"]["qrText"].as_str().unwrap(), None).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, view) = h.get("/api/v1/hall").await;
+    let b = view["data"]["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == bid)
+        .unwrap()
+        .clone();
+    assert!(b["signedIn"].is_null(), "{b}");
+    // The bidder answers his own sign-in: recorded, and it stays his.
+    let (s, v) = h.approve(mine["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, view) = h.get("/api/v1/hall").await;
+    let b = view["data"]["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == bid)
+        .unwrap()
+        .clone();
+    assert_eq!(b["signedIn"]["name"], "张三", "{b}");
+    assert_eq!(b["signIns"].as_array().unwrap().len(), 1, "{b}");
+    // The competitor cannot start the bid's decrypt (he owns no sign-in of it).
+    let (s, v) = post_as(
+        &attacker,
+        &h,
+        &format!("/api/v1/hall/decrypt?bid={bid}"),
+        &json!({}),
+    )
+    .await;
+    assert_error(s, &v, 403, "TX_NOT_OWNER");
+}
+
+/// Finding 3: another certificate holder cannot reject the bidder's decrypt; the bidder can,
+/// and the rejection names who rejected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding3_another_holder_cannot_reject_someone_elses_decrypt() {
+    let h = start_hall().await;
+    let rival = competitor(&h);
+    let bid = submit_bound_bid(&h, b"bid").await;
+    let (_, v) = h
+        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
+        .await;
+    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h
+        .post(&format!("/api/v1/hall/decrypt?bid={bid}"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let qr = v["data"]["qrText"].as_str().unwrap().to_string();
+    let (s, v) = answer_as(&h, &rival, &qr, Some("放弃解密")).await;
+    assert_error(s, &v, 403, "BIDDER_NOT_SIGNED_IN");
+    let (_, tx) = h.get(&format!("/api/v1/transactions/{tid}")).await;
+    assert_eq!(
+        tx["data"]["state"], "scanned",
+        "the decrypt stays open: {tx}"
+    );
+    // The bidder himself may decline; the record says it was him.
+    let (s, v) = answer_as(&h, &h.wallet, &qr, Some("放弃解密")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["state"], "rejected");
+    let audit = h.state.store.audit().await.unwrap();
+    let rejected = audit
+        .iter()
+        .find(|e| e.event == "rejected" && e.tid.as_deref() == Some(tid.as_str()))
+        .unwrap();
+    assert!(rejected.detail.contains("张三"), "{}", rejected.detail);
+}
+
+/// Finding 7: a tid alone mints no live QR code, and an answer to a code nobody fetched is
+/// refused (a stale photo of a QR cannot be revived by answering directly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding7_a_tid_gives_no_live_code_and_unfetched_requests_take_no_answer() {
+    let h = common::start().await;
+    let (tid, _qr) = h.start_tx(json!({"operation": "encrypt"})).await;
+    let a = anonymous();
+    for path in [
+        format!("/api/v1/transactions/{tid}/qr.txt"),
+        format!("/api/v1/transactions/{tid}/qr.png"),
+        format!("/api/v1/transactions/{tid}/qr.svg"),
+        format!("/api/v1/transactions/{tid}/events"),
+        format!("/interlink/sweepcodeController/getQRCodeContent?tId={tid}"),
+        format!("/interlink/sweepcodeController/getScanInfo?tId={tid}"),
+    ] {
+        let (_, v) = get_as(&a, &h, &path).await;
+        assert_refused_owner(&path, &v);
+    }
+    let (s, text, _) = h
+        .download(&format!("/api/v1/transactions/{tid}/qr.txt"))
+        .await;
+    assert_eq!(s, 200, "the owner sees the live code");
+    camr::qr::parse(&String::from_utf8(text).unwrap()).unwrap();
+    // The attacker knows the request object (e.g. from an earlier capture) but nobody
+    // fetched it with a live code: his answer is refused.
+    let parsed = camr::protocol::Tid::parse(&tid).unwrap();
+    let rec = h.state.store.get(&parsed).await.unwrap().unwrap();
+    let signed: SignedRequest = rec.request.clone();
+    let request = signed.request_object().unwrap();
+    let rival = competitor(&h);
+    let response = h.app.approve(&rival, &signed, &request, &[]).unwrap();
+    let (s, v) = h.answer(&response).await;
+    assert_error(s, &v, 409, "TX_NOT_SCANNED");
+}
+
+/// Finding 8: every route that starts work or takes an upload is rate-limited per client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding8_work_and_upload_routes_are_rate_limited() {
+    let h = start_configured(|c, _| {
+        c.rate_limit.per_minute = 1;
+        c.rate_limit.burst = 2;
+    })
+    .await;
+    for path in [
+        "/api/v1/hall/signin?bid=nope",
+        "/api/v1/hall/bids?name=x",
+        "/api/v1/seal-sessions",
+        "/api/v1/pdf/seal",
+    ] {
+        // The bucket is shared: the first two calls of the test pass the limiter (and fail
+        // on their input), everything after is refused before the body is read.
+        let _ = h.upload(path, b"x".to_vec()).await;
+    }
+    for path in ["/api/v1/bidfiles", "/api/v1/files/sign", "/api/v1/verify"] {
+        let (s, v) = h.upload(path, b"x".to_vec()).await;
+        assert_error(s, &v, 429, "RATE_LIMITED");
+    }
+}
+
+/// Every route of the OpenAPI document that names a transaction refuses an anonymous client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_transaction_route_refuses_an_anonymous_client() {
+    let h = common::start().await;
+    let (tid, _) = h.start_tx(json!({"operation": "login"})).await;
+    let (_, doc) = h.get("/api/openapi.json").await;
+    let doc = if doc["openapi"].is_string() {
+        doc
+    } else {
+        doc["data"].clone()
+    };
+    let paths = doc["paths"].as_object().expect("paths");
+    let a = anonymous();
+    let mut checked = 0;
+    for (template, item) in paths {
+        // The app-facing routes (`/camr/v1/…`) stay open: they reveal only what the app needs.
+        let named = template.contains("{tid}") && !template.starts_with("/camr/");
+        let reports = template.starts_with("/api/v1/reports/");
+        if !named && !reports {
+            continue;
+        }
+        let path = template.replace("{tid}", &tid).replace("{page}", "1");
+        for method in item.as_object().unwrap().keys() {
+            let req = match method.as_str() {
+                "get" => a.get(format!("{}{path}", h.base)),
+                "post" => a.post(format!("{}{path}", h.base)).json(&json!({})),
+                _ => continue,
+            };
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let v: Value = r.json().await.unwrap_or(Value::Null);
+            let want = if reports {
+                "UNAUTHORIZED"
+            } else {
+                "TX_NOT_OWNER"
+            };
+            assert_eq!(v["errorCode"], want, "{method} {template}: {status} {v}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} routes walked");
+}
