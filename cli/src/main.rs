@@ -685,7 +685,8 @@ impl From<camr::Error> for Failure {
             | ErrorCode::CertFrozen
             | ErrorCode::CertUntrusted
             | ErrorCode::CertWrongUsage
-            | ErrorCode::CertRevocationUnknown => 1,
+            | ErrorCode::CertRevocationUnknown
+            | ErrorCode::CertPathBudgetExceeded => 1,
             _ => 2,
         };
         Self {
