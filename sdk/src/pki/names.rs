@@ -117,23 +117,33 @@ fn value_text(value: &der::Any) -> Option<String> {
 pub fn names_match(a: &Name, b: &Name) -> bool {
     let ra: Vec<_> = a.iter_rdn().collect();
     let rb: Vec<_> = b.iter_rdn().collect();
-    if ra.len() != rb.len() {
-        return false;
-    }
-    ra.iter().zip(rb.iter()).all(|(x, y)| {
-        let xs: Vec<_> = x.iter().collect();
-        let ys: Vec<_> = y.iter().collect();
-        xs.len() == ys.len()
-            && xs.iter().all(|ax| {
-                ys.iter().any(|ay| {
-                    ax.oid == ay.oid
-                        && match (value_text(&ax.value), value_text(&ay.value)) {
-                            (Some(p), Some(q)) => normalise(&p) == normalise(&q),
-                            _ => ax.value == ay.value,
-                        }
-                })
+    ra.len() == rb.len() && ra.iter().zip(rb.iter()).all(|(x, y)| rdns_match(x, y))
+}
+
+/// Whether `name` lies in the subtree `base` (RFC 5280 4.2.1.10 directoryName): the RDNs of
+/// `base` are the first RDNs of `name`, compared as [`names_match`] does.
+pub(crate) fn within_subtree(base: &Name, name: &Name) -> bool {
+    let rb: Vec<_> = base.iter_rdn().collect();
+    let rn: Vec<_> = name.iter_rdn().collect();
+    rb.len() <= rn.len() && rb.iter().zip(rn.iter()).all(|(x, y)| rdns_match(x, y))
+}
+
+fn rdns_match(
+    x: &x509_cert::name::RelativeDistinguishedName,
+    y: &x509_cert::name::RelativeDistinguishedName,
+) -> bool {
+    let xs: Vec<_> = x.iter().collect();
+    let ys: Vec<_> = y.iter().collect();
+    xs.len() == ys.len()
+        && xs.iter().all(|ax| {
+            ys.iter().any(|ay| {
+                ax.oid == ay.oid
+                    && match (value_text(&ax.value), value_text(&ay.value)) {
+                        (Some(p), Some(q)) => normalise(&p) == normalise(&q),
+                        _ => ax.value == ay.value,
+                    }
             })
-    })
+        })
 }
 
 fn normalise(s: &str) -> String {
