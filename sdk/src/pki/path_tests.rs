@@ -247,3 +247,33 @@ fn a_cached_path_that_no_longer_passes_is_searched_again() {
     let later = v.validate(&leaf, &pool, KeyPurpose::Sign, t + 120).unwrap();
     assert_eq!(later.chain[1], long);
 }
+
+#[test]
+fn a_revoked_copy_of_the_issuing_ca_is_passed_over_for_one_that_is_not() {
+    let (rk, root) = root();
+    let ck = key();
+    let revoked = Spec::new("CN=Issuing CA", &ck, "CN=Root", &rk, ca_exts(Some(0))).issue();
+    let kept = Spec::new("CN=Issuing CA", &ck, "CN=Root", &rk, ca_exts(Some(0))).issue();
+    let lk = key();
+    let leaf = Spec::new("CN=Bidder", &lk, "CN=Issuing CA", &ck, leaf_exts()).issue();
+    let root_crl = super::testca::crl(
+        &root,
+        &rk,
+        &[&revoked],
+        vec![super::testca::crl_number(false)],
+    );
+    let v = validator(&root).with_crls(vec![root_crl]);
+    let ok = v
+        .validate(
+            &leaf,
+            &[revoked.clone(), kept.clone()],
+            KeyPurpose::Sign,
+            now(),
+        )
+        .unwrap();
+    assert_eq!(ok.chain[1], kept);
+    let e = v
+        .validate(&leaf, &[revoked], KeyPurpose::Sign, now())
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertRevoked, "{e}");
+}
