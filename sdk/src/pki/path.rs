@@ -12,14 +12,14 @@
 //! (RFC 4158 5.2), not a new path.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use der::Encode;
 use x509_cert::ext::pkix::KeyUsages;
 
 use super::exts::{self, Exts};
 use super::name_constraints;
-use super::names::names_match;
+use super::names::{NameKey, names_match};
 use super::revocation::{LinkRevocation, SkippedCrl};
 use super::validate::{ChainValidator, Times, signed_tbs_bytes};
 use super::{CertError, Certificate, Crl, verify_signed};
@@ -135,6 +135,7 @@ const RANK_STRUCTURE: u8 = 20;
 struct Node<'a> {
     cert: &'a Certificate,
     anchor: bool,
+    subject: NameKey,
     exts: OnceCell<Result<Exts, CertError>>,
     spki: OnceCell<Vec<u8>>,
 }
@@ -144,6 +145,7 @@ impl<'a> Node<'a> {
         Self {
             cert,
             anchor,
+            subject: NameKey::of(cert.x509().tbs_certificate().subject()),
             exts: OnceCell::new(),
             spki: OnceCell::new(),
         }
@@ -205,6 +207,9 @@ pub(crate) struct Search<'a> {
     max_depth: usize,
     /// Node 0 is the leaf; then the candidates, trust anchors first.
     nodes: Vec<Node<'a>>,
+    /// Candidates (not the leaf) by subject, in node order: looking for an issuer costs a
+    /// lookup, not a comparison with every certificate sent, however many there are.
+    by_subject: HashMap<NameKey, Vec<usize>>,
     meter: Meter,
     /// Signature results by (certificate node, issuer SubjectPublicKeyInfo): a certificate
     /// is verified once per issuer key, however many certificates carry that key.
@@ -224,6 +229,8 @@ impl<'a> Search<'a> {
         pool: &'a [Certificate],
     ) -> Self {
         let mut nodes = vec![Node::new(leaf, false)];
+        let mut seen: HashSet<&[u8]> = HashSet::from([leaf.der()]);
+        let mut by_subject: HashMap<NameKey, Vec<usize>> = HashMap::new();
         for (cert, anchor) in anchors
             .iter()
             .map(|c| (c, true))
@@ -231,10 +238,15 @@ impl<'a> Search<'a> {
         {
             // Duplicates by DER (including a copy of an anchor or of the leaf) are dropped:
             // they would only multiply the paths to try.
-            if nodes.iter().any(|n| n.cert.der() == cert.der()) {
+            if !seen.insert(cert.der()) {
                 continue;
             }
-            nodes.push(Node::new(cert, anchor));
+            let node = Node::new(cert, anchor);
+            by_subject
+                .entry(node.subject.clone())
+                .or_default()
+                .push(nodes.len());
+            nodes.push(node);
         }
         Self {
             validator,
@@ -242,6 +254,7 @@ impl<'a> Search<'a> {
             crls,
             max_depth: validator.max_depth,
             nodes,
+            by_subject,
             meter: Meter::new(validator.budget, leaf),
             signatures: HashMap::new(),
             path: Vec::new(),
@@ -380,18 +393,13 @@ impl<'a> Search<'a> {
         let Some(top) = self.path.last().map(|s| s.node) else {
             return Ok(false);
         };
-        let issuer_name = self
-            .node(top)?
-            .cert
-            .x509()
-            .tbs_certificate()
-            .issuer()
-            .clone();
-        for cand in 1..self.nodes.len() {
-            let node = self.node(cand)?;
-            if !names_match(node.cert.x509().tbs_certificate().subject(), &issuer_name) {
-                continue;
-            }
+        let issuer_name = NameKey::of(self.node(top)?.cert.x509().tbs_certificate().issuer());
+        let candidates = self
+            .by_subject
+            .get(&issuer_name)
+            .cloned()
+            .unwrap_or_default();
+        for cand in candidates {
             self.meter.candidate()?;
             if self.in_path(cand)? {
                 let issuer = self.node(cand)?.cert;
@@ -433,13 +441,7 @@ impl<'a> Search<'a> {
                 return Ok(true);
             }
             let other = self.node(step.node)?;
-            if !node.anchor
-                && other.spki() == node.spki()
-                && names_match(
-                    other.cert.x509().tbs_certificate().subject(),
-                    node.cert.x509().tbs_certificate().subject(),
-                )
-            {
+            if !node.anchor && other.subject == node.subject && other.spki() == node.spki() {
                 return Ok(true);
             }
         }

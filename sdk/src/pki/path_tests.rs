@@ -277,3 +277,21 @@ fn a_revoked_copy_of_the_issuing_ca_is_passed_over_for_one_that_is_not() {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::CertRevoked, "{e}");
 }
+
+#[test]
+fn thousands_of_unrelated_certificates_sent_along_cost_a_lookup_not_a_search() {
+    let h = honest();
+    let k = key();
+    let mut pool: Vec<Certificate> = (0..2000)
+        .map(|i| {
+            let subject = format!("CN=Noise {i}");
+            Spec::new(&subject, &k, &subject, &k, ca_exts(None)).issue()
+        })
+        .collect();
+    pool.push(h.ca.clone());
+    let (result, took) =
+        timed(|| validator(&h.root).validate(&h.leaf, &pool, KeyPurpose::Sign, now()));
+    assert_eq!(result.unwrap().chain[1], h.ca);
+    println!("honest chain among 2000 unrelated certificates: {took:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
