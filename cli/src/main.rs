@@ -685,7 +685,8 @@ impl From<camr::Error> for Failure {
             | ErrorCode::CertFrozen
             | ErrorCode::CertUntrusted
             | ErrorCode::CertWrongUsage
-            | ErrorCode::CertRevocationUnknown => 1,
+            | ErrorCode::CertRevocationUnknown
+            | ErrorCode::CertPathBudgetExceeded => 1,
             _ => 2,
         };
         Self {
@@ -1665,9 +1666,15 @@ fn cert_verify(provider: &Arc<dyn CryptoProvider>, a: &CertVerifyArgs) -> CliRes
         .iter()
         .map(|c| json!({"subject": c.common_name(), "serial": c.serial_hex()}))
         .collect();
+    // CRLs of the right issuer that could not be used (best effort): shown, not hidden.
+    let skipped: Vec<_> = v
+        .skipped_crls
+        .iter()
+        .map(|s| json!({"issuer": s.issuer, "certificate": s.certificate, "reason": s.reason}))
+        .collect();
     println!(
         "{}",
-        json!({"valid": true, "subject": v.subject, "chain": chain, "revocationChecked": v.revocation_checked})
+        json!({"valid": true, "subject": v.subject, "chain": chain, "revocationChecked": v.revocation_checked, "skippedCrls": skipped})
     );
     Ok(())
 }

@@ -668,6 +668,7 @@ pub const ROUTES: &[RouteDoc] = &[
             e(ErrorCode::CertUntrusted),
             e(ErrorCode::CertWrongUsage),
             e(ErrorCode::CertRevocationUnknown),
+            e(ErrorCode::CertPathBudgetExceeded),
             e(ErrorCode::CertNotEntitled),
             e(ErrorCode::DelegationOutOfScope),
             e(ErrorCode::BidderNotSignedIn),

@@ -3,28 +3,40 @@
 //!
 //! camr judges every certificate an app sends itself ("adapters translate, the core
 //! verifies"): signatures up to a trusted root, validity, chaining, basic constraints and
-//! path length, key usage, CRL revocation with checked CRL signature and freshness, and
-//! refusal of critical extensions it does not understand. Users hold dual certificates
+//! path length, key usage, name constraints, CRL revocation with checked CRL profile,
+//! signature and freshness, strict parsing of the extensions it recognises, and refusal of
+//! critical extensions it does not understand — in a bounded, backtracking path search
+//! (`docs/pki.md`). Users hold dual certificates
 //! (GM/T 0015): a *signing* certificate for signatures and an *encryption* certificate for
 //! envelopes; [`KeyPurpose`] says which one a use needs.
 
 use std::fmt;
 
 use der::{Decode, Encode};
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 
 use crate::crypto::{CryptoError, PublicKey, truncate};
 use crate::protocol::{CertType, ErrorCode};
 
+mod exts;
 mod identity;
+mod name_constraints;
 pub(crate) mod names;
+mod path;
+mod revocation;
 mod signing_time;
 mod validate;
 
 pub use identity::{IdentityDocument, IdentityError, IdentityType};
 pub use names::{Subject, names_match};
+pub use path::{
+    DEFAULT_MAX_CANDIDATES, DEFAULT_MAX_PATH_LEN, DEFAULT_MAX_SIGNATURE_CHECKS, PathBudget,
+};
+pub use revocation::SkippedCrl;
 pub use signing_time::{RecordedSignature, TimeEvidence, ValidationTime};
-pub use validate::{ChainValidator, RevocationPolicy, TrustStore, ValidatedChain};
+pub use validate::{
+    CACHE_BUCKET_SECS, ChainValidator, MAX_PATH_LEN, RevocationPolicy, TrustStore, ValidatedChain,
+};
 
 /// OID of SM3withSM2 (GM/T 0006), the signature algorithm of SM2 certificates.
 pub const OID_SM3_WITH_SM2: der::asn1::ObjectIdentifier =
@@ -115,6 +127,16 @@ pub enum CertError {
         /// Why.
         reason: String,
     },
+    /// Path building gave up: the certificates offered would need more signature checks or
+    /// more candidate issuers than the validator's budget allows. Honest chains stay far
+    /// below it; a chain crafted to make the search exponential does not (see `docs/pki.md`).
+    #[error("building a path for `{subject}` exceeded its budget: {reason}")]
+    PathBudgetExceeded {
+        /// Subject common name of the leaf.
+        subject: String,
+        /// Which limit was reached.
+        reason: String,
+    },
 }
 
 impl CertError {
@@ -129,6 +151,7 @@ impl CertError {
             Self::Untrusted { .. } => ErrorCode::CertUntrusted,
             Self::WrongUsage { .. } => ErrorCode::CertWrongUsage,
             Self::RevocationUnknown { .. } => ErrorCode::CertRevocationUnknown,
+            Self::PathBudgetExceeded { .. } => ErrorCode::CertPathBudgetExceeded,
         }
     }
 
@@ -304,14 +327,6 @@ impl Certificate {
             .map_err(|e| CertError::malformed(format!("bad keyUsage extension ({e})")))
     }
 
-    pub(crate) fn basic_constraints(&self) -> Result<Option<BasicConstraints>, CertError> {
-        self.inner
-            .tbs_certificate()
-            .get_extension::<BasicConstraints>()
-            .map(|o| o.map(|(_, bc)| bc))
-            .map_err(|e| CertError::malformed(format!("bad basicConstraints extension ({e})")))
-    }
-
     /// Whether the certificate's keyUsage allows `purpose` (an absent keyUsage allows
     /// nothing for [`KeyPurpose::Sign`]/[`KeyPurpose::Encrypt`]: dual-certificate profiles
     /// always state it, and guessing would blur the two certificates).
@@ -420,7 +435,7 @@ impl Crl {
             .iter()
             .flatten()
             .collect();
-        let held = entries.iter().filter(|e| validate::is_on_hold(e)).count();
+        let held = entries.iter().filter(|e| revocation::is_on_hold(e)).count();
         (entries.len(), held)
     }
 
@@ -478,5 +493,11 @@ pub(crate) fn verify_signed(
         .map_err(|e| e.to_string())
 }
 
+#[cfg(test)]
+mod path_tests;
+#[cfg(test)]
+mod rules_tests;
+#[cfg(test)]
+mod testca;
 #[cfg(test)]
 mod tests;

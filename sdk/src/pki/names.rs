@@ -115,25 +115,52 @@ fn value_text(value: &der::Any) -> Option<String> {
 /// types: attribute values that are strings compare case-insensitively with inner whitespace
 /// collapsed and outer whitespace removed; anything else compares by its DER encoding.
 pub fn names_match(a: &Name, b: &Name) -> bool {
-    let ra: Vec<_> = a.iter_rdn().collect();
-    let rb: Vec<_> = b.iter_rdn().collect();
-    if ra.len() != rb.len() {
-        return false;
-    }
-    ra.iter().zip(rb.iter()).all(|(x, y)| {
-        let xs: Vec<_> = x.iter().collect();
-        let ys: Vec<_> = y.iter().collect();
-        xs.len() == ys.len()
-            && xs.iter().all(|ax| {
-                ys.iter().any(|ay| {
-                    ax.oid == ay.oid
-                        && match (value_text(&ax.value), value_text(&ay.value)) {
-                            (Some(p), Some(q)) => normalise(&p) == normalise(&q),
-                            _ => ax.value == ay.value,
-                        }
+    NameKey::of(a) == NameKey::of(b)
+}
+
+/// Whether `name` lies in the subtree `base` (RFC 5280 4.2.1.10 directoryName): the RDNs of
+/// `base` are the first RDNs of `name`, compared as [`names_match`] does.
+pub(crate) fn within_subtree(base: &Name, name: &Name) -> bool {
+    let (base, name) = (NameKey::of(base), NameKey::of(name));
+    base.0.len() <= name.0.len() && base.0.iter().zip(&name.0).all(|(x, y)| x == y)
+}
+
+/// A distinguished name in the form [`names_match`] compares: per RDN, its attributes as
+/// (type, normalised text or DER), sorted (an RDN is a set). Two names match exactly when
+/// their keys are equal, so path building can index candidates by subject instead of
+/// comparing every certificate offered with every issuer name it looks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct NameKey(Vec<Vec<(ObjectIdentifier, AttrValue)>>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum AttrValue {
+    Text(String),
+    Der(Vec<u8>),
+}
+
+impl NameKey {
+    pub(crate) fn of(name: &Name) -> Self {
+        Self(
+            name.iter_rdn()
+                .map(|rdn| {
+                    let mut atvs: Vec<_> = rdn
+                        .iter()
+                        .map(|atv| {
+                            let value = match value_text(&atv.value) {
+                                Some(t) => AttrValue::Text(normalise(&t)),
+                                None => AttrValue::Der(
+                                    der::Encode::to_der(&atv.value).unwrap_or_default(),
+                                ),
+                            };
+                            (atv.oid, value)
+                        })
+                        .collect();
+                    atvs.sort();
+                    atvs
                 })
-            })
-    })
+                .collect(),
+        )
+    }
 }
 
 fn normalise(s: &str) -> String {

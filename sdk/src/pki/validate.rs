@@ -1,47 +1,21 @@
-//! Path building and validation (RFC 5280 section 6, the parts camr needs), with a cache.
+//! Chain validation against a trust store at a given time: the public API, the path cache
+//! and the CRL snapshot. The search itself is in `path.rs`, revocation in `revocation.rs`.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
-use der::asn1::ObjectIdentifier;
-use x509_cert::ext::pkix::KeyUsages;
-
-use super::names::{common_name, names_match};
-use super::{CertError, Certificate, Crl, KeyPurpose, Subject, time_secs, verify_signed};
+use super::path::{DEFAULT_MAX_PATH_LEN, FoundPath, MAX_PATH_LEN_LIMIT, PathBudget, Search};
+use super::revocation::SkippedCrl;
+use super::{CertError, Certificate, Crl, KeyPurpose, Subject};
 use crate::crypto::{CryptoProvider, HashAlgorithm};
 
-/// Longest path accepted (leaf + intermediates + anchor).
-pub const MAX_PATH_LEN: usize = 8;
+/// Longest path accepted by default (leaf + intermediates + anchor); see
+/// [`ChainValidator::with_max_depth`].
+pub const MAX_PATH_LEN: usize = DEFAULT_MAX_PATH_LEN;
 /// Width of the time bucket of the validation cache, seconds.
 pub const CACHE_BUCKET_SECS: i64 = 300;
-const CACHE_CAPACITY: usize = 4096;
-/// Tolerance for a CRL's thisUpdate being slightly in the future, seconds.
-const CRL_CLOCK_SKEW: i64 = 300;
-
-/// Extensions camr understands; a critical extension outside this list makes the
-/// certificate unusable (RFC 5280, 4.2).
-const KNOWN_EXTENSIONS: &[&str] = &[
-    "2.5.29.14",         // subjectKeyIdentifier
-    "2.5.29.15",         // keyUsage
-    "2.5.29.17",         // subjectAltName
-    "2.5.29.18",         // issuerAltName
-    "2.5.29.19",         // basicConstraints
-    "2.5.29.31",         // cRLDistributionPoints
-    "2.5.29.32",         // certificatePolicies (any policy is acceptable: no policy constraints)
-    "2.5.29.35",         // authorityKeyIdentifier
-    "2.5.29.37",         // extKeyUsage
-    "1.3.6.1.5.5.7.1.1", // authorityInfoAccess
-];
-/// CRL extensions camr understands.
-const KNOWN_CRL_EXTENSIONS: &[&str] = &["2.5.29.20", "2.5.29.35"]; // cRLNumber, AKI
-const OID_REASON_CODE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
-/// CRL entry invalidityDate (RFC 5280, 5.3.2): since when the key is known or suspected to
-/// be compromised, which can be before the revocation date.
-const OID_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
-/// CRLReason certificateHold (RFC 5280, 5.3.1): the certificate is frozen (冻结), not revoked.
-const REASON_CERTIFICATE_HOLD: u8 = 6;
-const REASON_REMOVE_FROM_CRL: u8 = 8;
+pub(crate) const CACHE_CAPACITY: usize = 4096;
 
 /// The trusted root certificates.
 #[derive(Debug, Clone, Default)]
@@ -95,7 +69,7 @@ impl TrustStore {
         &self.anchors
     }
 
-    fn contains(&self, cert: &Certificate) -> bool {
+    pub(crate) fn contains(&self, cert: &Certificate) -> bool {
         self.anchors.iter().any(|a| a.der() == cert.der())
     }
 }
@@ -120,6 +94,10 @@ pub struct ValidatedChain {
     pub subject: Subject,
     /// Whether every certificate's revocation status was checked against a CRL.
     pub revocation_checked: bool,
+    /// CRLs of an issuer in the chain that could not be used (wrong profile, bad signature,
+    /// stale), with the reason. Under [`RevocationPolicy::BestEffort`] such a CRL does not
+    /// fail the validation, but the caller should know it was there and ignored.
+    pub skipped_crls: Vec<SkippedCrl>,
     /// The validation time, Unix seconds.
     pub validated_at: i64,
 }
@@ -133,17 +111,30 @@ impl ValidatedChain {
 
 type CacheKey = Vec<u8>;
 
+/// The time a certificate is judged at, and the time its CRLs must be usable at (the same,
+/// except for validation at a past signing time).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Times {
+    pub(crate) at: i64,
+    pub(crate) crl_at: i64,
+}
+
 /// Validates certificate chains against a [`TrustStore`] and CRLs.
 #[derive(Debug)]
 pub struct ChainValidator {
-    provider: Arc<dyn CryptoProvider>,
-    trust: TrustStore,
+    pub(crate) provider: Arc<dyn CryptoProvider>,
+    pub(crate) trust: TrustStore,
     // Replaced as a whole when a platform reloads its CRLs (a certificate frozen or revoked
     // after start-up); each check reads one consistent snapshot.
     crls: RwLock<Arc<Vec<Crl>>>,
-    policy: RevocationPolicy,
-    cache: Mutex<HashMap<CacheKey, Result<Vec<Certificate>, CertError>>>,
-    crl_checks: Mutex<HashMap<CacheKey, Result<(), String>>>,
+    pub(crate) policy: RevocationPolicy,
+    pub(crate) max_depth: usize,
+    pub(crate) budget: PathBudget,
+    // Paths found, by (certificates sent, time bucket). Only successes are kept: a failure
+    // costs at most the budget again, and caching it would pin a verdict that a new CRL or
+    // the passing of time can change.
+    cache: Mutex<HashMap<CacheKey, Vec<Certificate>>>,
+    pub(crate) crl_checks: Mutex<HashMap<CacheKey, Result<(), String>>>,
 }
 
 impl ChainValidator {
@@ -154,6 +145,8 @@ impl ChainValidator {
             trust,
             crls: RwLock::new(Arc::new(Vec::new())),
             policy: RevocationPolicy::default(),
+            max_depth: DEFAULT_MAX_PATH_LEN,
+            budget: PathBudget::default(),
             cache: Mutex::new(HashMap::new()),
             crl_checks: Mutex::new(HashMap::new()),
         }
@@ -187,6 +180,20 @@ impl ChainValidator {
         self
     }
 
+    /// Sets the longest path accepted, leaf and trust anchor included (default
+    /// [`MAX_PATH_LEN`]; clamped to 1..=32).
+    pub fn with_max_depth(mut self, max_depth: usize) -> Self {
+        self.max_depth = max_depth.clamp(1, MAX_PATH_LEN_LIMIT);
+        self
+    }
+
+    /// Sets the work one validation may do before it fails with `CERT_PATH_BUDGET_EXCEEDED`
+    /// (default [`PathBudget::default`]: 100 signature checks, 200 candidate issuers).
+    pub fn with_budget(mut self, budget: PathBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
     /// Number of cached results (for tests and metrics).
     pub fn cache_len(&self) -> usize {
         self.cache.lock().map(|c| c.len()).unwrap_or(0)
@@ -195,10 +202,11 @@ impl ChainValidator {
     /// Validates `leaf` for `purpose` at time `at` (Unix seconds), with `intermediates` as
     /// the app sent them.
     ///
-    /// The expensive part — building the path and verifying every certificate signature — is
-    /// cached by (certificates, 5-minute time bucket), and so is each CRL signature check;
-    /// the time-dependent checks (validity, revocation at `at`, CRL freshness) and the
-    /// purpose check run on every call, so a cached path never hides a revocation or expiry.
+    /// The expensive part — searching for a path and verifying its signatures — is cached by
+    /// (certificates, 5-minute time bucket), and so is each CRL signature check; a cached
+    /// path is re-checked on every call for everything that depends on time or CRLs
+    /// (validity, revocation at `at`, CRL freshness) and for the purpose, so it never hides
+    /// a revocation or expiry. If the cached path no longer passes, the search runs again.
     pub fn validate(
         &self,
         leaf: &Certificate,
@@ -206,22 +214,24 @@ impl ChainValidator {
         purpose: KeyPurpose,
         at: i64,
     ) -> Result<ValidatedChain, CertError> {
+        let times = Times { at, crl_at: at };
         let key = self.cache_key(leaf, intermediates, at);
         let cached = self.cache.lock().ok().and_then(|c| c.get(&key).cloned());
-        let path = match cached {
-            Some(path) => path,
-            None => {
-                let path = self.build_path(leaf, intermediates);
-                if let Ok(mut cache) = self.cache.lock() {
-                    if cache.len() >= CACHE_CAPACITY {
-                        cache.clear();
-                    }
-                    cache.insert(key, path.clone());
-                }
-                path
+        if let Some(path) = cached {
+            let crls = self.crls();
+            let rest = path.get(1..).unwrap_or_default();
+            if let Ok(found) = Search::new(self, times, &crls, leaf, &[], rest).recheck() {
+                return finish(found, purpose, at);
             }
-        };
-        self.check_path(path?, purpose, Times { at, crl_at: at })
+        }
+        let found = self.search(leaf, intermediates, times)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(key, found.chain.clone());
+        }
+        finish(found, purpose, at)
     }
 
     /// Validates `leaf` as it stood at `signed_at`, a signing time the caller holds trusted
@@ -241,15 +251,11 @@ impl ChainValidator {
         signed_at: i64,
         now: i64,
     ) -> Result<ValidatedChain, CertError> {
-        let path = self.build_path(leaf, intermediates)?;
-        self.check_path(
-            path,
-            purpose,
-            Times {
-                at: signed_at,
-                crl_at: now.max(signed_at),
-            },
-        )
+        let times = Times {
+            at: signed_at,
+            crl_at: now.max(signed_at),
+        };
+        finish(self.search(leaf, intermediates, times)?, purpose, signed_at)
     }
 
     fn cache_key(&self, leaf: &Certificate, intermediates: &[Certificate], at: i64) -> CacheKey {
@@ -271,416 +277,50 @@ impl ChainValidator {
         purpose: KeyPurpose,
         at: i64,
     ) -> Result<ValidatedChain, CertError> {
-        let path = self.build_path(leaf, intermediates)?;
-        self.check_path(path, purpose, Times { at, crl_at: at })
+        let times = Times { at, crl_at: at };
+        finish(self.search(leaf, intermediates, times)?, purpose, at)
     }
 
-    fn check_path(
-        &self,
-        chain: Vec<Certificate>,
-        purpose: KeyPurpose,
-        times: Times,
-    ) -> Result<ValidatedChain, CertError> {
-        let at = times.at;
-        let mut revocation_checked = true;
-        // The anchor is trusted as configured; check its validity period only.
-        if let Some(anchor) = chain.last() {
-            check_validity(anchor, at)?;
-        }
-        // Non-self-issued intermediates between the current certificate and the leaf: RFC 5280
-        // 6.1.4 (l) does not count self-issued certificates against pathLenConstraint.
-        let mut below = 0usize;
-        for (k, cert) in chain.iter().enumerate().take(chain.len().saturating_sub(1)) {
-            check_validity(cert, at)?;
-            check_critical_extensions(cert)?;
-            if k > 0 {
-                check_ca(cert, below)?;
-                if !is_self_issued(cert) {
-                    below += 1;
-                }
-            }
-            let issuer = chain
-                .get(k + 1)
-                .ok_or_else(|| untrusted(cert, "no issuer in the path"))?;
-            if !self.check_revocation(cert, issuer, times)? {
-                revocation_checked = false;
-            }
-        }
-        let leaf = chain
-            .first()
-            .ok_or_else(|| CertError::malformed("empty path"))?;
-        leaf.check_purpose(purpose)?;
-        Ok(ValidatedChain {
-            subject: leaf.subject(),
-            chain,
-            revocation_checked,
-            validated_at: at,
-        })
-    }
-
-    fn build_path(
+    fn search(
         &self,
         leaf: &Certificate,
         intermediates: &[Certificate],
-    ) -> Result<Vec<Certificate>, CertError> {
-        if self.trust.contains(leaf) {
-            return Ok(vec![leaf.clone()]);
-        }
-        let mut path = vec![leaf.clone()];
-        let mut last_error = None;
-        if self.extend(&mut path, intermediates, &mut last_error) {
-            return Ok(path);
-        }
-        Err(last_error.unwrap_or_else(|| untrusted(leaf, "no path to a trusted root (issuer not found among the roots and the certificates sent)")))
-    }
-
-    /// Depth-first search for an issuer chain ending at a trust anchor.
-    fn extend(
-        &self,
-        path: &mut Vec<Certificate>,
-        pool: &[Certificate],
-        last_error: &mut Option<CertError>,
-    ) -> bool {
-        let Some(current) = path.last().cloned() else {
-            return false;
-        };
-        if path.len() >= MAX_PATH_LEN {
-            *last_error = Some(untrusted(&current, "the path is too long"));
-            return false;
-        }
-        let issuer_name = current.x509().tbs_certificate().issuer();
-        let anchors = self.trust.anchors().iter().map(|c| (c, true));
-        let others = pool.iter().map(|c| (c, false));
-        for (candidate, is_anchor) in anchors.chain(others) {
-            if !names_match(candidate.x509().tbs_certificate().subject(), issuer_name) {
-                continue;
-            }
-            if path.iter().any(|p| p.der() == candidate.der()) {
-                continue;
-            }
-            if let Err(reason) = self.check_signature(&current, candidate) {
-                *last_error = Some(untrusted(
-                    &current,
-                    &format!(
-                        "its signature does not verify with the key of `{}` ({reason})",
-                        candidate.common_name()
-                    ),
-                ));
-                continue;
-            }
-            path.push(candidate.clone());
-            if is_anchor || self.extend(path, pool, last_error) {
-                return true;
-            }
-            path.pop();
-        }
-        false
-    }
-
-    fn check_signature(&self, cert: &Certificate, issuer: &Certificate) -> Result<(), String> {
-        let x = cert.x509();
-        if x.signature_algorithm() != x.tbs_certificate().signature() {
-            return Err("the outer and inner signature algorithms differ".into());
-        }
-        let key = issuer.public_key().map_err(|e| e.to_string())?;
-        // Verify over the TBS bytes as issued: a re-encoding can differ (x509-cert's Rfc5280
-        // profile rewrites GeneralizedTime before 2050 as UTCTime).
-        let tbs = signed_tbs_bytes(cert.der())?;
-        let sig = x
-            .signature()
-            .as_bytes()
-            .ok_or("signature BIT STRING has unused bits")?;
-        verify_signed(
-            self.provider.as_ref(),
-            &key,
-            x.signature_algorithm(),
-            tbs,
-            sig,
-        )
-    }
-
-    /// `Ok(true)` if checked and good, `Ok(false)` if no usable CRL under best effort.
-    fn check_revocation(
-        &self,
-        cert: &Certificate,
-        issuer: &Certificate,
         times: Times,
-    ) -> Result<bool, CertError> {
-        let Times { at, crl_at } = times;
-        let mut reasons = Vec::new();
-        // Every usable CRL of the issuer is consulted: a revocation listed on any of them
-        // counts, not only on the first one found.
-        let mut checked = false;
+    ) -> Result<FoundPath, CertError> {
         let crls = self.crls();
-        for crl in crls.iter() {
-            let t = &crl.x509().tbs_cert_list;
-            if !names_match(&t.issuer, cert.x509().tbs_certificate().issuer()) {
-                continue;
-            }
-            if let Err(reason) = self.usable_crl(crl, issuer, crl_at) {
-                reasons.push(reason);
-                continue;
-            }
-            let serial = cert.x509().tbs_certificate().serial_number();
-            for entry in t.revoked_certificates.iter().flatten() {
-                if entry.serial_number != *serial {
-                    continue;
-                }
-                // A signature made after the key was compromised is not saved by an earlier
-                // revocation date: the earlier of the two counts.
-                let revoked_at = time_secs(&entry.revocation_date)
-                    .min(invalidity_date(entry).unwrap_or(i64::MAX));
-                if revoked_at > at {
-                    // Revoked after the time of use: valid then (a seal stays valid).
-                    continue;
-                }
-                let reason = entry_reason(entry);
-                if reason == Some(REASON_REMOVE_FROM_CRL) {
-                    continue;
-                }
-                let subject = cert.common_name();
-                let serial = cert.serial_hex();
-                return Err(if reason == Some(REASON_CERTIFICATE_HOLD) {
-                    CertError::Frozen {
-                        subject,
-                        serial,
-                        revoked_at,
-                    }
-                } else {
-                    CertError::Revoked {
-                        subject,
-                        serial,
-                        revoked_at,
-                    }
-                });
-            }
-            checked = true;
-        }
-        if checked {
-            return Ok(true);
-        }
-        match self.policy {
-            RevocationPolicy::BestEffort => Ok(false),
-            RevocationPolicy::Require => Err(CertError::RevocationUnknown {
-                subject: cert.common_name(),
-                reason: if reasons.is_empty() {
-                    format!(
-                        "no CRL from `{}`",
-                        common_name(cert.x509().tbs_certificate().issuer())
-                    )
-                } else {
-                    reasons.join("; ")
-                },
-            }),
-        }
-    }
-
-    fn usable_crl(&self, crl: &Crl, issuer: &Certificate, at: i64) -> Result<(), String> {
-        let x = crl.x509();
-        let t = &x.tbs_cert_list;
-        if let Some(ku) = issuer.key_usage().map_err(|e| e.to_string())?
-            && !ku.0.contains(KeyUsages::CRLSign)
-        {
-            return Err(format!(
-                "`{}` may not sign CRLs (keyUsage lacks cRLSign)",
-                issuer.common_name()
-            ));
-        }
-        for ext in t.crl_extensions.iter().flatten() {
-            if ext.critical && !KNOWN_CRL_EXTENSIONS.contains(&ext.extn_id.to_string().as_str()) {
-                return Err(format!(
-                    "the CRL has a critical extension camr does not process ({})",
-                    ext.extn_id
-                ));
-            }
-        }
-        for entry in t.revoked_certificates.iter().flatten() {
-            for ext in entry.crl_entry_extensions.iter().flatten() {
-                if ext.critical && ext.extn_id != OID_REASON_CODE {
-                    return Err(format!(
-                        "a CRL entry has a critical extension camr does not process ({})",
-                        ext.extn_id
-                    ));
-                }
-            }
-        }
-        if x.signature_algorithm != t.signature {
-            return Err("the CRL's outer and inner signature algorithms differ".into());
-        }
-        let key = issuer.public_key().map_err(|e| e.to_string())?;
-        let tbs = signed_tbs_bytes(crl.der())?;
-        let sig = x
-            .signature
-            .as_bytes()
-            .ok_or("CRL signature has unused bits")?;
-        let mut h = self.provider.hasher(HashAlgorithm::Sm3);
-        h.update(crl.der());
-        h.update(issuer.der());
-        let memo_key = h.finalize();
-        let memo = self
-            .crl_checks
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&memo_key).cloned());
-        let checked = match memo {
-            Some(r) => r,
-            None => {
-                let r = verify_signed(
-                    self.provider.as_ref(),
-                    &key,
-                    &x.signature_algorithm,
-                    tbs,
-                    sig,
-                )
-                .map_err(|e| format!("the CRL signature does not verify ({e})"));
-                if let Ok(mut m) = self.crl_checks.lock() {
-                    if m.len() >= CACHE_CAPACITY {
-                        m.clear();
-                    }
-                    m.insert(memo_key, r.clone());
-                }
-                r
-            }
-        };
-        checked?;
-        let (this_update, next_update) = crl.updates();
-        if this_update > at + CRL_CLOCK_SKEW {
-            return Err("the CRL is from the future".into());
-        }
-        match next_update {
-            Some(next) if next < at => {
-                Err(format!("the CRL is stale (nextUpdate {next} before {at})"))
-            }
-            _ => Ok(()),
-        }
+        Search::new(
+            self,
+            times,
+            &crls,
+            leaf,
+            self.trust.anchors(),
+            intermediates,
+        )
+        .run()
     }
 }
 
-/// Whether a CRL entry's reason is certificateHold (冻结).
-pub(super) fn is_on_hold(entry: &x509_cert::crl::RevokedCert) -> bool {
-    entry_reason(entry) == Some(REASON_CERTIFICATE_HOLD)
-}
-
-fn invalidity_date(entry: &x509_cert::crl::RevokedCert) -> Option<i64> {
-    use der::Decode;
-    entry
-        .crl_entry_extensions
-        .iter()
-        .flatten()
-        .find(|e| e.extn_id == OID_INVALIDITY_DATE)
-        .and_then(|e| der::asn1::GeneralizedTime::from_der(e.extn_value.as_bytes()).ok())
-        .map(|t| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX))
-}
-
-fn entry_reason(entry: &x509_cert::crl::RevokedCert) -> Option<u8> {
-    entry
-        .crl_entry_extensions
-        .iter()
-        .flatten()
-        .find(|e| e.extn_id == OID_REASON_CODE)
-        .and_then(|e| e.extn_value.as_bytes().get(2).copied())
-}
-
-/// The time a certificate is judged at, and the time its CRLs must be usable at (the same,
-/// except for validation at a past signing time).
-#[derive(Debug, Clone, Copy)]
-struct Times {
-    at: i64,
-    crl_at: i64,
-}
-
-/// Whether subject and issuer are the same name (RFC 5280 6.1: a self-issued certificate).
-fn is_self_issued(cert: &Certificate) -> bool {
-    let tbs = cert.x509().tbs_certificate();
-    names_match(tbs.subject(), tbs.issuer())
+/// The purpose check (on the leaf alone, so after the path) and the result.
+fn finish(found: FoundPath, purpose: KeyPurpose, at: i64) -> Result<ValidatedChain, CertError> {
+    let leaf = found
+        .chain
+        .first()
+        .ok_or_else(|| CertError::malformed("empty path"))?;
+    leaf.check_purpose(purpose)?;
+    Ok(ValidatedChain {
+        subject: leaf.subject(),
+        chain: found.chain,
+        revocation_checked: found.revocation_checked,
+        skipped_crls: found.skipped_crls,
+        validated_at: at,
+    })
 }
 
 /// The DER bytes (tag, length and value) of the first element of a signed SEQUENCE, exactly
 /// as received: the tbsCertificate of a certificate, the tbsCertList of a CRL.
-fn signed_tbs_bytes(der: &[u8]) -> Result<&[u8], String> {
+pub(crate) fn signed_tbs_bytes(der: &[u8]) -> Result<&[u8], String> {
     use der::{Decode, Header, Reader, SliceReader};
     let mut reader = SliceReader::new(der).map_err(|e| e.to_string())?;
     Header::decode(&mut reader).map_err(|e| e.to_string())?;
     reader.tlv_bytes().map_err(|e| e.to_string())
-}
-
-fn untrusted(cert: &Certificate, reason: &str) -> CertError {
-    CertError::Untrusted {
-        subject: cert.common_name(),
-        reason: reason.to_string(),
-    }
-}
-
-fn check_validity(cert: &Certificate, at: i64) -> Result<(), CertError> {
-    let (not_before, not_after) = cert.validity();
-    if at < not_before {
-        return Err(CertError::NotYetValid {
-            subject: cert.common_name(),
-            not_before,
-            at,
-        });
-    }
-    if at > not_after {
-        return Err(CertError::Expired {
-            subject: cert.common_name(),
-            not_after,
-            at,
-        });
-    }
-    Ok(())
-}
-
-fn check_critical_extensions(cert: &Certificate) -> Result<(), CertError> {
-    for ext in cert
-        .x509()
-        .tbs_certificate()
-        .extensions()
-        .into_iter()
-        .flatten()
-    {
-        if ext.critical && !KNOWN_EXTENSIONS.contains(&ext.extn_id.to_string().as_str()) {
-            return Err(untrusted(
-                cert,
-                &format!(
-                    "it has a critical extension camr does not understand ({})",
-                    ext.extn_id
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// `below` = number of intermediate CA certificates between this CA and the leaf.
-fn check_ca(cert: &Certificate, below: usize) -> Result<(), CertError> {
-    let bc = cert.basic_constraints()?;
-    match bc {
-        Some(bc) if bc.ca => {
-            if let Some(len) = bc.path_len_constraint
-                && below > usize::from(len)
-            {
-                return Err(untrusted(
-                    cert,
-                    &format!(
-                        "pathLenConstraint {len} allows fewer CA certificates below it than the {below} in the path"
-                    ),
-                ));
-            }
-        }
-        _ => {
-            return Err(untrusted(
-                cert,
-                "it issued a certificate but is not a CA (basicConstraints cA is not true)",
-            ));
-        }
-    }
-    if let Some(ku) = cert.key_usage()?
-        && !ku.0.contains(KeyUsages::KeyCertSign)
-    {
-        return Err(untrusted(
-            cert,
-            "it issued a certificate but its keyUsage lacks keyCertSign",
-        ));
-    }
-    Ok(())
 }

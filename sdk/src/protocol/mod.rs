@@ -283,6 +283,8 @@ error_codes! {
     CertWrongUsage = "CERT_WRONG_USAGE", 422;
     /// Revocation status unknown (no or stale CRL).
     CertRevocationUnknown = "CERT_REVOCATION_UNKNOWN", 422;
+    /// Path building exceeded its budget of signature checks or candidate issuers.
+    CertPathBudgetExceeded = "CERT_PATH_BUDGET_EXCEEDED", 422;
     /// The platform does not accept this certificate for this operation.
     CertNotEntitled = "CERT_NOT_ENTITLED", 403;
     /// Use outside a delegation's scope.

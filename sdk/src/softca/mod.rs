@@ -925,14 +925,14 @@ impl BuilderProfile for CamrProfile {
 /// `Keypair + DynSignatureAlgorithmIdentifier`; the signature itself is made by the provider
 /// and passed to `assemble`, so SM2 signatures are DER-encoded as OpenSSL expects (the
 /// builder's own `build` would write raw `r ‖ s` for SM2).
-struct KeySigner<'a> {
+pub(crate) struct KeySigner<'a> {
     provider: &'a dyn CryptoProvider,
     key: &'a PrivateKey,
     spki: SpkiDer,
 }
 
 #[derive(Clone)]
-struct SpkiDer(Vec<u8>);
+pub(crate) struct SpkiDer(Vec<u8>);
 
 impl EncodePublicKey for SpkiDer {
     fn to_public_key_der(&self) -> x509_cert::spki::Result<der::Document> {
@@ -941,7 +941,10 @@ impl EncodePublicKey for SpkiDer {
 }
 
 impl<'a> KeySigner<'a> {
-    fn new(provider: &'a dyn CryptoProvider, key: &'a PrivateKey) -> Result<Self, CaError> {
+    pub(crate) fn new(
+        provider: &'a dyn CryptoProvider,
+        key: &'a PrivateKey,
+    ) -> Result<Self, CaError> {
         Ok(Self {
             provider,
             key,
@@ -949,7 +952,7 @@ impl<'a> KeySigner<'a> {
         })
     }
 
-    fn sign(&self, tbs: &[u8]) -> Result<Vec<u8>, CaError> {
+    pub(crate) fn sign(&self, tbs: &[u8]) -> Result<Vec<u8>, CaError> {
         Ok(self.provider.sign(
             self.key,
             &SignatureScheme::default_for(self.key.algorithm()),
