@@ -63,28 +63,38 @@ pub struct RegistrationConfig {
     pub share: bool,
 }
 
-/// Opens the account store of `database_url` (the same database as the transactions).
-pub async fn open(database_url: Option<&str>) -> Result<Arc<dyn AccountStore>, ServerError> {
+/// Opens the account and hall records of `database_url` (the same database as the
+/// transactions).
+pub async fn open(
+    database_url: Option<&str>,
+) -> Result<(Arc<dyn AccountStore>, Arc<dyn camr::store::HallStore>), ServerError> {
     let fail = |url: &str, e: StoreError| {
         ServerError(format!(
-            "cannot open the account store `{}`: {e}",
+            "cannot open the account and hall store `{}`: {e}",
             crate::events::redact(url)
         ))
     };
     Ok(match database_url {
-        None => Arc::new(camr::store::MemoryStore::new()),
+        None => {
+            let m = Arc::new(camr::store::MemoryStore::new());
+            (m.clone(), m)
+        }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Arc::new(
+            let p = Arc::new(
                 camr::store::PostgresStore::connect(url)
                     .await
                     .map_err(|e| fail(url, e))?,
-            )
+            );
+            (p.clone(), p)
         }
-        Some(url) => Arc::new(
-            camr::store::SqliteStore::open(url)
-                .await
-                .map_err(|e| fail(url, e))?,
-        ),
+        Some(url) => {
+            let q = Arc::new(
+                camr::store::SqliteStore::open(url)
+                    .await
+                    .map_err(|e| fail(url, e))?,
+            );
+            (q.clone(), q)
+        }
     })
 }
 

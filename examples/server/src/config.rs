@@ -36,6 +36,7 @@
 //! | `hall.project` | text: the bid-opening hall's project (招标项目) | a demo project |
 //! | `hall.opening_in_secs` | 0–31536000: the opening time (开标时间), seconds after the start | 60 |
 //! | `hall.opening_at` | unix seconds: the opening time (over `hall.opening_in_secs`) | none |
+//! | `hall.free_decrypts` | `true`/`false`: let decrypts of envelopes that are no submitted bid through the gate | `false` (the demo: `true`) |
 //! | `seal_session.ttl_secs` | 1–86400: how long an interactive seal session (签章会话) lives, authorisation to the last seal | 900 |
 //! | `seal_session.required` | list of seal kinds (env: `official,legalRepresentative`): the kinds every session must apply before 完成签章 | none |
 //! | `seal_session.pdftoppm` | path: poppler's `pdftoppm` for page previews | `pdftoppm` found on `PATH`, else blank previews |
@@ -93,6 +94,7 @@ pub const KEYS: &[&str] = &[
     "hall.project",
     "hall.opening_in_secs",
     "hall.opening_at",
+    "hall.free_decrypts",
     "seal_session.ttl_secs",
     "seal_session.required",
     "seal_session.pdftoppm",
@@ -218,6 +220,7 @@ pub struct Settings {
     hall_project: Option<String>,
     hall_opening_in_secs: Option<u64>,
     hall_opening_at: Option<u64>,
+    hall_free_decrypts: Option<bool>,
     seal_session_ttl_secs: Option<u64>,
     seal_session_required: Option<Vec<camr::protocol::SealKind>>,
     seal_session_pdftoppm: Option<PathBuf>,
@@ -537,6 +540,7 @@ impl Settings {
             "hall.project" => self.hall_project = Some(raw.non_empty()?),
             "hall.opening_in_secs" => self.hall_opening_in_secs = Some(raw.int(0, 31_536_000)?),
             "hall.opening_at" => self.hall_opening_at = Some(raw.int(0, 32_503_680_000)?),
+            "hall.free_decrypts" => self.hall_free_decrypts = Some(raw.boolean()?),
             "seal_session.ttl_secs" => self.seal_session_ttl_secs = Some(raw.int(1, 86_400)?),
             "seal_session.required" => {
                 let mut kinds = Vec::new();
@@ -699,6 +703,7 @@ impl Settings {
             hall_project,
             hall_opening_in_secs,
             hall_opening_at,
+            hall_free_decrypts,
             seal_session_ttl_secs,
             seal_session_required,
             seal_session_pdftoppm,
@@ -836,6 +841,9 @@ impl Settings {
         }
         if let Some(v) = self.hall_project {
             c.hall.project = v;
+        }
+        if let Some(v) = self.hall_free_decrypts {
+            c.hall.free_decrypts = v;
         }
         if let Some(v) = self.seal_session_ttl_secs {
             c.seal_session.ttl_secs = u32::try_from(v).unwrap_or(u32::MAX);

@@ -24,12 +24,15 @@
 //! Pending sign-in tids are never published; a sign-in by another holder than the bid's is
 //! dropped when it verifies.
 //!
-//! The session lives in memory (bids and sign-ins are gone after a restart; the envelopes
-//! stay under `<data>/files/hall-*.camrbid`); a platform keeps them in its database.
+//! Bids, sign-ins and pending sign-ins live in the store (`camr::store::HallStore`: memory,
+//! SQLite, PostgreSQL), so a restart loses nothing and every instance sees the same hall; the
+//! envelopes stay under `<data>/files/hall-*.camrbid`. The gate recognises a decrypt of a bid
+//! by the SM3 of the content keys being decrypted, and refuses a decrypt that is no submitted
+//! bid unless `hall.free_decrypts` allows it (`403 BID_NOT_SUBMITTED`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
@@ -39,11 +42,14 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use camr::ceremony::{DecryptContext, DecryptPolicy, DecryptRefusal, LoginResult};
+use camr::crypto::CryptoProvider;
 use camr::envelope::read_header;
 use camr::protocol::{
     Bytes, EncryptedKeyItem, ErrorCode, Operation, Tid, TransactionState, UsageRecord,
 };
-use camr::store::{BoxFuture, TransactionStore};
+use camr::store::hall::key_digest;
+pub use camr::store::hall::{Bid, BidHolder, SignIn};
+use camr::store::{BoxFuture, HallStore, StoreError, TransactionStore};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -71,10 +77,13 @@ pub enum Opening {
 /// The opening session's settings (`[hall]` in the configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HallConfig {
-    /// The project (招标项目名称), shown on the page.
+    /// The project (招标项目名称), shown on the page; its bids are kept under this name.
     pub project: String,
     /// The bid-opening time (开标时间).
     pub opening: Opening,
+    /// Whether a decrypt of an envelope that is no bid of this platform may start
+    /// (`hall.free_decrypts`); off, such a decrypt is refused (`BID_NOT_SUBMITTED`).
+    pub free_decrypts: bool,
 }
 
 impl Default for HallConfig {
@@ -82,73 +91,9 @@ impl Default for HallConfig {
         Self {
             project: DEMO_PROJECT.into(),
             opening: Opening::AfterStart(DEMO_OPENING_IN_SECS),
+            free_decrypts: false,
         }
     }
-}
-
-/// A bidder's sign-in (签到): the holder of the certificate the login verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SignIn {
-    /// The holder's name.
-    pub name: String,
-    /// The organisation, for an organisation certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<String>,
-    /// The signing certificate's serial (hex).
-    pub cert_sn: String,
-    /// The login transaction.
-    pub tid: String,
-    /// Unix seconds.
-    pub signed_in_at: i64,
-}
-
-/// A bid of the opening.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Bid {
-    /// The bid's id in this hall.
-    pub id: String,
-    /// The file name (without `.camrbid`).
-    pub name: String,
-    /// The envelope's size, bytes.
-    pub size: u64,
-    /// Serials (hex, lower case) of the encryption certificates the envelope is sealed to.
-    pub recipients: Vec<String>,
-    /// Unix seconds.
-    pub submitted_at: i64,
-    /// The first verified sign-in (for display).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_in: Option<SignIn>,
-    /// Every verified sign-in, one per certificate, none ever replaced: a competitor's
-    /// sign-in cannot push the bidder's out. Only a signed-in certificate may answer the
-    /// bid's decrypt (and only the recipient's phone can open its key).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sign_ins: Vec<SignIn>,
-    /// The bidder, when the bid was submitted with the encrypt transaction that made it
-    /// (`encryptTid`): the holder of the recipient encryption certificate. Only this holder
-    /// (same identity, same CA) may sign in for the bid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub holder: Option<BidHolder>,
-    /// Pending sign-in (login) transactions: never published (whoever knew one could answer
-    /// the bidder's sign-in QR with their own certificate).
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub sign_in_tids: Vec<String>,
-}
-
-/// The holder of a bid's recipient encryption certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BidHolder {
-    /// The holder's name.
-    pub name: String,
-    /// The CA vendor (caOrgType) that issued the holder's certificates.
-    pub ca_org_type: String,
-    /// The holder's stable identity (统一社会信用代码 or identity document, with the name).
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub identity: String,
 }
 
 /// The identity a sign-in must match: the holder's stable identity key, or the name and
@@ -175,7 +120,7 @@ pub struct HallView {
     pub now: i64,
     /// Whether the opening time is reached.
     pub opened: bool,
-    /// The bids, in the order submitted.
+    /// The bids, in the order submitted (holders' identity numbers left out).
     pub bids: Vec<Bid>,
 }
 
@@ -184,22 +129,30 @@ pub struct HallView {
 pub struct Hall {
     project: String,
     opens_at: AtomicI64,
+    free_decrypts: bool,
+    provider: Arc<dyn CryptoProvider>,
     store: Arc<dyn TransactionStore>,
+    records: Arc<dyn HallStore>,
     files_dir: PathBuf,
-    bids: Mutex<Vec<Bid>>,
 }
 
 fn lower(sn: &str) -> String {
     sn.trim().to_ascii_lowercase()
 }
 
+fn store_error(e: StoreError) -> ApiError {
+    ApiError::new(e.code(), e.to_string())
+}
+
 impl Hall {
-    /// The session of `config`, its opening time fixed from `now`; sign-ins are read from
-    /// `store`, envelopes kept in `files_dir`.
+    /// The session of `config`, its opening time fixed from `now`; logins are read from
+    /// `store`, bids and sign-ins kept in `records`, envelopes in `files_dir`.
     pub fn new(
         config: &HallConfig,
         now: i64,
+        provider: Arc<dyn CryptoProvider>,
         store: Arc<dyn TransactionStore>,
+        records: Arc<dyn HallStore>,
         files_dir: PathBuf,
     ) -> Self {
         let opens_at = match config.opening {
@@ -209,9 +162,11 @@ impl Hall {
         Self {
             project: config.project.clone(),
             opens_at: AtomicI64::new(opens_at),
+            free_decrypts: config.free_decrypts,
+            provider,
             store,
+            records,
             files_dir,
-            bids: Mutex::new(Vec::new()),
         }
     }
 
@@ -226,38 +181,18 @@ impl Hall {
         self.opens_at.store(at, Ordering::SeqCst);
     }
 
-    fn bids(&self) -> Vec<Bid> {
-        self.bids.lock().map(|b| b.clone()).unwrap_or_default()
-    }
-
-    fn update(&self, id: &str, f: impl FnOnce(&mut Bid)) -> bool {
-        let Ok(mut bids) = self.bids.lock() else {
-            return false;
-        };
-        match bids.iter_mut().find(|b| b.id == id) {
-            Some(b) => {
-                f(b);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Records the pending sign-ins whose login is now verified (read from the store, so a
-    /// login answered on another instance counts too). The first verified sign-in of the
-    /// bid's holder counts; a sign-in by anyone else is dropped, and a verified sign-in is
-    /// never replaced by another holder's.
-    async fn settle_sign_ins(&self) {
-        let pending: Vec<(String, String)> = self
-            .bids()
-            .into_iter()
-            .flat_map(|b| b.sign_in_tids.into_iter().map(move |t| (b.id.clone(), t)))
-            .collect();
-        for (id, tid) in pending {
+    /// Records the pending sign-ins whose login is now final (read from the store, so a login
+    /// answered on another instance counts too). A verified login of the bid's holder (any
+    /// holder, when the bid's is not known) is kept beside the others, none replaced; a
+    /// sign-in by another holder is dropped.
+    async fn settle_sign_ins(&self) -> Result<(), StoreError> {
+        for (bid_id, tid) in self.records.pending_sign_ins().await? {
             let Ok(parsed) = Tid::parse(&tid) else {
+                self.records.settle_sign_in(&bid_id, &tid, None).await?;
                 continue;
             };
-            let Ok(Some(rec)) = self.store.get(&parsed).await else {
+            let Some(rec) = self.store.get(&parsed).await? else {
+                self.records.settle_sign_in(&bid_id, &tid, None).await?;
                 continue;
             };
             let tx = &rec.transaction;
@@ -267,56 +202,82 @@ impl Hall {
                     .clone()
                     .and_then(|v| serde_json::from_value::<LoginResult>(v).ok()),
                 s if s.is_terminal() => None,
+                _ if camr::qr::unix_now() > tx.expires_at => None,
                 _ => continue,
             };
-            self.update(&id, |b| {
-                b.sign_in_tids.retain(|t| t != &tid);
-                let Some(login) = login else { return };
-                let holder_ok = b.holder.as_ref().is_none_or(|h| {
-                    h.identity == identity_of(&login.subject) && h.ca_org_type == login.ca_org_type
-                });
-                let cert_sn = lower(&login.subject.cert_sn);
-                if !holder_ok {
-                    tracing::warn!(bid = %b.id, %tid, who = %login.subject.name,
-                        "hall sign-in by another holder than the bid's: not recorded");
-                } else if !b.sign_ins.iter().any(|s| s.cert_sn == cert_sn) {
-                    b.sign_ins.push(SignIn {
+            let bid = self.records.bid(&bid_id).await?;
+            let sign_in = match (login, bid) {
+                (Some(login), Some(bid)) => {
+                    let holder_ok = bid.holder.as_ref().is_none_or(|h| {
+                        h.identity == identity_of(&login.subject)
+                            && h.ca_org_type == login.ca_org_type
+                    });
+                    if !holder_ok {
+                        tracing::warn!(bid = %bid_id, %tid, who = %login.subject.name,
+                            "hall sign-in by another holder than the bid's: not recorded");
+                    }
+                    holder_ok.then(|| SignIn {
                         name: login.subject.name.clone(),
                         organization: login.subject.organization.clone(),
-                        cert_sn,
+                        cert_sn: lower(&login.subject.cert_sn),
                         tid: tid.clone(),
                         signed_in_at: login.verified_at,
-                    });
-                    b.signed_in = b.sign_ins.first().cloned();
-                } else {
-                    tracing::info!(bid = %b.id, %tid, "repeated sign-in of a signed-in certificate");
+                    })
                 }
-            });
+                _ => None,
+            };
+            self.records
+                .settle_sign_in(&bid_id, &tid, sign_in.as_ref())
+                .await?;
         }
+        Ok(())
     }
 
     /// The session as it stands.
-    pub async fn view(&self, now: i64) -> HallView {
-        self.settle_sign_ins().await;
+    pub async fn view(&self, now: i64) -> Result<HallView, ApiError> {
+        self.settle_sign_ins().await.map_err(store_error)?;
         let opens_at = self.opens_at();
-        HallView {
+        let bids = self
+            .records
+            .bids(&self.project)
+            .await
+            .map_err(store_error)?;
+        Ok(HallView {
             project: self.project.clone(),
             opens_at,
             now,
             opened: now >= opens_at,
-            bids: self.bids(),
-        }
+            bids: bids.into_iter().map(Bid::public).collect(),
+        })
     }
 
-    fn bid(&self, id: &str) -> Result<Bid, ApiError> {
-        self.bids()
-            .into_iter()
-            .find(|b| b.id == id)
+    async fn bid(&self, id: &str) -> Result<Bid, ApiError> {
+        self.records
+            .bid(id)
+            .await
+            .map_err(store_error)?
+            .filter(|b| b.tender == self.project)
             .ok_or_else(|| ApiError::malformed(format!("no bid `{}` in this hall", clip(id))))
     }
 
     fn envelope_path(&self, id: &str) -> PathBuf {
         self.files_dir.join(format!("hall-{id}.camrbid"))
+    }
+
+    /// The bids whose content keys a decrypt is about to open (by the SM3 of each encrypted
+    /// key, not by the recipient labels a caller supplies); sign-ins settled first.
+    async fn bids_of(&self, items: &[EncryptedKeyItem]) -> Result<Vec<Bid>, StoreError> {
+        self.settle_sign_ins().await?;
+        let mut bids: Vec<Bid> = Vec::new();
+        for item in items {
+            let digest = key_digest(self.provider.as_ref(), &item.encrypted_key);
+            if let Some(bid) = self.records.bid_by_key(&digest).await?
+                && !bids.iter().any(|b| b.id == bid.id)
+            {
+                bids.push(bid);
+            }
+        }
+        Ok(bids)
     }
 }
 
@@ -324,14 +285,24 @@ fn clip(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
+/// The gate cannot read its records: refused (fails closed).
+fn unavailable(e: StoreError) -> DecryptRefusal {
+    tracing::error!("the decrypt gate cannot read the hall: {e}");
+    DecryptRefusal::BidderNotSignedIn {
+        who: "the bidder (the hall's records cannot be read now; try again)".into(),
+    }
+}
+
 impl DecryptPolicy for Hall {
     fn check<'a>(&'a self, ctx: DecryptContext<'a>) -> BoxFuture<'a, Result<(), DecryptRefusal>> {
         Box::pin(async move {
-            let recipients: Vec<String> = ctx.recipient_serials().map(lower).collect();
-            let is_ours = |b: &Bid| b.recipients.iter().any(|r| recipients.contains(r));
-            if !self.bids().iter().any(is_ours) {
-                // Not a bid of this opening.
-                return Ok(());
+            let bids = self.bids_of(ctx.items).await.map_err(unavailable)?;
+            if bids.is_empty() {
+                return if self.free_decrypts {
+                    Ok(())
+                } else {
+                    Err(DecryptRefusal::NotABid)
+                };
             }
             let opens_at = self.opens_at();
             if ctx.now < opens_at {
@@ -340,8 +311,6 @@ impl DecryptPolicy for Hall {
                     now: ctx.now,
                 });
             }
-            self.settle_sign_ins().await;
-            let bids: Vec<Bid> = self.bids().into_iter().filter(is_ours).collect();
             let signed_in = bids.iter().any(|b| {
                 b.sign_ins
                     .iter()
@@ -364,8 +333,8 @@ impl DecryptPolicy for Hall {
         })
     }
 
-    /// The phone that answers a bid's decrypt must hold the certificate that signed in for
-    /// it (the sign-in and the decrypt answer are both signed with the bidder's signing
+    /// The phone that answers a bid's decrypt must hold a certificate that signed in for it
+    /// (the sign-in and the decrypt answer are both signed with the bidder's signing
     /// certificate): someone else's sign-in does not open the bid.
     fn check_answer<'a>(
         &'a self,
@@ -373,19 +342,15 @@ impl DecryptPolicy for Hall {
         answered_by: &'a UsageRecord,
     ) -> BoxFuture<'a, Result<(), DecryptRefusal>> {
         Box::pin(async move {
-            let recipients: Vec<String> = ctx.recipient_serials().map(lower).collect();
-            let is_ours = |b: &Bid| b.recipients.iter().any(|r| recipients.contains(r));
-            if !self.bids().iter().any(is_ours) {
+            let bids = self.bids_of(ctx.items).await.map_err(unavailable)?;
+            if bids.is_empty() {
                 return Ok(());
             }
-            self.settle_sign_ins().await;
             let answerer = lower(&answered_by.cert_sn);
-            let signed_in = self
-                .bids()
+            if bids
                 .iter()
-                .filter(|b| is_ours(b))
-                .any(|b| b.sign_ins.iter().any(|s| s.cert_sn == answerer));
-            if signed_in {
+                .any(|b| b.sign_ins.iter().any(|s| s.cert_sn == answerer))
+            {
                 return Ok(());
             }
             Err(DecryptRefusal::AnsweredByAnother {
@@ -460,7 +425,7 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
 }
 
 async fn hall_view(State(s): Shared) -> Result<Response, ApiError> {
-    Ok(ok(s.hall.view(camr::qr::unix_now()).await))
+    Ok(ok(s.hall.view(camr::qr::unix_now()).await?))
 }
 
 /// Reads the header of the envelope at `path`: its encrypted keys as decrypt items.
@@ -542,11 +507,9 @@ async fn submit_bid(
         .fill_random(&mut id)
         .map_err(ApiError::internal)?;
     let id = data_encoding::HEXLOWER.encode(&id);
-    tokio::fs::rename(&tmp, s.hall.envelope_path(&id))
-        .await
-        .map_err(ApiError::internal)?;
     let bid = Bid {
         id,
+        tender: s.hall.project.clone(),
         name,
         size,
         recipients: items.iter().map(|i| lower(&i.recipient_cert_sn)).collect(),
@@ -554,34 +517,43 @@ async fn submit_bid(
         signed_in: None,
         sign_ins: Vec::new(),
         holder,
-        sign_in_tids: Vec::new(),
     };
-    s.hall
-        .bids
-        .lock()
-        .map_err(ApiError::internal)?
-        .push(bid.clone());
+    let provider = s.platform.provider().clone();
+    let digests: Vec<String> = items
+        .iter()
+        .map(|i| key_digest(provider.as_ref(), &i.encrypted_key))
+        .collect();
+    if let Err(e) = s.hall.records.insert_bid(&bid, &digests).await {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(match e {
+            StoreError::Duplicate(_) => ApiError::new(
+                ErrorCode::BidExists,
+                "this bid file was submitted already (投标文件已递交)",
+            ),
+            e => store_error(e),
+        });
+    }
+    tokio::fs::rename(&tmp, s.hall.envelope_path(&bid.id))
+        .await
+        .map_err(ApiError::internal)?;
     tracing::info!(bid = %bid.id, recipients = ?bid.recipients, "bid submitted to the hall");
-    Ok(ok(bid))
+    Ok(ok(bid.public()))
 }
-
-/// Pending sign-ins kept per bid; older ones are dropped (each is a login the phone may
-/// still answer, but only the holder's counts).
-const MAX_PENDING_SIGN_INS: usize = 8;
 
 async fn sign_in(
     State(s): Shared,
     q: Result<Query<BidQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
-    s.hall.bid(&q.bid)?;
+    s.hall.bid(&q.bid).await?;
     let started = s.platform.start_login().await?;
     let tid = started.transaction.tid.to_string();
-    s.hall.update(&q.bid, |b| {
-        b.sign_in_tids.push(tid);
-        let over = b.sign_in_tids.len().saturating_sub(MAX_PENDING_SIGN_INS);
-        b.sign_in_tids.drain(..over);
-    });
+    // Pending sign-ins end when their login does (verified, refused or expired).
+    s.hall
+        .records
+        .add_pending_sign_in(&q.bid, &tid, camr::qr::unix_now())
+        .await
+        .map_err(store_error)?;
     Ok(started_ok(&s, Operation::Login, started))
 }
 
@@ -591,8 +563,8 @@ async fn decrypt(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
-    s.hall.settle_sign_ins().await;
-    let bid = s.hall.bid(&q.bid)?;
+    s.hall.settle_sign_ins().await.map_err(store_error)?;
+    let bid = s.hall.bid(&q.bid).await?;
     // Only whoever signed a bidder in (the owner of a sign-in) or the operator opens the bid:
     // the plaintext goes to the party that starts the decrypt. Not signed in: the gate below
     // refuses (opening time, then sign-in).

@@ -149,7 +149,12 @@ impl ServerConfig {
             body_limit: BODY_LIMIT,
             qr_rotation_window: Some(DEMO_ROTATION_WINDOW_SECS),
             transaction_ttl: None,
-            hall: hall::HallConfig::default(),
+            // The demo's bid-file page opens any envelope its user uploads: free decrypts are
+            // allowed explicitly. A platform whose decrypts are bid openings leaves them off.
+            hall: hall::HallConfig {
+                free_decrypts: true,
+                ..hall::HallConfig::default()
+            },
             seal_session: sealsession::SealSessionConfig::default(),
             entitlement: config::EntitlementConfig::default(),
             registration: accounts::RegistrationConfig::default(),
@@ -283,10 +288,13 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     )?);
     // The hall is the decrypt gate: no decrypt of its bids before the opening time and the
     // bidder's sign-in.
+    let (accounts, hall_records) = accounts::open(config.database_url.as_deref()).await?;
     let hall = Arc::new(hall::Hall::new(
         &config.hall,
         camr::qr::unix_now(),
+        provider.clone(),
         store.clone(),
+        hall_records,
         config.data.join("files"),
     ));
     let platform = platform
@@ -371,7 +379,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         jobs: files::Jobs::default(),
         crl_sources,
         hall,
-        accounts: accounts::open(config.database_url.as_deref()).await?,
+        accounts,
         registration: config.registration,
         seal_sessions: Arc::new(sealsession::Sessions::from_config(&config.seal_session)),
         billing: billing::Billing::new(config.plugins_config.keys().cloned()),

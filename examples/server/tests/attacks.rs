@@ -56,6 +56,8 @@ async fn start_hall() -> Harness {
         c.hall = HallConfig {
             project: "攻击测试项目".into(),
             opening: Opening::AfterStart(0),
+            // The key-taking test decrypts an envelope outside the opening too.
+            free_decrypts: true,
         };
     })
     .await
@@ -447,4 +449,116 @@ async fn every_documented_transaction_route_refuses_an_anonymous_client() {
         }
     }
     assert!(checked >= 20, "only {checked} routes walked");
+}
+
+/// A second server instance on `h`'s data folder and database (as after a restart, or beside
+/// it behind a load balancer); its base URL and admin token.
+async fn second_instance(
+    h: &Harness,
+    configure: impl FnOnce(&mut camr_server::ServerConfig),
+) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = camr_server::ServerConfig::demo(h.data.clone(), addr);
+    configure(&mut config);
+    let state = camr_server::build_state(&config).await.unwrap();
+    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+    format!("http://{addr}")
+}
+
+/// Finding 6: the decrypt gate fails closed — it recognises a bid by the content keys being
+/// decrypted (not by a recipient label), refuses a decrypt that is no submitted bid, and its
+/// bids and sign-ins live in the store, so another instance (or a restart) gates them too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding6_the_decrypt_gate_fails_closed_and_holds_on_another_instance() {
+    let closed = |c: &mut camr_server::ServerConfig, db: &std::path::Path| {
+        c.database_url = Some(db.join("camr.db").display().to_string());
+        c.hall = HallConfig {
+            project: "攻击测试项目".into(),
+            opening: Opening::AfterStart(0),
+            free_decrypts: false,
+        };
+    };
+    let h = start_configured(|c, dir| closed(c, dir)).await;
+    let db_dir = h.dir.path().to_path_buf();
+    // A decrypt of an envelope nobody submitted: refused, even when its label names the
+    // recipient serial of a submitted bid.
+    let bid = submit_bound_bid(&h, b"sealed bid").await;
+    let stray = |label: String| {
+        json!([{
+            "id": "k1",
+            "recipientCertSn": label,
+            "encryptedKey": camr::protocol::Bytes(
+                h.provider
+                    .sm2_encrypt(
+                        &h.wallet.enc_cert.public_key().unwrap(),
+                        b"another content key",
+                        camr::crypto::Sm2CiphertextForm::Asn1,
+                    )
+                    .unwrap(),
+            ),
+        }])
+    };
+    for label in ["00ff".to_string(), h.wallet.enc_cert.serial_hex()] {
+        let (s, v) = h
+            .post(
+                "/api/v1/transactions",
+                &json!({"operation": "decrypt", "keys": stray(label)}),
+            )
+            .await;
+        assert_error(s, &v, 403, "BID_NOT_SUBMITTED");
+    }
+    // The bidder signs in on the first instance.
+    let (_, v) = h
+        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
+        .await;
+    let sign_in_owner = v["data"]["ownerToken"].as_str().unwrap().to_string();
+    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    // Another instance on the same database sees the bid and the sign-in, gates the bid the
+    // same way, and opens it for the owner of the sign-in only.
+    let base = second_instance(&h, |c| closed(c, &db_dir)).await;
+    let other = reqwest::Client::new();
+    let view: Value = other
+        .get(format!("{base}/api/v1/hall"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let b = view["data"]["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == bid)
+        .unwrap()
+        .clone();
+    assert_eq!(b["signedIn"]["name"], "张三", "{b}");
+    assert!(
+        b["holder"]["identity"].is_null(),
+        "no identity numbers in the view: {b}"
+    );
+    let r = other
+        .post(format!("{base}/api/v1/hall/decrypt?bid={bid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let v: Value = other
+        .post(format!("{base}/api/v1/hall/decrypt?bid={bid}"))
+        .header("x-camr-owner", &sign_in_owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["data"]["operation"], "decrypt", "{v}");
+    // The same file submitted again is refused.
+    let sealed = std::fs::read(h.data.join(format!("files/hall-{bid}.camrbid"))).unwrap();
+    let (s, v) = h
+        .upload("/api/v1/hall/bids?name=again.camrbid", sealed)
+        .await;
+    assert_error(s, &v, 409, "BID_EXISTS");
 }

@@ -37,6 +37,8 @@ async fn start(opening: Opening) -> Hall {
     config.hall = HallConfig {
         project: "测试项目（第一标段）".into(),
         opening,
+        // Envelopes outside the opening are decrypted too (bid-file page).
+        free_decrypts: true,
     };
     let state = camr_server::build_state(&config).await.unwrap();
     tokio::spawn(camr_server::serve(

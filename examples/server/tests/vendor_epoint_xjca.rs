@@ -251,6 +251,8 @@ async fn world(platform_only: bool, opening: camr_server::hall::Opening) -> Worl
         c.hall = camr_server::hall::HallConfig {
             project: "某某道路工程（第一标段）".into(),
             opening,
+            // Envelopes outside the opening are decrypted too (bid-file page).
+            free_decrypts: true,
         };
     })
     .await;

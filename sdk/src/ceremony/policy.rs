@@ -61,6 +61,12 @@ pub enum DecryptRefusal {
         /// Who, as the policy names them (a bid, a certificate serial, ...).
         who: String,
     },
+    /// The envelope is no bid submitted to the platform, and the platform allows no free
+    /// decrypts (the gate fails closed).
+    #[error(
+        "the envelope is no bid submitted to this platform's bid opening, and decrypts outside a bid opening are not allowed here"
+    )]
+    NotABid,
     /// The decrypt was answered with another certificate than the signed-in bidder's.
     #[error(
         "the decrypt was answered with certificate {cert_sn} ({name}), which has not signed in for this bid (投标人未签到): the bidder who signed in must decrypt"
@@ -81,6 +87,7 @@ impl DecryptRefusal {
             Self::BidderNotSignedIn { .. } | Self::AnsweredByAnother { .. } => {
                 ErrorCode::BidderNotSignedIn
             }
+            Self::NotABid => ErrorCode::BidNotSubmitted,
         }
     }
 }

@@ -294,6 +294,11 @@ error_codes! {
     /// A decrypt for a bidder who has not signed in (投标人未签到): the platform's decrypt
     /// policy.
     BidderNotSignedIn = "BIDDER_NOT_SIGNED_IN", 403;
+    /// A decrypt of an envelope that is no bid submitted to this platform, while the platform
+    /// allows no free decrypts: the decrypt gate fails closed.
+    BidNotSubmitted = "BID_NOT_SUBMITTED", 403;
+    /// The same bid file (the same content keys) was submitted already.
+    BidExists = "BID_EXISTS", 409;
     /// The certificate holder's registration waits for the platform's staff approval
     /// (待平台后台审核): no login into the account yet.
     AccountPending = "ACCOUNT_PENDING", 403;

@@ -24,6 +24,8 @@ use crate::protocol::{ErrorCode, SignedRequest, Tid, Transaction, TransactionSta
 
 pub mod accounts;
 pub use accounts::{Account, AccountStatus, AccountStore, identity_key};
+pub mod hall;
+pub use hall::HallStore;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod rows;
@@ -272,6 +274,7 @@ struct MemoryInner {
     usage: Vec<UsageRecord>,
     audit: Vec<AuditEntry>,
     accounts: Vec<Account>,
+    hall: hall::MemoryHall,
 }
 
 impl MemoryStore {

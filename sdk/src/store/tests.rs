@@ -264,6 +264,11 @@ async fn the_memory_store_keeps_accounts() {
     accounts::accounts_behave(Arc::new(MemoryStore::new())).await;
 }
 
+#[tokio::test]
+async fn the_memory_store_keeps_the_hall() {
+    crate::store::hall::hall_behaves(Arc::new(MemoryStore::new())).await;
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use std::path::Path;
@@ -290,6 +295,20 @@ mod sqlite {
         let e = store.audit().await.unwrap_err();
         assert!(matches!(e, StoreError::Backend(_)), "{e}");
         assert!(e.to_string().contains("audit log"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_store_keeps_the_hall_across_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path()).await;
+        crate::store::hall::hall_behaves(store.clone()).await;
+        store.close().await;
+        let store = open(dir.path()).await;
+        let bid = crate::store::HallStore::bid(store.as_ref(), "a1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(bid.sign_ins.len(), 2, "sign-ins survive a restart");
     }
 
     #[tokio::test]
@@ -750,6 +769,19 @@ mod postgres {
     }
 
     #[tokio::test]
+    async fn the_postgres_store_keeps_the_hall_for_every_instance() {
+        let db = require_postgres!();
+        let a = db.store("hall-a").await;
+        crate::store::hall::hall_behaves(a.clone()).await;
+        let b = db.store("hall-b").await;
+        let bid = crate::store::HallStore::bid(b.as_ref(), "a1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(bid.sign_ins.len(), 2, "another instance sees the sign-ins");
+    }
+
+    #[tokio::test]
     async fn the_postgres_store_keeps_accounts_for_every_instance() {
         let db = require_postgres!();
         let a = db.store("accounts-a").await;
@@ -809,7 +841,16 @@ mod postgres {
             .fetch_one(store.pool())
             .await
             .unwrap();
-        assert_eq!(migrations, 2);
+        // Each migration once, however many times the store connected.
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations-postgres"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+            })
+            .count();
+        assert_eq!(migrations, i64::try_from(files).unwrap());
+        assert_eq!(migrations, 4);
     }
 
     #[tokio::test]

@@ -12,8 +12,8 @@ use axum::response::Response;
 use super::{esc, layout, qr_panel};
 use crate::AppState;
 
-pub async fn hall_page(State(s): State<Arc<AppState>>) -> Response {
-    let view = s.hall.view(camr::qr::unix_now()).await;
+pub async fn hall_page(State(s): State<Arc<AppState>>) -> Result<Response, crate::api::ApiError> {
+    let view = s.hall.view(camr::qr::unix_now()).await?;
     let body = format!(
         r##"<h1>不见面开标大厅 <small>Bid-opening hall</small></h1>
 <p>招标项目 · Project: <b id="project">{project}</b><br>
@@ -118,11 +118,11 @@ camr.$("submit-bid").onclick = async () => {
 };
 load().catch((e) => msg(e.message, "bad"));
 "##;
-    layout(
+    Ok(layout(
         "不见面开标大厅 · Bid-opening hall",
         "/hall",
         "",
         &body,
         SCRIPT,
-    )
+    ))
 }
