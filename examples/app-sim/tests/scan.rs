@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 
 struct Server {
     base: String,
+    /// The platform's browser: keeps the owner cookies of the transactions it starts.
+    client: reqwest::blocking::Client,
     data: PathBuf,
     _dir: tempfile::TempDir,
     _rt: tokio::runtime::Runtime,
@@ -37,8 +39,14 @@ fn server_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> Server
         tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
         addr
     });
+    // Installs the rustls provider the clients need.
+    drop(camr_app_sim::http_client());
     Server {
         base: format!("http://{addr}"),
+        client: reqwest::blocking::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap(),
         data,
         _dir: dir,
         _rt: rt,
@@ -47,8 +55,8 @@ fn server_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> Server
 
 impl Server {
     fn start(&self, body: Value) -> (String, String) {
-        let v: Value = camr_app_sim::http_client()
-            .unwrap()
+        let v: Value = self
+            .client
             .post(format!("{}/api/v1/transactions", self.base))
             .json(&body)
             .send()
@@ -63,8 +71,7 @@ impl Server {
     }
 
     fn get(&self, path: &str) -> Value {
-        camr_app_sim::http_client()
-            .unwrap()
+        self.client
             .get(format!("{}{path}", self.base))
             .send()
             .unwrap()
@@ -222,8 +229,8 @@ fn five_wrong_pins_lock_the_wallet_and_nothing_is_sent() {
 fn the_binary_scans_a_png_and_refuses_a_foreign_platform_key() {
     let s = server();
     let (tid, _) = s.start(json!({"operation": "login"}));
-    let png = camr_app_sim::http_client()
-        .unwrap()
+    let png = s
+        .client
         .get(format!("{}/api/v1/transactions/{tid}/qr.png", s.base))
         .send()
         .unwrap()
@@ -725,8 +732,8 @@ fn the_binary_writes_a_delegation_and_a_staff_member_logs_in_under_it() {
 
 /// The login page's payload with element id `id` (`payload`: national, `vendor-payload`).
 fn page_code(s: &Server, id: &str) -> String {
-    let html = camr_app_sim::http_client()
-        .unwrap()
+    let html = s
+        .client
         .get(format!("{}/", s.base))
         .send()
         .unwrap()

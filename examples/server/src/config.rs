@@ -14,6 +14,7 @@
 //! | `public_url` | `http(s)://` URL | `http://<listen>` (`127.0.0.1` for an unspecified address) |
 //! | `database_url` | `sqlite://…`, a file path, `postgres://…`, or `memory` | `sqlite://<data>/camr.db?mode=rwc` |
 //! | `qr_rotation_window_secs` | 0–3600 (0: static QR codes) | 60 (production: 3–5) |
+//! | `max_pending` | 1–10000000: transactions waiting for an answer at most, over every instance on the database; beyond it a start is `503 TOO_MANY_PENDING` | 100000 |
 //! | `transaction_ttl_secs` | 1–86400: how long every operation waits for its answer | per operation (login 120 s, …) |
 //! | `admin_token` | text, 16+ characters | generated at start and logged |
 //! | `platform_key` | path (PKCS#8 PEM) | `<data>/platform-key.pem`, made when missing |
@@ -41,6 +42,7 @@
 //! | `seal_session.required` | list of seal kinds (env: `official,legalRepresentative`): the kinds every session must apply before 完成签章 | none |
 //! | `seal_session.pdftoppm` | path: poppler's `pdftoppm` for page previews | `pdftoppm` found on `PATH`, else blank previews |
 //! | `entitlement.vendors` | list of `caOrgType` (env: `A,B`): the CA vendors accepted (本平台/全国版) | the trust list's entry for this platform, else every trusted vendor |
+//! | `entitlement.delegated` | list of `caOrgType` (env: `A,B`): vendors whose organisation certificates are used under a delegation (证书授权) only; an organisation-certificate answer without one is refused (`DELEGATION_OUT_OF_SCOPE`) | the trust list's `orgCertsDelegated` vendors |
 //! | `entitlement.platform_only` | list of `caOrgType` (env: `A,B`): vendors whose certificates are platform-only (本平台证书), accepted only through the vendor app QR code (厂商码, profile `vendor1`), which the login page then shows beside the national one (全国互认码) | none: every certificate is national (全国版) |
 //! | `entitlement.require` | table operation → `"personal"` or `"org"` (env: `login=org,signature=org`): the certificate an operation requires (个人/机构证书) | the trust list's entry, else none |
 //!
@@ -76,6 +78,7 @@ pub const KEYS: &[&str] = &[
     "body_limit",
     "qr_rotation_window_secs",
     "transaction_ttl_secs",
+    "max_pending",
     "plugins.dir",
     "plugins.pins",
     "plugins.config",
@@ -101,6 +104,7 @@ pub const KEYS: &[&str] = &[
     "entitlement.vendors",
     "entitlement.require",
     "entitlement.platform_only",
+    "entitlement.delegated",
     "registration.approval",
     "registration.share",
 ];
@@ -166,6 +170,9 @@ pub struct EntitlementConfig {
     /// (本平台证书): accepted only through the vendor app QR code (`vendor1`), which the
     /// login page then shows beside the national code.
     pub platform_only: Option<Vec<String>>,
+    /// `entitlement.delegated`: CA vendors whose organisation certificates are used under a
+    /// delegation only (added to the trust list's `orgCertsDelegated` vendors).
+    pub delegated: Option<Vec<String>>,
 }
 
 /// The command-line flags that are also keys (all optional: they override the rest).
@@ -202,6 +209,7 @@ pub struct Settings {
     body_limit: Option<u64>,
     qr_rotation_window_secs: Option<u64>,
     transaction_ttl_secs: Option<u64>,
+    max_pending: Option<u64>,
     plugins_dir: Option<PathBuf>,
     plugins_pins: Option<BTreeMap<String, String>>,
     plugins_config: Option<BTreeMap<String, serde_json::Value>>,
@@ -227,6 +235,7 @@ pub struct Settings {
     entitlement_vendors: Option<Vec<String>>,
     entitlement_require: Option<Vec<camr::registry::Requirement>>,
     entitlement_platform_only: Option<Vec<String>>,
+    entitlement_delegated: Option<Vec<String>>,
     registration_approval: Option<crate::accounts::Approval>,
     registration_share: Option<bool>,
 }
@@ -514,6 +523,7 @@ impl Settings {
             "body_limit" => self.body_limit = Some(raw.int(1024, 1 << 30)?),
             "qr_rotation_window_secs" => self.qr_rotation_window_secs = Some(raw.int(0, 3600)?),
             "transaction_ttl_secs" => self.transaction_ttl_secs = Some(raw.int(1, 86_400)?),
+            "max_pending" => self.max_pending = Some(raw.int(1, 10_000_000)?),
             "plugins.dir" => self.plugins_dir = Some(raw.path()?),
             "plugins.pins" => self.plugins_pins = Some(raw.pins()?),
             "plugins.config" => self.plugins_config = Some(raw.adapter_configs()?),
@@ -560,6 +570,9 @@ impl Settings {
             }
             "entitlement.require" => {
                 self.entitlement_require = Some(crate::scope::require_setting(raw.pairs()?)?);
+            }
+            "entitlement.delegated" => {
+                self.entitlement_delegated = Some(crate::scope::vendors_setting(raw.list()?)?);
             }
             "entitlement.platform_only" => {
                 self.entitlement_platform_only = Some(crate::scope::vendors_setting(raw.list()?)?);
@@ -685,6 +698,7 @@ impl Settings {
             body_limit,
             qr_rotation_window_secs,
             transaction_ttl_secs,
+            max_pending,
             plugins_dir,
             plugins_pins,
             plugins_config,
@@ -710,6 +724,7 @@ impl Settings {
             entitlement_vendors,
             entitlement_require,
             entitlement_platform_only,
+            entitlement_delegated,
             registration_approval,
             registration_share
         )
@@ -748,6 +763,9 @@ impl Settings {
                 c.data.join("camr.db").display()
             )),
         };
+        if let Some(v) = self.max_pending {
+            c.max_pending = Some(v);
+        }
         c.transaction_ttl = self
             .transaction_ttl_secs
             .and_then(|v| u32::try_from(v).ok());
@@ -832,6 +850,7 @@ impl Settings {
             vendors: self.entitlement_vendors,
             require: self.entitlement_require,
             platform_only: self.entitlement_platform_only,
+            delegated: self.entitlement_delegated,
         };
         if let Some(v) = self.registration_approval {
             c.registration.approval = v;

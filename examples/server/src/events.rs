@@ -141,6 +141,23 @@ impl TransactionStore for AnnouncingStore {
         self.inner.take_secret(tid)
     }
 
+    fn withdraw_delegation<'a>(
+        &'a self,
+        id: &'a str,
+        at: i64,
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.inner.withdraw_delegation(id, at, reason)
+    }
+
+    fn delegation_withdrawn<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        self.inner.delegation_withdrawn(id)
+    }
+
+    fn count_pending(&self, now: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        self.inner.count_pending(now)
+    }
+
     fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         self.inner.append_usage(record)
     }

@@ -112,6 +112,9 @@ pub struct ServerConfig {
     /// How long a transaction may wait for its answer, seconds, for every operation; the
     /// ceremony's per-operation defaults when `None`.
     pub transaction_ttl: Option<u32>,
+    /// Transactions waiting for an answer at most (every instance on the store); `None`:
+    /// no cap.
+    pub max_pending: Option<u64>,
     /// The bid-opening hall's session (不见面开标大厅): project and opening time.
     pub hall: hall::HallConfig,
     /// Which certificates the platform accepts (vendors, personal/organisation certificate
@@ -122,6 +125,10 @@ pub struct ServerConfig {
     /// Interactive seal sessions (签章会话): lifetime, required seal kinds, page previews.
     pub seal_session: sealsession::SealSessionConfig,
 }
+
+/// The default cap on transactions waiting for an answer: far above a real platform's
+/// peak, far below what fills a disk.
+pub const DEFAULT_MAX_PENDING: u64 = 100_000;
 
 /// The demo's rotation window: long enough to download the QR PNG and run `camr-app scan`
 /// by hand. A production platform whose users scan the screen should use 3–5 s.
@@ -149,6 +156,7 @@ impl ServerConfig {
             body_limit: BODY_LIMIT,
             qr_rotation_window: Some(DEMO_ROTATION_WINDOW_SECS),
             transaction_ttl: None,
+            max_pending: Some(DEFAULT_MAX_PENDING),
             // The demo's bid-file page opens any envelope its user uploads: free decrypts are
             // allowed explicitly. A platform whose decrypts are bid openings leaves them off.
             hall: hall::HallConfig {
@@ -274,6 +282,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         validator.clone(),
     )
     .map_err(|e| ServerError(format!("cannot set up the platform: {e}")))?;
+    let platform = platform.with_max_pending(config.max_pending);
     let platform = match config.transaction_ttl {
         Some(ttl) => camr::protocol::Operation::ALL
             .iter()
@@ -469,6 +478,7 @@ fn publish_demo_registry(
             name: "camr reference software CA (demo)".into(),
             roots: vec![camr::protocol::Bytes(root.der().to_vec())],
             adapter: Some("libcamr_adapter_softca.so".into()),
+            org_certs_delegated: false,
         }],
     };
     let signed = camr::registry::sign(provider.as_ref(), &list, &authority, "DEMO-REGISTRY")

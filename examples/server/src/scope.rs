@@ -113,6 +113,9 @@ pub(crate) fn entitlement(
     if let Some(v) = &config.entitlement.platform_only {
         e.platform_only_vendors = v.clone();
     }
+    if let Some(v) = &config.entitlement.delegated {
+        e.delegated_vendors.extend(v.iter().cloned());
+    }
     if !e.accepted_vendors.is_empty() || !e.requirements.is_empty() {
         tracing::info!(vendors = ?e.accepted_vendors, requirements = ?e.requirements, "entitlement");
     }

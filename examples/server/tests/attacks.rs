@@ -562,3 +562,24 @@ async fn finding6_the_decrypt_gate_fails_closed_and_holds_on_another_instance() 
         .await;
     assert_error(s, &v, 409, "BID_EXISTS");
 }
+
+/// Finding 8: transactions waiting for an answer are capped (over every instance on the
+/// store), so abandoned starts cannot pile up; an answered one makes room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding8_pending_transactions_are_capped() {
+    let h = start_configured(|c, _| c.max_pending = Some(2)).await;
+    let (first, _) = h.start_tx(json!({"operation": "login"})).await;
+    h.start_tx(json!({"operation": "login"})).await;
+    let (s, v) = h
+        .post("/api/v1/transactions", &json!({"operation": "login"}))
+        .await;
+    assert_error(s, &v, 503, "TOO_MANY_PENDING");
+    let (s, v) = h
+        .post(&format!("/api/v1/transactions/{first}/cancel"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h
+        .post("/api/v1/transactions", &json!({"operation": "login"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+}

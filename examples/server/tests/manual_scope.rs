@@ -274,6 +274,7 @@ fn assert_refused(status: u16, v: &Value, want_status: u16, code: &str) {
 
 fn require(pairs: &[(Operation, SubjectType)]) -> camr_server::config::EntitlementConfig {
     camr_server::config::EntitlementConfig {
+        delegated: None,
         platform_only: None,
         vendors: None,
         require: Some(
@@ -366,6 +367,7 @@ async fn an_organisation_certificate_is_required_to_sign_and_a_personal_one_is_r
 async fn a_vendor_the_platform_does_not_accept_is_refused() {
     // This platform accepts only GDCA certificates (e.g. its own, 本平台), not SOFTCA's.
     let h = start(camr_server::config::EntitlementConfig {
+        delegated: None,
         platform_only: None,
         vendors: Some(vec!["GDCA".into()]),
         require: None,
@@ -781,6 +783,7 @@ async fn the_trust_list_says_what_the_platform_accepts_unless_the_configuration_
             name: "GDCA (test)".into(),
             roots: vec![Bytes(gdca.root().der().to_vec())],
             adapter: None,
+            org_certs_delegated: false,
         }],
     };
     let signed = camr::registry::sign(p.as_ref(), &list, &authority, "TEST").unwrap();
@@ -833,6 +836,7 @@ async fn the_trust_list_says_what_the_platform_accepts_unless_the_configuration_
     let h = start_with(|c| {
         c.trust_list = Some(trust_list);
         c.entitlement = camr_server::config::EntitlementConfig {
+            delegated: None,
             platform_only: None,
             vendors: Some(vec!["SOFTCA".into()]),
             require: Some(vec![Requirement {

@@ -170,6 +170,14 @@ pub enum CeremonyError {
         /// Why that refuses the answer.
         why: &'static str,
     },
+    /// The platform's cap on transactions waiting for an answer is reached.
+    #[error(
+        "{max} transactions are waiting for an answer already (the platform's cap): try again when some are answered or expired"
+    )]
+    TooManyPending {
+        /// The cap.
+        max: u64,
+    },
     /// The caller is not the transaction's owner (no owner credential, or another one).
     #[error("{0}")]
     NotOwner(String),
@@ -204,6 +212,7 @@ impl CeremonyError {
             Self::DelegationOutOfScope(_) => ErrorCode::DelegationOutOfScope,
             Self::SessionMismatch(_) => ErrorCode::SessionMismatch,
             Self::NotOwner(_) => ErrorCode::TxNotOwner,
+            Self::TooManyPending { .. } => ErrorCode::TooManyPending,
             Self::NotScanned { state, .. } => match state {
                 TransactionState::Created => ErrorCode::TxNotScanned,
                 TransactionState::Expired => ErrorCode::TxExpired,
@@ -461,6 +470,7 @@ pub struct Platform {
     entitlement: Arc<Entitlement>,
     seal_session_ttl: i64,
     refused: Arc<std::sync::atomic::AtomicU64>,
+    max_pending: Option<u64>,
 }
 
 fn default_ttl(op: Operation) -> i64 {
@@ -501,6 +511,7 @@ impl Platform {
             entitlement: Arc::default(),
             seal_session_ttl: DEFAULT_SEAL_SESSION_TTL,
             refused: Arc::default(),
+            max_pending: None,
         })
     }
 
@@ -526,9 +537,13 @@ impl Platform {
                     .into(),
             ));
         }
+        let now = self.now();
+        self.store
+            .withdraw_delegation(id, now, reason.trim())
+            .await?;
         self.store
             .append_audit(
-                self.now(),
+                now,
                 None,
                 scope::WITHDRAWN_EVENT,
                 &scope::withdrawal_detail(id, reason),
@@ -537,15 +552,9 @@ impl Platform {
         Ok(())
     }
 
-    /// Whether the delegation with id `id` was withdrawn. Reads the audit log (a platform
-    /// with a long log would index these events).
+    /// Whether the delegation with id `id` was withdrawn (an indexed lookup in the store).
     pub async fn delegation_withdrawn(&self, id: &str) -> CResult<bool> {
-        Ok(self
-            .store
-            .audit()
-            .await?
-            .iter()
-            .any(|e| e.event == scope::WITHDRAWN_EVENT && e.detail.split(' ').next() == Some(id)))
+        Ok(self.store.delegation_withdrawn(id).await?)
     }
 
     /// Installs the policy [`Platform::start_decrypt`] consults first (bid-opening time,
@@ -658,6 +667,12 @@ impl Platform {
         expires_at: i64,
     ) -> CResult<Started> {
         let now = self.now();
+        if let Some(max) = self.max_pending {
+            let pending = self.store.count_pending(now).await?;
+            if pending >= max {
+                return Err(CeremonyError::TooManyPending { max });
+            }
+        }
         let mut random = [0u8; 16];
         self.provider.fill_random(&mut random)?;
         let tid = Tid::new(&self.identity.system_code, random);
@@ -1222,6 +1237,10 @@ impl Platform {
             rec.transaction.operation,
             now,
             delegation_withdrawn,
+            self.entitlement
+                .delegated_vendors
+                .iter()
+                .any(|v| v == &r.ca_org_type),
         )?;
         let request = rec
             .request
@@ -1476,6 +1495,14 @@ impl Platform {
         }
         self.audit(Some(tid), "keys-taken", "").await;
         Ok(out)
+    }
+
+    /// Caps the transactions waiting for an answer, on every instance sharing the store: a
+    /// start beyond it is refused with `TOO_MANY_PENDING` (abandoned transactions stop
+    /// counting when they expire). `None`: no cap.
+    pub fn with_max_pending(mut self, max: Option<u64>) -> Self {
+        self.max_pending = max;
+        self
     }
 
     /// Answers refused since this platform was made (malformed, unverifiable, not allowed):

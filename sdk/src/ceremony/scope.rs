@@ -40,6 +40,11 @@ pub struct Entitlement {
     /// never through the national interop code (全国互认码). Certificates of every other
     /// vendor are national (全国版) and go through either code.
     pub platform_only_vendors: Vec<String>,
+    /// CA vendors (`caOrgType`) whose organisation certificates are used by staff only under
+    /// a delegation (证书授权; the trust list's `orgCertsDelegated`, or the platform's
+    /// setting): an organisation-certificate answer of theirs without one is refused, so
+    /// staff whose delegation was withdrawn (收回) cannot simply leave it out.
+    pub delegated_vendors: Vec<String>,
 }
 
 fn subject_label(t: SubjectType) -> &'static str {
@@ -62,6 +67,13 @@ impl Entitlement {
             requirements: p.requirements.clone(),
             vendor_roots: Self::roots_of(registry),
             platform_only_vendors: Vec::new(),
+            delegated_vendors: registry
+                .list()
+                .vendors
+                .iter()
+                .filter(|v| v.org_certs_delegated)
+                .map(|v| v.ca_org_type.clone())
+                .collect(),
         })
     }
 
@@ -178,6 +190,7 @@ pub(crate) fn check_delegation(
     op: Operation,
     now: i64,
     withdrawn: bool,
+    required: bool,
 ) -> Result<Option<String>, CeremonyError> {
     let out = CeremonyError::DelegationOutOfScope;
     let Some(signed) = &r.delegation else {
@@ -185,6 +198,13 @@ pub(crate) fn check_delegation(
             return Err(out(
                 "the answer names an operator but carries no delegation (证书授权)".into(),
             ));
+        }
+        if required && subject.subject_type == SubjectType::Org {
+            return Err(out(format!(
+                "organisation certificates of {} are used under a delegation (证书授权) only; \
+                 this answer carries none",
+                crate::crypto::truncate(&r.ca_org_type, 40)
+            )));
         }
         return Ok(None);
     };
@@ -238,6 +258,7 @@ mod tests {
         // Written back without the field, so old readers keep reading it.
         assert!(!serde_json::to_string(&p).unwrap().contains("requirements"));
         let e = Entitlement {
+            delegated_vendors: Vec::new(),
             accepted_vendors: p.accepted_vendors,
             ..Entitlement::default()
         };
@@ -250,6 +271,7 @@ mod tests {
         );
         assert_eq!(Entitlement::default().requirement(Operation::Login), None);
         let e = Entitlement {
+            delegated_vendors: Vec::new(),
             requirements: vec![Requirement {
                 operation: Operation::Signature,
                 subject_type: SubjectType::Org,

@@ -620,6 +620,62 @@ fn a_staff_member_logs_in_with_the_organisation_certificate_only_within_the_dele
     assert!(e.to_string().contains("C1100005553"), "{e}");
 }
 
+/// Issue 16 finding 4: where the vendor's organisation certificates are used under a
+/// delegation only, an answer that leaves the delegation out is refused, and a withdrawn
+/// delegation is refused wherever it appears.
+#[test]
+fn a_delegated_organisation_certificate_cannot_drop_its_delegation() {
+    use crate::app::{Delegation, delegation};
+    let w = world();
+    let p = default_provider();
+    let now = test_clock();
+    let platform = w.platform.clone().with_entitlement(Entitlement {
+        delegated_vendors: vec!["SOFTCA".into()],
+        ..Entitlement::default()
+    });
+    let started = block_on(platform.start_login()).unwrap();
+    let (signed, request) = scan(&w, &started);
+    let plain = w.app.approve(&w.wallet, &signed, &request, &[]).unwrap();
+    let e = block_on(platform.answer(&started.transaction.tid, &plain)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DelegationOutOfScope, "{e}");
+    assert!(e.to_string().contains("carries none"), "{e}");
+    // Under a delegation: accepted.
+    let d = Delegation {
+        org_cert_sn: w.wallet.sign_cert.serial_hex(),
+        staff_name: "李四".into(),
+        staff_id: Some("110101199001011234".into()),
+        trading_systems: vec![SystemCode::parse("C1100005553").unwrap()],
+        operations: vec![Operation::Login],
+        not_before: now - 60,
+        not_after: now + 86_400,
+    };
+    let signed_d = delegation::issue(p.as_ref(), &w.wallet, &d).unwrap();
+    let staff = w
+        .app
+        .approve_as_staff(&w.wallet, &signed_d, &signed, &request, now)
+        .unwrap();
+    assert_eq!(
+        block_on(platform.answer(&started.transaction.tid, &staff)).unwrap(),
+        TransactionState::Verified
+    );
+    // Withdrawn: refused, and leaving it out does not help.
+    let id = delegation::id(p.as_ref(), &signed_d);
+    block_on(platform.withdraw_delegation(&id, "离职")).unwrap();
+    assert!(block_on(platform.delegation_withdrawn(&id)).unwrap());
+    let again = block_on(platform.start_login()).unwrap();
+    let (signed, request) = scan(&w, &again);
+    let staff = w
+        .app
+        .approve_as_staff(&w.wallet, &signed_d, &signed, &request, now)
+        .unwrap();
+    let e = block_on(platform.answer(&again.transaction.tid, &staff)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DelegationOutOfScope, "{e}");
+    assert!(e.to_string().contains("withdrawn"), "{e}");
+    let plain = w.app.approve(&w.wallet, &signed, &request, &[]).unwrap();
+    let e = block_on(platform.answer(&again.transaction.tid, &plain)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DelegationOutOfScope, "{e}");
+}
+
 /// A PDF seal through the ceremony (签章 with documents): the platform prepares the PDF, the
 /// app signs CAdES attributes over the byte-range digest, the platform embeds; then the
 /// same holder revokes it (撤章) through `start_revoke_seal`.

@@ -340,6 +340,8 @@ error_codes! {
     AuditBroken = "AUDIT_BROKEN", 500;
     /// Too many requests.
     RateLimited = "RATE_LIMITED", 429;
+    /// The platform's cap on transactions waiting for an answer is reached.
+    TooManyPending = "TOO_MANY_PENDING", 503;
     /// The server did not answer within its request timeout.
     RequestTimeout = "REQUEST_TIMEOUT", 503;
     /// Missing or wrong credentials (e.g. the admin token).

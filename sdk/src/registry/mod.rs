@@ -71,6 +71,12 @@ pub struct VendorEntry {
     /// Adapter file name (`*.so`) or identifier, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapter: Option<String>,
+    /// The vendor's organisation certificates are used by staff only under a delegation
+    /// (证书授权: e.g. GDCA 数信签, BJCA co-signing, where the vendor's cloud holds the
+    /// organisation's key and hands out delegations): a platform refuses an
+    /// organisation-certificate answer of this vendor that carries none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub org_certs_delegated: bool,
 }
 
 /// The trust list.

@@ -50,12 +50,14 @@ fn fixture() -> Fixture {
                 name: "camr software CA".into(),
                 roots: vec![Bytes(ca.root().der().to_vec())],
                 adapter: None,
+                org_certs_delegated: false,
             },
             VendorEntry {
                 ca_org_type: "OTHER".into(),
                 name: "Other CA".into(),
                 roots: vec![Bytes(ca.root().der().to_vec())],
                 adapter: None,
+                org_certs_delegated: false,
             },
         ],
     };

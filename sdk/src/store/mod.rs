@@ -260,6 +260,19 @@ pub trait TransactionStore: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<AuditEntry, StoreError>>;
     /// The whole audit log (oldest first).
     fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>>;
+    /// Records that the delegation `id` was withdrawn (收回); again for the same id changes
+    /// nothing.
+    fn withdraw_delegation<'a>(
+        &'a self,
+        id: &'a str,
+        at: i64,
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Whether the delegation `id` was withdrawn: one indexed lookup.
+    fn delegation_withdrawn<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// How many transactions wait for an answer (`created` or `scanned`, not expired at
+    /// `now`): what the platform's cap on pending transactions counts.
+    fn count_pending(&self, now: i64) -> BoxFuture<'_, Result<u64, StoreError>>;
 }
 
 /// An in-memory store (tests, demos, one process).
@@ -275,6 +288,7 @@ struct MemoryInner {
     audit: Vec<AuditEntry>,
     accounts: Vec<Account>,
     hall: hall::MemoryHall,
+    withdrawn: std::collections::HashSet<String>,
 }
 
 impl MemoryStore {
@@ -381,6 +395,39 @@ impl TransactionStore for MemoryStore {
 
     fn usage(&self) -> BoxFuture<'_, Result<Vec<UsageRecord>, StoreError>> {
         let r = self.with(|s| Ok(s.usage.clone()));
+        Box::pin(async move { r })
+    }
+
+    fn withdraw_delegation<'a>(
+        &'a self,
+        id: &'a str,
+        _at: i64,
+        _reason: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let r = self.with(|s| {
+            s.withdrawn.insert(id.to_string());
+            Ok(())
+        });
+        Box::pin(async move { r })
+    }
+
+    fn delegation_withdrawn<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let r = self.with(|s| Ok(s.withdrawn.contains(id)));
+        Box::pin(async move { r })
+    }
+
+    fn count_pending(&self, now: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        let r = self.with(|s| {
+            Ok(s.tx
+                .values()
+                .filter(|r| {
+                    matches!(
+                        r.transaction.state,
+                        TransactionState::Created | TransactionState::Scanned
+                    ) && r.transaction.expires_at >= now
+                })
+                .count() as u64)
+        });
         Box::pin(async move { r })
     }
 

@@ -61,12 +61,35 @@ fn usage(tid: &Tid, n: i64) -> UsageRecord {
 
 /// What every store does, whatever keeps the data.
 async fn behaves(store: Arc<dyn TransactionStore>) {
+    assert_eq!(store.count_pending(0).await.unwrap(), 0);
+    // Delegation withdrawals (收回): recorded once, looked up by id.
+    let id = "ab".repeat(32);
+    assert!(!store.delegation_withdrawn(&id).await.unwrap());
+    store
+        .withdraw_delegation(&id, 5, "left the company")
+        .await
+        .unwrap();
+    store.withdraw_delegation(&id, 6, "again").await.unwrap();
+    assert!(store.delegation_withdrawn(&id).await.unwrap());
+    assert!(!store.delegation_withdrawn(&"cd".repeat(32)).await.unwrap());
     use TransactionState::*;
     // insert / get
     let a = record(1);
     let tid = a.transaction.tid.clone();
     store.insert(a.clone()).await.unwrap();
     assert_eq!(store.get(&tid).await.unwrap(), Some(a.clone()));
+    // Pending: created and not expired at the time asked.
+    assert_eq!(
+        store.count_pending(a.transaction.expires_at).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_pending(a.transaction.expires_at + 1)
+            .await
+            .unwrap(),
+        0
+    );
     let other = Tid::new(&system_code(), [9; 16]);
     assert_eq!(store.get(&other).await.unwrap(), None);
     // duplicate refused, the first record kept
@@ -850,7 +873,7 @@ mod postgres {
             })
             .count();
         assert_eq!(migrations, i64::try_from(files).unwrap());
-        assert_eq!(migrations, 4);
+        assert_eq!(migrations, 5);
     }
 
     #[tokio::test]

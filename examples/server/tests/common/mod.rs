@@ -265,6 +265,7 @@ pub fn vendor_platform(
                 name: v.name.into(),
                 roots: vec![Bytes(v.root.clone())],
                 adapter: None,
+                org_certs_delegated: false,
             })
             .collect(),
     };
