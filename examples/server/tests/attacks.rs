@@ -1,6 +1,10 @@
 //! Issue 16 — the reference server attacked as an anonymous client and as a second certificate
 //! holder, over real HTTP on loopback. One test per finding of the issue; each attack is
 //! refused with its code, and the legitimate party's counterpart still works.
+//!
+//! Each finding runs twice: the attacker on the victim's instance, and on a second instance
+//! sharing the victim's data folder and SQLite database (`…_on_another_instance`): what
+//! guards a transaction lives in the store, not in one process.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -17,19 +21,15 @@ fn anonymous() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-async fn get_as(client: &reqwest::Client, h: &Harness, path: &str) -> (u16, Value) {
-    let r = client
-        .get(format!("{}{path}", h.base))
-        .send()
-        .await
-        .unwrap();
+async fn get_as(client: &reqwest::Client, base: &str, path: &str) -> (u16, Value) {
+    let r = client.get(format!("{base}{path}")).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn post_as(client: &reqwest::Client, h: &Harness, path: &str, body: &Value) -> (u16, Value) {
+async fn post_as(client: &reqwest::Client, base: &str, path: &str, body: &Value) -> (u16, Value) {
     let r = client
-        .post(format!("{}{path}", h.base))
+        .post(format!("{base}{path}"))
         .json(body)
         .send()
         .await
@@ -50,17 +50,53 @@ fn assert_refused_owner(path: &str, v: &Value) {
     assert!(v["data"].is_null(), "{path}: {v}");
 }
 
-/// The demo server with its hall open from the start.
-async fn start_hall() -> Harness {
-    start_configured(|c, _| {
-        c.hall = HallConfig {
-            project: "攻击测试项目".into(),
-            opening: Opening::AfterStart(0),
-            // The key-taking test decrypts an envelope outside the opening too.
-            free_decrypts: true,
-        };
+/// The victim's server after `configure`, and where the attacker goes: the same instance, or
+/// (`two`) a second instance configured alike on the same data folder and SQLite database.
+async fn setup(
+    two: bool,
+    configure: impl Fn(&mut camr_server::ServerConfig) + Clone + Send + 'static,
+) -> (Harness, String) {
+    let first = configure.clone();
+    let h = start_configured(move |c, dir| {
+        c.database_url = Some(dir.join("camr.db").display().to_string());
+        first(c);
     })
-    .await
+    .await;
+    if !two {
+        let base = h.base.clone();
+        return (h, base);
+    }
+    let db = h.dir.path().join("camr.db").display().to_string();
+    let other = second_instance(&h, move |c| {
+        c.database_url = Some(db);
+        configure(c);
+    })
+    .await;
+    (h, other)
+}
+
+/// The hall open from the start (free decrypts on: the key-taking test decrypts an envelope
+/// outside the opening too).
+fn open_hall(c: &mut camr_server::ServerConfig) {
+    c.hall = HallConfig {
+        project: "攻击测试项目".into(),
+        opening: Opening::AfterStart(0),
+        free_decrypts: true,
+    };
+}
+
+/// Runs `$body(two)` as two tests: on one instance, and with the attacker on another.
+macro_rules! both_instances {
+    ($one:ident, $other:ident, $body:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $one() {
+            $body(false).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $other() {
+            $body(true).await;
+        }
+    };
 }
 
 /// 李四, a holder of another organisation with a certificate of the same CA: the competitor.
@@ -112,11 +148,16 @@ async fn submit_bound_bid(h: &Harness, plain: &[u8]) -> String {
     v["data"]["id"].as_str().unwrap().to_string()
 }
 
-/// Finding 1: a tid read from a report or a shoulder gives an anonymous client nothing — not
-/// the report, the status, the result, the registration prefill, nor an account.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding1_anonymous_client_reads_no_report_result_identity_or_account() {
-    let h = common::start().await;
+// Finding 1: a tid read from a report or a shoulder gives an anonymous client nothing — not
+// the report, the status, the result, the registration prefill, nor an account.
+both_instances!(
+    finding1_anonymous_client_reads_no_report_result_identity_or_account,
+    finding1_anonymous_client_reads_no_report_result_identity_or_account_on_another_instance,
+    anonymous_reads
+);
+
+async fn anonymous_reads(two: bool) {
+    let (h, other) = setup(two, |_| {}).await;
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
     let (s, v) = h.approve(&qr).await;
     assert_eq!(s, 200, "{v}");
@@ -125,7 +166,7 @@ async fn finding1_anonymous_client_reads_no_report_result_identity_or_account() 
         "/api/v1/reports/usage.csv?by=record",
         "/api/v1/reports/usage",
     ] {
-        let (s, v) = get_as(&a, &h, path).await;
+        let (s, v) = get_as(&a, &other, path).await;
         assert_error(s, &v, 401, "UNAUTHORIZED");
     }
     for path in [
@@ -134,24 +175,24 @@ async fn finding1_anonymous_client_reads_no_report_result_identity_or_account() 
         format!("/api/v1/transactions/{tid}/verification"),
         format!("/api/v1/registrations/{tid}"),
     ] {
-        let (s, v) = get_as(&a, &h, &path).await;
+        let (s, v) = get_as(&a, &other, &path).await;
         assert_error(s, &v, 403, "TX_NOT_OWNER");
     }
     let (s, v) = post_as(
         &a,
-        &h,
+        &other,
         "/api/v1/registrations",
         &json!({"tid": tid, "mobile": "13800000000", "email": "attacker@example.com"}),
     )
     .await;
     assert_error(s, &v, 403, "TX_NOT_OWNER");
     // Another transaction's owner credential opens nothing either.
-    let (_, other) = h
+    let (_, foreign_tx) = h
         .post("/api/v1/transactions", &json!({"operation": "login"}))
         .await;
-    let foreign = other["data"]["ownerToken"].as_str().unwrap();
+    let foreign = foreign_tx["data"]["ownerToken"].as_str().unwrap();
     let r = a
-        .get(format!("{}/api/v1/transactions/{tid}/result", h.base))
+        .get(format!("{other}/api/v1/transactions/{tid}/result"))
         .header("x-camr-owner", foreign)
         .send()
         .await
@@ -171,11 +212,16 @@ async fn finding1_anonymous_client_reads_no_report_result_identity_or_account() 
     assert!(r.text().await.unwrap().contains(&tid));
 }
 
-/// Finding 1, bid secrecy end to end: only the party that started a decrypt, after the gate,
-/// gets the plaintext — exactly once; the content keys likewise, once, to one of two callers.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding1_only_the_decrypts_owner_gets_the_plaintext_exactly_once() {
-    let h = start_hall().await;
+// Finding 1, bid secrecy end to end: only the party that started a decrypt, after the gate,
+// gets the plaintext — exactly once; the content keys likewise, once, to one of two callers.
+both_instances!(
+    finding1_only_the_decrypts_owner_gets_the_plaintext_exactly_once,
+    finding1_only_the_decrypts_owner_gets_the_plaintext_exactly_once_on_another_instance,
+    plaintext_once
+);
+
+async fn plaintext_once(two: bool) {
+    let (h, other) = setup(two, open_hall).await;
     let plain = "报价 1,280,000.00 元".as_bytes().to_vec();
     let bid = submit_bound_bid(&h, &plain).await;
     let (s, v) = h
@@ -188,7 +234,7 @@ async fn finding1_only_the_decrypts_owner_gets_the_plaintext_exactly_once() {
     // The attacker cannot start the bid's decrypt: the plaintext would go to them.
     let (s, v) = post_as(
         &a,
-        &h,
+        &other,
         &format!("/api/v1/hall/decrypt?bid={bid}"),
         &json!({}),
     )
@@ -207,10 +253,16 @@ async fn finding1_only_the_decrypts_owner_gets_the_plaintext_exactly_once() {
         format!("/api/v1/transactions/{tid}/result"),
         format!("/interlink/sweepcodeController/getDecryptInfo?tId={tid}"),
     ] {
-        let (_, v) = get_as(&a, &h, &path).await;
+        let (_, v) = get_as(&a, &other, &path).await;
         assert_refused_owner(&path, &v);
     }
-    let (s, v) = post_as(&a, &h, &format!("/api/v1/bidfiles/{tid}/work"), &json!({})).await;
+    let (s, v) = post_as(
+        &a,
+        &other,
+        &format!("/api/v1/bidfiles/{tid}/work"),
+        &json!({}),
+    )
+    .await;
     assert_error(s, &v, 403, "TX_NOT_OWNER");
     let (s, opened, _) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
     assert_eq!((s, opened), (200, plain));
@@ -248,11 +300,16 @@ async fn finding1_only_the_decrypts_owner_gets_the_plaintext_exactly_once() {
     assert_eq!(refused["errorCode"], "TX_ALREADY_TAKEN", "{refused}");
 }
 
-/// Finding 2: a competitor neither sees pending sign-in tids nor replaces or takes the
-/// bidder's sign-in; the bid's decrypt is the bidder's.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding2_a_competitor_cannot_hijack_the_bidders_sign_in() {
-    let h = start_hall().await;
+// Finding 2: a competitor neither sees pending sign-in tids nor replaces or takes the
+// bidder's sign-in; the bid's decrypt is the bidder's.
+both_instances!(
+    finding2_a_competitor_cannot_hijack_the_bidders_sign_in,
+    finding2_a_competitor_cannot_hijack_the_bidders_sign_in_on_another_instance,
+    sign_in_hijack
+);
+
+async fn sign_in_hijack(two: bool) {
+    let (h, other) = setup(two, open_hall).await;
     let rival = competitor(&h);
     let bid = submit_bound_bid(&h, b"bid of zhang san").await;
     // The bidder's sign-in QR is pending: the hall does not publish its tid.
@@ -261,7 +318,7 @@ async fn finding2_a_competitor_cannot_hijack_the_bidders_sign_in() {
         .await;
     assert_eq!(s, 200, "{mine}");
     let mine_tid = mine["data"]["tid"].as_str().unwrap();
-    let (_, view) = get_as(&anonymous(), &h, "/api/v1/hall").await;
+    let (_, view) = get_as(&anonymous(), &other, "/api/v1/hall").await;
     assert!(!view.to_string().contains(mine_tid), "{view}");
     // The competitor starts a sign-in for the bid and answers it with his own certificate:
     // the login verifies, but it is not the bid's holder, so it is not recorded.
@@ -271,7 +328,7 @@ async fn finding2_a_competitor_cannot_hijack_the_bidders_sign_in() {
         .unwrap();
     let (s, theirs) = post_as(
         &attacker,
-        &h,
+        &other,
         &format!("/api/v1/hall/signin?bid={bid}"),
         &json!({}),
     )
@@ -304,7 +361,7 @@ async fn finding2_a_competitor_cannot_hijack_the_bidders_sign_in() {
     // The competitor cannot start the bid's decrypt (he owns no sign-in of it).
     let (s, v) = post_as(
         &attacker,
-        &h,
+        &other,
         &format!("/api/v1/hall/decrypt?bid={bid}"),
         &json!({}),
     )
@@ -312,11 +369,16 @@ async fn finding2_a_competitor_cannot_hijack_the_bidders_sign_in() {
     assert_error(s, &v, 403, "TX_NOT_OWNER");
 }
 
-/// Finding 3: another certificate holder cannot reject the bidder's decrypt; the bidder can,
-/// and the rejection names who rejected.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding3_another_holder_cannot_reject_someone_elses_decrypt() {
-    let h = start_hall().await;
+// Finding 3: another certificate holder cannot reject the bidder's decrypt; the bidder can,
+// and the rejection names who rejected.
+both_instances!(
+    finding3_another_holder_cannot_reject_someone_elses_decrypt,
+    finding3_another_holder_cannot_reject_someone_elses_decrypt_on_another_instance,
+    foreign_rejection
+);
+
+async fn foreign_rejection(two: bool) {
+    let (h, other) = setup(two, open_hall).await;
     let rival = competitor(&h);
     let bid = submit_bound_bid(&h, b"bid").await;
     let (_, v) = h
@@ -330,7 +392,16 @@ async fn finding3_another_holder_cannot_reject_someone_elses_decrypt() {
     assert_eq!(s, 200, "{v}");
     let tid = v["data"]["tid"].as_str().unwrap().to_string();
     let qr = v["data"]["qrText"].as_str().unwrap().to_string();
-    let (s, v) = answer_as(&h, &rival, &qr, Some("放弃解密")).await;
+    // The rival's phone posts its rejection (to the other instance, when there is one).
+    let (signed, request) = h.scan(&qr).await;
+    let rejection = h.app.reject(&rival, &signed, &request, "放弃解密").unwrap();
+    let (s, v) = post_as(
+        &anonymous(),
+        &other,
+        "/camr/v1/response",
+        &serde_json::to_value(&rejection).unwrap(),
+    )
+    .await;
     assert_error(s, &v, 403, "BIDDER_NOT_SIGNED_IN");
     let (_, tx) = h.get(&format!("/api/v1/transactions/{tid}")).await;
     assert_eq!(
@@ -349,11 +420,16 @@ async fn finding3_another_holder_cannot_reject_someone_elses_decrypt() {
     assert!(rejected.detail.contains("张三"), "{}", rejected.detail);
 }
 
-/// Finding 7: a tid alone mints no live QR code, and an answer to a code nobody fetched is
-/// refused (a stale photo of a QR cannot be revived by answering directly).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding7_a_tid_gives_no_live_code_and_unfetched_requests_take_no_answer() {
-    let h = common::start().await;
+// Finding 7: a tid alone mints no live QR code, and an answer to a code nobody fetched is
+// refused (a stale photo of a QR cannot be revived by answering directly).
+both_instances!(
+    finding7_a_tid_gives_no_live_code_and_unfetched_requests_take_no_answer,
+    finding7_a_tid_gives_no_live_code_and_unfetched_requests_take_no_answer_on_another_instance,
+    live_code
+);
+
+async fn live_code(two: bool) {
+    let (h, other) = setup(two, |_| {}).await;
     let (tid, _qr) = h.start_tx(json!({"operation": "encrypt"})).await;
     let a = anonymous();
     for path in [
@@ -364,7 +440,7 @@ async fn finding7_a_tid_gives_no_live_code_and_unfetched_requests_take_no_answer
         format!("/interlink/sweepcodeController/getQRCodeContent?tId={tid}"),
         format!("/interlink/sweepcodeController/getScanInfo?tId={tid}"),
     ] {
-        let (_, v) = get_as(&a, &h, &path).await;
+        let (_, v) = get_as(&a, &other, &path).await;
         assert_refused_owner(&path, &v);
     }
     let (s, text, _) = h
@@ -408,10 +484,15 @@ async fn finding8_work_and_upload_routes_are_rate_limited() {
     }
 }
 
-/// Every route of the OpenAPI document that names a transaction refuses an anonymous client.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_documented_transaction_route_refuses_an_anonymous_client() {
-    let h = common::start().await;
+// Every route of the OpenAPI document that names a transaction refuses an anonymous client.
+both_instances!(
+    every_documented_transaction_route_refuses_an_anonymous_client,
+    every_documented_transaction_route_refuses_an_anonymous_client_on_another_instance,
+    document_walk
+);
+
+async fn document_walk(two: bool) {
+    let (h, other) = setup(two, |_| {}).await;
     let (tid, _) = h.start_tx(json!({"operation": "login"})).await;
     let (_, doc) = h.get("/api/openapi.json").await;
     let doc = if doc["openapi"].is_string() {
@@ -432,8 +513,8 @@ async fn every_documented_transaction_route_refuses_an_anonymous_client() {
         let path = template.replace("{tid}", &tid).replace("{page}", "1");
         for method in item.as_object().unwrap().keys() {
             let req = match method.as_str() {
-                "get" => a.get(format!("{}{path}", h.base)),
-                "post" => a.post(format!("{}{path}", h.base)).json(&json!({})),
+                "get" => a.get(format!("{other}{path}")),
+                "post" => a.post(format!("{other}{path}")).json(&json!({})),
                 _ => continue,
             };
             let r = req.send().await.unwrap();
@@ -563,16 +644,26 @@ async fn finding6_the_decrypt_gate_fails_closed_and_holds_on_another_instance() 
     assert_error(s, &v, 409, "BID_EXISTS");
 }
 
-/// Finding 8: transactions waiting for an answer are capped (over every instance on the
-/// store), so abandoned starts cannot pile up; an answered one makes room.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding8_pending_transactions_are_capped() {
-    let h = start_configured(|c, _| c.max_pending = Some(2)).await;
+// Finding 8: transactions waiting for an answer are capped (over every instance on the
+// store), so abandoned starts cannot pile up; an answered one makes room.
+both_instances!(
+    finding8_pending_transactions_are_capped,
+    finding8_pending_transactions_are_capped_over_both_instances,
+    pending_cap
+);
+
+async fn pending_cap(two: bool) {
+    let (h, other) = setup(two, |c| c.max_pending = Some(2)).await;
     let (first, _) = h.start_tx(json!({"operation": "login"})).await;
     h.start_tx(json!({"operation": "login"})).await;
-    let (s, v) = h
-        .post("/api/v1/transactions", &json!({"operation": "login"}))
-        .await;
+    // The cap counts the store: the other instance refuses the third start too.
+    let (s, v) = post_as(
+        &anonymous(),
+        &other,
+        "/api/v1/transactions",
+        &json!({"operation": "login"}),
+    )
+    .await;
     assert_error(s, &v, 503, "TOO_MANY_PENDING");
     let (s, v) = h
         .post(&format!("/api/v1/transactions/{first}/cancel"), &json!({}))
