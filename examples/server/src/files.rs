@@ -180,15 +180,56 @@ pub(crate) fn file_path(s: &AppState, tid: &Tid, ext: &str) -> PathBuf {
     s.files_dir.join(format!("{tid}.{ext}"))
 }
 
+/// What an upload is, for its size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upload {
+    /// Streamed to disk (bid files, documents to hash and sign, signed files to verify):
+    /// the server's upload limit (512 MiB).
+    Streamed,
+    /// A file to digest: streamed, and may be empty (the digest of nothing is a digest).
+    Digest,
+    /// A PDF, which sealing and verification read into memory: at most [`PDF_UPLOAD_LIMIT`].
+    Pdf,
+}
+
+/// Largest PDF accepted for sealing, revocation, verification and seal sessions: PDFs are
+/// read into memory, so their limit is lower than the streamed uploads'.
+pub const PDF_UPLOAD_LIMIT: u64 = 64 * 1024 * 1024;
+
+impl Upload {
+    /// The limit in bytes on `s`.
+    pub fn limit(self, s: &AppState) -> u64 {
+        match self {
+            Self::Streamed | Self::Digest => s.upload_limit,
+            Self::Pdf => s.upload_limit.min(PDF_UPLOAD_LIMIT),
+        }
+    }
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        ..ApiError::malformed(format!(
+            "the file is larger than the {} MiB allowed here",
+            limit / (1024 * 1024)
+        ))
+    }
+}
+
 /// Streams the request body to `path`, hashing it on the way when `hash` is given; refuses
-/// bodies over the upload limit (413) and empty ones. Returns (size, digest).
+/// bodies over the limit of `kind` (413: before reading anything when the declared length
+/// says so) and empty ones. Returns (size, digest).
 pub(crate) async fn receive(
     s: &AppState,
     body: Body,
     path: &FsPath,
     hash: Option<HashAlgorithm>,
-    allow_empty: bool,
+    kind: Upload,
 ) -> Result<(u64, Vec<u8>), ApiError> {
+    let limit = kind.limit(s);
+    if axum::body::HttpBody::size_hint(&body).lower() > limit {
+        return Err(too_large(limit));
+    }
     tokio::fs::create_dir_all(&s.files_dir)
         .await
         .map_err(ApiError::internal)?;
@@ -203,14 +244,8 @@ pub(crate) async fn receive(
             let chunk =
                 chunk.map_err(|e| ApiError::malformed(format!("cannot read the upload: {e}")))?;
             size += chunk.len() as u64;
-            if size > s.upload_limit {
-                return Err(ApiError {
-                    status: StatusCode::PAYLOAD_TOO_LARGE,
-                    ..ApiError::malformed(format!(
-                        "the file is larger than the {} MiB allowed",
-                        s.upload_limit / (1024 * 1024)
-                    ))
-                });
+            if size > limit {
+                return Err(too_large(limit));
             }
             if let Some(h) = hasher.as_mut() {
                 h.update(&chunk);
@@ -218,7 +253,9 @@ pub(crate) async fn receive(
             file.write_all(&chunk).await.map_err(ApiError::internal)?;
         }
         file.flush().await.map_err(ApiError::internal)?;
-        if size == 0 && !allow_empty {
+        // Every upload route wants content: an empty bid file would be sealed and
+        // submitted as if it were a bid.
+        if size == 0 && kind != Upload::Digest {
             return Err(ApiError::malformed("the upload is empty"));
         }
         Ok(())
@@ -230,6 +267,41 @@ pub(crate) async fn receive(
         return Err(e);
     }
     Ok((size, hasher.map(|h| h.finalize()).unwrap_or_default()))
+}
+
+/// How long uploaded and produced files (bid envelopes, opened bids, sealed PDFs, temporary
+/// uploads) are kept: long enough to download a result, short enough that abandoned ones do
+/// not fill the disk. The hall's bids (`hall-*.camrbid`) are kept.
+pub const FILE_RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// How often the files folder is swept.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the files of `dir` last modified more than `retention` before `now`, except the
+/// hall's bids; returns how many were removed. A file that cannot be read or removed is
+/// left (and retried at the next sweep).
+pub fn sweep(dir: &FsPath, now: std::time::SystemTime, retention: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("hall-") || !path.is_file() {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age > retention);
+        if old && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// A fresh temporary path in the files folder.
@@ -298,7 +370,7 @@ async fn bid_seal_start(
     let q = upload_query(&headers, q)?;
     let name = clean_name(q.name.as_deref(), "bid-file");
     let tmp = temp_path(&s)?;
-    let (size, _) = receive(&s, body, &tmp, None, true).await?;
+    let (size, _) = receive(&s, body, &tmp, None, Upload::Streamed).await?;
     let started = s.platform.start_encrypt().await;
     tracing::info!(
         size,
@@ -567,7 +639,7 @@ async fn bid_open_start(
         .map(str::to_string)
         .unwrap_or_else(|| format!("{name}.opened"));
     let tmp = temp_path(&s)?;
-    let (size, _) = receive(&s, body, &tmp, None, false).await?;
+    let (size, _) = receive(&s, body, &tmp, None, Upload::Streamed).await?;
     let provider = s.platform.provider().clone();
     let path = tmp.clone();
     let header = tokio::task::spawn_blocking(move || {
@@ -686,7 +758,7 @@ async fn file_sign_start(
     let alg = hash_of(&q)?;
     let name = clean_name(q.name.as_deref(), "document");
     let tmp = temp_path(&s)?;
-    let received = receive(&s, body, &tmp, Some(alg), false).await;
+    let received = receive(&s, body, &tmp, Some(alg), Upload::Streamed).await;
     let _ = tokio::fs::remove_file(&tmp).await;
     let (_, hash) = received?;
     let started = s
@@ -717,7 +789,7 @@ async fn file_digest(
     let q = upload_query(&headers, q)?;
     let alg = hash_of(&q)?;
     let tmp = temp_path(&s)?;
-    let received = receive(&s, body, &tmp, Some(alg), true).await;
+    let received = receive(&s, body, &tmp, Some(alg), Upload::Digest).await;
     let _ = tokio::fs::remove_file(&tmp).await;
     let (size, hash) = received?;
     Ok(ok(DigestOut {
@@ -774,4 +846,35 @@ async fn verify(
     );
     let status = StatusCode::from_u16(verdict.code).unwrap_or(StatusCode::OK);
     Ok((status, axum::Json(verdict)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::time::{Duration, SystemTime};
+
+    use super::sweep;
+
+    #[test]
+    fn the_sweep_removes_old_files_but_keeps_fresh_ones_and_the_halls_bids() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = Duration::from_secs(86_400);
+        let old = SystemTime::now() - 2 * day;
+        for name in ["upload-1.tmp", "C1100005553aa.camrbid", "hall-ab12.camrbid"] {
+            let f = std::fs::File::create(dir.path().join(name)).unwrap();
+            f.set_modified(old).unwrap();
+        }
+        std::fs::write(dir.path().join("C1100005553bb.json"), b"{}").unwrap();
+        assert_eq!(sweep(dir.path(), SystemTime::now(), day), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["C1100005553bb.json", "hall-ab12.camrbid"]);
+        assert_eq!(
+            sweep(&dir.path().join("missing"), SystemTime::now(), day),
+            0
+        );
+    }
 }

@@ -472,7 +472,7 @@ async fn submit_bid(
         None => None,
     };
     let tmp = temp_path(&s)?;
-    let (size, _) = receive(&s, body, &tmp, None, false).await?;
+    let (size, _) = receive(&s, body, &tmp, None, crate::files::Upload::Streamed).await?;
     let items = match envelope_items(&s, &tmp).await {
         Ok(items) if items.is_empty() => {
             let _ = tokio::fs::remove_file(&tmp).await;

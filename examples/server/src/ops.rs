@@ -289,6 +289,27 @@ async fn reload_adapters(
 /// Starts the consumer of this instance's status events (metrics, webhooks). Call once,
 /// inside the runtime.
 pub fn start(state: &Arc<AppState>) {
+    // Files of abandoned uploads and transactions do not pile up (bids of the hall stay).
+    let dir = state.files_dir.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(crate::files::SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            let dir = dir.clone();
+            let swept = tokio::task::spawn_blocking(move || {
+                crate::files::sweep(
+                    &dir,
+                    std::time::SystemTime::now(),
+                    crate::files::FILE_RETENTION,
+                )
+            })
+            .await;
+            match swept {
+                Ok(0) | Err(_) => {}
+                Ok(n) => tracing::info!(removed = n, "old upload and transaction files swept"),
+            }
+        }
+    });
     let mut rx = state.events.subscribe();
     let store = state.store.clone();
     let instance = state.instance_id.clone();

@@ -21,7 +21,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use camr::crypto::{HashAlgorithm, PublicKeyAlgorithm};
@@ -134,12 +134,8 @@ fn seal_error(e: SealError) -> ApiError {
 /// limit and [`seal::MAX_PDF`]).
 async fn receive_pdf(s: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
     let tmp = temp_path(s)?;
-    let received = receive(s, body, &tmp, None, false).await;
+    let received = receive(s, body, &tmp, None, crate::files::Upload::Pdf).await;
     let bytes = match received {
-        Ok((size, _)) if size > seal::MAX_PDF as u64 => Err(ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            ..ApiError::new(ErrorCode::PdfMalformed, "the PDF is larger than 512 MiB")
-        }),
         Ok(_) => tokio::fs::read(&tmp).await.map_err(ApiError::internal),
         Err(e) => Err(e),
     };

@@ -400,7 +400,7 @@ async fn create(
     }
     let name = clean_name(q.name.as_deref(), "document.pdf");
     let tmp = temp_path(&s)?;
-    let received = receive(&s, body, &tmp, None, false).await;
+    let received = receive(&s, body, &tmp, None, crate::files::Upload::Pdf).await;
     let pdf = match received {
         Ok((size, _)) if size > seal::MAX_PDF as u64 => Err(ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,

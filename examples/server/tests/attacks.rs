@@ -674,3 +674,34 @@ async fn pending_cap(two: bool) {
         .await;
     assert_eq!(s, 200, "{v}");
 }
+
+/// Finding 8: upload limits per route, enforced before the body is read when its declared
+/// length says so; an empty bid file is refused like every other empty upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding8_uploads_have_per_route_limits_and_empty_bids_are_refused() {
+    let h = common::start().await;
+    let (s, v) = h.upload("/api/v1/bidfiles?name=bid.pdf", Vec::new()).await;
+    assert_error(s, &v, 400, "INPUT_MALFORMED");
+    assert!(v["msg"].as_str().unwrap().contains("empty"), "{v}");
+    // A PDF declared larger than the PDF limit: refused at once, before any of it is sent.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let over = camr_server::files::PDF_UPLOAD_LIMIT + 1;
+    let addr = h.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/pdf/verify HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/pdf\r\n\
+         content-length: {over}\r\nconnection: close\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tcp.read_to_end(&mut answer),
+    )
+    .await
+    .expect("answered without waiting for the body")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("64 MiB"), "{answer}");
+}
