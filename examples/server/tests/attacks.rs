@@ -705,3 +705,65 @@ async fn finding8_uploads_have_per_route_limits_and_empty_bids_are_refused() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("64 MiB"), "{answer}");
 }
+
+/// Issue 20, finding 1 (path building as a denial of service): answers whose chain offers a
+/// leaf and 100 CA certificates with one name and one key are refused quickly through
+/// `/camr/v1/response`, and other requests are served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_of_a_hundred_same_name_intermediates_is_refused_fast_and_stalls_nothing() {
+    let h = common::start().await;
+    let pem = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../benches/data/path_budget/attack.pem"
+    ))
+    .unwrap();
+    let chain: Vec<camr::protocol::Bytes> = camr::pki::Certificate::parse_all(&pem)
+        .unwrap()
+        .iter()
+        .map(|c| camr::protocol::Bytes(c.der().to_vec()))
+        .collect();
+    assert_eq!(chain.len(), 101);
+    let mut answers = Vec::new();
+    for _ in 0..8 {
+        let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+        let (signed, request) = h.scan(&qr).await;
+        let mut r = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+        if let Some(e) = r.evidence.as_mut() {
+            e.certificate_chain = chain.clone();
+        }
+        answers.push(serde_json::to_value(&r).unwrap());
+    }
+    let started = std::time::Instant::now();
+    let posts = answers.iter().map(|a| {
+        let (client, base) = (anonymous(), h.base.clone());
+        async move { post_as(&client, &base, "/camr/v1/response", a).await }
+    });
+    let health = async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let t = std::time::Instant::now();
+        let (s, _) = get_as(&anonymous(), &h.base, "/healthz").await;
+        (s, t.elapsed())
+    };
+    let (refusals, (health_status, health_took)) =
+        tokio::join!(futures_util::future::join_all(posts), health);
+    for (s, v) in &refusals {
+        assert_eq!(*s, 422, "{v}");
+        let code = v["errorCode"].as_str().unwrap();
+        assert!(
+            code == "CERT_PATH_BUDGET_EXCEEDED" || code == "CERT_UNTRUSTED",
+            "{v}"
+        );
+    }
+    assert_eq!(health_status, 200);
+    // Generous bounds (a debug build on a loaded 2-core machine): before the budget, one such
+    // answer took minutes.
+    assert!(
+        health_took < std::time::Duration::from_secs(5),
+        "{health_took:?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
