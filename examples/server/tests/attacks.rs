@@ -67,11 +67,12 @@ async fn setup(
         return (h, base);
     }
     let db = h.dir.path().join("camr.db").display().to_string();
-    let other = second_instance(&h, move |c| {
-        c.database_url = Some(db);
-        configure(c);
-    })
-    .await;
+    let other = h
+        .another_instance(move |c| {
+            c.database_url = Some(db);
+            configure(c);
+        })
+        .await;
     (h, other)
 }
 
@@ -97,6 +98,18 @@ macro_rules! both_instances {
             $body(true).await;
         }
     };
+}
+
+/// The bidder (the demo wallet, through `h`'s browser) signs in for `bid`; the sign-in's
+/// answer to the start.
+async fn sign_in(h: &Harness, bid: &str) -> Value {
+    let (s, v) = h
+        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, answered) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{answered}");
+    v
 }
 
 /// 李四, a holder of another organisation with a certificate of the same CA: the competitor.
@@ -224,12 +237,7 @@ async fn plaintext_once(two: bool) {
     let (h, other) = setup(two, open_hall).await;
     let plain = "报价 1,280,000.00 元".as_bytes().to_vec();
     let bid = submit_bound_bid(&h, &plain).await;
-    let (s, v) = h
-        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
-    assert_eq!(s, 200, "{v}");
+    sign_in(&h, &bid).await;
     let a = anonymous();
     // The attacker cannot start the bid's decrypt: the plaintext would go to them.
     let (s, v) = post_as(
@@ -381,11 +389,7 @@ async fn foreign_rejection(two: bool) {
     let (h, other) = setup(two, open_hall).await;
     let rival = competitor(&h);
     let bid = submit_bound_bid(&h, b"bid").await;
-    let (_, v) = h
-        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
-        .await;
-    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
-    assert_eq!(s, 200, "{v}");
+    sign_in(&h, &bid).await;
     let (s, v) = h
         .post(&format!("/api/v1/hall/decrypt?bid={bid}"), &json!({}))
         .await;
@@ -532,21 +536,6 @@ async fn document_walk(two: bool) {
     assert!(checked >= 20, "only {checked} routes walked");
 }
 
-/// A second server instance on `h`'s data folder and database (as after a restart, or beside
-/// it behind a load balancer); its base URL and admin token.
-async fn second_instance(
-    h: &Harness,
-    configure: impl FnOnce(&mut camr_server::ServerConfig),
-) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut config = camr_server::ServerConfig::demo(h.data.clone(), addr);
-    configure(&mut config);
-    let state = camr_server::build_state(&config).await.unwrap();
-    tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
-    format!("http://{addr}")
-}
-
 /// Finding 6: the decrypt gate fails closed — it recognises a bid by the content keys being
 /// decrypted (not by a recipient label), refuses a decrypt that is no submitted bid, and its
 /// bids and sign-ins live in the store, so another instance (or a restart) gates them too.
@@ -590,15 +579,11 @@ async fn finding6_the_decrypt_gate_fails_closed_and_holds_on_another_instance() 
         assert_error(s, &v, 403, "BID_NOT_SUBMITTED");
     }
     // The bidder signs in on the first instance.
-    let (_, v) = h
-        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
-        .await;
+    let v = sign_in(&h, &bid).await;
     let sign_in_owner = v["data"]["ownerToken"].as_str().unwrap().to_string();
-    let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
-    assert_eq!(s, 200, "{v}");
     // Another instance on the same database sees the bid and the sign-in, gates the bid the
     // same way, and opens it for the owner of the sign-in only.
-    let base = second_instance(&h, |c| closed(c, &db_dir)).await;
+    let base = h.another_instance(|c| closed(c, &db_dir)).await;
     let other = reqwest::Client::new();
     let view: Value = other
         .get(format!("{base}/api/v1/hall"))

@@ -243,6 +243,25 @@ macro_rules! sql_hall_store {
      add_pending: $add_pending:literal, pending: $pending:literal,
      drop_pending: $drop_pending:literal, insert_sign_in: $insert_sign_in:literal) => {
         impl $store {
+            /// The one bid `query` finds for `key` (its id, or a key digest), with sign-ins.
+            async fn hall_bid_where(
+                &self,
+                query: &'static str,
+                key: &str,
+            ) -> Result<Option<Bid>, StoreError> {
+                let row: Option<(String,)> = sqlx::query_as(query)
+                    .bind(key)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(|e| {
+                        StoreError::Backend(format!("{} could not read the bid: {e}", $db))
+                    })?;
+                match row {
+                    Some((record,)) => Ok(Some(self.hall_bid_with_sign_ins(record).await?)),
+                    None => Ok(None),
+                }
+            }
+
             async fn hall_bid_with_sign_ins(&self, record: String) -> Result<Bid, StoreError> {
                 let mut bid: Bid = serde_json::from_str(&record)
                     .map_err(|e| super::rows::data_error($db, "bid", e))?;
@@ -327,38 +346,14 @@ macro_rules! sql_hall_store {
             }
 
             fn bid<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Bid>, StoreError>> {
-                Box::pin(async move {
-                    let row: Option<(String,)> = sqlx::query_as($bid)
-                        .bind(id)
-                        .fetch_optional(self.pool())
-                        .await
-                        .map_err(|e| {
-                            StoreError::Backend(format!("{} could not read the bid: {e}", $db))
-                        })?;
-                    match row {
-                        Some((record,)) => Ok(Some(self.hall_bid_with_sign_ins(record).await?)),
-                        None => Ok(None),
-                    }
-                })
+                Box::pin(self.hall_bid_where($bid, id))
             }
 
             fn bid_by_key<'a>(
                 &'a self,
                 digest: &'a str,
             ) -> BoxFuture<'a, Result<Option<Bid>, StoreError>> {
-                Box::pin(async move {
-                    let row: Option<(String,)> = sqlx::query_as($by_key)
-                        .bind(digest)
-                        .fetch_optional(self.pool())
-                        .await
-                        .map_err(|e| {
-                            StoreError::Backend(format!("{} could not read the bid: {e}", $db))
-                        })?;
-                    match row {
-                        Some((record,)) => Ok(Some(self.hall_bid_with_sign_ins(record).await?)),
-                        None => Ok(None),
-                    }
-                })
+                Box::pin(self.hall_bid_where($by_key, digest))
             }
 
             fn add_pending_sign_in<'a>(

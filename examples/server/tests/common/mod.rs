@@ -91,6 +91,22 @@ pub fn assert_error(status: u16, v: &Value, want_status: u16, code: &str) {
 }
 
 impl Harness {
+    /// Another server instance on this one's data folder, configured by `configure` (e.g.
+    /// the same database, as after a restart or beside it behind a load balancer); its base
+    /// URL.
+    pub async fn another_instance(
+        &self,
+        configure: impl FnOnce(&mut camr_server::ServerConfig),
+    ) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = camr_server::ServerConfig::demo(self.data.clone(), addr);
+        configure(&mut config);
+        let state = camr_server::build_state(&config).await.unwrap();
+        tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
+        format!("http://{addr}")
+    }
+
     /// A GET as the browser that started the transactions; the reports as the operator.
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let mut req = self.client.get(format!("{}{path}", self.base));
