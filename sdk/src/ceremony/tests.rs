@@ -925,3 +925,5 @@ fn decrypt_waits_for_the_opening_time_and_the_bidders_sign_in() {
     );
     verify_audit(&audit).unwrap();
 }
+
+mod binding;
