@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 struct Server {
     base: String,
     data: PathBuf,
+    /// The platform's own browser: it keeps the owner cookie (`camr_owner_<tid>`) the server
+    /// sets when a transaction starts, so it may read the transaction's result and live QR.
+    client: reqwest::blocking::Client,
     _dir: tempfile::TempDir,
     _rt: tokio::runtime::Runtime,
 }
@@ -37,9 +40,15 @@ fn server_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> Server
         tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
         addr
     });
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Server {
         base: format!("http://{addr}"),
         data,
+        client: reqwest::blocking::Client::builder()
+            .cookie_store(true)
+            .timeout(std::time::Duration::from_secs(15))
+            .build()
+            .unwrap(),
         _dir: dir,
         _rt: rt,
     }
@@ -47,8 +56,8 @@ fn server_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> Server
 
 impl Server {
     fn start(&self, body: Value) -> (String, String) {
-        let v: Value = camr_app_sim::http_client()
-            .unwrap()
+        let v: Value = self
+            .client
             .post(format!("{}/api/v1/transactions", self.base))
             .json(&body)
             .send()
@@ -63,8 +72,7 @@ impl Server {
     }
 
     fn get(&self, path: &str) -> Value {
-        camr_app_sim::http_client()
-            .unwrap()
+        self.client
             .get(format!("{}{path}", self.base))
             .send()
             .unwrap()
@@ -222,8 +230,8 @@ fn five_wrong_pins_lock_the_wallet_and_nothing_is_sent() {
 fn the_binary_scans_a_png_and_refuses_a_foreign_platform_key() {
     let s = server();
     let (tid, _) = s.start(json!({"operation": "login"}));
-    let png = camr_app_sim::http_client()
-        .unwrap()
+    let png = s
+        .client
         .get(format!("{}/api/v1/transactions/{tid}/qr.png", s.base))
         .send()
         .unwrap()
