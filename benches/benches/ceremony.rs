@@ -91,7 +91,8 @@ fn answer(c: &mut Criterion) {
     let (tid, r) = prepare();
     block_on(w.platform.answer(&tid, &r)).unwrap();
     let key = w.wallet.sign_cert.public_key().unwrap();
-    let msg = b"camr1-answer:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    // As long as a camr2 binding message (request hash, contents digest).
+    let msg = b"camr2-answer:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     let sig = p
         .sign(&w.wallet.sign_key, &SignatureScheme::sm2(), msg)
         .unwrap();

@@ -53,13 +53,15 @@ fn answer(
             .app
             .approve_as_staff(wallet, d, &s.signed, &s.request, camr::qr::unix_now())
     } else {
-        kit.world
-            .app
-            .approve(wallet, &s.signed, &s.request, &[])
-            .map(|mut r| {
+        // The delegation and operator are inside the binding: the app signs it again after
+        // attaching them, so the platform's scope check is what decides.
+        let app = &kit.world.app;
+        app.approve(wallet, &s.signed, &s.request, &[])
+            .and_then(|mut r| {
                 r.operator = Some("王五 (110101199001011234)".into());
                 r.delegation = Some(d.clone());
-                r
+                app.sign_binding(wallet, &mut r)?;
+                Ok(r)
             })
     }
     .map_err(|e| format!("the app cannot answer: {e}"))?;

@@ -850,8 +850,10 @@ pub fn scan(options: &ScanOptions, ui: &mut dyn Ui) -> Result<Outcome, SimError>
     // Answer as the app of the wallet's vendor, in its own format.
     let vendor = vendors::vendor_of(&wallet_dir)?;
     let vendor_app = vendors::app_for(&vendor.ca_org_type)?;
+    // The profile of the code scanned goes into every answer, signed (the platform refuses
+    // it through another profile's transport).
     let app = vendor_app.app(
-        App::new(provider.clone(), vendor_app.ca_org_type()),
+        App::new(provider.clone(), vendor_app.ca_org_type()).with_qr_profile(profile.as_ref()),
         &wallet_dir,
         &vendor,
     )?;

@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 
 struct Server {
     base: String,
-    /// The platform's browser: keeps the owner cookies of the transactions it starts.
-    client: reqwest::blocking::Client,
     data: PathBuf,
+    /// The platform's own browser: it keeps the owner cookie (`camr_owner_<tid>`) the server
+    /// sets when a transaction starts, so it may read the transaction's result and live QR.
+    client: reqwest::blocking::Client,
     _dir: tempfile::TempDir,
     _rt: tokio::runtime::Runtime,
 }
@@ -39,15 +40,15 @@ fn server_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> Server
         tokio::spawn(camr_server::serve(listener, state, std::future::pending()));
         addr
     });
-    // Installs the rustls provider the clients need.
-    drop(camr_app_sim::http_client());
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Server {
         base: format!("http://{addr}"),
+        data,
         client: reqwest::blocking::Client::builder()
             .cookie_store(true)
+            .timeout(std::time::Duration::from_secs(15))
             .build()
             .unwrap(),
-        data,
         _dir: dir,
         _rt: rt,
     }

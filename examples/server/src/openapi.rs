@@ -644,7 +644,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &["app"],
         query: &[QueryParam {
             name: "qr",
-            description: "The QR profile (二维码类型) the answer came through: `camr1` (national interop code, the default) or `vendor1` (the vendor app code, 厂商码, which alone takes platform-only certificates 本平台证书).",
+            description: "The QR profile (二维码类型) the answer came through: `camr1` (national interop code, the default) or `vendor1` (the vendor app code, 厂商码, which alone takes platform-only certificates 本平台证书). It must be the answer's signed `qrProfile` (`QR_PROFILE_MISMATCH` otherwise).",
             required: false,
         }],
         body: Body::Json(schema::<camr::protocol::Response>()),
@@ -657,6 +657,9 @@ pub const ROUTES: &[RouteDoc] = &[
             e(ErrorCode::TxAlreadyAnswered),
             e(ErrorCode::TidMismatch),
             e(ErrorCode::RequestHashMismatch),
+            e(ErrorCode::AnswerVersionUnsupported),
+            e(ErrorCode::QrProfileMismatch),
+            e(ErrorCode::EncryptionCertMismatch),
             e(ErrorCode::SignatureInvalid),
             e(ErrorCode::DecryptionFailed),
             e(ErrorCode::UnsupportedAlgorithm),

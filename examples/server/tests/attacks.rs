@@ -11,7 +11,7 @@ mod common;
 
 use camr::app::Wallet;
 use camr::envelope::seal_stream;
-use camr::protocol::SignedRequest;
+use camr::protocol::{Bytes, SignedRequest};
 use camr_server::hall::{HallConfig, Opening};
 use common::{Harness, assert_error, start_configured};
 use serde_json::{Value, json};
@@ -462,6 +462,54 @@ async fn live_code(two: bool) {
     let response = h.app.approve(&rival, &signed, &request, &[]).unwrap();
     let (s, v) = h.answer(&response).await;
     assert_error(s, &v, 409, "TX_NOT_SCANNED");
+}
+
+/// Finding 5: everything in an answer the platform acts on is inside its signature. A relay
+/// swaps the bidder's encryption certificate for the competitor's (the bid would be sealed to
+/// him), or posts the national-code answer with `?qr=vendor1`; an app of the old binding is
+/// told to update. The bidder's own answer still goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding5_answer_contents_and_the_qr_profile_are_signed() {
+    let h = common::start().await;
+    let (tid, qr) = h.start_tx(json!({"operation": "encrypt"})).await;
+    let (signed, request) = h.scan(&qr).await;
+    let honest = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    let rival = competitor(&h);
+    let mut swapped = honest.clone();
+    swapped.evidence.as_mut().unwrap().encryption_certificate =
+        Some(Bytes(rival.enc_cert.der().to_vec()));
+    let (s, v) = h.answer(&swapped).await;
+    assert_error(s, &v, 422, "SIGNATURE_INVALID");
+    let body = serde_json::to_value(&honest).unwrap();
+    let (s, v) = h.post("/camr/v1/response?qr=vendor1", &body).await;
+    assert_error(s, &v, 422, "QR_PROFILE_MISMATCH");
+    let mut old = honest.clone();
+    let camr1 = format!("camr1-answer:{}", old.request_hash);
+    let sig = h
+        .provider
+        .sign(
+            &h.wallet.sign_key,
+            &camr::crypto::SignatureScheme::sm2(),
+            camr1.as_bytes(),
+        )
+        .unwrap();
+    old.evidence.as_mut().unwrap().signatures[0].signature_value = Bytes(sig);
+    let (s, v) = h.answer(&old).await;
+    assert_error(s, &v, 400, "ANSWER_VERSION_UNSUPPORTED");
+    assert!(v["msg"].as_str().unwrap().contains("update the app"), "{v}");
+    let (s, v) = h.answer(&honest).await;
+    assert_eq!(
+        (s, v["data"]["state"].as_str()),
+        (200, Some("verified")),
+        "{v}"
+    );
+    let (s, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        common::b64(v["data"]["encryptionCertificate"].as_str().unwrap()),
+        h.wallet.enc_cert.der(),
+        "{v}"
+    );
 }
 
 /// Finding 8: every route that starts work or takes an upload is rate-limited per client.

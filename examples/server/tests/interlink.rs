@@ -115,7 +115,13 @@ async fn scan_and_answer(h: &Harness, key: &PublicKey, tid: &str) -> Response {
     assert_eq!(v["data"]["isScaned"], "01", "{v}");
     assert_eq!(v["data"]["state"], "scanned", "{v}");
     let (signed, request) = fetch(h, &payload).await;
-    let response = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    // The app signs the profile of the code it scanned: the interlink code.
+    let response = h
+        .app
+        .clone()
+        .with_qr_profile(&Interlink)
+        .approve(&h.wallet, &signed, &request, &[])
+        .unwrap();
     let kind = CallbackType::answering(response.operation);
     let v = post_callback(
         h,
@@ -408,7 +414,13 @@ async fn malformed_types_wrong_platforms_and_bad_encryption_are_refused() {
     // An answer under the wrong type, and a forged answer inside good encryption: the core
     // verifies what the callback carries.
     let (signed, request) = fetch(&h, &payload).await;
-    let response = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    // The app signs the profile of the code it scanned: the interlink code.
+    let response = h
+        .app
+        .clone()
+        .with_qr_profile(&Interlink)
+        .approve(&h.wallet, &signed, &request, &[])
+        .unwrap();
     let body = serde_json::to_value(&response).unwrap();
     let cb = seal(&key, &h, CallbackType::DecryptResult, &body);
     refused(
@@ -430,6 +442,21 @@ async fn malformed_types_wrong_platforms_and_bad_encryption_are_refused() {
         &h,
         &serde_json::to_value(&cb).unwrap(),
         "REQUEST_HASH_MISMATCH",
+        "",
+    )
+    .await;
+    // An answer signed for the national code (camr1) cannot come in as an interlink one.
+    let national = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    let cb = seal(
+        &key,
+        &h,
+        CallbackType::EncryptionCertificate,
+        &serde_json::to_value(&national).unwrap(),
+    );
+    refused(
+        &h,
+        &serde_json::to_value(&cb).unwrap(),
+        "QR_PROFILE_MISMATCH",
         "",
     )
     .await;

@@ -69,7 +69,13 @@ async fn scan_via(
 /// Scan, approve with the demo wallet (vendor SOFTCA), post the answer where the profile says.
 async fn approve_via(h: &Harness, profile: &dyn QrProfile, text: &str) -> (u16, Value) {
     let (signed, request) = scan_via(h, profile, text).await;
-    let response = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
+    // The app signs the profile of the code it scanned into the answer.
+    let response = h
+        .app
+        .clone()
+        .with_qr_profile(profile)
+        .approve(&h.wallet, &signed, &request, &[])
+        .unwrap();
     let r = h
         .client
         .post(profile.response_post_uri(&request.response_uri))
@@ -125,6 +131,15 @@ async fn a_platform_only_certificate_is_accepted_only_through_the_vendor_code() 
         )
         .await;
     assert_error(status, &v, 400, "QR_MALFORMED");
+    // The national answer posted with the vendor code's tag: the profile the app signed
+    // decides, so the tag does not get a platform-only certificate past the national code.
+    let (status, v) = h
+        .post(
+            "/camr/v1/response?qr=vendor1",
+            &serde_json::to_value(&response).unwrap(),
+        )
+        .await;
+    assert_error(status, &v, 422, "QR_PROFILE_MISMATCH");
 
     // The vendor code: accepted, and the login is verified.
     let (status, v) = approve_via(&h, &Vendor1, &vendor).await;

@@ -441,17 +441,20 @@ async fn a_delegation_is_checked_by_the_platform_and_can_be_withdrawn() {
         })
         .await;
     assert_eq!(r.unwrap_err().code, ErrorCode::DelegationOutOfScope);
-    // ...and an app that sends it anyway is refused by the platform.
+    // ...and an app that sends it anyway (signed, the delegation inside its binding) is
+    // refused by the platform.
     let (signed, request) = h.fetch(&qr).await;
     let mut answer = h.app.approve(&h.org, &signed, &request, &[]).unwrap();
     answer.operator = Some("王五 (110101199001011234)".into());
     answer.delegation = Some(d.clone());
+    h.app.sign_binding(&h.org, &mut answer).unwrap();
     let (s, v) = h.answer(&answer).await;
     assert_refused(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
     assert!(v["msg"].as_str().unwrap().contains("signature"), "{v}");
     // Naming an operator without the delegation is refused too (the platform records only
     // operators it verified).
     answer.delegation = None;
+    h.app.sign_binding(&h.org, &mut answer).unwrap();
     let (s, v) = h.answer(&answer).await;
     assert_refused(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
     assert_eq!(h.state(&tid).await, "scanned");
@@ -462,6 +465,7 @@ async fn a_delegation_is_checked_by_the_platform_and_can_be_withdrawn() {
     let (signed, request) = h.fetch(&qr).await;
     let mut answer = h.app.approve(&h.org, &signed, &request, &[]).unwrap();
     answer.delegation = Some(expired);
+    h.app.sign_binding(&h.org, &mut answer).unwrap();
     let (s, v) = h.answer(&answer).await;
     assert_refused(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
     assert!(v["msg"].as_str().unwrap().contains("valid from"), "{v}");
@@ -480,6 +484,7 @@ async fn a_delegation_is_checked_by_the_platform_and_can_be_withdrawn() {
             .unwrap(),
     );
     answer.delegation = Some(forged);
+    h.app.sign_binding(&h.org, &mut answer).unwrap();
     let (s, v) = h.answer(&answer).await;
     assert_refused(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
 
@@ -924,9 +929,11 @@ async fn through_the_vendors_adapter_plugin_too() {
         .app
         .approve_as_staff(&h.org, &d, &signed, &request, now)
         .unwrap();
+    // Another delegation swapped in on the way (through the adapter): outside the signature
+    // no longer, so the binding fails.
     answer.delegation = Some(h.delegation(&[Operation::Encrypt], now - 60, now + 600));
     let (s, v) = h.answer(&answer).await;
-    assert_refused(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
+    assert_refused(s, &v, 422, "SIGNATURE_INVALID");
     answer.delegation = Some(d);
     let (s, v) = h.answer(&answer).await;
     assert_eq!(s, 200, "{v}");

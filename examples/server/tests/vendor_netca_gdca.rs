@@ -600,11 +600,12 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
     let (r, _) = w.sim(staff(&qr)).await;
     assert_eq!(r.unwrap_err().code, ErrorCode::DelegationOutOfScope);
     let (signed, request) = h.scan(&qr).await;
-    let mut anyway = App::new(h.provider.clone(), "GDCA")
-        .approve(&org, &signed, &request, &[])
-        .unwrap();
+    let app = App::new(h.provider.clone(), "GDCA");
+    let mut anyway = app.approve(&org, &signed, &request, &[]).unwrap();
     anyway.operator = Some("王五 (110101199001011234)".into());
     anyway.delegation = Some(d.clone());
+    // Signed with the delegation inside (camr2 binding): the platform's scope check decides.
+    app.sign_binding(&org, &mut anyway).unwrap();
     let gdca = app_for("GDCA").unwrap();
     // (the 数信签 app checks the delegation with GDCA's cloud: still active, so it wraps)
     let anyway =

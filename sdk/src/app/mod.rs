@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ceremony::{BINDING_ITEM, MESSAGE_ITEM, answer_message, reject_message, request_hash};
+use crate::ceremony::{MESSAGE_ITEM, request_hash};
 use crate::crypto::{
     CryptoError, CryptoProvider, PrivateKey, PublicKey, PublicKeyAlgorithm, SecretBytes,
     SignatureScheme, Sm2CiphertextForm,
@@ -15,7 +15,7 @@ use crate::pki::{CertError, Certificate};
 use crate::protocol::{
     Bytes, DecryptedKey, ErrorCode, Evidence, ItemRejection, ItemSignature, Operation,
     OperationPayload, RequestObject, Response, ResponseStatus, SessionStep, SignFormat, SignItem,
-    SignedRequest,
+    SignedRequest, binding,
 };
 use crate::softca::wallet_files;
 
@@ -260,6 +260,8 @@ pub struct App {
     ca_org_type: String,
     /// Who signs and decrypts; `None`: the wallet's own keys ([`WalletKeys`]).
     signer: Option<Arc<dyn ItemSigner>>,
+    /// Id of the QR profile of the code being answered, signed into every answer.
+    qr_profile: &'static str,
 }
 
 impl App {
@@ -269,7 +271,17 @@ impl App {
             provider,
             ca_org_type: ca_org_type.to_string(),
             signer: None,
+            qr_profile: binding::DEFAULT_QR_PROFILE,
         }
+    }
+
+    /// This app answering a code of QR profile `profile` (二维码类型; the national interop
+    /// code `camr1` when not set). The profile's id goes into every answer, inside the
+    /// binding signature: the platform acts on the profile the user scanned, and refuses the
+    /// answer through any other profile's transport (`QR_PROFILE_MISMATCH`).
+    pub fn with_qr_profile(mut self, profile: &dyn crate::qr::QrProfile) -> Self {
+        self.qr_profile = profile.id();
+        self
     }
 
     /// This app with its signing and decryption going through `signer` instead of the
@@ -330,9 +342,28 @@ impl App {
         }
     }
 
+    /// Signs (or signs again) the binding of `response` (evidence item `request`) over its
+    /// request hash and the digest of everything else in it
+    /// ([`binding::binding_message`]): call it last, after any change to what the answer
+    /// carries (encryption certificate, keys, refusals, delegation, operator, QR profile).
+    pub fn sign_binding(&self, wallet: &Wallet, response: &mut Response) -> Result<(), AppError> {
+        let message = binding::binding_message(self.provider.as_ref(), response);
+        let sig = self.sign(wallet, binding::BINDING_ITEM, &message)?;
+        let evidence = response
+            .evidence
+            .get_or_insert_with(|| self.evidence(wallet, Vec::new()));
+        evidence
+            .signatures
+            .retain(|s| s.item_id != binding::BINDING_ITEM);
+        // First, as apps have always sent it.
+        evidence.signatures.insert(0, sig);
+        Ok(())
+    }
+
     /// Approves `request` (already checked with
     /// [`crate::ceremony::verify_signed_request`]): signs what the operation asks, binds the
-    /// answer to the exact request text. `refuse_items` rejects single items of a batch.
+    /// answer to the exact request text and its contents. `refuse_items` rejects single items
+    /// of a batch.
     pub fn approve(
         &self,
         wallet: &Wallet,
@@ -340,8 +371,22 @@ impl App {
         request: &RequestObject,
         refuse_items: &[ItemRejection],
     ) -> Result<Response, AppError> {
+        let mut response = self.approve_unbound(wallet, signed, request, refuse_items)?;
+        self.sign_binding(wallet, &mut response)?;
+        Ok(response)
+    }
+
+    /// [`App::approve`] without the binding signature, for callers that add to the answer
+    /// before binding it.
+    fn approve_unbound(
+        &self,
+        wallet: &Wallet,
+        signed: &SignedRequest,
+        request: &RequestObject,
+        refuse_items: &[ItemRejection],
+    ) -> Result<Response, AppError> {
         let hash = request_hash(self.provider.as_ref(), &signed.request);
-        let mut signatures = vec![self.sign(wallet, BINDING_ITEM, &answer_message(&hash))?];
+        let mut signatures = Vec::new();
         let mut evidence_extra = (None, Vec::new());
         match &request.payload {
             // A seal session's authorisation signs the binding only; its seals come as
@@ -402,6 +447,7 @@ impl App {
             operator: None,
             delegation: None,
             registration: None,
+            qr_profile: self.qr_profile.to_string(),
             evidence: Some(evidence),
             vendor_evidence: None,
         })
@@ -409,7 +455,7 @@ impl App {
 
     /// Approves a login that asks for shared registration data (共享注册), sharing `consented`
     /// — the data the app showed the user and the user agreed to share — signed with the
-    /// answer (item `registration`, over [`crate::ceremony::registration_message`]). When the
+    /// answer (item `registration`, over [`binding::registration_message`]). When the
     /// request does not ask (`shareRegistration` false, or not a login) or `consented` is
     /// `None` (the user declined), nothing is shared: the answer is [`App::approve`]'s.
     pub fn approve_sharing(
@@ -428,9 +474,9 @@ impl App {
         );
         if let (true, Some(data)) = (asks, consented) {
             data.check().map_err(|e| AppError::Wallet(e.to_string()))?;
-            let message = crate::ceremony::registration_message(&response.request_hash, data)
+            let message = binding::registration_message(&response.request_hash, data)
                 .map_err(|e| AppError::Wallet(e.to_string()))?;
-            let sig = self.sign(wallet, crate::ceremony::REGISTRATION_ITEM, &message)?;
+            let sig = self.sign(wallet, binding::REGISTRATION_ITEM, &message)?;
             if let Some(ev) = response.evidence.as_mut() {
                 ev.signatures.push(sig);
             }
@@ -598,10 +644,12 @@ impl App {
             request.operation,
             now,
         )?;
-        let mut response = self.approve(org_wallet, signed, request, &[])?;
+        let mut response = self.approve_unbound(org_wallet, signed, request, &[])?;
         response.operator = Some(d.operator());
         // The platform checks the delegation itself; the operator it records comes from it.
+        // Both are inside the binding, so nobody can drop or swap them on the way.
         response.delegation = Some(delegation.clone());
+        self.sign_binding(org_wallet, &mut response)?;
         Ok(response)
     }
 
@@ -615,8 +663,7 @@ impl App {
         reason: &str,
     ) -> Result<Response, AppError> {
         let hash = request_hash(self.provider.as_ref(), &signed.request);
-        let signatures = vec![self.sign(wallet, BINDING_ITEM, &reject_message(&hash, reason))?];
-        Ok(Response {
+        let mut response = Response {
             tid: request.tid.clone(),
             operation: request.operation,
             ca_org_type: self.ca_org_type.clone(),
@@ -626,9 +673,12 @@ impl App {
             operator: None,
             delegation: None,
             registration: None,
-            evidence: Some(self.evidence(wallet, signatures)),
+            qr_profile: self.qr_profile.to_string(),
+            evidence: Some(self.evidence(wallet, Vec::new())),
             vendor_evidence: None,
-        })
+        };
+        self.sign_binding(wallet, &mut response)?;
+        Ok(response)
     }
 }
 

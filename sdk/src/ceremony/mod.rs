@@ -5,9 +5,11 @@
 //!
 //! Binding (threat model #3): the platform signs the exact JSON text of each request object
 //! (tid, system code, operation, nonce, expiry, payload); the app signs
-//! `camr1-answer:<SM3 of that text, hex>` with its *signing* certificate. An answer therefore
-//! cannot be moved to another transaction, platform or operation, and a tid is answered at
-//! most once (a compare-and-set in the store). A failed verification does not change the
+//! `camr2-answer:<SM3 of that text, hex>:<contents digest>` with its *signing* certificate,
+//! the digest covering everything else the platform acts on (encryption certificate, returned
+//! keys, item refusals, delegation, operator, QR profile; [`crate::protocol::binding`]). An
+//! answer therefore cannot be moved to another transaction, platform or operation, nor its
+//! contents swapped, and a tid is answered at most once (a compare-and-set in the store). A failed verification does not change the
 //! transaction (a forged answer cannot end the real user's transaction); it is audited.
 
 use std::collections::HashMap;
@@ -24,7 +26,7 @@ use crate::pki::{CertError, Certificate, ChainValidator, KeyPurpose, Subject};
 use crate::protocol::{
     Bytes, EncryptedKeyItem, ErrorCode, ItemRejection, Operation, OperationPayload, QrPayload,
     RequestObject, Response, ResponseStatus, SignFormat, SignItem, SignedRequest, SystemCode, Tid,
-    Transaction, TransactionState, UsageRecord,
+    Transaction, TransactionState, UsageRecord, binding,
 };
 use crate::qr::{self, QrFields, QrProfile, QrSigner};
 use crate::store::{StoreError, TransactionStore, TxPatch, TxRecord};
@@ -42,38 +44,11 @@ pub mod scope;
 
 pub use scope::Entitlement;
 
-/// Prefix of the message an app signs to approve a request.
-pub const ANSWER_PREFIX: &str = "camr1-answer:";
-/// Prefix of the message an app signs to reject a request.
-pub const REJECT_PREFIX: &str = "camr1-reject:";
-/// Item id of the binding signature in [`crate::protocol::Evidence::signatures`].
-pub const BINDING_ITEM: &str = "request";
+pub use crate::protocol::binding::{
+    BINDING_ITEM, REGISTRATION_ITEM, REGISTRATION_PREFIX, registration_message,
+};
 /// Item id of the message signature.
 pub const MESSAGE_ITEM: &str = "message";
-/// Item id of the signature over shared registration data (共享注册).
-pub const REGISTRATION_ITEM: &str = "registration";
-/// Prefix of the message an app signs to share registration data.
-pub const REGISTRATION_PREFIX: &str = "camr1-registration:";
-
-/// The message an app signs to share `data` with the login whose request hash is
-/// `request_hash`: `camr1-registration:<hash>:<data as compact JSON>`.
-pub fn registration_message(
-    request_hash: &str,
-    data: &crate::protocol::SharedRegistration,
-) -> Result<Vec<u8>, CeremonyError> {
-    let json = serde_json::to_string(data).map_err(|e| CeremonyError::Misuse(e.to_string()))?;
-    Ok(format!("{REGISTRATION_PREFIX}{request_hash}:{json}").into_bytes())
-}
-
-/// The message an app signs to approve the request whose SM3 hash is `request_hash` (hex).
-pub fn answer_message(request_hash: &str) -> Vec<u8> {
-    format!("{ANSWER_PREFIX}{request_hash}").into_bytes()
-}
-
-/// The message an app signs to reject, with its reason.
-pub fn reject_message(request_hash: &str, reason: &str) -> Vec<u8> {
-    format!("{REJECT_PREFIX}{request_hash}:{reason}").into_bytes()
-}
 
 /// Lower-case hex SM3 of the exact request text.
 pub fn request_hash(provider: &dyn CryptoProvider, request_text: &str) -> String {
@@ -121,6 +96,28 @@ pub enum CeremonyError {
         /// Which signature.
         what: String,
     },
+    /// The binding signature is over the retired `camr1` message, which covered the request
+    /// hash only.
+    #[error(
+        "the answer is signed in the retired binding version camr1 (`camr1-answer:<request hash>`), \
+         which does not cover the answer's contents; update the app to one that signs camr2 \
+         (`camr2-answer:<request hash>:<contents digest>`, docs/protocol.md)"
+    )]
+    AnswerVersionUnsupported,
+    /// The answer came through another QR profile's transport than the one it signed.
+    #[error(
+        "the answer was signed for a code of QR profile `{signed}` but arrived through `{via}`; \
+         post it to the URI of the profile the app scanned"
+    )]
+    QrProfileMismatch {
+        /// The profile in the signed answer (shortened).
+        signed: String,
+        /// The profile whose transport it came through.
+        via: &'static str,
+    },
+    /// The encryption certificate handed over is not the signing certificate's pair.
+    #[error("the encryption certificate is not the signing certificate's pair: {0}")]
+    EncryptionCertMismatch(String),
     /// The answer failed verification earlier (the transaction is final).
     #[error("transaction {tid} failed verification: {reason}")]
     Failed {
@@ -204,6 +201,9 @@ impl CeremonyError {
             Self::RequestHashMismatch => ErrorCode::RequestHashMismatch,
             Self::Incomplete(_) | Self::Misuse(_) => ErrorCode::InputMalformed,
             Self::SignatureInvalid { .. } => ErrorCode::SignatureInvalid,
+            Self::AnswerVersionUnsupported => ErrorCode::AnswerVersionUnsupported,
+            Self::QrProfileMismatch { .. } => ErrorCode::QrProfileMismatch,
+            Self::EncryptionCertMismatch(_) => ErrorCode::EncryptionCertMismatch,
             Self::Rejected { .. } => ErrorCode::TxRejected,
             Self::Failed { .. } => ErrorCode::TxFailed,
             Self::Pending { .. } => ErrorCode::TxPending,
@@ -448,6 +448,8 @@ fn audited_refusal(code: ErrorCode) -> bool {
             | ErrorCode::BidOpeningNotReached
             | ErrorCode::CertRevoked
             | ErrorCode::CertFrozen
+            | ErrorCode::QrProfileMismatch
+            | ErrorCode::EncryptionCertMismatch
     )
 }
 
@@ -984,7 +986,10 @@ impl Platform {
     }
 
     /// [`Platform::answer`] for an answer that came through a code of QR profile `via`
-    /// (二维码类型; the profile's transport tells, e.g. `qr=vendor1` on the answer's URI). A
+    /// (二维码类型; the profile's transport tells, e.g. `qr=vendor1` on the answer's URI). The
+    /// profile that counts is the one the app signed (`qrProfile`, inside the binding): an
+    /// answer whose signed profile is not `via` is refused with `QR_PROFILE_MISMATCH`, so a
+    /// transport tag cannot turn a national-code answer into a vendor-code one. A
     /// platform-only certificate (本平台证书, [`Entitlement::platform_only_vendors`]) is
     /// refused with `CERT_NOT_ENTITLED` through the national interop code.
     pub async fn answer_via(
@@ -993,15 +998,14 @@ impl Platform {
         tid: &Tid,
         response: &Response,
     ) -> CResult<TransactionState> {
-        let national = via.national();
         let rec = self.live_record(tid).await?;
         // Signatures first: the withdrawal list is read only for an answer that verified, so
         // bogus answers carrying a delegation cost one signature check, not a lookup.
-        let mut checked = self.check_answer(&rec, tid, response, false, national);
+        let mut checked = self.check_answer(&rec, tid, response, false, via);
         if let (Ok(_), Some(d)) = (&checked, &response.delegation) {
             let id = scope::delegation_id(self.provider.as_ref(), d);
             if self.delegation_withdrawn(&id).await? {
-                checked = self.check_answer(&rec, tid, response, true, national);
+                checked = self.check_answer(&rec, tid, response, true, via);
             }
         }
         let checked = match checked {
@@ -1079,7 +1083,7 @@ impl Platform {
         tid: &Tid,
         r: &Response,
         delegation_withdrawn: bool,
-        national: bool,
+        via: &dyn QrProfile,
     ) -> CResult<(TransactionState, TxPatch, Option<UsageRecord>)> {
         let state = rec.transaction.state;
         // Only after the app fetched the request object (with the live rotating part, where
@@ -1210,11 +1214,34 @@ impl Platform {
         };
         let rejected = r.status == ResponseStatus::Rejected;
         let reason = r.reject_reason.clone().unwrap_or_default();
-        if rejected {
-            verify(BINDING_ITEM, &reject_message(&rec.request_hash, &reason))?;
-        } else {
-            verify(BINDING_ITEM, &answer_message(&rec.request_hash))?;
+        // The binding covers the request hash (checked equal to this transaction's above) and
+        // the digest of everything else acted on below: certificate, keys, refusals,
+        // delegation, operator, QR profile.
+        if let Err(e) = verify(
+            BINDING_ITEM,
+            &binding::binding_message(self.provider.as_ref(), r),
+        ) {
+            // A valid signature over the camr1 message: an app that predates the contents
+            // digest. Tried only after the camr2 check failed, so current answers pay nothing.
+            let legacy = sig_of(BINDING_ITEM).is_some_and(|sig| {
+                self.provider
+                    .verify(&key, &scheme, &binding::legacy_message(r), sig)
+                    .is_ok()
+            });
+            return Err(if legacy {
+                CeremonyError::AnswerVersionUnsupported
+            } else {
+                e
+            });
         }
+        // The signed profile decides, never the transport's tag alone.
+        if r.qr_profile != via.id() {
+            return Err(CeremonyError::QrProfileMismatch {
+                signed: crate::crypto::truncate(&r.qr_profile, 20),
+                via: via.id(),
+            });
+        }
+        let national = via.national();
         // Entitlement, delegation scope and the seal-session binding are checked for a
         // rejection as for an approval: a refusal ends the transaction, so only someone who
         // could have approved it may refuse it.
@@ -1290,7 +1317,8 @@ impl Platform {
                         return Err(CeremonyError::Incomplete("the answer shares registration data, but this login did not ask for it".into()));
                     }
                     data.check().map_err(|e| CeremonyError::Incomplete(e.to_string()))?;
-                    verify(REGISTRATION_ITEM, &registration_message(&rec.request_hash, data)?)?;
+                    let message = registration_message(&rec.request_hash, data).map_err(|e| CeremonyError::Incomplete(e.to_string()))?;
+                    verify(REGISTRATION_ITEM, &message)?;
                 }
                 serde_json::to_value(LoginResult {
                     tid: tid.clone(),
@@ -1343,11 +1371,17 @@ impl Platform {
             (OperationPayload::Encrypt {}, Operation::Encrypt) => {
                 let enc_der = evidence.encryption_certificate.as_ref().ok_or_else(|| CeremonyError::Incomplete("no encryption certificate".into()))?;
                 let enc = Certificate::from_der(enc_der)?;
-                self.validator.validate(&enc, &intermediates, KeyPurpose::Encrypt, now)?;
+                let enc_chain = self.validator.validate(&enc, &intermediates, KeyPurpose::Encrypt, now)?;
                 // The encryption certificate must be the same holder's (GM/T 0015 dual
                 // certificates share the subject), so an app cannot hand over someone else's.
                 if enc.x509().tbs_certificate().subject() != leaf.x509().tbs_certificate().subject() {
-                    return Err(CeremonyError::Incomplete("the encryption certificate belongs to another subject than the signing certificate".into()));
+                    return Err(CeremonyError::EncryptionCertMismatch("it names another subject than the signing certificate".into()));
+                }
+                // ... and issued by the same CA: a subject DN is no identity across CAs (any
+                // trusted CA may issue a certificate with the same name), so both chains must
+                // end at the same trust anchor.
+                if enc_chain.chain.last().map(Certificate::der) != chain.chain.last().map(Certificate::der) {
+                    return Err(CeremonyError::EncryptionCertMismatch("it chains to another trust anchor (CA) than the signing certificate; a dual-certificate pair is issued by one CA".into()));
                 }
                 serde_json::to_value(EncryptResult { tid: tid.clone(), subject: subject.clone(), encryption_certificate: Bytes(enc.der().to_vec()), verified_at: now })
             }

@@ -981,3 +981,5 @@ fn decrypt_waits_for_the_opening_time_and_the_bidders_sign_in() {
     );
     verify_audit(&audit).unwrap();
 }
+
+mod binding;

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub mod binding;
 mod ids;
 mod seals;
 
@@ -267,6 +268,15 @@ error_codes! {
     TidMismatch = "TID_MISMATCH", 422;
     /// An answer is not bound to the exact request object.
     RequestHashMismatch = "REQUEST_HASH_MISMATCH", 422;
+    /// An answer signed in a retired binding version (`camr1-answer:<hash>`, which did not
+    /// cover the answer's contents): the app must be updated to sign `camr2`.
+    AnswerVersionUnsupported = "ANSWER_VERSION_UNSUPPORTED", 400;
+    /// An answer arrived through another QR profile's transport (e.g. `qr=vendor1` on the
+    /// answer URI) than the profile the app signed in it (`qrProfile`).
+    QrProfileMismatch = "QR_PROFILE_MISMATCH", 422;
+    /// The encryption certificate handed over is not the signing certificate's pair (GM/T
+    /// 0015 dual certificates): another subject, or a chain to another trust anchor (CA).
+    EncryptionCertMismatch = "ENCRYPTION_CERT_MISMATCH", 422;
     /// A certificate could not be decoded.
     CertMalformed = "CERT_MALFORMED", 400;
     /// A certificate expired.
@@ -1005,9 +1015,16 @@ pub struct Response {
     pub delegation: Option<crate::app::SignedDelegation>,
     /// Registration data the holder consented to share (共享注册), only when the login request
     /// asks for it; signed as the evidence item `registration` (see
-    /// [`crate::ceremony::registration_message`]).
+    /// [`binding::registration_message`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration: Option<SharedRegistration>,
+    /// The QR profile (二维码类型) of the code the app scanned: `camr1` (the national interop
+    /// code, the default), `vendor1` (a vendor app code, 厂商码), `interlink`. Signed with the
+    /// answer (the binding's contents digest, [`binding::AnswerContents`]); the platform
+    /// refuses an answer that arrives through another profile's transport
+    /// (`QR_PROFILE_MISMATCH`), so the transport cannot widen what the answer may do.
+    #[serde(default = "default_qr_profile")]
+    pub qr_profile: String,
     /// Evidence, when approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
@@ -1016,6 +1033,10 @@ pub struct Response {
     /// [`Evidence`]; the core then verifies that as always. At most one of the two is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor_evidence: Option<Bytes>,
+}
+
+fn default_qr_profile() -> String {
+    binding::DEFAULT_QR_PROFILE.to_string()
 }
 
 /// Registration data a holder shares with a platform at login (共享注册, NETCA: "自主授权共享

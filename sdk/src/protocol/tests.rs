@@ -153,11 +153,16 @@ fn responses_parse_strictly() {
         operator: None,
         delegation: None,
         registration: None,
+        qr_profile: "camr1".into(),
         evidence: None,
         vendor_evidence: None,
     };
     let json = serde_json::to_string(&r).unwrap();
     assert_eq!(serde_json::from_str::<Response>(&json).unwrap(), r);
+    // An answer that names no QR profile came through the national interop code.
+    let unnamed = json.replace(r#","qrProfile":"camr1""#, "");
+    assert_ne!(unnamed, json);
+    assert_eq!(serde_json::from_str::<Response>(&unnamed).unwrap(), r);
     let bad = json.replace("\"rejected\"", "\"maybe\"");
     assert!(serde_json::from_str::<Response>(&bad).is_err());
     let bad_tid = json.replace(tid.as_str(), "C110000555");
