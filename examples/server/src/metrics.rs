@@ -83,6 +83,14 @@ fn escape(v: &str) -> String {
     out
 }
 
+/// One unlabelled counter in the text format (its `# HELP` and `# TYPE` lines and value).
+pub fn counter_text(name: &str, help: &str, value: u64) -> String {
+    let mut out = String::new();
+    header(&mut out, name, "counter", help);
+    sample(&mut out, name, &Vec::new(), value);
+    out
+}
+
 fn sample(out: &mut String, name: &str, labels: &Labels, value: impl std::fmt::Display) {
     out.push_str(name);
     if !labels.is_empty() {

@@ -213,10 +213,16 @@ pub async fn timeout(State(s): State<Arc<AppState>>, req: Request, next: Next) -
 
 async fn metrics(State(s): State<Arc<AppState>>) -> Response {
     let adapters = s.plugins.as_ref().map(|h| h.health()).unwrap_or_default();
-    let text = s
+    let mut text = s
         .ops
         .metrics
         .render(env!("CARGO_PKG_VERSION"), &s.instance_id, &adapters);
+    // Refused answers are counted here, not each written to the audit log.
+    text.push_str(&crate::metrics::counter_text(
+        "camr_answers_refused_total",
+        "App answers refused on this instance (malformed, unverifiable or not allowed).",
+        s.platform.refused_answers(),
+    ));
     let mut r = Response::new(axum::body::Body::from(text));
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -800,3 +800,70 @@ async fn a_chain_of_a_hundred_same_name_intermediates_is_refused_fast_and_stalls
         started.elapsed()
     );
 }
+
+/// Finding 4: where the vendor's organisation certificates are delegated, staff whose
+/// delegation was withdrawn (收回) can neither show it nor leave it out; refusals are counted
+/// in the metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding4_a_withdrawn_delegation_cannot_be_dropped() {
+    use camr::app::{Delegation, delegation};
+    let h = start_configured(|c, _| c.entitlement.delegated = Some(vec!["SOFTCA".into()])).await;
+    // The organisation certificate without a delegation: refused.
+    let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (s, v) = h.approve(&qr).await;
+    assert_error(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
+    // Staff under the organisation's delegation: accepted.
+    let now = camr::qr::unix_now();
+    let d = Delegation {
+        org_cert_sn: h.wallet.sign_cert.serial_hex(),
+        staff_name: "王五".into(),
+        staff_id: Some("110101199001011234".into()),
+        trading_systems: vec![camr::protocol::SystemCode::parse("C1100005553").unwrap()],
+        operations: vec![camr::protocol::Operation::Login],
+        not_before: now - 60,
+        not_after: now + 86_400,
+    };
+    let signed_d = delegation::issue(h.provider.as_ref(), &h.wallet, &d).unwrap();
+    let staff_login = |qr: String| {
+        let h = &h;
+        let signed_d = signed_d.clone();
+        async move {
+            let (signed, request) = h.scan(&qr).await;
+            let r = h
+                .app
+                .approve_as_staff(&h.wallet, &signed_d, &signed, &request, now)
+                .unwrap();
+            h.answer(&r).await
+        }
+    };
+    let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (s, v) = staff_login(qr).await;
+    assert_eq!(s, 200, "{v}");
+    // The organisation withdraws it; showing it or leaving it out are both refused.
+    let id = delegation::id(h.provider.as_ref(), &signed_d);
+    let r = anonymous()
+        .post(format!("{}/api/v1/admin/delegations/withdraw", h.base))
+        .bearer_auth(h.state.ops.admin_token())
+        .json(&json!({"delegationId": id, "reason": "离职"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
+    let (s, v) = staff_login(qr.clone()).await;
+    assert_error(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
+    let (s, v) = h.approve(&qr).await;
+    assert_error(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", h.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("camr_answers_refused_total 3"),
+        "{metrics}"
+    );
+}
