@@ -133,7 +133,8 @@ fn rsa_pss_signed_intermediates_are_accepted_and_inconsistent_parameters_refused
     for sha384 in [true, false] {
         let signer = TestSigner::rsa_pss(&root_key, sha384);
         let sub = issue_by(SUB, &sub_spki, ROOT, &signer, ca_exts(Some(0)));
-        validate(&v, &leaf, &[sub.clone()]).unwrap_or_else(|e| panic!("sha384 {sha384}: {e}"));
+        let accepted = validate(&v, &leaf, std::slice::from_ref(&sub));
+        accepted.unwrap_or_else(|e| panic!("sha384 {sha384}: {e}"));
         let e = validate(&v, &leaf, &[tamper(&sub)]).unwrap_err();
         assert_eq!(e.code(), ErrorCode::CertUntrusted, "{e}");
     }

@@ -231,8 +231,11 @@ pub(crate) fn crl_number(critical: bool) -> Extension {
 pub(crate) struct TestSigner<'a> {
     spki: Vec<u8>,
     algorithm: x509_cert::spki::AlgorithmIdentifierOwned,
-    sign: Box<dyn Fn(&[u8]) -> Vec<u8> + 'a>,
+    sign: SignFn<'a>,
 }
+
+/// Signs the bytes given (a TBS certificate or CRL), panicking on failure (tests only).
+type SignFn<'a> = Box<dyn Fn(&[u8]) -> Vec<u8> + 'a>;
 
 #[derive(Clone)]
 pub(crate) struct TestSpki(Vec<u8>);
