@@ -18,6 +18,7 @@ use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use crate::crypto::{CryptoError, PublicKey, truncate};
 use crate::protocol::{CertType, ErrorCode};
 
+mod algs;
 mod exts;
 mod identity;
 mod name_constraints;
@@ -50,6 +51,9 @@ pub const OID_RSASSA_PSS: der::asn1::ObjectIdentifier =
 /// ecdsa-with-SHA256 (RFC 5758).
 pub const OID_ECDSA_WITH_SHA256: der::asn1::ObjectIdentifier =
     der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+/// ecdsa-with-SHA384 (RFC 5758); accepted on chain signatures only ([`algs`]).
+pub const OID_ECDSA_WITH_SHA384: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 
 /// Why a certificate, CRL or chain was refused.
 #[non_exhaustive]
@@ -468,31 +472,10 @@ pub(crate) fn time_secs(t: &x509_cert::time::Time) -> i64 {
     i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
-/// Verifies `signature` by `issuer_key` over `tbs` with the algorithm `alg`.
-pub(crate) fn verify_signed(
-    provider: &dyn crate::crypto::CryptoProvider,
-    issuer_key: &PublicKey,
-    alg: &x509_cert::spki::AlgorithmIdentifierOwned,
-    tbs: &[u8],
-    signature: &[u8],
-) -> Result<(), String> {
-    use crate::crypto::SignatureScheme;
-    let scheme = if alg.oid == OID_SM3_WITH_SM2 {
-        SignatureScheme::sm2()
-    } else if alg.oid == OID_SHA256_WITH_RSA {
-        SignatureScheme::RsaPkcs1v15Sha256
-    } else if alg.oid == OID_ECDSA_WITH_SHA256 {
-        SignatureScheme::EcdsaP256Sha256
-    } else if alg.oid == OID_RSASSA_PSS {
-        SignatureScheme::RsaPssSha256
-    } else {
-        return Err(format!("unsupported signature algorithm {}", alg.oid));
-    };
-    provider
-        .verify(issuer_key, &scheme, tbs, signature)
-        .map_err(|e| e.to_string())
-}
+pub(crate) use algs::verify_signed;
 
+#[cfg(test)]
+mod algs_tests;
 #[cfg(test)]
 mod path_tests;
 #[cfg(test)]

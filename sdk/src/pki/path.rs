@@ -595,7 +595,6 @@ fn verify_certificate(
     if x.signature_algorithm() != x.tbs_certificate().signature() {
         return Err("the outer and inner signature algorithms differ".into());
     }
-    let key = issuer.public_key().map_err(|e| e.to_string())?;
     // Verify over the TBS bytes as issued: a re-encoding can differ (x509-cert's Rfc5280
     // profile rewrites GeneralizedTime before 2050 as UTCTime).
     let tbs = signed_tbs_bytes(cert.der())?;
@@ -605,7 +604,7 @@ fn verify_certificate(
         .ok_or("signature BIT STRING has unused bits")?;
     verify_signed(
         validator.provider.as_ref(),
-        &key,
+        issuer,
         x.signature_algorithm(),
         tbs,
         sig,

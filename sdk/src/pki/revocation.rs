@@ -147,10 +147,6 @@ impl ChainValidator {
                 "the CRL's outer and inner signature algorithms differ".into()
             ));
         }
-        let key = match issuer.public_key() {
-            Ok(k) => k,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
         let (tbs, sig) = match (signed_tbs_bytes(crl.der()), x.signature.as_bytes()) {
             (Ok(tbs), Some(sig)) => (tbs, sig),
             (Err(e), _) => return Ok(Err(e)),
@@ -179,7 +175,7 @@ impl ChainValidator {
                 meter.signature()?;
                 let r = verify_signed(
                     self.provider.as_ref(),
-                    &key,
+                    issuer,
                     &x.signature_algorithm,
                     tbs,
                     sig,
