@@ -464,13 +464,18 @@ async fn live_code(two: bool) {
     assert_error(s, &v, 409, "TX_NOT_SCANNED");
 }
 
-/// Finding 5: everything in an answer the platform acts on is inside its signature. A relay
-/// swaps the bidder's encryption certificate for the competitor's (the bid would be sealed to
-/// him), or posts the national-code answer with `?qr=vendor1`; an app of the old binding is
-/// told to update. The bidder's own answer still goes through.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding5_answer_contents_and_the_qr_profile_are_signed() {
-    let h = common::start().await;
+// Finding 5: everything in an answer the platform acts on is inside its signature. A relay
+// swaps the bidder's encryption certificate for the competitor's (the bid would be sealed to
+// him), or posts the national-code answer with `?qr=vendor1`; an app of the old binding is
+// told to update. The bidder's own answer still goes through.
+both_instances!(
+    finding5_answer_contents_and_the_qr_profile_are_signed,
+    finding5_answer_contents_and_the_qr_profile_are_signed_on_another_instance,
+    signed_contents
+);
+
+async fn signed_contents(two: bool) {
+    let (h, other) = setup(two, |_| {}).await;
     let (tid, qr) = h.start_tx(json!({"operation": "encrypt"})).await;
     let (signed, request) = h.scan(&qr).await;
     let honest = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
@@ -478,10 +483,16 @@ async fn finding5_answer_contents_and_the_qr_profile_are_signed() {
     let mut swapped = honest.clone();
     swapped.evidence.as_mut().unwrap().encryption_certificate =
         Some(Bytes(rival.enc_cert.der().to_vec()));
-    let (s, v) = h.answer(&swapped).await;
+    let relay = |r: &camr::protocol::Response| serde_json::to_value(r).unwrap();
+    let (s, v) = post_as(&anonymous(), &other, "/camr/v1/response", &relay(&swapped)).await;
     assert_error(s, &v, 422, "SIGNATURE_INVALID");
-    let body = serde_json::to_value(&honest).unwrap();
-    let (s, v) = h.post("/camr/v1/response?qr=vendor1", &body).await;
+    let (s, v) = post_as(
+        &anonymous(),
+        &other,
+        "/camr/v1/response?qr=vendor1",
+        &relay(&honest),
+    )
+    .await;
     assert_error(s, &v, 422, "QR_PROFILE_MISMATCH");
     let mut old = honest.clone();
     let camr1 = format!("camr1-answer:{}", old.request_hash);
@@ -494,7 +505,7 @@ async fn finding5_answer_contents_and_the_qr_profile_are_signed() {
         )
         .unwrap();
     old.evidence.as_mut().unwrap().signatures[0].signature_value = Bytes(sig);
-    let (s, v) = h.answer(&old).await;
+    let (s, v) = post_as(&anonymous(), &other, "/camr/v1/response", &relay(&old)).await;
     assert_error(s, &v, 400, "ANSWER_VERSION_UNSUPPORTED");
     assert!(v["msg"].as_str().unwrap().contains("update the app"), "{v}");
     let (s, v) = h.answer(&honest).await;
@@ -801,13 +812,21 @@ async fn a_chain_of_a_hundred_same_name_intermediates_is_refused_fast_and_stalls
     );
 }
 
-/// Finding 4: where the vendor's organisation certificates are delegated, staff whose
-/// delegation was withdrawn (收回) can neither show it nor leave it out; refusals are counted
-/// in the metrics.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding4_a_withdrawn_delegation_cannot_be_dropped() {
+// Finding 4: where the vendor's organisation certificates are delegated, staff whose
+// delegation was withdrawn (收回) can neither show it nor leave it out; refusals are counted
+// in the metrics.
+both_instances!(
+    finding4_a_withdrawn_delegation_cannot_be_dropped,
+    finding4_a_withdrawn_delegation_cannot_be_dropped_on_another_instance,
+    dropped_delegation
+);
+
+async fn dropped_delegation(two: bool) {
     use camr::app::{Delegation, delegation};
-    let h = start_configured(|c, _| c.entitlement.delegated = Some(vec!["SOFTCA".into()])).await;
+    let (h, other) = setup(two, |c| {
+        c.entitlement.delegated = Some(vec!["SOFTCA".into()])
+    })
+    .await;
     // The organisation certificate without a delegation: refused.
     let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
     let (s, v) = h.approve(&qr).await;
@@ -825,7 +844,7 @@ async fn finding4_a_withdrawn_delegation_cannot_be_dropped() {
     };
     let signed_d = delegation::issue(h.provider.as_ref(), &h.wallet, &d).unwrap();
     let staff_login = |qr: String| {
-        let h = &h;
+        let (h, other) = (&h, other.clone());
         let signed_d = signed_d.clone();
         async move {
             let (signed, request) = h.scan(&qr).await;
@@ -833,7 +852,14 @@ async fn finding4_a_withdrawn_delegation_cannot_be_dropped() {
                 .app
                 .approve_as_staff(&h.wallet, &signed_d, &signed, &request, now)
                 .unwrap();
-            h.answer(&r).await
+            // The staff member's phone answers (through the other instance, when there is one).
+            post_as(
+                &anonymous(),
+                &other,
+                "/camr/v1/response",
+                &serde_json::to_value(&r).unwrap(),
+            )
+            .await
         }
     };
     let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
@@ -854,6 +880,7 @@ async fn finding4_a_withdrawn_delegation_cannot_be_dropped() {
     assert_error(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
     let (s, v) = h.approve(&qr).await;
     assert_error(s, &v, 403, "DELEGATION_OUT_OF_SCOPE");
+    // Counted where they were refused: the staff answer on `other`, the plain one on `h`.
     let metrics = reqwest::Client::new()
         .get(format!("{}/metrics", h.base))
         .send()
@@ -863,7 +890,10 @@ async fn finding4_a_withdrawn_delegation_cannot_be_dropped() {
         .await
         .unwrap();
     assert!(
-        metrics.contains("camr_answers_refused_total 3"),
+        metrics.contains(&format!(
+            "camr_answers_refused_total {}",
+            if two { 2 } else { 3 }
+        )),
         "{metrics}"
     );
 }
