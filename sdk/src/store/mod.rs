@@ -27,6 +27,58 @@ pub use accounts::{Account, AccountStatus, AccountStore, identity_key};
 pub mod hall;
 pub use hall::HallStore;
 
+/// The `TransactionStore` methods the SQL stores write alike (the pending count, delegation
+/// withdrawals), with the database's placeholders; expanded inside each store's impl, where
+/// `backend` and `self.pool` are that store's.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! sql_store_side_methods {
+    (count_pending: $count:literal, withdraw: $withdraw:literal, withdrawn: $withdrawn:literal) => {
+        fn count_pending(&self, now: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
+            Box::pin(async move {
+                // Served by the index on (state, expires_at).
+                let n: i64 = sqlx::query_scalar($count)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend("count the pending transactions"))?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            })
+        }
+
+        fn withdraw_delegation<'a>(
+            &'a self,
+            id: &'a str,
+            at: i64,
+            reason: &'a str,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(async move {
+                sqlx::query($withdraw)
+                    .bind(id)
+                    .bind(at)
+                    .bind(reason)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend("record the withdrawal"))?;
+                Ok(())
+            })
+        }
+
+        fn delegation_withdrawn<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> BoxFuture<'a, Result<bool, StoreError>> {
+            Box::pin(async move {
+                let row: Option<(String,)> = sqlx::query_as($withdrawn)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend("read the withdrawals"))?;
+                Ok(row.is_some())
+            })
+        }
+    };
+}
+
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod rows;
 #[cfg(feature = "sqlite")]

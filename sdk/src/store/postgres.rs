@@ -527,53 +527,13 @@ impl TransactionStore for PostgresStore {
         Box::pin(self.take_secret_impl(tid))
     }
 
-    fn count_pending(&self, now: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
-        Box::pin(async move {
-            // Served by the index on (state, expires_at).
-            let n: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM transactions \
-                 WHERE state IN ('created', 'scanned') AND expires_at >= $1",
-            )
-            .bind(now)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend("count the pending transactions"))?;
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
-    }
-
-    fn withdraw_delegation<'a>(
-        &'a self,
-        id: &'a str,
-        at: i64,
-        reason: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO delegation_withdrawals (id, withdrawn_at, reason) \
-                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(reason)
-            .execute(&self.pool)
-            .await
-            .map_err(backend("record the withdrawal"))?;
-            Ok(())
-        })
-    }
-
-    fn delegation_withdrawn<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let row: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM delegation_withdrawals WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(backend("read the withdrawals"))?;
-            Ok(row.is_some())
-        })
-    }
+    sql_store_side_methods!(
+        count_pending: "SELECT count(*) FROM transactions \
+                        WHERE state IN ('created', 'scanned') AND expires_at >= $1",
+        withdraw: "INSERT INTO delegation_withdrawals (id, withdrawn_at, reason) \
+                   VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        withdrawn: "SELECT id FROM delegation_withdrawals WHERE id = $1"
+    );
 
     fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.append_usage_impl(record))
