@@ -231,11 +231,6 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
     r
 }
 
-/// Constant-time comparison (the token's length is not secret).
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Checks `Authorization: Bearer <admin token>`.
 pub fn check_admin(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let given = headers
@@ -244,7 +239,7 @@ pub fn check_admin(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match given {
-        Some(t) if same(t.as_bytes(), s.ops.admin_token().as_bytes()) => Ok(()),
+        Some(t) if camr::crypto::ct_eq(t.as_bytes(), s.ops.admin_token().as_bytes()) => Ok(()),
         Some(_) => Err(ApiError::new(ErrorCode::Unauthorized, "wrong admin token")),
         None => Err(ApiError::new(
             ErrorCode::Unauthorized,

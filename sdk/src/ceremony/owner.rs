@@ -11,8 +11,6 @@
 
 use std::fmt;
 
-use elliptic_curve::subtle::ConstantTimeEq;
-
 use super::{CResult, CeremonyError, Platform};
 use crate::crypto::{CryptoProvider, HashAlgorithm};
 use crate::protocol::Tid;
@@ -82,7 +80,7 @@ impl Platform {
         let matches = rec
             .owner_hash
             .as_deref()
-            .is_some_and(|stored| bool::from(stored.as_bytes().ct_eq(presented.as_bytes())));
+            .is_some_and(|stored| crate::crypto::ct_eq(stored.as_bytes(), presented.as_bytes()));
         if matches {
             Ok(())
         } else {

@@ -260,6 +260,13 @@ pub trait CryptoProvider: Send + Sync + std::fmt::Debug {
     ) -> Result<SecretBytes, CryptoError>;
 }
 
+/// Whether `a` and `b` are equal, in time that does not depend on where they differ (MACs,
+/// tokens, credential hashes). Their lengths are not secret.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    use elliptic_curve::subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
 /// The default provider: pure-Rust RustCrypto implementations.
 pub fn default_provider() -> Arc<dyn CryptoProvider> {
     Arc::new(RustCryptoProvider)

@@ -593,7 +593,7 @@ impl RotatingQr {
     /// transaction, at most the window old.
     pub fn verify_rotation(&self, rot: &QrRotation, now: i64) -> Result<(), QrError> {
         let expected = self.mac(rot.step);
-        if !constant_time_eq(&expected, &rot.mac) {
+        if !crate::crypto::ct_eq(&expected, &rot.mac) {
             return Err(QrError::RotationInvalid {
                 reason: "its MAC does not match",
             });
@@ -638,13 +638,6 @@ pub fn parse_rotation_query(text: &str) -> Result<QrRotation, QrError> {
         step: u32::try_from(step).map_err(|_| QrError::malformed("step out of range"))?,
         mac: Bytes::from(mac),
     })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn check_key_id(key_id: &str) -> crate::Result<()> {
