@@ -881,7 +881,7 @@ fn run(cli: &Cli, provider: &Arc<dyn CryptoProvider>) -> CliResult {
         Command::Audit(c) => audit_command(cli.json, c),
         Command::Pdf(c) => pdf_command(cli.json, provider, c),
         Command::Schema(a) => {
-            let written = camr::protocol::write_schemas(&a.out).map_err(|e| {
+            let written = camr::schemas::write(&a.out).map_err(|e| {
                 input_error(format!("cannot write schemas to {}: {e}", a.out.display()))
             })?;
             emit(cli.json, json!({"written": written}), || {

@@ -33,9 +33,11 @@ pub mod pki;
 pub mod protocol;
 pub mod qr;
 pub mod registry;
+pub mod schemas;
 #[cfg(feature = "pdf")]
 pub mod seal;
 pub mod softca;
 pub mod store;
+pub mod time;
 
 pub use error::{Error, Result};

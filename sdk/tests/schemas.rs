@@ -25,10 +25,10 @@ fn schema_files_on_disk(dir: &Path) -> BTreeSet<String> {
 #[test]
 fn schemas_on_disk_match_the_code() {
     let dir = schema_dir();
-    let generated = camr::protocol::schemas();
+    let generated = camr::schemas::all();
     assert!(
         !generated.is_empty(),
-        "camr::protocol::schemas() returned nothing"
+        "camr::schemas::all() returned nothing"
     );
 
     if std::env::var("CAMR_UPDATE_SCHEMAS").is_ok_and(|v| v == "1") {
@@ -41,7 +41,7 @@ fn schemas_on_disk_match_the_code() {
                 std::fs::remove_file(dir.join(stale)).unwrap();
             }
         }
-        let written = camr::protocol::write_schemas(&dir).unwrap();
+        let written = camr::schemas::write(&dir).unwrap();
         assert_eq!(written.len(), generated.len());
     }
 
@@ -60,7 +60,7 @@ fn schemas_on_disk_match_the_code() {
         .filter(|n| !expected.contains(n.as_str()))
     {
         problems.push(format!(
-            "{} has no type in camr::protocol::schemas()",
+            "{} has no type in camr::schemas::all()",
             dir.join(extra).display()
         ));
     }

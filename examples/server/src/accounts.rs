@@ -65,9 +65,18 @@ pub struct RegistrationConfig {
 
 /// Opens the account and hall records of `database_url` (the same database as the
 /// transactions).
-pub async fn open(
-    database_url: Option<&str>,
-) -> Result<(Arc<dyn AccountStore>, Arc<dyn camr::store::HallStore>), ServerError> {
+/// The stores beside the transactions, on the same database.
+pub struct SideStores {
+    /// Platform accounts.
+    pub accounts: Arc<dyn AccountStore>,
+    /// The bid-opening hall.
+    pub hall: Arc<dyn camr::store::HallStore>,
+    /// Versioned records of multi-step state (seal sessions).
+    pub records: Arc<dyn camr::store::RecordStore>,
+}
+
+/// Opens the accounts, hall and record stores of `database_url` (memory when absent).
+pub async fn open(database_url: Option<&str>) -> Result<SideStores, ServerError> {
     let fail = |url: &str, e: StoreError| {
         ServerError(format!(
             "cannot open the account and hall store `{}`: {e}",
@@ -77,7 +86,7 @@ pub async fn open(
     Ok(match database_url {
         None => {
             let m = Arc::new(camr::store::MemoryStore::new());
-            (m.clone(), m)
+            SideStores { accounts: m.clone(), hall: m.clone(), records: m }
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let p = Arc::new(
@@ -85,7 +94,7 @@ pub async fn open(
                     .await
                     .map_err(|e| fail(url, e))?,
             );
-            (p.clone(), p)
+            SideStores { accounts: p.clone(), hall: p.clone(), records: p }
         }
         Some(url) => {
             let q = Arc::new(
@@ -93,7 +102,7 @@ pub async fn open(
                     .await
                     .map_err(|e| fail(url, e))?,
             );
-            (q.clone(), q)
+            SideStores { accounts: q.clone(), hall: q.clone(), records: q }
         }
     })
 }

@@ -39,7 +39,6 @@ use camr::ceremony::CeremonyError;
 use camr::protocol::{
     ApiResult, EncryptedKeyItem, ErrorCode, Operation, SignItem, Tid, TransactionState,
 };
-use camr::qr::QrFields;
 use serde::{Deserialize, Serialize};
 use tower_http::trace::TraceLayer;
 
@@ -80,18 +79,57 @@ impl ApiError {
     }
 }
 
-impl From<CeremonyError> for ApiError {
-    fn from(e: CeremonyError) -> Self {
-        Self::new(e.code(), e.to_string())
+/// A short random id naming one internal error in the log.
+fn incident_id() -> String {
+    let mut b = [0u8; 6];
+    if camr::crypto::default_provider().fill_random(&mut b).is_err() {
+        return format!("t{}", camr::qr::unix_now());
     }
+    data_encoding::HEXLOWER.encode(&b)
 }
+
+/// Every error type of the SDK and the plugin host answers with its own stable code and
+/// sentence, so handlers use `?` and never map errors by hand.
+macro_rules! api_error_from {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                Self::new(e.code(), e.to_string())
+            }
+        })*
+    };
+}
+
+api_error_from!(
+    camr::store::StoreError,
+    CeremonyError,
+    camr::Error,
+    camr::qr::QrError,
+    camr::envelope::EnvelopeError,
+    camr::seal::SealError,
+    camr::pki::CertError,
+    camr::crypto::CryptoError,
+    camr_plugin_host::PluginError,
+);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(code = %self.code, msg = %self.msg, "request failed");
-        }
-        let mut body = ApiResult::<()>::error(self.code, self.msg);
+        let msg = if self.code == ErrorCode::Internal {
+            // The detail (a path, a database message) stays in the log, under an incident id
+            // the caller can quote to the operator.
+            let incident = incident_id();
+            tracing::error!(incident, msg = %self.msg, "internal error");
+            format!(
+                "something went wrong on the platform's side (incident {incident}); the \
+                 operator finds the details in the server log"
+            )
+        } else {
+            if self.status.is_server_error() {
+                tracing::error!(code = %self.code, msg = %self.msg, "request failed");
+            }
+            self.msg
+        };
+        let mut body = ApiResult::<()>::error(self.code, msg);
         body.code = self.status.as_u16();
         (self.status, axum::Json(body)).into_response()
     }
@@ -337,17 +375,9 @@ pub(crate) fn started_out(
 ) -> StartedOut {
     let tid = started.transaction.tid.to_string();
     let base = format!("/api/v1/transactions/{tid}");
-    // With rotation on, even the first code carries the live part (a static code would
-    // let a relay strip it).
-    let qr_text = match (&s.rotation, camr::qr::parse(&started.qr_text)) {
-        (Some(rot), Ok(payload)) => {
-            camr::qr::encode(&rot.code_now(payload, &started.transaction, camr::qr::unix_now()))
-        }
-        _ => started.qr_text,
-    };
     StartedOut {
         operation: op,
-        qr_text,
+        qr_text: started.qr_text,
         expires_at: started.transaction.expires_at,
         system_code: s.info.system_code.clone(),
         system_name: s.info.system_name.clone(),
@@ -365,44 +395,9 @@ async fn status(State(s): Shared, Path(tid): Path<String>) -> Handled {
     Ok(ok(s.platform.status(&tid).await?))
 }
 
-/// The QR text of a live transaction, signed afresh (any valid signature will do).
+/// The QR text of a live transaction, signed afresh, with its live part where codes rotate.
 pub(crate) async fn live_qr_text(s: &AppState, tid: &Tid) -> Result<String, ApiError> {
-    let tx = s.platform.status(tid).await?;
-    match tx.state {
-        TransactionState::Created | TransactionState::Scanned => {}
-        TransactionState::Expired => {
-            return Err(ApiError::new(
-                ErrorCode::TxExpired,
-                format!("transaction {tid} expired"),
-            ));
-        }
-        TransactionState::Cancelled => {
-            return Err(ApiError::new(
-                ErrorCode::TxCancelled,
-                format!("transaction {tid} was cancelled"),
-            ));
-        }
-        other => {
-            return Err(ApiError::new(
-                ErrorCode::TxAlreadyAnswered,
-                format!("transaction {tid} is {other:?}: no QR to show"),
-            ));
-        }
-    }
-    let payload = s
-        .qr_signer
-        .sign(&QrFields {
-            tid: tid.clone(),
-            operation: tx.operation,
-            request_uri: format!("{}{}", s.info.request_uri_prefix, tid),
-            expires_at: tx.expires_at,
-        })
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
-    let payload = match &s.rotation {
-        Some(rot) => rot.code_now(payload, &tx, camr::qr::unix_now()),
-        None => payload,
-    };
-    Ok(camr::qr::encode(&payload))
+    Ok(s.platform.live_code(tid, None).await?.1)
 }
 
 fn with_type(bytes: impl Into<axum::body::Body>, content_type: &'static str) -> Response {
@@ -417,7 +412,7 @@ fn with_type(bytes: impl Into<axum::body::Body>, content_type: &'static str) -> 
 async fn qr_svg(State(s): Shared, Path(tid): Path<String>) -> Handled {
     let tid = parse_tid(&tid)?;
     let text = live_qr_text(&s, &tid).await?;
-    let svg = camr::qr::render_svg(&text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let svg = camr::qr::render_svg(&text)?;
     Ok(with_type(svg, "image/svg+xml"))
 }
 
@@ -430,7 +425,7 @@ async fn qr_txt(State(s): Shared, Path(tid): Path<String>) -> Handled {
 async fn qr_png(State(s): Shared, Path(tid): Path<String>) -> Handled {
     let tid = parse_tid(&tid)?;
     let text = live_qr_text(&s, &tid).await?;
-    let png = camr::qr::render_png(&text, 8).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let png = camr::qr::render_png(&text, 8)?;
     Ok(with_type(png, "image/png"))
 }
 
@@ -501,7 +496,8 @@ async fn cancel(State(s): Shared, Path(tid): Path<String>) -> Handled {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestQuery {
-    /// The rotating part of the scanned code, `STEP.MAC` (see [`crate::rotation`]).
+    /// The rotating part of the scanned code, `STEP.MAC` (checked by the platform:
+    /// `camr::ceremony::Platform::request_scanned`).
     #[serde(default)]
     pub rot: Option<String>,
     /// The QR profile of the scanned code (`camr1`, the default, or `vendor1`).
@@ -548,35 +544,7 @@ async fn app_request(
     let tid = parse_tid(&tid)?;
     let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
     qr_profile(&s, q.qr.as_deref())?;
-    if let Some(rotation) = &s.rotation {
-        // Checked before the fetch marks the transaction scanned: a stale relayed code
-        // changes nothing.
-        let tx = s.platform.status(&tid).await?;
-        let rot = q.rot.as_deref().ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::QrSignatureInvalid,
-                "this platform shows rotating QR codes: scan the live code (the request must \
-                 carry its rotating part, `rot`)",
-            )
-        })?;
-        let rot = camr::qr::parse_rotation_query(rot)
-            .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
-        // The MAC covers the tid and the step only; the signed part is not needed here.
-        let payload = camr::protocol::QrPayload {
-            version: camr::qr::PAYLOAD_VERSION,
-            tid: tid.clone(),
-            operation: tx.operation,
-            expires_at: tx.expires_at,
-            key_id: s.info.key_id.clone(),
-            request_uri: format!("{}{}", s.info.request_uri_prefix, tid),
-            signature: camr::protocol::Bytes(Vec::new()),
-            rotation: None,
-        };
-        rotation
-            .verify(payload, &tx, &rot, camr::qr::unix_now())
-            .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
-    }
-    Ok(ok(s.platform.request(&tid).await?))
+    Ok(ok(s.platform.request_scanned(&tid, q.rot.as_deref()).await?))
 }
 
 /// What `POST /camr/v1/response` answers.
@@ -589,60 +557,6 @@ pub struct AnsweredOut {
     pub state: TransactionState,
 }
 
-/// Adapters translate, the core verifies: with a plugin folder configured, the vendor's
-/// evidence goes through that vendor's adapter (its wire format in, camr's form out), and the
-/// ceremony then verifies the result itself. A vendor without an adapter is refused. A vendor
-/// app may answer in its own wire format (`vendorEvidence`): only its adapter can read that.
-/// Used by every route that takes an app's answer (`/camr/v1/response`, the interlink
-/// callbacks).
-pub(crate) async fn decode_through_adapter(
-    s: &Arc<AppState>,
-    response: &mut camr::protocol::Response,
-) -> Result<(), ApiError> {
-    let raw = match (response.vendor_evidence.take(), response.evidence.take()) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::malformed(
-                "an answer carries `evidence` or `vendorEvidence`, not both",
-            ));
-        }
-        (Some(_), None) if s.plugins.is_none() => {
-            return Err(ApiError::new(
-                ErrorCode::AdapterUnavailable,
-                format!(
-                    "the answer is in the {} app's own format, and no adapter is loaded to read it",
-                    response.ca_org_type.chars().take(40).collect::<String>()
-                ),
-            ));
-        }
-        (Some(vendor), None) => Some(vendor.0),
-        (None, Some(evidence)) if s.plugins.is_some() => {
-            Some(serde_json::to_vec(&evidence).map_err(ApiError::internal)?)
-        }
-        (None, evidence) => {
-            response.evidence = evidence;
-            None
-        }
-    };
-    if let Some(raw) = raw {
-        let (vendor, operation) = (response.ca_org_type.clone(), response.operation);
-        let state = s.clone();
-        let decoded = tokio::task::spawn_blocking(move || {
-            state
-                .plugins
-                .as_ref()
-                .map(|host| host.decode_evidence(&vendor, operation, &raw))
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        match decoded {
-            Some(Ok(ev)) => response.evidence = Some(ev),
-            Some(Err(e)) => return Err(ApiError::new(e.code(), e.to_string())),
-            None => return Err(ApiError::new(ErrorCode::Internal, "plugin host vanished")),
-        }
-    }
-    Ok(())
-}
-
 async fn app_response(
     State(s): Shared,
     query: Result<Query<ResponseQuery>, QueryRejection>,
@@ -651,16 +565,12 @@ async fn app_response(
 ) -> Handled {
     let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
     let via = qr_profile(&s, q.qr.as_deref())?;
-    let mut response: camr::protocol::Response = json_body(&headers, body)?;
-    decode_through_adapter(&s, &mut response).await?;
+    let response: camr::protocol::Response = json_body(&headers, body)?;
     let state = s
         .platform
         .answer_via(via.as_ref(), &response.tid, &response)
         .await?;
     tracing::info!(tid = %response.tid, ?state, ca = %response.ca_org_type, "answer recorded");
-    if state == TransactionState::Verified {
-        crate::billing::report_verified(&s, &response.tid, &response.ca_org_type);
-    }
     Ok(ok(AnsweredOut {
         tid: response.tid.to_string(),
         state,

@@ -529,7 +529,7 @@ async fn run_job(
 async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
     let result = s.platform.finish_encrypt(tid).await?;
     let cert = Certificate::from_der(&result.encryption_certificate)
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        ?;
     let plain = file_path(s, tid, "plain");
     let partial = file_path(s, tid, "camrbid.part");
     let provider = s.platform.provider().clone();
@@ -550,7 +550,7 @@ async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
             &mut out,
             &mut |done| state.jobs.update(&job, |j| j.done = done),
         )
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        ?;
         std::io::Write::flush(&mut out).map_err(ApiError::internal)?;
         Ok(n)
     })

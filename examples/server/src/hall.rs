@@ -402,7 +402,7 @@ async fn bid_maker(
     authorize(s, headers, &tid).await?;
     let result = s.platform.finish_encrypt(&tid).await?;
     let cert = camr::pki::Certificate::from_der(&result.encryption_certificate)
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        ?;
     let ca = s
         .platform
         .status(&tid)

@@ -23,12 +23,12 @@
 //! `POST /camr/v1/response`). The encryption only keeps the body confidential; the answer's
 //! own signature, certificate chain and request hash are what the platform trusts.
 //!
-//! The callbacks received are kept per tid in memory (the last [`MAX_TIDS`] transactions) for
-//! `getScanInfo`; the transactions themselves are in the platform's store as always.
+//! The callbacks received are kept per tid as records in the store (the last
+//! [`MAX_CALLBACKS`] per transaction, [`RECORD_DAYS`] days) for `getScanInfo`, so every
+//! instance answers it alike; the transactions themselves are in the platform's store.
 
-use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -39,7 +39,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use camr::crypto::{CryptoProvider, KeyAlgorithm, PrivateKey, PublicKeyAlgorithm};
 use camr::protocol::{ErrorCode, Operation, Tid, TransactionState};
-use camr::qr::QrProfile;
 use camr::qr::interlink::{
     Callback, CallbackType, Interlink, ScanStatus, open_callback, operation_of_qr_code_type,
     qr_code_type,
@@ -47,13 +46,19 @@ use camr::qr::interlink::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use camr::store::{RecordStore, StoreError, Versioned};
+
 use crate::AppState;
 use crate::api::{ApiError, json_body};
 
 type Shared = State<Arc<AppState>>;
 
-/// How many transactions' callbacks are kept for `getScanInfo`.
-pub const MAX_TIDS: usize = 10_000;
+/// How many callbacks of one transaction are kept for `getScanInfo`.
+pub const MAX_CALLBACKS: usize = 64;
+/// Days a transaction's callback record is kept.
+pub const RECORD_DAYS: i64 = 7;
+/// The record kind of callback records.
+const CALLBACKS: &str = "interlink-callbacks";
 /// File of the platform's interlink encryption key under the data folder.
 pub const KEY_FILE: &str = "interlink-key.pem";
 
@@ -61,22 +66,21 @@ pub const KEY_FILE: &str = "interlink-key.pem";
 #[derive(Debug)]
 pub struct Compat {
     key: Result<PrivateKey, String>,
-    records: Mutex<Records>,
-}
-
-#[derive(Debug, Default)]
-struct Records {
-    by_tid: HashMap<String, Vec<CallbackRecord>>,
-    order: VecDeque<String>,
+    records: Arc<dyn RecordStore>,
 }
 
 impl Compat {
-    /// Loads `<data>/interlink-key.pem` (SM2, PKCS#8 PEM), making it (mode 600) when absent. A
-    /// failure is kept and answered by every call that needs the key.
-    pub fn load(provider: &Arc<dyn CryptoProvider>, data: &Path) -> Self {
+    /// Loads `<data>/interlink-key.pem` (SM2, PKCS#8 PEM), making it (mode 600) when absent;
+    /// callbacks are recorded in `records`. A key failure is kept and answered by every call
+    /// that needs the key.
+    pub fn load(
+        provider: &Arc<dyn CryptoProvider>,
+        data: &Path,
+        records: Arc<dyn RecordStore>,
+    ) -> Self {
         Self {
             key: load_key(provider, &data.join(KEY_FILE)),
-            records: Mutex::default(),
+            records,
         }
     }
 
@@ -89,26 +93,53 @@ impl Compat {
         })
     }
 
-    fn record(&self, tid: &Tid, record: CallbackRecord) {
-        let Ok(mut r) = self.records.lock() else {
-            return;
-        };
-        if !r.by_tid.contains_key(tid.as_str()) {
-            if r.order.len() >= MAX_TIDS
-                && let Some(old) = r.order.pop_front()
-            {
-                r.by_tid.remove(&old);
+    /// Appends a callback to the transaction's record (kept [`RECORD_DAYS`] days, the last
+    /// [`MAX_CALLBACKS`]); a store failure is logged, never answered.
+    async fn record(&self, tid: &Tid, record: CallbackRecord) {
+        let store = self.records.as_ref();
+        let expires_at = record.received_at + RECORD_DAYS * 86_400;
+        for _ in 0..3 {
+            let appended = Versioned::<Vec<CallbackRecord>>::update(
+                store,
+                CALLBACKS,
+                tid.as_str(),
+                |_| expires_at,
+                |list| {
+                    list.push(record.clone());
+                    if list.len() > MAX_CALLBACKS {
+                        list.remove(0);
+                    }
+                    Ok::<_, StoreError>(())
+                },
+            )
+            .await;
+            let outcome = match appended {
+                Ok(Some(_)) => return,
+                Ok(None) => {
+                    Versioned::create(store, CALLBACKS, tid.as_str(), vec![record.clone()], expires_at)
+                        .await
+                        .map(|_| ())
+                }
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(()) => return,
+                // Another instance recorded one at the same moment: append to it.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => {
+                    tracing::warn!(%tid, error = %e, "interlink callback not recorded");
+                    return;
+                }
             }
-            r.order.push_back(tid.to_string());
         }
-        r.by_tid.entry(tid.to_string()).or_default().push(record);
     }
 
-    fn records(&self, tid: &Tid) -> Vec<CallbackRecord> {
-        self.records
-            .lock()
+    async fn records(&self, tid: &Tid) -> Vec<CallbackRecord> {
+        Versioned::<Vec<CallbackRecord>>::load(self.records.as_ref(), CALLBACKS, tid.as_str())
+            .await
             .ok()
-            .and_then(|r| r.by_tid.get(tid.as_str()).cloned())
+            .flatten()
+            .map(|v| v.value)
             .unwrap_or_default()
     }
 }
@@ -149,7 +180,11 @@ pub fn routes(state: &AppState) -> Router<Arc<AppState>> {
         .parent()
         .unwrap_or(&state.files_dir)
         .to_path_buf();
-    let compat = Arc::new(Compat::load(state.platform.provider(), &data));
+    let compat = Arc::new(Compat::load(
+        state.platform.provider(),
+        &data,
+        state.records.clone(),
+    ));
     Router::new()
         .route(
             "/interlink/receiveAppLogController/receiveScanData",
@@ -444,7 +479,8 @@ async fn receive(
                 ret: ret.into(),
                 msg,
             },
-        );
+        )
+        .await;
     }
     match outcome {
         Ok(msg) => ret_ok(msg),
@@ -533,7 +569,7 @@ async fn scanned(s: &AppState, status: &ScanStatus) -> Result<String, ApiError> 
     }
     match status.is_scaned.as_str() {
         "01" => {
-            s.platform.request(&status.tid).await?;
+            s.platform.scanned_by_vendor(&status.tid).await?;
             Ok(format!("接收成功: transaction {} is scanned", status.tid))
         }
         "00" => Ok(format!(
@@ -552,7 +588,7 @@ async fn scanned(s: &AppState, status: &ScanStatus) -> Result<String, ApiError> 
 async fn answered(
     s: &Arc<AppState>,
     t: CallbackType,
-    mut response: camr::protocol::Response,
+    response: camr::protocol::Response,
 ) -> Result<String, ApiError> {
     check_platform(s, response.tid.system_code().as_str())?;
     let expected = CallbackType::answering(response.operation);
@@ -564,8 +600,7 @@ async fn answered(
             expected.code()
         )));
     }
-    // As `POST /camr/v1/response`: adapters translate, the core verifies.
-    crate::api::decode_through_adapter(s, &mut response).await?;
+    // As `POST /camr/v1/response`: the platform's one answer pipeline.
     let state = s
         .platform
         .answer_via(&Interlink, &response.tid, &response)
@@ -662,36 +697,11 @@ async fn qr_content_of(
             ));
         }
     };
-    match tx.state {
-        TransactionState::Created | TransactionState::Scanned => {}
-        TransactionState::Expired => {
-            return Err(ApiError::new(
-                ErrorCode::TxExpired,
-                format!("transaction {} expired", tx.tid),
-            ));
-        }
-        TransactionState::Cancelled => {
-            return Err(ApiError::new(
-                ErrorCode::TxCancelled,
-                format!("transaction {} was cancelled", tx.tid),
-            ));
-        }
-        other => {
-            return Err(ApiError::new(
-                ErrorCode::TxAlreadyAnswered,
-                format!("transaction {} is {other:?}: no QR to show", tx.tid),
-            ));
-        }
-    }
-    let (payload, _) = s.platform.code_for(&Interlink, &tx)?;
-    let payload = match &s.rotation {
-        Some(rot) => rot.code_now(payload, &tx, camr::qr::unix_now()),
-        None => payload,
-    };
+    let content = s.platform.live_code_of(&tx, Some(&Interlink))?;
     Ok((
         QrContentOut {
             tid: tx.tid.to_string(),
-            content: Interlink.encode(&payload),
+            content,
             pid: None,
             qr_code_type: qr_code_type(tx.operation).into(),
             expires_at: tx.expires_at,
@@ -725,7 +735,7 @@ async fn scan_info(
                 ca_org_type: tx.ca_org_type,
                 message: tx.message,
                 expires_at: tx.expires_at,
-                callbacks: c.records(&tid),
+                callbacks: c.records(&tid).await,
             },
             None,
         ))

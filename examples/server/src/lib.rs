@@ -13,7 +13,6 @@
 
 pub mod accounts;
 pub mod api;
-pub mod billing;
 pub mod demo;
 pub mod events;
 pub mod files;
@@ -44,7 +43,6 @@ use camr::ceremony::{Platform, PlatformIdentity};
 use camr::crypto::{CryptoProvider, PublicKey, default_provider};
 use camr::pki::{ChainValidator, TrustStore};
 use camr::protocol::SystemCode;
-use camr::qr::QrSigner;
 use camr::store::TransactionStore;
 use camr_plugin_host::{HostConfig, PluginHost};
 use serde::Serialize;
@@ -199,12 +197,10 @@ pub struct AppState {
     pub platform: Platform,
     /// The store behind them (for readiness checks).
     pub store: Arc<dyn TransactionStore>,
-    /// Re-signs QR codes of live transactions (for `qr.svg`/`qr.png`).
-    pub qr_signer: QrSigner,
     /// Public facts about the platform.
     pub info: PlatformInfo,
     /// Loaded CA-vendor adapters.
-    pub plugins: Option<PluginHost>,
+    pub plugins: Option<Arc<PluginHost>>,
     /// Which store is in use (`memory`, `sqlite` or `postgres`).
     pub store_kind: &'static str,
     /// Committed status changes (SSE, webhooks).
@@ -218,8 +214,6 @@ pub struct AppState {
     /// Intermediate CA certificates the platform knows (the vendors' issuing CAs), offered
     /// to path building when a signature record carries no chain.
     pub intermediates: Vec<camr::protocol::Bytes>,
-    /// Rotating QR codes, when on.
-    pub rotation: Option<rotation::Rotation>,
     /// Where uploaded and sealed files live (`<data>/files`).
     pub files_dir: PathBuf,
     /// Largest file upload accepted, bytes.
@@ -234,10 +228,10 @@ pub struct AppState {
     pub accounts: Arc<dyn camr::store::AccountStore>,
     /// How registrations are approved, whether logins ask for shared data.
     pub registration: accounts::RegistrationConfig,
+    /// Versioned records of multi-step state (seal sessions, interlink callbacks).
+    pub records: Arc<dyn camr::store::RecordStore>,
     /// Interactive seal sessions (签章会话) in progress.
     pub seal_sessions: Arc<sealsession::Sessions>,
-    /// Per-use billing reports to the vendors' adapters (按量扣费).
-    pub billing: billing::Billing,
 }
 
 /// Builds the state: demo data under `config.data`, the store, the platform trusting the
@@ -270,7 +264,16 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     };
     let instance_id = events::new_instance_id();
     let events = Arc::new(events::EventBus::new(instance_id.clone()));
-    let (store, store_kind) = events::open_store(config.database_url.as_deref(), &events).await?;
+    let (store, store_kind) =
+        camr::store::open(config.database_url.as_deref(), &instance_id, events.clone())
+            .await
+            .map_err(|e| {
+                ServerError(format!(
+                    "cannot open the database `{}`: {e}",
+                    camr::store::redact(config.database_url.as_deref().unwrap_or("memory"))
+                ))
+            })?;
+    let store_kind = store_kind.as_str();
     let key = config::platform_key(config, demo.platform_key, &demo.platform_pub_path)?;
     let validator = Arc::new(validator);
     let platform = Platform::new(
@@ -297,20 +300,35 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     )?);
     // The hall is the decrypt gate: no decrypt of its bids before the opening time and the
     // bidder's sign-in.
-    let (accounts, hall_records) = accounts::open(config.database_url.as_deref()).await?;
+    let side = accounts::open(config.database_url.as_deref()).await?;
     let hall = Arc::new(hall::Hall::new(
         &config.hall,
         camr::qr::unix_now(),
         provider.clone(),
         store.clone(),
-        hall_records,
+        side.hall.clone(),
         config.data.join("files"),
     ));
     let platform = platform
         .with_decrypt_policy(hall.clone())
         .with_seal_session_ttl(config.seal_session.ttl_secs);
-    let qr_signer = QrSigner::new(provider.clone(), key.clone(), Some(platform.key_id()))
-        .map_err(|e| ServerError(format!("cannot set up the QR signer: {e}")))?;
+    // Adapters translate, the core verifies: every answer goes through its vendor's adapter,
+    // and each verified use is billed to adapters with a vendor cloud (按量扣费).
+    let plugins = load_plugins(config)?;
+    let platform = match &plugins {
+        Some(host) => platform
+            .with_decoder(host.clone())
+            .with_billing(camr::ceremony::Billing::new(host.clone())),
+        None => platform,
+    };
+    let platform = match config.qr_rotation_window {
+        Some(w) => platform.with_rotation(rotation::load_or_create(
+            provider.clone(),
+            &config.data,
+            w,
+        )?),
+        None => platform,
+    };
     let public: PublicKey = key.public_key();
     let spki = public
         .to_spki_der()
@@ -338,22 +356,6 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         ca.root(),
         platform.entitlement(),
     )?;
-    let plugins = match &config.plugins {
-        None => None,
-        Some(dir) => {
-            let mut host = PluginHost::new(HostConfig {
-                dir: Some(dir.clone()),
-                pins: config.plugin_pins.clone().into_iter().collect(),
-                ..HostConfig::default()
-            });
-            let loaded = host.load_dir().map_err(|e| {
-                ServerError(format!("cannot load plugins from {}: {e}", dir.display()))
-            })?;
-            tracing::info!(?loaded, "adapters loaded");
-            Some(host)
-        }
-    };
-    config::configure_adapters(plugins.as_ref(), &config.plugins_config)?;
     tracing::info!(
         system_code = %info.system_code,
         key_id = %info.key_id,
@@ -366,7 +368,6 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     let state = Arc::new(AppState {
         platform,
         store,
-        qr_signer,
         info,
         plugins,
         store_kind,
@@ -375,26 +376,42 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         ops,
         validator,
         intermediates: vec![camr::protocol::Bytes(ca.issuing_ca().der().to_vec())],
-        rotation: match config.qr_rotation_window {
-            Some(w) => Some(rotation::Rotation::load_or_create(
-                provider.clone(),
-                &config.data,
-                w,
-            )?),
-            None => None,
-        },
         files_dir: config.data.join("files"),
         upload_limit: UPLOAD_LIMIT,
         jobs: files::Jobs::default(),
         crl_sources,
         hall,
-        accounts,
+        accounts: side.accounts.clone(),
         registration: config.registration,
-        seal_sessions: Arc::new(sealsession::Sessions::from_config(&config.seal_session)),
-        billing: billing::Billing::new(config.plugins_config.keys().cloned()),
+        records: side.records.clone(),
+        seal_sessions: Arc::new(sealsession::Sessions::from_config(
+            &config.seal_session,
+            side.records.clone(),
+            camr::store::BlobDir::new(config.data.join("seal-sessions")),
+        )),
     });
     ops::start(&state);
     Ok(state)
+}
+
+/// The adapters of the plugin folder, configured (`plugins.config`), when a folder is given.
+fn load_plugins(config: &ServerConfig) -> Result<Option<Arc<PluginHost>>, ServerError> {
+    let Some(dir) = &config.plugins else {
+        // Configurations without a plugin folder stop the start, saying why.
+        config::configure_adapters(None, &config.plugins_config)?;
+        return Ok(None);
+    };
+    let mut host = PluginHost::new(HostConfig {
+        dir: Some(dir.clone()),
+        pins: config.plugin_pins.clone().into_iter().collect(),
+        ..HostConfig::default()
+    });
+    let loaded = host
+        .load_dir()
+        .map_err(|e| ServerError(format!("cannot load plugins from {}: {e}", dir.display())))?;
+    tracing::info!(?loaded, "adapters loaded");
+    config::configure_adapters(Some(&host), &config.plugins_config)?;
+    Ok(Some(Arc::new(host)))
 }
 
 /// Serves `state` on `listener` until `shutdown` completes (in-flight requests finish).

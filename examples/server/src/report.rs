@@ -465,7 +465,7 @@ async fn load(
         .store
         .usage()
         .await
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        ?;
     Ok((records, q))
 }
 

@@ -182,7 +182,7 @@ async fn reload(State(s): Shared, headers: HeaderMap) -> Result<Response, ApiErr
     s.store
         .append_audit(camr::qr::unix_now(), None, "crls-reloaded", &detail)
         .await
-        .map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        ?;
     Ok(ok(infos))
 }
 

@@ -6,176 +6,17 @@
 //! the test fails); unset, the PostgreSQL tests say SKIPPED loudly and return.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use camr::app::{App, AppError, Transport, Wallet};
-use camr::crypto::{PublicKey, default_provider};
 use camr::store::{PostgresStore, SqliteStore, TransactionStore, verify_audit};
-use serde_json::{Value, json};
-
-/// A server process, killed (SIGKILL) when dropped.
-struct Instance {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The operator's token of the test servers: the checks after a crash read every
-/// transaction, whoever started it.
-const ADMIN_TOKEN: &str = "instances-test-admin-token-0123456789";
-
-fn client() -> reqwest::blocking::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder()
-        .cookie_store(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-/// Starts `camr-server` on a free port with `data` and `database_url`; `public` is the URL
-/// written into QR codes (one name for all instances, as behind a load balancer).
-fn spawn(data: &Path, database_url: &str, public: Option<&str>) -> Instance {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(data.with_extension(format!("{port}.log"))).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_camr-server"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--data")
-        .arg(data)
-        .args(["--public-url", public.unwrap_or(&base)])
-        .args(["--database-url", database_url])
-        // Hundreds of starts from one client are the point here.
-        .env("CAMR_SERVER_RATE_LIMIT_PER_MINUTE", "0")
-        .env("CAMR_SERVER_ADMIN_TOKEN", ADMIN_TOKEN)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let inst = Instance { child, base };
-    let c = client();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Ok(r) = c.get(format!("{}/readyz", inst.base)).send()
-            && r.status().is_success()
-        {
-            return inst;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "camr-server on {} did not become ready; log: {}",
-            inst.base,
-            std::fs::read_to_string(data.with_extension(format!("{port}.log"))).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// The app's HTTP, with answers sent to `answer_to` instead of the response URI's host.
-struct Phone {
-    http: camr_app_sim::HttpTransport,
-    answer_to: String,
-}
-
-impl Transport for Phone {
-    fn get(&self, uri: &str) -> Result<Vec<u8>, AppError> {
-        self.http.get(uri)
-    }
-
-    fn post_json(&self, uri: &str, body: &[u8]) -> Result<Vec<u8>, AppError> {
-        let path = &uri[uri.find("/camr/").unwrap()..];
-        self.http
-            .post_json(&format!("{}{path}", self.answer_to), body)
-    }
-}
-
-struct Device {
-    app: App,
-    wallet: Wallet,
-    key: PublicKey,
-}
-
-impl Device {
-    fn new(data: &Path) -> Self {
-        let pem = std::fs::read(data.join("platform-pub.pem")).unwrap();
-        Self {
-            app: App::new(default_provider(), "SOFTCA"),
-            wallet: Wallet::open(&data.join("wallet"), b"123456").unwrap(),
-            key: PublicKey::from_pem(std::str::from_utf8(&pem).unwrap()).unwrap(),
-        }
-    }
-
-    /// Scans `qr_text` (request fetched where the QR says) and posts the approval to
-    /// `answer_to`; the platform's answer or the error.
-    fn approve(&self, qr_text: &str, answer_to: &str) -> Result<Value, AppError> {
-        let phone = Phone {
-            http: camr_app_sim::HttpTransport(client()),
-            answer_to: answer_to.to_string(),
-        };
-        let now = camr::qr::unix_now();
-        let payload = camr::qr::parse_and_verify(
-            default_provider().as_ref(),
-            qr_text,
-            &self.key,
-            camr::qr::VerifyOptions::at(now),
-        )
-        .map_err(|e| AppError::Transport(e.to_string()))?;
-        let (signed, request) = self.app.fetch_request(&phone, &payload, &self.key, now)?;
-        let response = self.app.approve(&self.wallet, &signed, &request, &[])?;
-        self.app.post_response(&phone, &request, &response)
-    }
-}
-
-fn start_login(c: &reqwest::blocking::Client, base: &str) -> (String, String) {
-    let v: Value = c
-        .post(format!("{base}/api/v1/transactions"))
-        .json(&json!({"operation": "login"}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    assert_eq!(v["success"], true, "{v}");
-    (
-        v["data"]["tid"].as_str().unwrap().to_string(),
-        v["data"]["qrText"].as_str().unwrap().to_string(),
-    )
-}
-
-/// The states an SSE stream announces, until it ends.
-fn sse_states(r: reqwest::blocking::Response) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut event = String::new();
-    for line in BufReader::new(r).lines() {
-        let line = line.unwrap();
-        if let Some(v) = line.strip_prefix("event:") {
-            event = v.trim().to_string();
-        } else if let Some(d) = line.strip_prefix("data:")
-            && event == "state"
-        {
-            let v: Value = serde_json::from_str(d.trim()).unwrap();
-            out.push(v["state"].as_str().unwrap().to_string());
-        }
-    }
-    out
-}
+use common::procs::{
+    ADMIN_TOKEN, Device, DropDb, client, postgres_database, spawn, sse_states, start_login,
+};
+use serde_json::Value;
 
 /// Checks after a crash: every transaction answered `200 verified` is verified, with its
 /// login result, on `base`; the audit log of `store` verifies.
@@ -298,56 +139,6 @@ fn sqlite_keeps_every_answered_login_through_kill_9() {
         .unwrap();
     let store = rt.block_on(SqliteStore::open(&db)).unwrap();
     assert_all_kept(&again.base, &answered, &store);
-}
-
-/// A fresh database on the test server (dropped by the caller), or `None` after a loud
-/// SKIPPED when no server is configured.
-fn postgres_database() -> Option<(String, String)> {
-    let Some(admin) = std::env::var("CAMR_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** SKIPPED: CAMR_TEST_DATABASE_URL is not set; the PostgreSQL multi-instance \
-             test did NOT run (.ci/run starts a server) ***\n"
-        );
-        return None;
-    };
-    let mut b = [0u8; 6];
-    default_provider().fill_random(&mut b).unwrap();
-    let name = format!("camr_inst_{}", data_encoding::HEXLOWER.encode(&b));
-    run_sql(&admin, &format!("CREATE DATABASE {name}"));
-    let (prefix, _) = admin.rsplit_once('/').unwrap();
-    Some((admin.clone(), format!("{prefix}/{name}")))
-}
-
-fn run_sql(url: &str, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::Executor;
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        pool.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())))
-            .await
-            .unwrap();
-        pool.close().await;
-    });
-}
-
-struct DropDb(String, String);
-
-impl Drop for DropDb {
-    fn drop(&mut self) {
-        let name = self.1.rsplit('/').next().unwrap().to_string();
-        run_sql(
-            &self.0,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        );
-    }
 }
 
 #[test]

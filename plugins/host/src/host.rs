@@ -126,6 +126,9 @@ impl From<AdapterError> for Fault {
 pub struct PluginHost {
     config: HostConfig,
     adapters: RwLock<HashMap<String, Arc<Entry>>>,
+    /// Vendors whose adapter took a configuration ([`PluginHost::configure`]): those have a
+    /// vendor cloud, so their uses are billed ([`camr::ceremony::UsageSink`]).
+    configured: RwLock<std::collections::HashSet<String>>,
     /// Held for the whole of a [`PluginHost::reload`], so two reloads do not interleave.
     reloading: Mutex<()>,
 }
@@ -146,6 +149,7 @@ impl PluginHost {
         Self {
             config,
             adapters: RwLock::new(HashMap::new()),
+            configured: RwLock::default(),
             reloading: Mutex::new(()),
         }
     }
@@ -430,7 +434,20 @@ impl PluginHost {
         let config = config_json.to_string();
         self.call(ca_org_type, "configure", move |a| {
             a.configure(&config).map_err(Fault::from)
-        })
+        })?;
+        self.configured
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(ca_org_type.to_string());
+        Ok(())
+    }
+
+    /// Whether the vendor's adapter took a configuration.
+    pub fn is_configured(&self, ca_org_type: &str) -> bool {
+        self.configured
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(ca_org_type)
     }
 
     /// Has the vendor's adapter translate the app's raw answer into [`Evidence`].
@@ -705,5 +722,38 @@ mod tests {
         fn shared<T: Send + Sync>() {}
         shared::<PluginHost>();
         shared::<AdapterHealth>();
+    }
+}
+
+fn hook_error(e: PluginError) -> camr::ceremony::HookError {
+    camr::ceremony::HookError::new(e.code(), e.to_string())
+}
+
+/// The platform's evidence decoder: each answer through its vendor's adapter, with the
+/// host's deadline, breaker and isolation.
+impl camr::ceremony::EvidenceDecoder for PluginHost {
+    fn decode(
+        &self,
+        ca_org_type: &str,
+        operation: Operation,
+        raw: &[u8],
+    ) -> Result<Evidence, camr::ceremony::HookError> {
+        self.decode_evidence(ca_org_type, operation, raw)
+            .map_err(hook_error)
+    }
+}
+
+/// Per-use billing through the adapters that took a configuration (a vendor cloud to bill).
+impl camr::ceremony::UsageSink for PluginHost {
+    fn bills(&self, ca_org_type: &str) -> bool {
+        self.is_configured(ca_org_type) && self.entry_of(ca_org_type).is_some()
+    }
+
+    fn report(
+        &self,
+        ca_org_type: &str,
+        record: &UsageRecord,
+    ) -> Result<(), camr::ceremony::HookError> {
+        self.report_usage(ca_org_type, record).map_err(hook_error)
     }
 }

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::ceremony::{MESSAGE_ITEM, request_hash};
+use crate::protocol::binding::{MESSAGE_ITEM, request_hash};
 use crate::crypto::{
     CryptoError, CryptoProvider, PrivateKey, PublicKey, PublicKeyAlgorithm, SecretBytes,
     SignatureScheme, Sm2CiphertextForm,
@@ -17,11 +17,24 @@ use crate::protocol::{
     OperationPayload, RequestObject, Response, ResponseStatus, SessionStep, SignFormat, SignItem,
     SignedRequest, binding,
 };
-use crate::softca::wallet_files;
 
 pub mod delegation;
 
 pub use delegation::{Delegation, SignedDelegation};
+
+/// Wallet file names.
+pub mod wallet_files {
+    /// Signing certificate.
+    pub const SIGN_CERT: &str = "sign-cert.pem";
+    /// Signing key, encrypted PKCS#8 under the PIN.
+    pub const SIGN_KEY: &str = "sign-key.pem";
+    /// Encryption certificate.
+    pub const ENC_CERT: &str = "enc-cert.pem";
+    /// Encryption key, encrypted PKCS#8 under the PIN.
+    pub const ENC_KEY: &str = "enc-key.pem";
+    /// Intermediate then root.
+    pub const CHAIN: &str = "chain.pem";
+}
 
 /// Why the app could not answer.
 #[non_exhaustive]
@@ -83,6 +96,24 @@ pub enum AppError {
         /// A sentence.
         msg: String,
     },
+}
+
+impl From<crate::protocol::binding::SignedRequestError> for AppError {
+    fn from(e: crate::protocol::binding::SignedRequestError) -> Self {
+        use crate::protocol::binding::SignedRequestError;
+        match e {
+            SignedRequestError::SignatureInvalid => Self::Platform {
+                code: ErrorCode::SignatureInvalid,
+                msg: "the platform request signature does not verify with the signing \
+                      certificate"
+                    .into(),
+            },
+            SignedRequestError::Malformed(m) => Self::Platform {
+                code: ErrorCode::InputMalformed,
+                msg: format!("the answer is incomplete: {m}"),
+            },
+        }
+    }
 }
 
 impl AppError {
@@ -516,11 +547,8 @@ impl App {
             AppError::Transport(format!("the request object is not a signed request: {e}"))
         })?;
         let request =
-            crate::ceremony::verify_signed_request(self.provider.as_ref(), &signed, platform_key)
-                .map_err(|e| AppError::Platform {
-                code: e.code(),
-                msg: e.to_string(),
-            })?;
+            crate::protocol::binding::check_signed_request(self.provider.as_ref(), &signed, platform_key)
+                .map_err(AppError::from)?;
         if request.tid != payload.tid
             || request.operation != payload.operation
             || request.system_code != payload.system_code()
@@ -568,11 +596,8 @@ impl App {
             return Ok((step, None));
         };
         let request =
-            crate::ceremony::verify_signed_request(self.provider.as_ref(), signed, platform_key)
-                .map_err(|e| AppError::Platform {
-                    code: e.code(),
-                    msg: e.to_string(),
-                })?;
+            crate::protocol::binding::check_signed_request(self.provider.as_ref(), signed, platform_key)
+                .map_err(AppError::from)?;
         let fingerprint = self
             .provider
             .digest(crate::crypto::HashAlgorithm::Sha256, wallet.sign_cert.der());

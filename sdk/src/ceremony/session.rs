@@ -25,7 +25,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{CResult, CeremonyError, Platform, Started, check_items};
+use super::results::check_items;
+use super::{CResult, CeremonyError, Platform, Started};
 use crate::crypto::{HashAlgorithm, PublicKeyAlgorithm};
 use crate::pki::Subject;
 use crate::protocol::{

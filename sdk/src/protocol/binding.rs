@@ -20,9 +20,50 @@
 //! `ANSWER_VERSION_UNSUPPORTED`, so an out-of-date app is told to update rather than that its
 //! signature is forged.
 
-use crate::crypto::{CryptoProvider, HashAlgorithm};
+use crate::crypto::{CryptoProvider, HashAlgorithm, PublicKey, SignatureScheme};
 
-use super::{DecryptedKey, ItemRejection, ProtocolError, Response, ResponseStatus};
+use super::{
+    DecryptedKey, ItemRejection, ProtocolError, RequestObject, Response, ResponseStatus,
+    SignedRequest,
+};
+
+/// Item id of the message signature.
+pub const MESSAGE_ITEM: &str = "message";
+
+/// Lower-case hex SM3 of the exact request text.
+pub fn request_hash(provider: &dyn CryptoProvider, request_text: &str) -> String {
+    data_encoding::HEXLOWER.encode(&provider.digest(HashAlgorithm::Sm3, request_text.as_bytes()))
+}
+
+/// Why a signed request was refused by [`check_signed_request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedRequestError {
+    /// The platform's signature does not verify.
+    SignatureInvalid,
+    /// The signed text is not a request object.
+    Malformed(String),
+}
+
+/// Verifies a platform's signature over a signed request (the app does this before showing
+/// anything) and reads the request object. `platform_key` comes from the registry entry of
+/// the platform's key.
+pub fn check_signed_request(
+    provider: &dyn CryptoProvider,
+    signed: &SignedRequest,
+    platform_key: &PublicKey,
+) -> Result<RequestObject, SignedRequestError> {
+    provider
+        .verify(
+            platform_key,
+            &SignatureScheme::default_for(platform_key.algorithm()),
+            signed.request.as_bytes(),
+            &signed.signature,
+        )
+        .map_err(|_| SignedRequestError::SignatureInvalid)?;
+    signed
+        .request_object()
+        .map_err(|e| SignedRequestError::Malformed(e.to_string()))
+}
 
 /// Item id of the binding signature in [`super::Evidence::signatures`].
 pub const BINDING_ITEM: &str = "request";
@@ -81,7 +122,7 @@ impl<'a> AnswerContents<'a> {
             delegation_id: response
                 .delegation
                 .as_ref()
-                .map(|d| crate::app::delegation::id(provider, d)),
+                .map(|d| super::delegation::id(provider, d)),
             operator: response.operator.as_deref(),
             qr_profile: &response.qr_profile,
         }

@@ -1,7 +1,7 @@
 //! Wire types shared by platforms, CA apps and adapters (spec: `docs/protocol.md`).
 //!
 //! JSON is camelCase, as in the national docking documents. Every type derives `Serialize`,
-//! `Deserialize` and `JsonSchema`; `schemas/` holds the generated schemas ([`write_schemas`]),
+//! `Deserialize` and `JsonSchema`; `schemas/` holds the generated schemas ([`crate::schemas::write`]),
 //! and a test fails when they drift from the code.
 
 use std::borrow::Cow;
@@ -12,6 +12,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub mod binding;
+pub mod delegation;
 mod ids;
 mod seals;
 
@@ -262,6 +263,9 @@ error_codes! {
     TxNotScanned = "TX_NOT_SCANNED", 409;
     /// A one-time secret (a decrypt's content keys) was handed out already.
     TxAlreadyTaken = "TX_ALREADY_TAKEN", 409;
+    /// Another instance changed the same multi-step record (a seal session, say) at the
+    /// same moment, and retrying did not settle it: try again.
+    StateConflict = "STATE_CONFLICT", 409;
     /// The transaction's answer failed verification (final; the reason says why).
     TxFailed = "TX_FAILED", 422;
     /// An answer names another transaction.
@@ -1012,7 +1016,7 @@ pub struct Response {
     /// The delegation (证书授权) the operator acts under, signed by the organisation
     /// certificate that signs this answer; the platform checks its scope itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegation: Option<crate::app::SignedDelegation>,
+    pub delegation: Option<delegation::SignedDelegation>,
     /// Registration data the holder consented to share (共享注册), only when the login request
     /// asks for it; signed as the evidence item `registration` (see
     /// [`binding::registration_message`]).
@@ -1179,86 +1183,6 @@ pub struct UsageRecord {
     /// Staff member acting for an organisation certificate (camr).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
-}
-
-fn schema_text<T: JsonSchema>() -> String {
-    let schema = schemars::schema_for!(T);
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-/// One JSON Schema per top-level wire type: (file name, pretty JSON), sorted by name.
-pub fn schemas() -> Vec<(&'static str, String)> {
-    let mut out = vec![
-        (
-            "Account.schema.json",
-            schema_text::<crate::store::Account>(),
-        ),
-        (
-            "ApiResult.schema.json",
-            schema_text::<ApiResult<serde_json::Value>>(),
-        ),
-        ("CallbackEvent.schema.json", schema_text::<CallbackEvent>()),
-        (
-            "Delegation.schema.json",
-            schema_text::<crate::app::Delegation>(),
-        ),
-        ("ErrorCode.schema.json", schema_text::<ErrorCode>()),
-        ("Operation.schema.json", schema_text::<Operation>()),
-        ("QrPayload.schema.json", schema_text::<QrPayload>()),
-        ("RequestObject.schema.json", schema_text::<RequestObject>()),
-        ("Response.schema.json", schema_text::<Response>()),
-        ("SealInfo.schema.json", schema_text::<SealInfo>()),
-        ("SealKind.schema.json", schema_text::<SealKind>()),
-        (
-            "SealSession.schema.json",
-            schema_text::<crate::ceremony::SealSession>(),
-        ),
-        ("SessionStep.schema.json", schema_text::<SessionStep>()),
-        (
-            "SignedTrustList.schema.json",
-            schema_text::<crate::registry::SignedTrustList>(),
-        ),
-        (
-            "TrustList.schema.json",
-            schema_text::<crate::registry::TrustList>(),
-        ),
-        (
-            "SignedDelegation.schema.json",
-            schema_text::<crate::app::SignedDelegation>(),
-        ),
-        ("SignedRequest.schema.json", schema_text::<SignedRequest>()),
-        ("Subject.schema.json", schema_text::<crate::pki::Subject>()),
-        ("SystemCode.schema.json", schema_text::<SystemCode>()),
-        ("Tid.schema.json", schema_text::<Tid>()),
-        ("Transaction.schema.json", schema_text::<Transaction>()),
-        (
-            "TransactionState.schema.json",
-            schema_text::<TransactionState>(),
-        ),
-        ("UsageRecord.schema.json", schema_text::<UsageRecord>()),
-    ];
-    // The report of `camr pdf verify --json` / `seal::verify`.
-    #[cfg(feature = "pdf")]
-    out.push((
-        "PdfReport.schema.json",
-        schema_text::<crate::seal::PdfReport>(),
-    ));
-    out.sort_by_key(|(name, _)| *name);
-    out
-}
-
-/// Writes [`schemas`] into `dir` (created if missing); returns the files written.
-pub fn write_schemas(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
-    for (name, text) in schemas() {
-        let path = dir.join(name);
-        std::fs::write(&path, text)?;
-        written.push(path);
-    }
-    Ok(written)
 }
 
 #[cfg(test)]

@@ -210,30 +210,34 @@ impl SealInfo {
     }
 }
 
-/// Decodes the PNG as the PDF seal code will (so a seal that passes can be applied).
-#[cfg(feature = "pdf")]
+/// Largest side of a seal image, pixels (the PDF seal code's limit too).
+pub const MAX_SEAL_IMAGE_SIDE: u32 = 4096;
+
+/// Decodes the PNG and checks its size as the PDF seal code will (so a seal that passes can
+/// be applied).
 fn decode_png(png: &[u8]) -> Result<(), String> {
-    crate::seal::appearance::SealImage::from_png(png)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    let decoded = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .map_err(|e| format!("the seal image is not a readable PNG ({e})"))?;
+    let (w, h) = (decoded.width(), decoded.height());
+    if w == 0 || h == 0 || w > MAX_SEAL_IMAGE_SIDE || h > MAX_SEAL_IMAGE_SIDE {
+        return Err(format!(
+            "the seal image is {w}×{h} pixels; 1 to {MAX_SEAL_IMAGE_SIDE} per side"
+        ));
+    }
+    Ok(())
 }
 
-/// Without the `pdf` feature: the same PNG decoder, without the seal code's size limits.
-#[cfg(not(feature = "pdf"))]
-fn decode_png(png: &[u8]) -> Result<(), String> {
-    image::load_from_memory_with_format(png, image::ImageFormat::Png)
-        .map(|_| ())
-        .map_err(|e| format!("the seal image is not a readable PNG ({e})"))
-}
-
-#[cfg(all(test, feature = "pdf"))]
+#[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
 
     fn png() -> Vec<u8> {
-        crate::seal::appearance::seal_png(SealKind::Official, "某某建设有限公司", 64).unwrap()
+        let img = image::RgbaImage::from_pixel(64, 64, image::Rgba([200, 0, 0, 255]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
     }
 
     fn seal() -> SealInfo {

@@ -192,7 +192,7 @@ fn responses_parse_strictly() {
 
 #[test]
 fn every_schema_is_valid_json_with_a_title() {
-    let all = schemas();
+    let all = crate::schemas::all();
     assert!(all.len() >= 13);
     for (name, text) in all {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -611,13 +611,13 @@ fn qr_payload_and_events_serialise_camel_case() {
 
 #[test]
 fn schemas_are_sorted_and_carry_the_identifier_patterns() {
-    let all = schemas();
+    let all = crate::schemas::all();
     let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(names, sorted);
-    assert_eq!(all, schemas(), "schemas() must be deterministic");
+    assert_eq!(all, crate::schemas::all(), "schemas must be deterministic");
     for want in [
         "ApiResult",
         "CallbackEvent",

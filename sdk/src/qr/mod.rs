@@ -37,9 +37,11 @@ use crate::protocol::{Bytes, ErrorCode, Operation, QrPayload, QrRotation, Tid};
 pub mod interlink;
 mod profile;
 mod render;
+mod rotation_key;
 mod vendor;
 
 pub use profile::{Camr1, QrProfile, find_profile};
+pub use rotation_key::{ROTATION_KEY_LEN, RotationKey};
 pub use vendor::{VENDOR_PREFIX, Vendor1};
 
 pub use render::{
@@ -169,13 +171,7 @@ impl VerifyOptions {
     }
 }
 
-/// The current Unix time in seconds (0 if the system clock is before 1970).
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub use crate::time::unix_now;
 
 /// Signs QR payloads with a platform key.
 #[derive(Debug, Clone)]

@@ -26,7 +26,7 @@ use crate::protocol::SealKind;
 pub const IMAGE_RESOURCE: &str = "Im";
 
 /// Largest seal image accepted, in pixels per side.
-pub const MAX_IMAGE_SIDE: u32 = 4096;
+pub const MAX_IMAGE_SIDE: u32 = crate::protocol::MAX_SEAL_IMAGE_SIDE;
 
 /// The red of the default seal (R, G, B).
 pub const SEAL_RED: [u8; 3] = [214, 24, 32];

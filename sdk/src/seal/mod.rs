@@ -16,6 +16,7 @@
 pub mod appearance;
 mod budget;
 mod cms;
+pub mod flow;
 pub mod locate;
 mod sign;
 mod verify;
@@ -156,7 +157,7 @@ impl Placement {
 
 /// The size of one page as a reader sees it (its visible box, turned by `/Rotate`): what a
 /// page preview shows, and the space [`Placement::Pages`] rectangles live in.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PageSize {
     /// 1-based page number.
     pub number: u32,

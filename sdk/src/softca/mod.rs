@@ -178,19 +178,8 @@ pub struct Wallet {
     pub enc_serial: String,
 }
 
-/// Wallet file names.
-pub mod wallet_files {
-    /// Signing certificate.
-    pub const SIGN_CERT: &str = "sign-cert.pem";
-    /// Signing key, encrypted PKCS#8 under the PIN.
-    pub const SIGN_KEY: &str = "sign-key.pem";
-    /// Encryption certificate.
-    pub const ENC_CERT: &str = "enc-cert.pem";
-    /// Encryption key, encrypted PKCS#8 under the PIN.
-    pub const ENC_KEY: &str = "enc-key.pem";
-    /// Intermediate then root.
-    pub const CHAIN: &str = "chain.pem";
-}
+/// Wallet file names (the app's, [`crate::app::wallet_files`]).
+pub use crate::app::wallet_files;
 
 /// A software CA in a folder.
 #[derive(Debug)]

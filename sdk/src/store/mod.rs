@@ -26,6 +26,12 @@ pub mod accounts;
 pub use accounts::{Account, AccountStatus, AccountStore, identity_key};
 pub mod hall;
 pub use hall::HallStore;
+mod blobs;
+pub use blobs::BlobDir;
+mod observed;
+pub mod records;
+pub use records::{RecordStore, StoredRecord, Versioned};
+pub use observed::{Observed, StateObserver, StoreKind, open, redact};
 
 /// The `TransactionStore` methods the SQL stores write alike (the pending count, delegation
 /// withdrawals), with the database's placeholders; expanded inside each store's impl, where
@@ -120,6 +126,9 @@ pub enum StoreError {
     /// The backend failed.
     #[error("the transaction store failed: {0}")]
     Backend(String),
+    /// A versioned record changed since it was read (another instance wrote first).
+    #[error("{0} was changed by another writer at the same time")]
+    Conflict(String),
     /// The audit log is broken at an entry.
     #[error("audit log entry {seq} {problem}")]
     AuditBroken {
@@ -137,6 +146,7 @@ impl StoreError {
             Self::NotFound(_) => ErrorCode::TxNotFound,
             Self::Duplicate(_) | Self::Backend(_) => ErrorCode::Internal,
             Self::AuditBroken { .. } => ErrorCode::AuditBroken,
+            Self::Conflict(_) => ErrorCode::StateConflict,
             Self::WrongState { actual, .. } => match actual {
                 TransactionState::Expired => ErrorCode::TxExpired,
                 TransactionState::Cancelled => ErrorCode::TxCancelled,
@@ -340,6 +350,7 @@ struct MemoryInner {
     audit: Vec<AuditEntry>,
     accounts: Vec<Account>,
     hall: hall::MemoryHall,
+    records: records::MemoryRecords,
     withdrawn: std::collections::HashSet<String>,
 }
 

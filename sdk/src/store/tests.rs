@@ -292,6 +292,11 @@ async fn the_memory_store_keeps_the_hall() {
     crate::store::hall::hall_behaves(Arc::new(MemoryStore::new())).await;
 }
 
+#[tokio::test]
+async fn the_memory_store_keeps_versioned_records() {
+    crate::store::records::records_behave(Arc::new(MemoryStore::new())).await;
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use std::path::Path;
@@ -318,6 +323,20 @@ mod sqlite {
         let e = store.audit().await.unwrap_err();
         assert!(matches!(e, StoreError::Backend(_)), "{e}");
         assert!(e.to_string().contains("audit log"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_store_keeps_versioned_records_across_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path()).await;
+        crate::store::records::records_behave(store.clone()).await;
+        store.close().await;
+        let store = open(dir.path()).await;
+        let kept = crate::store::RecordStore::load_record(store.as_ref(), "seal-session", "t1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((kept.version, kept.body.as_str()), (2, "[1,2]"));
     }
 
     #[tokio::test]
@@ -792,6 +811,23 @@ mod postgres {
     }
 
     #[tokio::test]
+    async fn the_postgres_store_keeps_versioned_records_for_every_instance() {
+        let db = require_postgres!();
+        let a = db.store("records-a").await;
+        crate::store::records::records_behave(a.clone()).await;
+        let b = db.store("records-b").await;
+        let kept = crate::store::RecordStore::load_record(b.as_ref(), "seal-session", "t1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((kept.version, kept.body.as_str()), (2, "[1,2]"));
+        // Instance b writes over the version a read: a's next write is a conflict.
+        b.save_record("seal-session", "t1", 2, "[5]", 900).await.unwrap();
+        let late = a.save_record("seal-session", "t1", 2, "[6]", 900).await;
+        assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+    }
+
+    #[tokio::test]
     async fn the_postgres_store_keeps_the_hall_for_every_instance() {
         let db = require_postgres!();
         let a = db.store("hall-a").await;
@@ -873,7 +909,7 @@ mod postgres {
             })
             .count();
         assert_eq!(migrations, i64::try_from(files).unwrap());
-        assert_eq!(migrations, 5);
+        assert_eq!(migrations, 6);
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@ pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiE
     let vendor = vendor_code(&s, &started)?;
     let out: StartedOut = started_out(&s, camr::protocol::Operation::Login, started);
     let svg =
-        camr::qr::render_svg(&out.qr_text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+        camr::qr::render_svg(&out.qr_text)?;
     let body = format!(
         r#"<h1>扫码登录 <small>QR login</small></h1>
 <p>请使用 CA 移动证书 App 扫描二维码<br><small>Scan with your CA vendor's certificate app</small></p>
@@ -66,12 +66,10 @@ fn vendor_code(s: &AppState, started: &camr::ceremony::Started) -> Result<String
         return Ok(String::new());
     }
     let profile = camr::qr::Vendor1;
-    let (mut payload, _) = s.platform.code_for(&profile, &started.transaction)?;
-    if let Some(rot) = &s.rotation {
-        payload = rot.code_now(payload, &started.transaction, camr::qr::unix_now());
-    }
-    let text = camr::qr::QrProfile::encode(&profile, &payload);
-    let svg = camr::qr::render_svg(&text).map_err(|e| ApiError::new(e.code(), e.to_string()))?;
+    let text = s
+        .platform
+        .live_code_of(&started.transaction, Some(&profile))?;
+    let svg = camr::qr::render_svg(&text)?;
     Ok(format!(
         r#"
 <div class="qrpanel" id="vendor-qr-box">

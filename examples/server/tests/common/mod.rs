@@ -2,6 +2,9 @@
 //! (demo data in a temporary folder), and `camr::app` playing the phone.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod procs;
+pub mod seal;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,6 +24,11 @@ pub struct Harness {
     pub app: App,
     pub wallet: Wallet,
     pub state: Arc<camr_server::AppState>,
+    /// How the server was set up (a restart builds it again from this).
+    pub config: camr_server::ServerConfig,
+    /// Stops the server ([`Harness::restart`]).
+    stop: Arc<tokio::sync::Notify>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 /// The demo server with its defaults.
@@ -40,11 +48,8 @@ pub async fn start_configured(
     let mut config = camr_server::ServerConfig::demo(data.clone(), addr);
     configure(&mut config, dir.path());
     let state = camr_server::build_state(&config).await.unwrap();
-    tokio::spawn(camr_server::serve(
-        listener,
-        state.clone(),
-        std::future::pending(),
-    ));
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let server = spawn_server(listener, state.clone(), stop.clone());
     let base = format!("http://{addr}");
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -71,7 +76,20 @@ pub async fn start_configured(
         data,
         dir,
         state,
+        config,
+        stop,
+        server: Some(server),
     }
+}
+
+fn spawn_server(
+    listener: tokio::net::TcpListener,
+    state: Arc<camr_server::AppState>,
+    stop: Arc<tokio::sync::Notify>,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    tokio::spawn(camr_server::serve(listener, state, async move {
+        stop.notified().await
+    }))
 }
 
 /// Standard base64 as the API writes it.
@@ -91,6 +109,20 @@ pub fn assert_error(status: u16, v: &Value, want_status: u16, code: &str) {
 }
 
 impl Harness {
+    /// Stops the server (in-flight requests finish) and starts it again on the same address,
+    /// data folder and configuration, with nothing kept from the old process's memory.
+    pub async fn restart(&mut self) {
+        self.stop.notify_one();
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        let addr = self.base.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
+        self.state = camr_server::build_state(&self.config).await.unwrap();
+        self.stop = Arc::new(tokio::sync::Notify::new());
+        self.server = Some(spawn_server(listener, self.state.clone(), self.stop.clone()));
+    }
+
     /// Another server instance on this one's data folder, configured by `configure` (e.g.
     /// the same database, as after a restart or beside it behind a load balancer); its base
     /// URL.
