@@ -85,4 +85,3 @@ pub fn write(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> 
     }
     Ok(written)
 }
-

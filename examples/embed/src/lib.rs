@@ -97,8 +97,8 @@ impl From<CeremonyError> for Refused {
 
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.default_http_status())
-            .unwrap_or(StatusCode::BAD_REQUEST);
+        let status =
+            StatusCode::from_u16(self.0.default_http_status()).unwrap_or(StatusCode::BAD_REQUEST);
         (status, Json(ApiResult::<()>::error(self.0, self.1))).into_response()
     }
 }

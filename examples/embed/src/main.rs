@@ -39,7 +39,11 @@ async fn main() -> Result<(), String> {
         .map_err(|e| format!("{addr}: {e}"))?;
     let url = format!("http://{addr}");
     let app = camr_embed::platform(&data, &url, ca.root().der(), &adapter).await?;
-    let pem = app.platform.public_key().to_spki_pem().map_err(|e| e.to_string())?;
+    let pem = app
+        .platform
+        .public_key()
+        .to_spki_pem()
+        .map_err(|e| e.to_string())?;
     std::fs::write(data.join("platform-pub.pem"), pem).map_err(|e| e.to_string())?;
     eprintln!("camr-embed on {url}: POST /login, POST /decrypt (a bid envelope)");
     axum::serve(listener, camr_embed::router(Arc::new(app)))

@@ -52,7 +52,10 @@ async fn get(url: &str, owner: Option<&str>) -> reqwest::Response {
 }
 
 fn error_code(body: &Value) -> &str {
-    body["errorCode"].as_str().or(body["error"]["code"].as_str()).unwrap_or_default()
+    body["errorCode"]
+        .as_str()
+        .or(body["error"]["code"].as_str())
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +63,13 @@ async fn an_embedding_platform_runs_a_login_and_a_bid_decrypt_with_camr_app() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let provider = default_provider();
-    let mut ca = SoftCa::init(provider.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "Embed CA").unwrap();
+    let mut ca = SoftCa::init(
+        provider.clone(),
+        &dir.path().join("ca"),
+        KeyAlgorithm::Sm2,
+        "Embed CA",
+    )
+    .unwrap();
     let holder = Holder {
         holder_type: HolderType::Personal,
         name: "张三".into(),
@@ -80,17 +89,42 @@ async fn an_embedding_platform_runs_a_login_and_a_bid_decrypt_with_camr_app() {
     let key_file = dir.path().join("platform-pub.pem");
     std::fs::write(&key_file, app.platform.public_key().to_spki_pem().unwrap()).unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, camr_embed::router(Arc::new(app))).await.unwrap();
+        axum::serve(listener, camr_embed::router(Arc::new(app)))
+            .await
+            .unwrap();
     });
     let client = reqwest::Client::new();
 
     // Login.
-    let started: Value = client.post(format!("{url}/login")).send().await.unwrap().json().await.unwrap();
-    let (tid, owner) = (started["data"]["tid"].as_str().unwrap(), started["data"]["owner"].as_str().unwrap());
-    scan(started["data"]["qrText"].as_str().unwrap(), &wallet, &key_file).await;
+    let started: Value = client
+        .post(format!("{url}/login"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (tid, owner) = (
+        started["data"]["tid"].as_str().unwrap(),
+        started["data"]["owner"].as_str().unwrap(),
+    );
+    scan(
+        started["data"]["qrText"].as_str().unwrap(),
+        &wallet,
+        &key_file,
+    )
+    .await;
     let anonymous = get(&format!("{url}/login/{tid}"), None).await;
-    assert_eq!(anonymous.status(), 403, "a caller without the owner credential is refused");
-    let login: Value = get(&format!("{url}/login/{tid}"), Some(owner)).await.json().await.unwrap();
+    assert_eq!(
+        anonymous.status(),
+        403,
+        "a caller without the owner credential is refused"
+    );
+    let login: Value = get(&format!("{url}/login/{tid}"), Some(owner))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(login["data"]["name"], "张三", "{login}");
 
     // A bid sealed to the holder's encryption certificate, decrypted through the app.
@@ -98,14 +132,41 @@ async fn an_embedding_platform_runs_a_login_and_a_bid_decrypt_with_camr_app() {
     let enc = Certificate::parse_one(&enc).unwrap();
     let bid = "投标报价: 1,000,000 CNY".as_bytes();
     let envelope = camr::envelope::seal(provider.as_ref(), &[enc], bid).unwrap();
-    let started: Value = client.post(format!("{url}/decrypt")).body(envelope).send().await.unwrap().json().await.unwrap();
-    let (tid, owner) = (started["data"]["tid"].as_str().unwrap(), started["data"]["owner"].as_str().unwrap());
-    scan(started["data"]["qrText"].as_str().unwrap(), &wallet, &key_file).await;
-    let other = get(&format!("{url}/decrypt/{tid}"), Some("0".repeat(43).as_str())).await;
-    assert!(other.status().is_client_error(), "another credential is refused");
+    let started: Value = client
+        .post(format!("{url}/decrypt"))
+        .body(envelope)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (tid, owner) = (
+        started["data"]["tid"].as_str().unwrap(),
+        started["data"]["owner"].as_str().unwrap(),
+    );
+    scan(
+        started["data"]["qrText"].as_str().unwrap(),
+        &wallet,
+        &key_file,
+    )
+    .await;
+    let other = get(
+        &format!("{url}/decrypt/{tid}"),
+        Some("0".repeat(43).as_str()),
+    )
+    .await;
+    assert!(
+        other.status().is_client_error(),
+        "another credential is refused"
+    );
     let plain = get(&format!("{url}/decrypt/{tid}"), Some(owner)).await;
     assert_eq!(plain.status(), 200);
     assert_eq!(plain.bytes().await.unwrap().as_ref(), bid);
-    let again: Value = get(&format!("{url}/decrypt/{tid}"), Some(owner)).await.json().await.unwrap();
+    let again: Value = get(&format!("{url}/decrypt/{tid}"), Some(owner))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(error_code(&again), "TX_ALREADY_TAKEN", "{again}");
 }

@@ -86,7 +86,11 @@ pub async fn open(database_url: Option<&str>) -> Result<SideStores, ServerError>
     Ok(match database_url {
         None => {
             let m = Arc::new(camr::store::MemoryStore::new());
-            SideStores { accounts: m.clone(), hall: m.clone(), records: m }
+            SideStores {
+                accounts: m.clone(),
+                hall: m.clone(),
+                records: m,
+            }
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let p = Arc::new(
@@ -94,7 +98,11 @@ pub async fn open(database_url: Option<&str>) -> Result<SideStores, ServerError>
                     .await
                     .map_err(|e| fail(url, e))?,
             );
-            SideStores { accounts: p.clone(), hall: p.clone(), records: p }
+            SideStores {
+                accounts: p.clone(),
+                hall: p.clone(),
+                records: p,
+            }
         }
         Some(url) => {
             let q = Arc::new(
@@ -102,7 +110,11 @@ pub async fn open(database_url: Option<&str>) -> Result<SideStores, ServerError>
                     .await
                     .map_err(|e| fail(url, e))?,
             );
-            SideStores { accounts: q.clone(), hall: q.clone(), records: q }
+            SideStores {
+                accounts: q.clone(),
+                hall: q.clone(),
+                records: q,
+            }
         }
     })
 }

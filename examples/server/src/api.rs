@@ -82,7 +82,10 @@ impl ApiError {
 /// A short random id naming one internal error in the log.
 fn incident_id() -> String {
     let mut b = [0u8; 6];
-    if camr::crypto::default_provider().fill_random(&mut b).is_err() {
+    if camr::crypto::default_provider()
+        .fill_random(&mut b)
+        .is_err()
+    {
         return format!("t{}", camr::qr::unix_now());
     }
     data_encoding::HEXLOWER.encode(&b)
@@ -544,7 +547,10 @@ async fn app_request(
     let tid = parse_tid(&tid)?;
     let Query(q) = query.map_err(|e| ApiError::malformed(e.body_text()))?;
     qr_profile(&s, q.qr.as_deref())?;
-    Ok(ok(s.platform.request_scanned(&tid, q.rot.as_deref()).await?))
+    Ok(ok(s
+        .platform
+        .request_scanned(&tid, q.rot.as_deref())
+        .await?))
 }
 
 /// What `POST /camr/v1/response` answers.

@@ -9,7 +9,6 @@
 //! Each event names the instance that made the change ([`Event::instance`]); webhooks are
 //! delivered only by the instance that made it, so several instances do not deliver twice.
 
-
 use camr::protocol::{Tid, TransactionState};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;

@@ -528,8 +528,7 @@ async fn run_job(
 
 async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
     let result = s.platform.finish_encrypt(tid).await?;
-    let cert = Certificate::from_der(&result.encryption_certificate)
-        ?;
+    let cert = Certificate::from_der(&result.encryption_certificate)?;
     let plain = file_path(s, tid, "plain");
     let partial = file_path(s, tid, "camrbid.part");
     let provider = s.platform.provider().clone();
@@ -549,8 +548,7 @@ async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
             std::io::BufReader::new(input),
             &mut out,
             &mut |done| state.jobs.update(&job, |j| j.done = done),
-        )
-        ?;
+        )?;
         std::io::Write::flush(&mut out).map_err(ApiError::internal)?;
         Ok(n)
     })

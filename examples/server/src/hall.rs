@@ -401,8 +401,7 @@ async fn bid_maker(
     let tid = crate::api::parse_tid(tid)?;
     authorize(s, headers, &tid).await?;
     let result = s.platform.finish_encrypt(&tid).await?;
-    let cert = camr::pki::Certificate::from_der(&result.encryption_certificate)
-        ?;
+    let cert = camr::pki::Certificate::from_der(&result.encryption_certificate)?;
     let ca = s
         .platform
         .status(&tid)

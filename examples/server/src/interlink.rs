@@ -115,11 +115,15 @@ impl Compat {
             .await;
             let outcome = match appended {
                 Ok(Some(_)) => return,
-                Ok(None) => {
-                    Versioned::create(store, CALLBACKS, tid.as_str(), vec![record.clone()], expires_at)
-                        .await
-                        .map(|_| ())
-                }
+                Ok(None) => Versioned::create(
+                    store,
+                    CALLBACKS,
+                    tid.as_str(),
+                    vec![record.clone()],
+                    expires_at,
+                )
+                .await
+                .map(|_| ()),
                 Err(e) => Err(e),
             };
             match outcome {

@@ -322,11 +322,9 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         None => platform,
     };
     let platform = match config.qr_rotation_window {
-        Some(w) => platform.with_rotation(rotation::load_or_create(
-            provider.clone(),
-            &config.data,
-            w,
-        )?),
+        Some(w) => {
+            platform.with_rotation(rotation::load_or_create(provider.clone(), &config.data, w)?)
+        }
         None => platform,
     };
     let public: PublicKey = key.public_key();

@@ -461,11 +461,7 @@ async fn load(
         )
     })?;
     let q = parse_query(&params, camr::qr::unix_now(), csv)?;
-    let records = s
-        .store
-        .usage()
-        .await
-        ?;
+    let records = s.store.usage().await?;
     Ok((records, q))
 }
 

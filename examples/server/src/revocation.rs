@@ -181,8 +181,7 @@ async fn reload(State(s): Shared, headers: HeaderMap) -> Result<Response, ApiErr
         .join("; ");
     s.store
         .append_audit(camr::qr::unix_now(), None, "crls-reloaded", &detail)
-        .await
-        ?;
+        .await?;
     Ok(ok(infos))
 }
 

@@ -23,9 +23,17 @@ async fn a_seal_session_and_the_halls_sign_ins_survive_a_restart() {
     let phone = phone(&h, &qr);
     until(&h, &tid, "authorised", |v| v["state"] == "authorised").await;
     let code = code_of(&seals(&h, &tid).await, "official");
-    let (s, v) = place(&h, &tid, json!({"sealCode": code, "pages": [1], "x": 60, "y": 600})).await;
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": code, "pages": [1], "x": 60, "y": 600}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
-    until(&h, &tid, "first seal", |v| v["applied"].as_array().unwrap().len() == 1).await;
+    until(&h, &tid, "first seal", |v| {
+        v["applied"].as_array().unwrap().len() == 1
+    })
+    .await;
 
     // A bid in the hall, its bidder signed in.
     let mut sealed = Vec::new();
@@ -37,10 +45,14 @@ async fn a_seal_session_and_the_halls_sign_ins_survive_a_restart() {
         &mut |_| {},
     )
     .unwrap();
-    let (s, v) = h.upload("/api/v1/hall/bids?name=标书.pdf.camrbid", sealed).await;
+    let (s, v) = h
+        .upload("/api/v1/hall/bids?name=标书.pdf.camrbid", sealed)
+        .await;
     assert_eq!(s, 200, "{v}");
     let bid = v["data"]["id"].as_str().unwrap().to_string();
-    let (s, v) = h.post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({})).await;
+    let (s, v) = h
+        .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
+        .await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
     assert_eq!((s, &v["data"]["state"]), (200, &json!("verified")), "{v}");
@@ -56,17 +68,32 @@ async fn a_seal_session_and_the_halls_sign_ins_survive_a_restart() {
 
     // The session: as it was, and it goes on — the phone, still waiting, signs the next
     // placement; the session finishes with both seals.
-    let v = until(&h, &tid, "the session after the restart", |v| v["state"] == "authorised").await;
+    let v = until(&h, &tid, "the session after the restart", |v| {
+        v["state"] == "authorised"
+    })
+    .await;
     assert_eq!(v["applied"].as_array().unwrap().len(), 1, "{v}");
-    let (s, v) = place(&h, &tid, json!({"sealCode": code, "pages": [1], "x": 300, "y": 80})).await;
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": code, "pages": [1], "x": 300, "y": 80}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
-    until(&h, &tid, "second seal", |v| v["applied"].as_array().unwrap().len() == 2).await;
-    let (s, v) = h.post(&format!("/api/v1/seal-sessions/{tid}/finish"), &json!({})).await;
+    until(&h, &tid, "second seal", |v| {
+        v["applied"].as_array().unwrap().len() == 2
+    })
+    .await;
+    let (s, v) = h
+        .post(&format!("/api/v1/seal-sessions/{tid}/finish"), &json!({}))
+        .await;
     assert_eq!(s, 200, "{v}");
     let (out, lines) = phone.join().unwrap();
     let outcome = out.unwrap_or_else(|e| panic!("{e}\n{lines}"));
     assert_eq!(outcome.session_seals, 2, "{lines}");
-    let (s, pdf, _) = h.download(&format!("/api/v1/seal-sessions/{tid}/document")).await;
+    let (s, pdf, _) = h
+        .download(&format!("/api/v1/seal-sessions/{tid}/document"))
+        .await;
     assert_eq!(s, 200);
     let report = verify(&h, &pdf);
     assert!(report.all_valid, "{}", report.human());

@@ -58,15 +58,31 @@ struct Page {
 
 impl Page {
     fn get(&self, path: &str) -> Value {
-        self.c.get(format!("{}{path}", self.base)).send().unwrap().json().unwrap()
+        self.c
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
     }
 
     fn post(&self, path: &str, body: Value) -> Value {
-        self.c.post(format!("{}{path}", self.base)).json(&body).send().unwrap().json().unwrap()
+        self.c
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
     }
 
     fn post_empty(&self, path: &str) -> Value {
-        self.c.post(format!("{}{path}", self.base)).send().unwrap().json().unwrap()
+        self.c
+            .post(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
     }
 
     fn upload(&self, path: &str, body: Vec<u8>) -> Value {
@@ -104,7 +120,11 @@ impl Page {
     fn seal_session(
         &self,
         data: &Path,
-    ) -> (String, std::thread::JoinHandle<Result<camr_app_sim::Outcome, String>>, String) {
+    ) -> (
+        String,
+        std::thread::JoinHandle<Result<camr_app_sim::Outcome, String>>,
+        String,
+    ) {
         let v = self.upload(
             "/api/v1/seal-sessions?name=合同.pdf",
             camr::seal::sample_pdf(1).unwrap(),
@@ -144,9 +164,13 @@ impl Page {
         trust.add(root);
         let provider = camr::crypto::default_provider();
         let validator = camr::pki::ChainValidator::new(provider.clone(), trust);
-        let report =
-            camr::seal::verify(provider.as_ref(), &pdf, Some(&validator), camr::qr::unix_now())
-                .unwrap();
+        let report = camr::seal::verify(
+            provider.as_ref(),
+            &pdf,
+            Some(&validator),
+            camr::qr::unix_now(),
+        )
+        .unwrap();
         assert!(report.all_valid, "{}", report.human());
         assert_eq!(report.seals.len(), n, "{}", report.human());
     }
@@ -167,8 +191,14 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
     let a = spawn_with(&data, &url, Some(&public), &env);
     let b = spawn_with(&data, &url, Some(&public), &env);
     let proxy = Proxy::start(proxy_port, vec![a.base.clone(), b.base.clone()]);
-    step(&format!("instances {} and {} on one database, proxy {}", a.base, b.base, proxy.base));
-    let page = Page { c: client(), base: proxy.base.clone() };
+    step(&format!(
+        "instances {} and {} on one database, proxy {}",
+        a.base, b.base, proxy.base
+    ));
+    let page = Page {
+        c: client(),
+        base: proxy.base.clone(),
+    };
 
     step("1. login: the status stream listens on A; the app fetches and answers through the proxy");
     let (tid, qr) = start_login(&page.c, &proxy.base);
@@ -184,7 +214,11 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
     let v = Device::new(&data).approve(&qr, &proxy.base).unwrap();
     assert_eq!(v["state"], "verified", "{v}");
     let states = follower.join().unwrap();
-    assert_eq!(states.last().map(String::as_str), Some("verified"), "{states:?}");
+    assert_eq!(
+        states.last().map(String::as_str),
+        Some("verified"),
+        "{states:?}"
+    );
     let v = page.get(&format!("/api/v1/transactions/{tid}/result"));
     assert_eq!(v["data"]["subject"]["name"], "张三", "{v}");
     step("   verified; A's stream ended with `verified`; the result reads the same through either");
@@ -198,7 +232,9 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
     assert_eq!(outcome.session_seals, 2);
     step("   two seals signed by the phone, the sealed PDF verifies");
 
-    step("3. bid opening: three bids; decrypt refused before the opening time; sign-in and decrypt on different instances");
+    step(
+        "3. bid opening: three bids; decrypt refused before the opening time; sign-in and decrypt on different instances",
+    );
     let device = Device::new(&data);
     let mut bids = Vec::new();
     for i in 0..3 {
@@ -211,7 +247,10 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
             &mut |_| {},
         )
         .unwrap();
-        let v = page.upload(&format!("/api/v1/hall/bids?name=标书{i}.pdf.camrbid"), sealed);
+        let v = page.upload(
+            &format!("/api/v1/hall/bids?name=标书{i}.pdf.camrbid"),
+            sealed,
+        );
         assert_eq!(v["success"], true, "{v}");
         bids.push(v["data"]["id"].as_str().unwrap().to_string());
     }
@@ -219,7 +258,9 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
     assert_eq!(v["errorCode"], "BID_OPENING_NOT_REACHED", "{v}");
     for bid in &bids[..2] {
         let v = page.post_empty(&format!("/api/v1/hall/signin?bid={bid}"));
-        let answered = device.approve(v["data"]["qrText"].as_str().unwrap(), &proxy.base).unwrap();
+        let answered = device
+            .approve(v["data"]["qrText"].as_str().unwrap(), &proxy.base)
+            .unwrap();
         assert_eq!(answered["state"], "verified", "{answered}");
     }
     while camr::qr::unix_now() <= opens_at {
@@ -229,7 +270,9 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
         let v = page.post_empty(&format!("/api/v1/hall/decrypt?bid={bid}"));
         assert_eq!(v["success"], true, "{v}");
         let tid = v["data"]["tid"].as_str().unwrap().to_string();
-        let answered = device.approve(v["data"]["qrText"].as_str().unwrap(), &proxy.base).unwrap();
+        let answered = device
+            .approve(v["data"]["qrText"].as_str().unwrap(), &proxy.base)
+            .unwrap();
         assert_eq!(answered["state"], "verified", "{answered}");
         let (s, plain) = page.bytes(&format!("/api/v1/bidfiles/{tid}/plain"));
         assert_eq!(s, 200);

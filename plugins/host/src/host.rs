@@ -713,18 +713,6 @@ fn so_files(dir: &Path) -> Result<Vec<PathBuf>, PluginError> {
     Ok(files)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_host_can_be_shared_between_threads() {
-        fn shared<T: Send + Sync>() {}
-        shared::<PluginHost>();
-        shared::<AdapterHealth>();
-    }
-}
-
 fn hook_error(e: PluginError) -> camr::ceremony::HookError {
     camr::ceremony::HookError::new(e.code(), e.to_string())
 }
@@ -755,5 +743,17 @@ impl camr::ceremony::UsageSink for PluginHost {
         record: &UsageRecord,
     ) -> Result<(), camr::ceremony::HookError> {
         self.report_usage(ca_org_type, record).map_err(hook_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<PluginHost>();
+        shared::<AdapterHealth>();
     }
 }

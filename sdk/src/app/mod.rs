@@ -6,12 +6,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::protocol::binding::{MESSAGE_ITEM, request_hash};
 use crate::crypto::{
     CryptoError, CryptoProvider, PrivateKey, PublicKey, PublicKeyAlgorithm, SecretBytes,
     SignatureScheme, Sm2CiphertextForm,
 };
 use crate::pki::{CertError, Certificate};
+use crate::protocol::binding::{MESSAGE_ITEM, request_hash};
 use crate::protocol::{
     Bytes, DecryptedKey, ErrorCode, Evidence, ItemRejection, ItemSignature, Operation,
     OperationPayload, RequestObject, Response, ResponseStatus, SessionStep, SignFormat, SignItem,
@@ -546,9 +546,12 @@ impl App {
         let signed: SignedRequest = serde_json::from_value(data).map_err(|e| {
             AppError::Transport(format!("the request object is not a signed request: {e}"))
         })?;
-        let request =
-            crate::protocol::binding::check_signed_request(self.provider.as_ref(), &signed, platform_key)
-                .map_err(AppError::from)?;
+        let request = crate::protocol::binding::check_signed_request(
+            self.provider.as_ref(),
+            &signed,
+            platform_key,
+        )
+        .map_err(AppError::from)?;
         if request.tid != payload.tid
             || request.operation != payload.operation
             || request.system_code != payload.system_code()
@@ -595,9 +598,12 @@ impl App {
         else {
             return Ok((step, None));
         };
-        let request =
-            crate::protocol::binding::check_signed_request(self.provider.as_ref(), signed, platform_key)
-                .map_err(AppError::from)?;
+        let request = crate::protocol::binding::check_signed_request(
+            self.provider.as_ref(),
+            signed,
+            platform_key,
+        )
+        .map_err(AppError::from)?;
         let fingerprint = self
             .provider
             .digest(crate::crypto::HashAlgorithm::Sha256, wallet.sign_cert.der());

@@ -83,8 +83,9 @@ impl Platform {
             }
             (_, _, None) | (None, None, Some(_)) => return Ok(None),
             (Some(vendor), None, Some(_)) => vendor.0.clone(),
-            (None, Some(evidence), Some(_)) => serde_json::to_vec(evidence)
-                .map_err(|e| CeremonyError::Misuse(e.to_string()))?,
+            (None, Some(evidence), Some(_)) => {
+                serde_json::to_vec(evidence).map_err(|e| CeremonyError::Misuse(e.to_string()))?
+            }
         };
         let Some(decoder) = self.decoder.clone() else {
             return Ok(None);
@@ -131,7 +132,12 @@ impl Platform {
         let scanned = [TransactionState::Scanned];
         let next = if state == TransactionState::Verified {
             self.store
-                .transition(tid, &scanned, TransactionState::Approved, TxPatch::default())
+                .transition(
+                    tid,
+                    &scanned,
+                    TransactionState::Approved,
+                    TxPatch::default(),
+                )
                 .await?;
             let approved = [TransactionState::Approved];
             self.store

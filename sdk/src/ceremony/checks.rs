@@ -213,7 +213,12 @@ impl Platform {
         delegation_withdrawn: bool,
     ) -> CResult<Option<String>> {
         let (r, operation) = (c.response, c.rec.transaction.operation);
-        let anchor = c.chain.chain.last().map(Certificate::der).unwrap_or_default();
+        let anchor = c
+            .chain
+            .chain
+            .last()
+            .map(Certificate::der)
+            .unwrap_or_default();
         if let Some(why) = self
             .entitlement
             .refusal(&r.ca_org_type, anchor, &c.subject, operation)

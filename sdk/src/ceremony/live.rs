@@ -46,7 +46,11 @@ impl Platform {
     }
 
     /// [`Platform::live_code`] of a transaction already read.
-    pub fn live_code_of(&self, tx: &Transaction, profile: Option<&dyn QrProfile>) -> CResult<String> {
+    pub fn live_code_of(
+        &self,
+        tx: &Transaction,
+        profile: Option<&dyn QrProfile>,
+    ) -> CResult<String> {
         if !matches!(
             tx.state,
             TransactionState::Created | TransactionState::Scanned

@@ -284,7 +284,6 @@ impl Platform {
         }
     }
 
-
     /// Caps the transactions waiting for an answer, on every instance sharing the store: a
     /// start beyond it is refused with `TOO_MANY_PENDING` (abandoned transactions stop
     /// counting when they expire). `None`: no cap.
@@ -325,7 +324,6 @@ impl Platform {
         &self.provider
     }
 }
-
 
 #[cfg(test)]
 mod tests;

@@ -2,8 +2,8 @@
 
 use crate::crypto::{KeyAlgorithm, SignatureScheme};
 use crate::protocol::{
-    Bytes, EncryptedKeyItem, Operation, OperationPayload, RequestObject, SignItem,
-    SignedRequest, Tid, Transaction, TransactionState,
+    Bytes, EncryptedKeyItem, Operation, OperationPayload, RequestObject, SignItem, SignedRequest,
+    Tid, Transaction, TransactionState,
 };
 use crate::store::TxRecord;
 

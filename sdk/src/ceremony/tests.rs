@@ -4,11 +4,14 @@ use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::*;
+use crate::app::{App, Wallet};
+use crate::crypto::default_provider;
 #[allow(unused_imports)]
 use crate::crypto::{
     CryptoError, HashAlgorithm, KeyAlgorithm, PublicKeyAlgorithm, SecretBytes, SignatureScheme,
     Sm2CiphertextForm,
 };
+use crate::pki::TrustStore;
 #[allow(unused_imports)]
 use crate::pki::{CertError, Certificate, KeyPurpose, Subject};
 #[allow(unused_imports)]
@@ -16,13 +19,10 @@ use crate::protocol::{
     Bytes, EncryptedKeyItem, ErrorCode, ItemRejection, OperationPayload, RequestObject, Response,
     ResponseStatus, SignFormat, SignItem, SignedRequest, TransactionState, UsageRecord,
 };
-#[allow(unused_imports)]
-use crate::store::{StoreError, TxPatch, TxRecord};
-use crate::app::{App, Wallet};
-use crate::crypto::default_provider;
-use crate::pki::TrustStore;
 use crate::softca::{Holder, HolderType, SoftCa};
 use crate::store::{MemoryStore, verify_audit};
+#[allow(unused_imports)]
+use crate::store::{StoreError, TxPatch, TxRecord};
 
 /// The memory store's futures are ready at once; this drives them without a runtime.
 fn block_on<F: Future>(f: F) -> F::Output {

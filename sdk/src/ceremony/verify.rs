@@ -131,4 +131,3 @@ pub fn verify_signed_request(
 pub fn algorithm_of(key: &PublicKey) -> PublicKeyAlgorithm {
     key.algorithm()
 }
-

@@ -57,4 +57,3 @@ pub fn id(provider: &dyn CryptoProvider, signed: &SignedDelegation) -> String {
         signed.delegation.as_bytes(),
     ))
 }
-

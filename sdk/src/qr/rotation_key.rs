@@ -46,7 +46,9 @@ impl RotationKey {
     }
 
     /// A fresh random key (to be kept by the caller, e.g. in a file of mode 600).
-    pub fn generate(provider: Arc<dyn CryptoProvider>) -> crate::Result<(Self, Zeroizing<Vec<u8>>)> {
+    pub fn generate(
+        provider: Arc<dyn CryptoProvider>,
+    ) -> crate::Result<(Self, Zeroizing<Vec<u8>>)> {
         let mut k = Zeroizing::new(vec![0u8; ROTATION_KEY_LEN]);
         provider.fill_random(&mut k)?;
         let key = Self::new(provider, &k)?;

@@ -30,8 +30,8 @@ mod blobs;
 pub use blobs::BlobDir;
 mod observed;
 pub mod records;
-pub use records::{RecordStore, StoredRecord, Versioned};
 pub use observed::{Observed, StateObserver, StoreKind, open, redact};
+pub use records::{RecordStore, StoredRecord, Versioned};
 
 /// The `TransactionStore` methods the SQL stores write alike (the pending count, delegation
 /// withdrawals), with the database's placeholders; expanded inside each store's impl, where

@@ -373,23 +373,45 @@ pub(super) async fn records_behave(store: std::sync::Arc<dyn RecordStore>) {
         .unwrap();
     assert_eq!((read.value, read.version), (vec![1, 2], 2));
     // A failed change writes nothing.
-    let failed = Versioned::<Vec<u32>>::update(s, "seal-session", "t1", |_| 200, |_| {
-        Err::<(), _>(StoreError::Backend("no".into()))
-    })
+    let failed = Versioned::<Vec<u32>>::update(
+        s,
+        "seal-session",
+        "t1",
+        |_| 200,
+        |_| Err::<(), _>(StoreError::Backend("no".into())),
+    )
     .await;
     assert!(failed.is_err());
-    assert_eq!(s.load_record("seal-session", "t1").await.unwrap().unwrap().version, 2);
+    assert_eq!(
+        s.load_record("seal-session", "t1")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
     // Kinds are apart; keys come oldest first; purging drops the expired only.
-    Versioned::create(s, "seal-session", "t2", vec![3u32], 50).await.unwrap();
-    Versioned::create(s, "outbox", "t1", vec![4u32], 50).await.unwrap();
-    assert_eq!(s.record_keys("seal-session", 10).await.unwrap(), vec!["t1", "t2"]);
+    Versioned::create(s, "seal-session", "t2", vec![3u32], 50)
+        .await
+        .unwrap();
+    Versioned::create(s, "outbox", "t1", vec![4u32], 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.record_keys("seal-session", 10).await.unwrap(),
+        vec!["t1", "t2"]
+    );
     assert_eq!(s.record_keys("seal-session", 1).await.unwrap(), vec!["t1"]);
     assert_eq!(s.purge_records(150).await.unwrap(), 2);
     assert_eq!(s.record_keys("seal-session", 10).await.unwrap(), vec!["t1"]);
     assert!(s.load_record("outbox", "t1").await.unwrap().is_none());
-    let none = Versioned::<Vec<u32>>::update(s, "seal-session", "nope", |_| 0, |_| {
-        Ok::<_, StoreError>(())
-    })
+    let none = Versioned::<Vec<u32>>::update(
+        s,
+        "seal-session",
+        "nope",
+        |_| 0,
+        |_| Ok::<_, StoreError>(()),
+    )
     .await
     .unwrap();
     assert!(none.is_none());

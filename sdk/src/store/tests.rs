@@ -822,7 +822,9 @@ mod postgres {
             .unwrap();
         assert_eq!((kept.version, kept.body.as_str()), (2, "[1,2]"));
         // Instance b writes over the version a read: a's next write is a conflict.
-        b.save_record("seal-session", "t1", 2, "[5]", 900).await.unwrap();
+        b.save_record("seal-session", "t1", 2, "[5]", 900)
+            .await
+            .unwrap();
         let late = a.save_record("seal-session", "t1", 2, "[6]", 900).await;
         assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
     }

@@ -15,8 +15,7 @@ pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiE
     let started = s.platform.start_login_sharing(s.registration.share).await?;
     let vendor = vendor_code(&s, &started)?;
     let out: StartedOut = started_out(&s, camr::protocol::Operation::Login, started);
-    let svg =
-        camr::qr::render_svg(&out.qr_text)?;
+    let svg = camr::qr::render_svg(&out.qr_text)?;
     let body = format!(
         r#"<h1>扫码登录 <small>QR login</small></h1>
 <p>请使用 CA 移动证书 App 扫描二维码<br><small>Scan with your CA vendor's certificate app</small></p>

@@ -161,7 +161,13 @@ impl Sessions {
             .map_err(|e| StoreError::Backend(format!("cannot store the seal session: {e}")))?;
         flow.version = self
             .records
-            .save_record(SEAL_SESSION, tid.as_str(), flow.version, &body, flow.value.purge_at())
+            .save_record(
+                SEAL_SESSION,
+                tid.as_str(),
+                flow.version,
+                &body,
+                flow.value.purge_at(),
+            )
             .await?;
         Ok(())
     }
@@ -473,8 +479,14 @@ async fn create(
         last_error: None,
     };
     let purge_at = flow.purge_at();
-    Versioned::create(sessions.records.as_ref(), SEAL_SESSION, tid.as_str(), flow, purge_at)
-        .await?;
+    Versioned::create(
+        sessions.records.as_ref(),
+        SEAL_SESSION,
+        tid.as_str(),
+        flow,
+        purge_at,
+    )
+    .await?;
     tracing::info!(%tid, pages = count, "seal session opened");
     let started = started_out(&s, Operation::Signature, started);
     let cookie_for = started.clone();

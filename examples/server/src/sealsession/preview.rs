@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use camr::seal::PageSize;
 
 use super::{Sessions, Shared};
@@ -116,4 +116,3 @@ fn blank_page(size: PageSize) -> Result<Vec<u8>, ApiError> {
         .map_err(ApiError::internal)?;
     Ok(out.into_inner())
 }
-

@@ -3,17 +3,16 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes as BodyBytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Extension;
 use camr::ceremony::SealSession;
 use camr::pki::Certificate;
 use camr::protocol::{
-    Bytes, ErrorCode, SealInfo, SealKind, SignFormat, SignItem, SubjectType, Tid,
-    TransactionState,
+    Bytes, ErrorCode, SealInfo, SealKind, SignFormat, SignItem, SubjectType, Tid, TransactionState,
 };
 use camr::seal::flow::{AppliedSeal, FlowStep, OfferedSeal, PreparedRef, SealFlow};
 use camr::seal::{self, Placement, SealOptions};

@@ -120,7 +120,11 @@ impl Harness {
         let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
         self.state = camr_server::build_state(&self.config).await.unwrap();
         self.stop = Arc::new(tokio::sync::Notify::new());
-        self.server = Some(spawn_server(listener, self.state.clone(), self.stop.clone()));
+        self.server = Some(spawn_server(
+            listener,
+            self.state.clone(),
+            self.stop.clone(),
+        ));
     }
 
     /// Another server instance on this one's data folder, configured by `configure` (e.g.

@@ -234,7 +234,6 @@ impl Drop for DropDb {
     }
 }
 
-
 /// A round-robin HTTP proxy in front of several instances (as a load balancer): each request
 /// goes to the next instance; an instance that refuses the connection (killed) is skipped.
 /// Bodies are read whole (no streams through it).
@@ -295,11 +294,17 @@ async fn forward(
     use axum::response::IntoResponse;
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 600 << 20).await.unwrap();
-    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     let first = b.next.fetch_add(1, Ordering::SeqCst);
     for k in 0..b.bases.len() {
         let base = &b.bases[(first + k) % b.bases.len()];
-        let mut out = b.client.request(parts.method.clone(), format!("{base}{path}"));
+        let mut out = b
+            .client
+            .request(parts.method.clone(), format!("{base}{path}"));
         for (name, value) in &parts.headers {
             if name != axum::http::header::HOST && name != axum::http::header::CONTENT_LENGTH {
                 out = out.header(name, value);

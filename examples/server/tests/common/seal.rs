@@ -23,7 +23,10 @@ impl Ui for Lines {
 
 /// The phone: `camr-app scan` of the session's QR in a thread; it authorises, then waits and
 /// signs every placement until the session is finished or ends.
-pub fn phone(h: &Harness, qr: &str) -> std::thread::JoinHandle<(Result<Outcome, SimError>, String)> {
+pub fn phone(
+    h: &Harness,
+    qr: &str,
+) -> std::thread::JoinHandle<(Result<Outcome, SimError>, String)> {
     let options = ScanOptions {
         qr: QrSource::Payload(qr.to_string()),
         wallet: h.data.join("wallet"),
@@ -113,4 +116,3 @@ pub fn verify(h: &Harness, pdf: &[u8]) -> camr::seal::PdfReport {
     )
     .unwrap()
 }
-

@@ -26,8 +26,7 @@ pub(super) fn verify(p: &Platform, c: &Checked<'_>) -> CResult<Outcome> {
     // ... and issued by the same CA: a subject DN is no identity across CAs (any trusted CA
     // may issue a certificate with the same name), so both chains must end at the same
     // trust anchor.
-    if enc_chain.chain.last().map(Certificate::der) != c.chain.chain.last().map(Certificate::der)
-    {
+    if enc_chain.chain.last().map(Certificate::der) != c.chain.chain.last().map(Certificate::der) {
         return Err(CeremonyError::EncryptionCertMismatch(
             "it chains to another trust anchor (CA) than the signing certificate; a \
              dual-certificate pair is issued by one CA"

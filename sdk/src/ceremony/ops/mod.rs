@@ -29,10 +29,9 @@ pub(super) fn verify(p: &Platform, c: &Checked<'_>) -> CResult<Outcome> {
             message::verify(p, c, message)
         }
         (OperationPayload::Signature { items }, Operation::Signature) => sign::verify(p, c, items),
-        (
-            OperationPayload::RevokeSignature { seal_id, items, .. },
-            Operation::RevokeSignature,
-        ) => revoke::verify(p, c, seal_id, items),
+        (OperationPayload::RevokeSignature { seal_id, items, .. }, Operation::RevokeSignature) => {
+            revoke::verify(p, c, seal_id, items)
+        }
         (payload @ OperationPayload::SealSession { .. }, Operation::Signature) => {
             seal_session::verify(c, payload)
         }

@@ -391,4 +391,3 @@ fn a_delegated_organisation_certificate_cannot_drop_its_delegation() {
     let e = block_on(platform.answer(&again.transaction.tid, &plain)).unwrap_err();
     assert_eq!(e.code(), ErrorCode::DelegationOutOfScope, "{e}");
 }
-
