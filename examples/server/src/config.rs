@@ -35,7 +35,7 @@
 //! | `rate_limit.burst` | 1–1000000 | 30 |
 //! | `rate_limit.max_clients` | 1–10000000 | 100000 |
 //! | `hall.project` | text: the bid-opening hall's project (招标项目) | a demo project |
-//! | `hall.opening_in_secs` | 0–31536000: the opening time (开标时间), seconds after the start | 60 |
+//! | `hall.opening_in_secs` | 0–31536000: the opening time (开标时间), seconds after the first start on the store (a restart or another instance keeps it) | 60 |
 //! | `hall.opening_at` | unix seconds: the opening time (over `hall.opening_in_secs`) | none |
 //! | `hall.free_decrypts` | `true`/`false`: let decrypts of envelopes that are no submitted bid through the gate | `false` (the demo: `true`) |
 //! | `seal_session.ttl_secs` | 1–86400: how long an interactive seal session (签章会话) lives, authorisation to the last seal | 900 |

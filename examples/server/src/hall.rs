@@ -50,6 +50,7 @@ use camr::protocol::{
 use camr::store::hall::key_digest;
 pub use camr::store::hall::{Bid, BidHolder, SignIn};
 use camr::store::{BoxFuture, HallStore, StoreError, TransactionStore};
+use camr::store::{RecordStore, Versioned};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -133,8 +134,17 @@ pub struct Hall {
     provider: Arc<dyn CryptoProvider>,
     store: Arc<dyn TransactionStore>,
     records: Arc<dyn HallStore>,
+    /// Where the opening time is kept (record kind [`OPENING`], key: the project), so every
+    /// instance and every restart opens the bids at the same time.
+    openings: Arc<dyn RecordStore>,
     files_dir: PathBuf,
 }
+
+/// The record kind of a tender's opening time.
+pub const OPENING: &str = "hall-opening";
+
+/// How long an opening-time record is kept after the opening, seconds.
+const OPENING_KEPT: i64 = 366 * 86_400;
 
 fn lower(sn: &str) -> String {
     sn.trim().to_ascii_lowercase()
@@ -147,12 +157,14 @@ fn store_error(e: StoreError) -> ApiError {
 impl Hall {
     /// The session of `config`, its opening time fixed from `now`; logins are read from
     /// `store`, bids and sign-ins kept in `records`, envelopes in `files_dir`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: &HallConfig,
         now: i64,
         provider: Arc<dyn CryptoProvider>,
         store: Arc<dyn TransactionStore>,
         records: Arc<dyn HallStore>,
+        openings: Arc<dyn RecordStore>,
         files_dir: PathBuf,
     ) -> Self {
         let opens_at = match config.opening {
@@ -166,19 +178,89 @@ impl Hall {
             provider,
             store,
             records,
+            openings,
             files_dir,
         }
     }
 
-    /// The bid-opening time, unix seconds.
+    /// Settles the opening time with the store at start: `hall.opening_at` is written there
+    /// (the configuration decides); `hall.opening_in_secs` counts from the first start on the
+    /// store, so a restart or a second instance keeps the time the first one set.
+    pub async fn settle_opening(&self, config: &HallConfig) -> Result<(), StoreError> {
+        let store = self.openings.as_ref();
+        let wanted = self.opens_at.load(Ordering::SeqCst);
+        let kept = Versioned::<i64>::load(store, OPENING, &self.project).await?;
+        let at = match (config.opening, kept) {
+            (Opening::AfterStart(_), Some(kept)) => kept.value,
+            (Opening::At(_), Some(_)) => {
+                self.write_opening(wanted).await?;
+                wanted
+            }
+            (_, None) => {
+                match Versioned::create(
+                    store,
+                    OPENING,
+                    &self.project,
+                    wanted,
+                    wanted + OPENING_KEPT,
+                )
+                .await
+                {
+                    Ok(_) => wanted,
+                    // Another instance starting at the same moment set it first.
+                    Err(StoreError::Conflict(_)) => self.current_opening().await?,
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        self.opens_at.store(at, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The bid-opening time, unix seconds, as this instance last read it.
     pub fn opens_at(&self) -> i64 {
         self.opens_at.load(Ordering::SeqCst)
     }
 
-    /// Moves the bid-opening time (the tender agent postpones or brings forward the opening;
-    /// tests).
-    pub fn set_opens_at(&self, at: i64) {
+    /// The bid-opening time as the store holds it (another instance may have moved it).
+    async fn current_opening(&self) -> Result<i64, StoreError> {
+        let kept = Versioned::<i64>::load(self.openings.as_ref(), OPENING, &self.project).await?;
+        let at = kept.map_or_else(|| self.opens_at(), |k| k.value);
         self.opens_at.store(at, Ordering::SeqCst);
+        Ok(at)
+    }
+
+    async fn write_opening(&self, at: i64) -> Result<(), StoreError> {
+        let changed = Versioned::<i64>::update(
+            self.openings.as_ref(),
+            OPENING,
+            &self.project,
+            |at| at + OPENING_KEPT,
+            |v| {
+                *v = at;
+                Ok::<_, StoreError>(())
+            },
+        )
+        .await?;
+        if changed.is_none() {
+            Versioned::create(
+                self.openings.as_ref(),
+                OPENING,
+                &self.project,
+                at,
+                at + OPENING_KEPT,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Moves the bid-opening time, for every instance (the tender agent postpones or brings
+    /// forward the opening; tests).
+    pub async fn set_opens_at(&self, at: i64) -> Result<(), StoreError> {
+        self.write_opening(at).await?;
+        self.opens_at.store(at, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Records the pending sign-ins whose login is now final (read from the store, so a login
@@ -236,7 +318,7 @@ impl Hall {
     /// The session as it stands.
     pub async fn view(&self, now: i64) -> Result<HallView, ApiError> {
         self.settle_sign_ins().await.map_err(store_error)?;
-        let opens_at = self.opens_at();
+        let opens_at = self.current_opening().await.map_err(store_error)?;
         let bids = self
             .records
             .bids(&self.project)
@@ -304,7 +386,7 @@ impl DecryptPolicy for Hall {
                     Err(DecryptRefusal::NotABid)
                 };
             }
-            let opens_at = self.opens_at();
+            let opens_at = self.current_opening().await.map_err(unavailable)?;
             if ctx.now < opens_at {
                 return Err(DecryptRefusal::BidOpeningNotReached {
                     opens_at,

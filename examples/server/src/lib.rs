@@ -307,8 +307,12 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         provider.clone(),
         store.clone(),
         side.hall.clone(),
+        side.records.clone(),
         config.data.join("files"),
     ));
+    hall.settle_opening(&config.hall)
+        .await
+        .map_err(|e| ServerError(format!("cannot settle the bid-opening time: {e}")))?;
     let platform = platform
         .with_decrypt_policy(hall.clone())
         .with_seal_session_ttl(config.seal_session.ttl_secs);

@@ -1038,7 +1038,9 @@ async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bi
         let envelope = dir.path().join("标书.pdf.camrbid");
         std::fs::write(&envelope, &sealed).unwrap();
         let hall = &page.server.state.hall;
-        hall.set_opens_at(camr::qr::unix_now() + 3600);
+        hall.set_opens_at(camr::qr::unix_now() + 3600)
+            .await
+            .unwrap();
 
         page.goto("/hall").await;
         page.mark().await;
@@ -1052,7 +1054,7 @@ async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bi
         page.wait_text("#bids tbody .refusal", |t| t.contains("开标时间未到"))
             .await;
         // The time is reached, nobody signed in.
-        hall.set_opens_at(camr::qr::unix_now() - 1);
+        hall.set_opens_at(camr::qr::unix_now() - 1).await.unwrap();
         page.click("#bids tbody button.decrypt").await;
         page.wait_text("#bids tbody .refusal", |t| t.contains("投标人未签到"))
             .await;

@@ -256,7 +256,7 @@ async fn a_bid_opens_only_after_the_opening_time_and_the_bidders_sign_in() {
     assert_refused(s, &v, "BID_OPENING_NOT_REACHED", "开标时间未到");
 
     // The opening time is reached, but the bidder has not signed in.
-    h.state.hall.set_opens_at(now() - 1);
+    h.state.hall.set_opens_at(now() - 1).await.unwrap();
     let (_, view) = h.get("/api/v1/hall").await;
     assert_eq!(view["data"]["opened"], true);
     assert!(
@@ -360,7 +360,7 @@ async fn signing_in_early_does_not_open_the_bid_before_the_opening_time() {
 
     // The opening is brought forward to now: the signed-in bidder opens the bid through the
     // generic bid-opening route as well.
-    h.state.hall.set_opens_at(now());
+    h.state.hall.set_opens_at(now()).await.unwrap();
     let (s, v) = h
         .upload(
             "/api/v1/bidfiles/open?name=标书.txt.camrbid",
