@@ -366,7 +366,13 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         platform_pub = %demo.platform_pub_path.display(),
         "platform ready"
     );
-    let ops = Arc::new(ops::Ops::new(config, &provider, &key, &info.key_id)?);
+    let ops = Arc::new(ops::Ops::new(
+        config,
+        &provider,
+        &key,
+        &info.key_id,
+        (side.records.clone(), &instance_id),
+    )?);
     let state = Arc::new(AppState {
         platform,
         store,

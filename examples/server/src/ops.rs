@@ -47,13 +47,15 @@ pub struct Ops {
 }
 
 impl Ops {
-    /// From the configuration; the webhook signs with the platform key `key` (id `key_id`).
-    /// Without a configured admin token one is generated and logged.
+    /// From the configuration; the webhook signs with the platform key `key` (id `key_id`)
+    /// and keeps its deliveries in `outbox` (claimed as `instance`). Without a configured
+    /// admin token one is generated and logged.
     pub fn new(
         config: &ServerConfig,
         provider: &Arc<dyn CryptoProvider>,
         key: &PrivateKey,
         key_id: &str,
+        outbox: (Arc<dyn camr::store::RecordStore>, &str),
     ) -> Result<Self, ServerError> {
         let metrics = Arc::new(Metrics::default());
         let admin_token = match &config.admin_token {
@@ -74,13 +76,16 @@ impl Ops {
             None => None,
             Some(w) => {
                 tracing::info!(url = %w.url, max_attempts = w.max_attempts, "webhooks on");
-                Some(Arc::new(Webhook::new(
-                    w.clone(),
-                    provider.clone(),
-                    key.clone(),
-                    key_id.to_string(),
-                    metrics.clone(),
-                )?))
+                Some(Arc::new(
+                    Webhook::new(
+                        w.clone(),
+                        provider.clone(),
+                        key.clone(),
+                        key_id.to_string(),
+                        metrics.clone(),
+                    )?
+                    .with_outbox(outbox.0, outbox.1),
+                ))
             }
         };
         Ok(Self {
@@ -316,6 +321,13 @@ pub fn start(state: &Arc<AppState>) {
     let instance = state.instance_id.clone();
     let metrics = state.ops.metrics.clone();
     let webhook = state.ops.webhook.clone();
+    if let Some(w) = webhook.clone() {
+        tokio::spawn(async move {
+            if let Err(e) = w.resume().await {
+                tracing::error!("webhook outbox not read: {e}");
+            }
+        });
+    }
     tokio::spawn(async move {
         loop {
             let event = match rx.recv().await {

@@ -20,13 +20,20 @@
 //! with exponential back-off from `backoff` (doubling, at most [`MAX_BACKOFF`], times a
 //! random factor in [0.5, 1), never less than a 429/503's `Retry-After` up to that cap);
 //! any other answer (4xx, 3xx: redirects are not followed) is final. Each attempt is logged.
+//!
+//! Durable: with an outbox ([`Webhook::with_outbox`], the platform's record store), each
+//! delivery is written there (kind `webhook-outbox`, key `tid:state`) before it is tried and
+//! marked done after; at start ([`Webhook::resume`]) deliveries a stopped or killed instance
+//! left pending are claimed (compare-and-set: one instance each) and delivered, with a fresh
+//! timestamp.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use camr::crypto::{CryptoProvider, HashAlgorithm, PrivateKey, SignatureScheme};
 use camr::protocol::{Operation, TransactionState};
-use serde::Serialize;
+use camr::store::{RecordStore, StoreError, Versioned};
+use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use crate::ServerError;
@@ -78,7 +85,7 @@ impl WebhookConfig {
 }
 
 /// The body of a delivery.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookPayload {
     /// The transaction.
@@ -95,6 +102,38 @@ pub struct WebhookPayload {
     pub message: Option<String>,
     /// Unix seconds when the delivery was made (also `X-Camr-Timestamp`).
     pub timestamp: i64,
+}
+
+/// The record kind of pending deliveries.
+pub const OUTBOX: &str = "webhook-outbox";
+/// How long an outbox entry is kept, seconds.
+const OUTBOX_KEPT: i64 = 7 * 86_400;
+/// A claim older than this is taken over at start (its instance died), seconds.
+const CLAIM_EXPIRES: i64 = 600;
+/// Entries looked at by one [`Webhook::resume`].
+const RESUME_AT_MOST: u32 = 10_000;
+
+/// One delivery in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OutboxEntry {
+    payload: WebhookPayload,
+    /// Delivered, or given up on.
+    done: bool,
+    /// Who is delivering it, and since when (unix seconds).
+    claimed_by: String,
+    claimed_at: i64,
+}
+
+fn outbox_key(p: &WebhookPayload) -> String {
+    format!(
+        "{}:{}",
+        p.tid,
+        serde_json::to_value(p.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    )
 }
 
 /// What became of one attempt.
@@ -116,6 +155,8 @@ pub struct Webhook {
     key_id: String,
     pending: Arc<Semaphore>,
     metrics: Arc<Metrics>,
+    /// Where deliveries wait until done, and this instance's name in claims.
+    outbox: Option<(Arc<dyn RecordStore>, String)>,
 }
 
 impl Webhook {
@@ -144,7 +185,57 @@ impl Webhook {
             key,
             key_id,
             metrics,
+            outbox: None,
         })
+    }
+
+    /// Keeps deliveries in `records` until they are done, claimed as `instance`.
+    pub fn with_outbox(mut self, records: Arc<dyn RecordStore>, instance: &str) -> Self {
+        self.outbox = Some((records, instance.to_string()));
+        self
+    }
+
+    /// Delivers what the outbox holds undone and unclaimed (or claimed by an instance that
+    /// stopped answering for [`CLAIM_EXPIRES`]): the deliveries pending when an instance
+    /// stopped or was killed. Returns how many were taken up.
+    pub async fn resume(self: &Arc<Self>) -> Result<usize, StoreError> {
+        let Some((records, instance)) = &self.outbox else {
+            return Ok(0);
+        };
+        let now = camr::qr::unix_now();
+        let mut taken = 0;
+        for key in records.record_keys(OUTBOX, RESUME_AT_MOST).await? {
+            let claimed = Versioned::<OutboxEntry>::update(
+                records.as_ref(),
+                OUTBOX,
+                &key,
+                |e| e.payload.timestamp + OUTBOX_KEPT,
+                |e| {
+                    if e.done || (e.claimed_by != *instance && now - e.claimed_at < CLAIM_EXPIRES) {
+                        return Ok::<_, StoreError>(false);
+                    }
+                    e.claimed_by = instance.clone();
+                    e.claimed_at = now;
+                    e.payload.timestamp = now;
+                    Ok(true)
+                },
+            )
+            .await;
+            match claimed {
+                Ok(Some((entry, true))) => {
+                    taken += 1;
+                    self.spawn(entry.payload);
+                }
+                Ok(_) => {}
+                // Another instance claimed it first.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if taken > 0 {
+            tracing::info!(taken, "webhook deliveries resumed from the outbox");
+        }
+        Ok(taken)
     }
 
     /// The `X-Camr-Signature` value for `body`.
@@ -172,8 +263,41 @@ impl Webhook {
         }
     }
 
-    /// Queues a delivery; drops it (logged, counted) when `queue` deliveries are pending.
+    /// Queues a delivery (written to the outbox first, when there is one); drops it (logged,
+    /// counted) when `queue` deliveries are pending.
     pub fn enqueue(self: &Arc<Self>, payload: WebhookPayload) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Some((records, instance)) = &this.outbox {
+                let entry = OutboxEntry {
+                    payload: payload.clone(),
+                    done: false,
+                    claimed_by: instance.clone(),
+                    claimed_at: camr::qr::unix_now(),
+                };
+                let expires = payload.timestamp + OUTBOX_KEPT;
+                match Versioned::create(
+                    records.as_ref(),
+                    OUTBOX,
+                    &outbox_key(&payload),
+                    entry,
+                    expires,
+                )
+                .await
+                {
+                    Ok(_) => {}
+                    // Queued already (the same final state announced twice).
+                    Err(StoreError::Conflict(_)) => return,
+                    Err(e) => {
+                        tracing::error!(tid = %payload.tid, "webhook outbox not written (delivering anyway): {e}")
+                    }
+                }
+            }
+            this.spawn(payload);
+        });
+    }
+
+    fn spawn(self: &Arc<Self>, payload: WebhookPayload) {
         let Ok(permit) = self.pending.clone().try_acquire_owned() else {
             tracing::error!(tid = %payload.tid, state = ?payload.state, "webhook queue full: delivery dropped");
             self.metrics.webhook("dropped");
@@ -182,8 +306,31 @@ impl Webhook {
         let this = self.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let key = outbox_key(&payload);
             this.deliver(payload).await;
+            this.mark_done(&key).await;
         });
+    }
+
+    /// Marks an outbox entry done (delivered or given up on), kept a day for the record.
+    async fn mark_done(&self, key: &str) {
+        let Some((records, _)) = &self.outbox else {
+            return;
+        };
+        let done = Versioned::<OutboxEntry>::update(
+            records.as_ref(),
+            OUTBOX,
+            key,
+            |_| camr::qr::unix_now() + 86_400,
+            |e| {
+                e.done = true;
+                Ok::<_, StoreError>(())
+            },
+        )
+        .await;
+        if let Err(e) = done {
+            tracing::warn!(key, "webhook outbox entry not marked done: {e}");
+        }
     }
 
     /// Delivers one payload with retries; returns whether it was delivered.
@@ -351,5 +498,79 @@ mod tests {
         assert!(w.backoff(30, None) <= MAX_BACKOFF);
         assert!(w.backoff(1, Some(Duration::from_secs(20))) >= Duration::from_secs(20));
         assert!(w.backoff(1, Some(Duration::from_secs(100_000))) <= MAX_BACKOFF);
+    }
+
+    #[tokio::test]
+    async fn deliveries_a_stopped_instance_left_pending_are_delivered_once_at_start() {
+        let got = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let g = got.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: String| {
+                let g = g.clone();
+                async move {
+                    g.lock().unwrap().push(body);
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let records: Arc<dyn RecordStore> = Arc::new(camr::store::MemoryStore::new());
+        let now = camr::qr::unix_now();
+        // Pending from a dead instance; being delivered by a live one; delivered already.
+        for (tid, by, at, done) in [
+            ("T-dead", "dead", now - 900, false),
+            ("T-busy", "other", now - 5, false),
+            ("T-done", "dead", now - 900, true),
+        ] {
+            let e = OutboxEntry {
+                payload: WebhookPayload {
+                    tid: tid.into(),
+                    operation: Operation::Login,
+                    state: TransactionState::Verified,
+                    result: None,
+                    message: None,
+                    timestamp: now - 900,
+                },
+                done,
+                claimed_by: by.into(),
+                claimed_at: at,
+            };
+            let key = outbox_key(&e.payload);
+            Versioned::create(records.as_ref(), OUTBOX, &key, e, now + 3600)
+                .await
+                .unwrap();
+        }
+        let (w, _, _) = sender(Signing::Sm2);
+        let w = Arc::new(
+            Webhook {
+                config: WebhookConfig::new(url),
+                ..w
+            }
+            .with_outbox(records.clone(), "me"),
+        );
+        assert_eq!(w.resume().await.unwrap(), 1);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let kept = Versioned::<OutboxEntry>::load(records.as_ref(), OUTBOX, "T-dead:verified")
+                .await
+                .unwrap()
+                .unwrap();
+            if kept.value.done {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "not delivered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let bodies = got.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1, "{bodies:?}");
+        let delivered: WebhookPayload = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(delivered.tid, "T-dead");
+        assert!(delivered.timestamp >= now, "a fresh timestamp");
+        // A second start finds nothing left to do.
+        assert_eq!(w.resume().await.unwrap(), 0);
     }
 }
