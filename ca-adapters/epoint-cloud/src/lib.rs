@@ -8,7 +8,7 @@
 //!
 //! The wallets it issues ([`issue_wallet`]) carry a `vendor.json`
 //! (`{"caOrgType":"EPOINT","certScope":"PLATFORM"|"NATIONAL",…}`) so that the app simulator
-//! answers for them in Epoint's wire format ([`wire::encode`]).
+//! answers for them in Epoint's wire format (`camr_epoint_wire::encode`).
 
 use std::path::{Path, PathBuf};
 
@@ -22,31 +22,12 @@ use camr::pki::Certificate;
 use camr::softca::{Holder, SoftCa, wallet_files};
 use serde::Deserialize;
 
-pub mod wire;
+pub use camr_epoint_wire::CertScope;
 
 /// The vendor code.
 pub const CA_ORG_TYPE: &str = "EPOINT";
 /// The name of the cloud's CA.
 pub const CA_NAME: &str = "EPOINT Test CA";
-
-/// 本平台证书 (usable on this platform only, through the Epoint QR code) or 全国版.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertScope {
-    /// 本平台证书.
-    Platform,
-    /// 全国版证书.
-    National,
-}
-
-impl CertScope {
-    /// `PLATFORM` or `NATIONAL`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Platform => "PLATFORM",
-            Self::National => "NATIONAL",
-        }
-    }
-}
 
 /// Creates the Epoint test CA (SM2) in `dir`.
 pub fn init_ca(dir: &Path) -> Result<SoftCa, String> {

@@ -93,7 +93,7 @@ fn encode(operation: Option<String>, scope: epoint_cloud::CertScope) -> Result<(
         .map_err(|e| format!("stdin: {e}"))?;
     let evidence: Evidence =
         serde_json::from_slice(&input).map_err(|e| format!("stdin is not camr evidence: {e}"))?;
-    let out = epoint_cloud::wire::encode(op, scope, &evidence)?;
+    let out = camr_epoint_wire::encode(op, scope, &evidence).map_err(|e| e.to_string())?;
     std::io::stdout()
         .write_all(&out)
         .map_err(|e| format!("stdout: {e}"))

@@ -16,6 +16,9 @@
 //!   `softca-cloud`, which the vendor cloud simulators reuse): encryption certificate,
 //!   certificate status, push tasks, usage reports, seals — so an adapter's `AdapterImpl`
 //!   methods are one line each where its vendor does not differ.
+//! - [`packet`]: the mapping from a JSON-packet vendor's answer to camr's evidence and back,
+//!   which the vendors' wire crates (`camr-epoint-wire`, `camr-xjca-wire`) fill with their
+//!   own field names.
 #![forbid(unsafe_code)]
 
 use std::io::Read;
@@ -194,6 +197,7 @@ impl Cloud {
 }
 
 pub mod calls;
+pub mod packet;
 
 /// The configured cloud behind a lock: set by `configure`, read by every outbound call.
 #[derive(Debug, Default)]

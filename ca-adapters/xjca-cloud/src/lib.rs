@@ -10,7 +10,7 @@
 //! | `POST /admin/outage` | `{"billing":true}` makes `/xjca/charge` answer 503 (a billing outage, for tests) |
 //!
 //! The wallets it issues ([`issue_wallet`]) carry a `vendor.json` (`{"caOrgType":"XJCA",…}`)
-//! so that the app simulator answers for them in XJCA's wire format ([`wire::encode`]).
+//! so that the app simulator answers for them in XJCA's wire format (`camr_xjca_wire::encode`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -28,8 +28,6 @@ use camr::protocol::{Operation, SealKind, SubjectType, UsageRecord};
 use camr::softca::{Holder, SoftCa};
 use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
-
-pub mod wire;
 
 /// The vendor code.
 pub const CA_ORG_TYPE: &str = "XJCA";
@@ -264,7 +262,7 @@ fn bill_of(serial: &str, a: &Account) -> Bill {
 
 /// XJCA's 扫码类型 of an operation (as in the wire format).
 pub fn camr_scan_type(op: Operation) -> &'static str {
-    wire::scan_type(op)
+    camr_xjca_wire::scan_type(op)
 }
 
 #[derive(Debug, Deserialize)]

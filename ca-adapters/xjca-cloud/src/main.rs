@@ -87,7 +87,7 @@ fn encode(operation: Option<String>) -> Result<(), String> {
         .map_err(|e| format!("stdin: {e}"))?;
     let evidence: Evidence =
         serde_json::from_slice(&input).map_err(|e| format!("stdin is not camr evidence: {e}"))?;
-    let out = xjca_cloud::wire::encode(op, &evidence)?;
+    let out = camr_xjca_wire::encode(op, &evidence).map_err(|e| e.to_string())?;
     std::io::stdout()
         .write_all(&out)
         .map_err(|e| format!("stdout: {e}"))
