@@ -16,6 +16,10 @@
 //! is a folder of wallet folders (`camr ca issue` output) whose encryption certificates and
 //! seals are served. The bound address is printed on the first line of stdout
 //! (`listening on ADDR`). Other crates' tests run the cloud in-process with [`spawn`].
+//!
+//! It is also the **cloud kit** the vendor cloud simulators build on: they serve these routes
+//! ([`app`]) beside their own, and share one command line ([`cli`]: `init`, `issue`, `serve`,
+//! `encode-evidence`, the same names for every vendor).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,6 +117,8 @@ struct EncQuery {
     serial: Option<String>,
     name: Option<String>,
 }
+
+pub mod cli;
 
 /// The (signing, encryption) certificate pairs of the wallets folder.
 fn wallet_pairs(dir: &Path) -> Vec<(Certificate, Certificate)> {
