@@ -19,6 +19,8 @@
 //! - [`packet`]: the mapping from a JSON-packet vendor's answer to camr's evidence and back,
 //!   which the vendors' wire crates (`camr-epoint-wire`, `camr-xjca-wire`) fill with their
 //!   own field names.
+//! - [`vendor`]: the whole `AdapterImpl` of a vendor whose cloud answers these calls and whose
+//!   only own part is its wire format ([`vendor::CloudAdapter`]).
 #![forbid(unsafe_code)]
 
 use std::io::Read;
@@ -198,6 +200,7 @@ impl Cloud {
 
 pub mod calls;
 pub mod packet;
+pub mod vendor;
 
 /// The configured cloud behind a lock: set by `configure`, read by every outbound call.
 #[derive(Debug, Default)]

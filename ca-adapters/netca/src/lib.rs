@@ -15,89 +15,33 @@
 //! Configuration: `{"cloudUrl": "http://127.0.0.1:8710", "timeoutMs": 5000}`.
 #![forbid(unsafe_code)]
 
-use std::sync::Arc;
-
-use camr::protocol::Operation;
-use camr_adapter_kit::calls;
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
+use camr::protocol::Evidence;
+use camr_adapter_kit::vendor::{CloudAdapter, Vendor};
+use camr_plugin_abi::{AdapterError, export_adapter};
 
 pub use camr_netca_wire::{
     BEGIN, CA_ORG_TYPE, END, MAX_EVIDENCE_BYTES, decode as decode_strict, decode_block,
 };
 
+/// NETCA as the kit's [`Vendor`]: the whole adapter is [`CloudAdapter`].
+#[derive(Debug)]
+pub struct Netca;
+
+impl Vendor for Netca {
+    const CA_ORG_TYPE: &'static str = CA_ORG_TYPE;
+    const VENDOR_NAME: &'static str = "网证通 NETCA (网证通互认 APP)";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const CLOUD: &'static str = "netca";
+    const SEALS_PATH: &'static str = "/netca/seals";
+    const SEAL_PREFIX: Option<&'static str> = None;
+
+    fn decode(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError> {
+        decode_strict(operation, raw)
+    }
+}
+
 /// The NETCA adapter.
-#[derive(Default)]
-pub struct NetcaAdapter {
-    cloud: CloudSlot,
-}
-
-impl std::fmt::Debug for NetcaAdapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("NetcaAdapter")
-    }
-}
-
-impl NetcaAdapter {
-    /// A new, unconfigured adapter.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn cloud(&self) -> Result<Arc<Cloud>, AdapterError> {
-        self.cloud.get("netca")
-    }
-}
-
-impl AdapterImpl for NetcaAdapter {
-    fn info(&self) -> AdapterInfo {
-        AdapterInfo {
-            ca_org_type: CA_ORG_TYPE.into(),
-            vendor_name: "网证通 NETCA (网证通互认 APP)".into(),
-            adapter_version: env!("CARGO_PKG_VERSION").into(),
-            operations: Operation::ALL
-                .iter()
-                .map(|o| o.as_str().to_string())
-                .collect(),
-            algorithms: vec!["SM2".into(), "RSA".into(), "ECDSA_P256".into()],
-        }
-    }
-
-    fn configure(&self, config_json: &str) -> Result<(), AdapterError> {
-        self.cloud
-            .configure("netca", &CloudConfig::parse(config_json)?)
-    }
-
-    fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
-        calls::evidence_json(&decode_strict(operation, raw)?)
-    }
-
-    fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
-    }
-
-    fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        calls::cert_status(|| self.cloud(), cert_der)
-    }
-
-    fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        calls::push_task(|| self.cloud(), user_json, request_json)
-    }
-
-    fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        calls::poll_task(|| self.cloud(), handle)
-    }
-
-    /// `GET /netca/seals?serial=HEX`: the seals (电子印章) the holder made in the NETCA app.
-    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let seals = calls::list_seals(|| self.cloud(), "/netca/seals", subject_json)?;
-        Ok(calls::seals_json(seals, str::to_string))
-    }
-
-    fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        calls::report_usage(|| self.cloud(), "/usage", record_json)
-    }
-}
+pub type NetcaAdapter = CloudAdapter<Netca>;
 
 export_adapter!(NetcaAdapter);
 
@@ -106,6 +50,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use camr::protocol::{Bytes, PublicKeyAlgorithm};
+    use camr_plugin_abi::AdapterImpl;
     use camr_plugin_abi::codes;
     use data_encoding::BASE64;
 

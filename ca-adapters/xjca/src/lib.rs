@@ -14,100 +14,38 @@
 //! Configuration: `{"cloudUrl": "http://127.0.0.1:8710", "timeoutMs": 5000}`.
 #![forbid(unsafe_code)]
 
-use std::sync::Arc;
-
-use camr::protocol::Operation;
-use camr_adapter_kit::calls;
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
+use camr::protocol::Evidence;
+use camr_adapter_kit::vendor::{self, CloudAdapter, Vendor};
+use camr_plugin_abi::{AdapterError, export_adapter};
 
 pub use camr_xjca_wire::{CA_ORG_TYPE, MAX_EVIDENCE_BYTES, decode as decode_strict};
 
 /// The prefix of XJCA seal codes.
 pub const SEAL_PREFIX: &str = "XJCA-";
 
+/// XJCA as the kit's [`Vendor`]: the whole adapter is [`CloudAdapter`].
+#[derive(Debug)]
+pub struct Xjca;
+
+impl Vendor for Xjca {
+    const CA_ORG_TYPE: &'static str = CA_ORG_TYPE;
+    const VENDOR_NAME: &'static str = "中标一证通 (XJCA, model)";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const CLOUD: &'static str = "XJCA";
+    const USAGE_PATH: &'static str = "/xjca/charge";
+    const SEAL_PREFIX: Option<&'static str> = Some(SEAL_PREFIX);
+
+    fn decode(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError> {
+        decode_strict(operation, raw)
+    }
+}
+
 /// The XJCA adapter.
-#[derive(Default)]
-pub struct XjcaAdapter {
-    cloud: CloudSlot,
-}
-
-impl std::fmt::Debug for XjcaAdapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("XjcaAdapter")
-    }
-}
-
-impl XjcaAdapter {
-    /// A new, unconfigured adapter.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn cloud(&self) -> Result<Arc<Cloud>, AdapterError> {
-        self.cloud.get("XJCA")
-    }
-}
-
-impl AdapterImpl for XjcaAdapter {
-    fn info(&self) -> AdapterInfo {
-        AdapterInfo {
-            ca_org_type: CA_ORG_TYPE.into(),
-            vendor_name: "中标一证通 (XJCA, model)".into(),
-            adapter_version: env!("CARGO_PKG_VERSION").into(),
-            operations: Operation::ALL
-                .iter()
-                .map(|o| o.as_str().to_string())
-                .collect(),
-            algorithms: vec!["SM2".into(), "RSA".into(), "ECDSA_P256".into()],
-        }
-    }
-
-    fn configure(&self, config_json: &str) -> Result<(), AdapterError> {
-        self.cloud
-            .configure("XJCA", &CloudConfig::parse(config_json)?)
-    }
-
-    fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
-        calls::evidence_json(&decode_strict(operation, raw)?)
-    }
-
-    fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
-    }
-
-    fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        calls::cert_status(|| self.cloud(), cert_der)
-    }
-
-    fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        calls::push_task(|| self.cloud(), user_json, request_json)
-    }
-
-    fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        calls::poll_task(|| self.cloud(), handle)
-    }
-
-    /// 按量扣费: every use is posted to the XJCA cloud, which bills the certificate (and, for
-    /// a seal, the seal). A failure here is the caller's to log: the platform never lets it
-    /// block the user's operation.
-    fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        calls::report_usage(|| self.cloud(), "/xjca/charge", record_json)
-    }
-
-    /// The seals of the signing certificate (`certSn`), codes `XJCA-<kind>-<hash>`.
-    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let seals = calls::list_seals(|| self.cloud(), "/seals", subject_json)?;
-        Ok(calls::seals_json(seals, xjca_seal_code))
-    }
-}
+pub type XjcaAdapter = CloudAdapter<Xjca>;
 
 /// The XJCA code of a seal the shared cloud code names `SOFTCA-<kind>-<hash>`.
 pub fn xjca_seal_code(code: &str) -> String {
-    match code.strip_prefix("SOFTCA-") {
-        Some(rest) => format!("{SEAL_PREFIX}{rest}"),
-        None => code.to_string(),
-    }
+    vendor::seal_code(SEAL_PREFIX, code)
 }
 
 export_adapter!(XjcaAdapter);
@@ -116,6 +54,7 @@ export_adapter!(XjcaAdapter);
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use camr_plugin_abi::AdapterImpl;
     use camr_plugin_abi::codes;
 
     #[test]
