@@ -244,6 +244,37 @@ fn digest_matches_the_standard_vector() {
     );
 }
 
+#[test]
+fn digest_prints_like_sha256sum_so_cut_gives_the_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = p(dir.path(), "abc");
+    std::fs::write(&f, "abc").unwrap();
+    // A script's pipe, as people write it: the first field of stdout is the digest.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            r#""$0" digest --alg sm3 "$1" | cut -d' ' -f1"#,
+            env!("CARGO_BIN_EXE_camr"),
+            &f,
+        ])
+        .output()
+        .expect("run sh");
+    assert!(out.status.success(), "{out:?}");
+    // GB/T 32905-2016, example 1.
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0\n"
+    );
+    // The whole line is `HEX  FILE` on stdout, nothing on stderr.
+    let run = camr(["digest", "--alg", "sha256", &f]);
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stdout,
+        format!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  {f}\n")
+    );
+    assert_eq!(run.stderr, "");
+}
+
 fn zbarimg(png: &str) -> Option<String> {
     match Command::new("zbarimg")
         .args(["--quiet", "--raw", png])

@@ -679,37 +679,11 @@ pub fn app(ca_dir: &Path) -> Result<Router, String> {
 
 /// Runs the cloud on `listen` until Ctrl-C (the binary), printing `listening on ADDR` first.
 pub async fn run(ca_dir: &Path, listen: &str) -> Result<(), String> {
-    let app = app(ca_dir)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("listening on {addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    softca_cloud::serve(app(ca_dir)?, listen).await
 }
 
 /// Starts the cloud in-process on `127.0.0.1:0` on the current tokio runtime (for tests):
 /// the bound address and the server task (abort it to stop the cloud).
 pub fn spawn(ca_dir: &Path) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|e| format!("bjca_cloud::spawn needs a tokio runtime ({e})"))?;
-    let app = app(ca_dir)?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("cannot make the listener non-blocking: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let _entered = runtime.enter();
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| format!("cannot register the listener with tokio: {e}"))?;
-    let task = runtime.spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((addr, task))
+    softca_cloud::spawn_app(app(ca_dir)?)
 }

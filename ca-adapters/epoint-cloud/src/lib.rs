@@ -8,7 +8,7 @@
 //!
 //! The wallets it issues ([`issue_wallet`]) carry a `vendor.json`
 //! (`{"caOrgType":"EPOINT","certScope":"PLATFORM"|"NATIONAL",…}`) so that the app simulator
-//! answers for them in Epoint's wire format ([`wire::encode`]).
+//! answers for them in Epoint's wire format (`camr_epoint_wire::encode`).
 
 use std::path::{Path, PathBuf};
 
@@ -22,31 +22,12 @@ use camr::pki::Certificate;
 use camr::softca::{Holder, SoftCa, wallet_files};
 use serde::Deserialize;
 
-pub mod wire;
+pub use camr_epoint_wire::CertScope;
 
 /// The vendor code.
 pub const CA_ORG_TYPE: &str = "EPOINT";
 /// The name of the cloud's CA.
 pub const CA_NAME: &str = "EPOINT Test CA";
-
-/// 本平台证书 (usable on this platform only, through the Epoint QR code) or 全国版.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertScope {
-    /// 本平台证书.
-    Platform,
-    /// 全国版证书.
-    National,
-}
-
-impl CertScope {
-    /// `PLATFORM` or `NATIONAL`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Platform => "PLATFORM",
-            Self::National => "NATIONAL",
-        }
-    }
-}
 
 /// Creates the Epoint test CA (SM2) in `dir`.
 pub fn init_ca(dir: &Path) -> Result<SoftCa, String> {
@@ -144,18 +125,7 @@ pub fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
 
 /// Runs the cloud on `listen` until Ctrl-C, printing `listening on ADDR` first.
 pub async fn run(ca_dir: &Path, wallets: Option<PathBuf>, listen: &str) -> Result<(), String> {
-    let app = app(ca_dir, wallets)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("listening on {addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    softca_cloud::serve(app(ca_dir, wallets)?, listen).await
 }
 
 /// Starts the cloud in-process on `127.0.0.1:0` on the current tokio runtime: the bound
@@ -164,20 +134,5 @@ pub fn spawn(
     ca_dir: &Path,
     wallets: Option<PathBuf>,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|e| format!("epoint_cloud::spawn needs a tokio runtime ({e})"))?;
-    let app = app(ca_dir, wallets)?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("cannot make the listener non-blocking: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let _entered = runtime.enter();
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| format!("cannot register the listener with tokio: {e}"))?;
-    let task = runtime.spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((addr, task))
+    softca_cloud::spawn_app(app(ca_dir, wallets)?)
 }

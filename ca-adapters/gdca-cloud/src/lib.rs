@@ -45,98 +45,11 @@ pub const CA_NAME: &str = "GDCA Test CA";
 /// certificate serial (`enc-cert.pem`, `enc-key.pem`).
 pub const ENC_HISTORY: &str = "enc-history";
 
-/// The GDCA wire format (the app's side: the adapter reads what this writes).
-pub mod wire {
-    use camr::protocol::{Bytes, Evidence, PublicKeyAlgorithm};
-    use serde::Serialize;
-
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Sign<'a> {
-        biz_id: &'a str,
-        sign_data: &'a Bytes,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Dec<'a> {
-        biz_id: &'a str,
-        session_key: &'a Bytes,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Refuse<'a> {
-        biz_id: &'a str,
-        refuse_reason: &'a str,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Answer<'a> {
-        gdca_ver: &'static str,
-        key_alg: &'static str,
-        sign_cert: &'a Bytes,
-        ca_certs: &'a [Bytes],
-        #[serde(skip_serializing_if = "Option::is_none")]
-        enc_cert: Option<&'a Bytes>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        sign_list: Vec<Sign<'a>>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        dec_list: Vec<Dec<'a>>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        refuse_list: Vec<Refuse<'a>>,
-    }
-
-    /// GDCA's name of an algorithm.
-    pub fn key_alg_name(a: PublicKeyAlgorithm) -> &'static str {
-        match a {
-            PublicKeyAlgorithm::Sm2 => "SM2",
-            PublicKeyAlgorithm::Rsa => "RSA",
-            PublicKeyAlgorithm::EcdsaP256 => "ECC-P256",
-        }
-    }
-
-    /// camr evidence as the 数信签 app's JSON; `None` without a certificate.
-    pub fn encode(e: &Evidence) -> Option<Vec<u8>> {
-        let (sign_cert, ca_certs) = e.certificate_chain.split_first()?;
-        let answer = Answer {
-            gdca_ver: "1.0",
-            key_alg: key_alg_name(e.algorithm),
-            sign_cert,
-            ca_certs,
-            enc_cert: e.encryption_certificate.as_ref(),
-            sign_list: e
-                .signatures
-                .iter()
-                .map(|s| Sign {
-                    biz_id: &s.item_id,
-                    sign_data: &s.signature_value,
-                })
-                .collect(),
-            dec_list: e
-                .decrypted_keys
-                .iter()
-                .map(|k| Dec {
-                    biz_id: &k.item_id,
-                    session_key: &k.encrypted_to_platform,
-                })
-                .collect(),
-            refuse_list: e
-                .item_rejections
-                .iter()
-                .map(|r| Refuse {
-                    biz_id: &r.item_id,
-                    refuse_reason: &r.reason,
-                })
-                .collect(),
-        };
-        serde_json::to_vec(&answer).ok()
-    }
-}
-
 /// Reads camr evidence JSON and writes GDCA JSON (the `encode-evidence` subcommand).
 pub fn encode_evidence_json(json: &[u8]) -> Result<Vec<u8>, String> {
     let e: Evidence =
         serde_json::from_slice(json).map_err(|e| format!("stdin is not camr evidence: {e}"))?;
-    wire::encode(&e).ok_or_else(|| "the evidence carries no certificate".to_string())
+    camr_gdca_wire::encode(&e).map_err(|e| e.to_string())
 }
 
 /// Creates the GDCA test CA in `dir`.
@@ -495,18 +408,7 @@ pub fn app(ca_dir: &Path, wallets: PathBuf) -> Result<Router, String> {
 
 /// Runs the cloud on `listen` until Ctrl-C, printing `listening on ADDR` first.
 pub async fn run(ca_dir: &Path, wallets: PathBuf, listen: &str) -> Result<(), String> {
-    let app = app(ca_dir, wallets)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("listening on {addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    softca_cloud::serve(app(ca_dir, wallets)?, listen).await
 }
 
 /// Starts the cloud in-process on `127.0.0.1:0` on the current tokio runtime: the address and
@@ -515,20 +417,5 @@ pub fn spawn(
     ca_dir: &Path,
     wallets: PathBuf,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|e| format!("gdca_cloud::spawn needs a tokio runtime ({e})"))?;
-    let app = app(ca_dir, wallets)?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("cannot make the listener non-blocking: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let _entered = runtime.enter();
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| format!("cannot register the listener with tokio: {e}"))?;
-    let task = runtime.spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((addr, task))
+    softca_cloud::spawn_app(app(ca_dir, wallets)?)
 }

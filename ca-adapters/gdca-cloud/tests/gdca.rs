@@ -92,7 +92,7 @@ fn what_the_app_writes_the_adapter_reads_and_changed_json_is_refused() {
             reason: "重复 duplicate".into(),
         }],
     };
-    let raw = gdca_cloud::wire::encode(&evidence).unwrap();
+    let raw = camr_gdca_wire::encode(&evidence).unwrap();
     let v: Value = serde_json::from_slice(&raw).unwrap();
     assert_eq!(v["gdcaVer"], "1.0");
     assert_eq!(v["signList"][0]["bizId"], "request");

@@ -2,23 +2,13 @@
 //!
 //! Built as a `cdylib` (the `.so` a platform loads) and an `rlib`. See `docs/vendors/gdca.md`.
 //!
-//! * **Wire format** (our model; GDCA's real app protocol is not public): the app answers with
-//!   a JSON object in GDCA's own names —
-//!
-//!   ```json
-//!   {"gdcaVer": "1.0", "keyAlg": "SM2",
-//!    "signCert": "<base64 DER>", "caCerts": ["<base64 DER>", …],
-//!    "encCert": "<base64 DER>",
-//!    "signList":   [{"bizId": "…", "signData": "<base64>"}],
-//!    "decList":    [{"bizId": "…", "sessionKey": "<base64, re-encrypted to the platform>"}],
-//!    "refuseList": [{"bizId": "…", "refuseReason": "…"}]}
-//!   ```
-//!
-//!   `keyAlg` is `SM2`, `RSA` or `ECC-P256`; `gdcaVer`, `keyAlg` and `signCert` are required,
-//!   the lists and `encCert` optional, anything else refused. [`decode_strict`] maps it onto
-//!   camr's [`Evidence`] (`signCert` then `caCerts` as the chain). It translates; the core
-//!   verifies everything, delegations (证书授权) included — those travel in camr's `Response`
-//!   (`operator`, `delegation`), not in the vendor evidence.
+//! * **Wire format** (our model; GDCA's real app protocol is not public): a JSON object in
+//!   GDCA's own names (`gdcaVer`, `keyAlg`, `signCert`, `caCerts`, `encCert`, `signList`,
+//!   `decList`, `refuseList`); its types, strict decoding and encoding are `camr-gdca-wire`
+//!   (shared with the GDCA cloud simulator and the app simulator), re-exported here
+//!   ([`decode_strict`]). It translates; the core verifies everything, delegations (证书授权)
+//!   included — those travel in camr's `Response` (`operator`, `delegation`), not in the
+//!   vendor evidence.
 //! * **Outbound calls** go to the GDCA cloud (`gdca-cloud`): `GET /gdca/enc-certs?serial=HEX`
 //!   (every encryption certificate of the holder, the current one first: a holder may have
 //!   renewed it; a subject naming `encCertSn` gets that one — the one an envelope was made
@@ -32,87 +22,16 @@
 use std::sync::Arc;
 
 use camr::pki::Certificate;
-use camr::protocol::{
-    Bytes, DecryptedKey, Evidence, ItemRejection, ItemSignature, Operation, PublicKeyAlgorithm,
-};
+use camr::protocol::{Bytes, Operation};
 use camr_adapter_kit::calls;
 use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
 use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
 use data_encoding::BASE64;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// GDCA's vendor code (`caOrgType`).
-pub const CA_ORG_TYPE: &str = "GDCA";
-/// Largest raw answer accepted (1 MiB).
-pub const MAX_EVIDENCE_BYTES: usize = 1024 * 1024;
-/// The only `gdcaVer` this adapter reads.
-pub const GDCA_VER: &str = "1.0";
-
-/// A signature of one business item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GdcaSign {
-    /// The item id (业务编号).
-    pub biz_id: String,
-    /// The signature value.
-    pub sign_data: Bytes,
-}
-
-/// An unwrapped session key, re-encrypted to the platform.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GdcaDec {
-    /// The item id.
-    pub biz_id: String,
-    /// The key, encrypted to the platform's per-transaction key.
-    pub session_key: Bytes,
-}
-
-/// An item the user refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GdcaRefuse {
-    /// The item id.
-    pub biz_id: String,
-    /// Why.
-    pub refuse_reason: String,
-}
-
-/// The 数信签 app's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GdcaAnswer {
-    /// Format version, `1.0`.
-    pub gdca_ver: String,
-    /// `SM2`, `RSA` or `ECC-P256`.
-    pub key_alg: String,
-    /// The signing certificate.
-    pub sign_cert: Bytes,
-    /// Intermediate and root.
-    #[serde(default)]
-    pub ca_certs: Vec<Bytes>,
-    /// The encryption certificate (encrypt).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enc_cert: Option<Bytes>,
-    /// Signatures.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sign_list: Vec<GdcaSign>,
-    /// Unwrapped keys (decrypt).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub dec_list: Vec<GdcaDec>,
-    /// Refused items.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub refuse_list: Vec<GdcaRefuse>,
-}
-
-/// GDCA's name of an algorithm.
-pub fn key_alg_name(a: PublicKeyAlgorithm) -> &'static str {
-    match a {
-        PublicKeyAlgorithm::Sm2 => "SM2",
-        PublicKeyAlgorithm::Rsa => "RSA",
-        PublicKeyAlgorithm::EcdsaP256 => "ECC-P256",
-    }
-}
+pub use camr_gdca_wire::{
+    CA_ORG_TYPE, GDCA_VER, GdcaAnswer, MAX_EVIDENCE_BYTES, decode as decode_strict, decode_answer,
+};
 
 /// The GDCA adapter.
 #[derive(Default)]
@@ -124,92 +43,6 @@ impl std::fmt::Debug for GdcaAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("GdcaAdapter")
     }
-}
-
-fn malformed(what: &str, e: impl std::fmt::Display) -> AdapterError {
-    AdapterError::malformed(format!("{what} ({e})"))
-}
-
-/// Reads the GDCA JSON into camr evidence (no checks of meaning; see [`decode_strict`]).
-pub fn decode_answer(raw: &[u8]) -> Result<Evidence, AdapterError> {
-    if raw.is_empty() {
-        return Err(AdapterError::malformed("the answer is empty"));
-    }
-    if raw.len() > MAX_EVIDENCE_BYTES {
-        return Err(AdapterError::malformed(format!(
-            "the answer has {} bytes; at most {MAX_EVIDENCE_BYTES} are accepted",
-            raw.len()
-        )));
-    }
-    let a: GdcaAnswer =
-        serde_json::from_slice(raw).map_err(|e| malformed("the answer is not GDCA JSON", e))?;
-    if a.gdca_ver != GDCA_VER {
-        return Err(AdapterError::malformed(format!(
-            "gdcaVer `{}` is not {GDCA_VER}",
-            a.gdca_ver.chars().take(16).collect::<String>()
-        )));
-    }
-    let algorithm = match a.key_alg.as_str() {
-        "SM2" => PublicKeyAlgorithm::Sm2,
-        "RSA" => PublicKeyAlgorithm::Rsa,
-        "ECC-P256" => PublicKeyAlgorithm::EcdsaP256,
-        other => {
-            return Err(AdapterError::malformed(format!(
-                "unknown keyAlg `{}`",
-                other.chars().take(16).collect::<String>()
-            )));
-        }
-    };
-    Ok(Evidence {
-        algorithm,
-        certificate_chain: std::iter::once(a.sign_cert).chain(a.ca_certs).collect(),
-        signatures: a
-            .sign_list
-            .into_iter()
-            .map(|s| ItemSignature {
-                item_id: s.biz_id,
-                signature_value: s.sign_data,
-            })
-            .collect(),
-        encryption_certificate: a.enc_cert,
-        decrypted_keys: a
-            .dec_list
-            .into_iter()
-            .map(|d| DecryptedKey {
-                item_id: d.biz_id,
-                encrypted_to_platform: d.session_key,
-            })
-            .collect(),
-        item_rejections: a
-            .refuse_list
-            .into_iter()
-            .map(|r| ItemRejection {
-                item_id: r.biz_id,
-                reason: r.refuse_reason,
-            })
-            .collect(),
-    })
-}
-
-/// Strict decoding: the JSON, then what every answer must carry (certificates that decode;
-/// signatures for every operation but `encrypt`).
-pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError> {
-    let op: Operation = operation
-        .parse()
-        .map_err(|_| AdapterError::malformed(format!("unknown operation `{operation}`")))?;
-    let evidence = decode_answer(raw)?;
-    calls::check_evidence(
-        op,
-        &evidence,
-        calls::EvidenceNames {
-            container: "the answer",
-            chain: "(signCert, then caCerts)",
-            encryption_certificate: "encCert",
-            signatures: "a signList",
-            signature: "signData",
-        },
-    )?;
-    Ok(evidence)
 }
 
 /// One entry of `GET /gdca/enc-certs`.
@@ -337,6 +170,7 @@ pub fn b64(bytes: &[u8]) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use camr::protocol::PublicKeyAlgorithm;
     use camr_plugin_abi::codes;
 
     #[test]

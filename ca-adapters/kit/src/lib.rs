@@ -16,6 +16,11 @@
 //!   `softca-cloud`, which the vendor cloud simulators reuse): encryption certificate,
 //!   certificate status, push tasks, usage reports, seals — so an adapter's `AdapterImpl`
 //!   methods are one line each where its vendor does not differ.
+//! - [`packet`]: the mapping from a JSON-packet vendor's answer to camr's evidence and back,
+//!   which the vendors' wire crates (`camr-epoint-wire`, `camr-xjca-wire`) fill with their
+//!   own field names.
+//! - [`vendor`]: the whole `AdapterImpl` of a vendor whose cloud answers these calls and whose
+//!   only own part is its wire format ([`vendor::CloudAdapter`]).
 #![forbid(unsafe_code)]
 
 use std::io::Read;
@@ -194,6 +199,8 @@ impl Cloud {
 }
 
 pub mod calls;
+pub mod packet;
+pub mod vendor;
 
 /// The configured cloud behind a lock: set by `configure`, read by every outbound call.
 #[derive(Debug, Default)]

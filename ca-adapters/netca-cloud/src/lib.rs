@@ -37,71 +37,11 @@ pub const CA_NAME: &str = "NETCA Test CA";
 /// The wallet file holding the holder's registration data (as the app simulator reads it).
 pub const REGISTRATION_FILE: &str = "registration.json";
 
-/// The NETCA wire format (the app's side: the adapter reads what this writes).
-pub mod wire {
-    use camr::protocol::{Evidence, PublicKeyAlgorithm};
-    use data_encoding::BASE64;
-
-    /// The block's first line.
-    pub const BEGIN: &str = "-----BEGIN NETCA SIGNED DATA-----";
-    /// The block's last line.
-    pub const END: &str = "-----END NETCA SIGNED DATA-----";
-
-    /// NETCA's name of an algorithm.
-    pub fn algorithm_name(a: PublicKeyAlgorithm) -> &'static str {
-        match a {
-            PublicKeyAlgorithm::Sm2 => "SM2",
-            PublicKeyAlgorithm::Rsa => "RSA",
-            PublicKeyAlgorithm::EcdsaP256 => "ECDSA-P256",
-        }
-    }
-
-    /// camr evidence as a NETCA signed-data block.
-    pub fn encode(e: &Evidence) -> String {
-        let mut lines = vec![
-            BEGIN.to_string(),
-            "version: 1".to_string(),
-            format!("signAlgorithm: {}", algorithm_name(e.algorithm)),
-        ];
-        for c in &e.certificate_chain {
-            lines.push(format!("certificate: {}", BASE64.encode(c)));
-        }
-        if let Some(c) = &e.encryption_certificate {
-            lines.push(format!("envelopedCertificate: {}", BASE64.encode(c)));
-        }
-        for s in &e.signatures {
-            lines.push(format!(
-                "signerInfo: {} {}",
-                BASE64.encode(s.item_id.as_bytes()),
-                BASE64.encode(&s.signature_value)
-            ));
-        }
-        for k in &e.decrypted_keys {
-            lines.push(format!(
-                "recipientInfo: {} {}",
-                BASE64.encode(k.item_id.as_bytes()),
-                BASE64.encode(&k.encrypted_to_platform)
-            ));
-        }
-        for r in &e.item_rejections {
-            lines.push(format!(
-                "rejectInfo: {} {}",
-                BASE64.encode(r.item_id.as_bytes()),
-                BASE64.encode(r.reason.as_bytes())
-            ));
-        }
-        lines.push(END.to_string());
-        let mut out = lines.join("\n");
-        out.push('\n');
-        out
-    }
-}
-
 /// Reads camr evidence JSON and writes the NETCA block (the `encode-evidence` subcommand).
 pub fn encode_evidence_json(json: &[u8]) -> Result<String, String> {
     let e: Evidence =
         serde_json::from_slice(json).map_err(|e| format!("stdin is not camr evidence: {e}"))?;
-    Ok(wire::encode(&e))
+    Ok(camr_netca_wire::encode(&e))
 }
 
 /// Creates the NETCA test CA in `dir`.
@@ -261,18 +201,7 @@ pub fn app(ca_dir: &Path, wallets: PathBuf) -> Result<Router, String> {
 
 /// Runs the cloud on `listen` until Ctrl-C, printing `listening on ADDR` first.
 pub async fn run(ca_dir: &Path, wallets: PathBuf, listen: &str) -> Result<(), String> {
-    let app = app(ca_dir, wallets)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("listening on {addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    softca_cloud::serve(app(ca_dir, wallets)?, listen).await
 }
 
 /// Starts the cloud in-process on `127.0.0.1:0` on the current tokio runtime: the address and
@@ -281,20 +210,5 @@ pub fn spawn(
     ca_dir: &Path,
     wallets: PathBuf,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|e| format!("netca_cloud::spawn needs a tokio runtime ({e})"))?;
-    let app = app(ca_dir, wallets)?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("cannot make the listener non-blocking: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let _entered = runtime.enter();
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| format!("cannot register the listener with tokio: {e}"))?;
-    let task = runtime.spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((addr, task))
+    softca_cloud::spawn_app(app(ca_dir, wallets)?)
 }

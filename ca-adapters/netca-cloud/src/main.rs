@@ -1,4 +1,5 @@
-//! `netca-cloud`: the NETCA cloud simulator (routes in the library, `netca_cloud`).
+//! `netca-cloud`: the NETCA cloud simulator (routes in the library, `netca_cloud`), on the
+//! cloud kit's command line (`softca_cloud::cli`):
 //!
 //! * `netca-cloud init --ca DIR` — creates the NETCA test CA;
 //! * `netca-cloud issue --ca DIR --out DIR --name N [--org O --uscc C] [--pin P] [--mobile M]`
@@ -7,133 +8,63 @@
 //! * `netca-cloud encode-evidence` — camr evidence JSON on stdin → the NETCA block on stdout.
 #![forbid(unsafe_code)]
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::Path;
+use std::process::ExitCode;
 
-use camr::softca::{Holder, HolderType};
-use clap::{Parser, Subcommand};
+use camr::protocol::{Evidence, Operation};
+use softca_cloud::cli::{self, Issue, NoCommands, NoOptions, Serve, VendorCloud};
 
-/// The NETCA cloud simulator.
-#[derive(Debug, Parser)]
-#[command(name = "netca-cloud", version, about)]
-struct Args {
-    #[command(subcommand)]
-    command: Command,
+/// NETCA's own `issue` option.
+#[derive(Debug, Clone, clap::Args)]
+struct Registration {
+    /// Registration data to share (共享注册): mobile phone.
+    #[arg(long)]
+    mobile: Option<String>,
 }
 
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Create the NETCA test CA.
-    Init {
-        /// The CA folder.
-        #[arg(long)]
-        ca: PathBuf,
-    },
-    /// Issue a NETCA wallet.
-    Issue {
-        /// The CA folder.
-        #[arg(long)]
-        ca: PathBuf,
-        /// The wallet folder to create.
-        #[arg(long)]
-        out: PathBuf,
-        /// The holder's name.
-        #[arg(long)]
-        name: String,
-        /// The organisation (an organisation certificate).
-        #[arg(long, requires = "uscc")]
-        org: Option<String>,
-        /// The organisation's unified social credit code.
-        #[arg(long)]
-        uscc: Option<String>,
-        /// The wallet PIN.
-        #[arg(long, default_value = "123456")]
-        pin: String,
-        /// Registration data to share (共享注册): mobile phone.
-        #[arg(long)]
-        mobile: Option<String>,
-        /// The cloud's URL, written to vendor.json.
-        #[arg(long)]
-        cloud_url: Option<String>,
-    },
-    /// Serve the cloud.
-    Serve {
-        /// The CA folder.
-        #[arg(long)]
-        ca: PathBuf,
-        /// The folder of wallet folders.
-        #[arg(long)]
-        wallets: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8710")]
-        listen: String,
-    },
-    /// camr evidence JSON (stdin) → NETCA signed-data block (stdout).
-    EncodeEvidence,
-}
+struct Netca;
 
-fn encode() -> Result<(), String> {
-    let mut input = Vec::new();
-    std::io::stdin()
-        .take(4 * 1024 * 1024)
-        .read_to_end(&mut input)
-        .map_err(|e| format!("stdin: {e}"))?;
-    let out = netca_cloud::encode_evidence_json(&input)?;
-    std::io::stdout()
-        .write_all(out.as_bytes())
-        .map_err(|e| format!("stdout: {e}"))
-}
+impl VendorCloud for Netca {
+    const NAME: &'static str = "netca-cloud";
+    const ABOUT: &'static str = "The NETCA (网证通) cloud simulator";
+    const LISTEN: &'static str = "127.0.0.1:8710";
+    const DEFAULT_PIN: Option<&'static str> = Some("123456");
+    type IssueOptions = Registration;
+    type EncodeOptions = NoOptions;
+    type Commands = NoCommands;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> std::process::ExitCode {
-    let r = match Args::parse().command {
-        Command::Init { ca } => netca_cloud::init_ca(&ca),
-        Command::Issue {
-            ca,
-            out,
-            name,
-            org,
-            uscc,
-            pin,
-            mobile,
-            cloud_url,
-        } => {
-            let holder = Holder {
-                holder_type: if org.is_some() {
-                    HolderType::Org
-                } else {
-                    HolderType::Personal
-                },
-                name,
-                organization: org,
-                uscc,
-                identity_number: None,
-            };
-            let registration = mobile.map(|m| camr::protocol::SharedRegistration {
-                mobile: Some(m),
-                ..Default::default()
-            });
-            netca_cloud::issue_wallet(
-                &ca,
-                &out,
-                &holder,
-                &pin,
-                registration.as_ref(),
-                cloud_url.as_deref(),
-            )
-        }
-        Command::Serve {
-            ca,
-            wallets,
-            listen,
-        } => netca_cloud::run(&ca, wallets, &listen).await,
-        Command::EncodeEvidence => encode(),
-    };
-    match r {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("netca-cloud: {e}");
-            std::process::ExitCode::FAILURE
-        }
+    fn init(ca: &Path) -> Result<(), String> {
+        netca_cloud::init_ca(ca)
     }
+
+    fn issue(issue: &Issue, pin: &str, options: Registration) -> Result<(), String> {
+        let registration = options.mobile.map(|m| camr::protocol::SharedRegistration {
+            mobile: Some(m),
+            ..Default::default()
+        });
+        netca_cloud::issue_wallet(
+            &issue.ca,
+            &issue.out,
+            &issue.holder(),
+            pin,
+            registration.as_ref(),
+            issue.cloud_url.as_deref(),
+        )
+    }
+
+    async fn serve(serve: Serve) -> Result<(), String> {
+        netca_cloud::run(&serve.ca, serve.wallets()?, &serve.listen).await
+    }
+
+    fn encode(_: Option<Operation>, _: NoOptions, e: &Evidence) -> Result<Vec<u8>, String> {
+        Ok(camr_netca_wire::encode(e).into_bytes())
+    }
+
+    fn more(command: NoCommands) -> Result<(), String> {
+        match command {}
+    }
+}
+
+fn main() -> ExitCode {
+    cli::main::<Netca>()
 }

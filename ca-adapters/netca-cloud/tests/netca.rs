@@ -103,7 +103,7 @@ fn what_the_app_writes_the_adapter_reads_and_a_changed_block_is_refused() {
             reason: "报价有误 wrong".into(),
         }],
     };
-    let block = netca_cloud::wire::encode(&evidence);
+    let block = camr_netca_wire::encode(&evidence);
     assert!(block.starts_with("-----BEGIN NETCA SIGNED DATA-----\n"));
     assert_eq!(
         decode_strict("signature", block.as_bytes()).unwrap(),

@@ -16,6 +16,10 @@
 //! is a folder of wallet folders (`camr ca issue` output) whose encryption certificates and
 //! seals are served. The bound address is printed on the first line of stdout
 //! (`listening on ADDR`). Other crates' tests run the cloud in-process with [`spawn`].
+//!
+//! It is also the **cloud kit** the vendor cloud simulators build on: they serve these routes
+//! ([`app`]) beside their own, and share one command line ([`cli`]: `init`, `issue`, `serve`,
+//! `encode-evidence`, the same names for every vendor).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,6 +117,8 @@ struct EncQuery {
     serial: Option<String>,
     name: Option<String>,
 }
+
+pub mod cli;
 
 /// The (signing, encryption) certificate pairs of the wallets folder.
 fn wallet_pairs(dir: &Path) -> Vec<(Certificate, Certificate)> {
@@ -414,7 +420,22 @@ pub fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
 
 /// Runs the cloud on `listen` until Ctrl-C (the binary), printing `listening on ADDR` first.
 pub async fn run(ca_dir: &Path, wallets: Option<PathBuf>, listen: &str) -> Result<(), String> {
-    let app = app(ca_dir, wallets)?;
+    serve(app(ca_dir, wallets)?, listen).await
+}
+
+/// Starts the cloud in-process on `127.0.0.1:0` on the current tokio runtime (for tests of
+/// other crates): the bound address and the server task (abort it to stop the cloud).
+/// Must be called from within a tokio runtime; the CA in `ca_dir` must exist.
+pub fn spawn(
+    ca_dir: &Path,
+    wallets: Option<PathBuf>,
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
+    spawn_app(app(ca_dir, wallets)?)
+}
+
+/// Serves a cloud's routes (this kit's merged with a vendor's own) on `listen` until Ctrl-C,
+/// printing `listening on ADDR` first: every vendor cloud's `run`.
+pub async fn serve(app: Router, listen: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -428,16 +449,14 @@ pub async fn run(ca_dir: &Path, wallets: Option<PathBuf>, listen: &str) -> Resul
         .map_err(|e| e.to_string())
 }
 
-/// Starts the cloud in-process on `127.0.0.1:0` on the current tokio runtime (for tests of
-/// other crates): the bound address and the server task (abort it to stop the cloud).
-/// Must be called from within a tokio runtime; the CA in `ca_dir` must exist.
-pub fn spawn(
-    ca_dir: &Path,
-    wallets: Option<PathBuf>,
+/// Serves a cloud's routes in-process on `127.0.0.1:0` on the current tokio runtime: the
+/// bound address and the server task (abort it to stop the cloud). Every vendor cloud's
+/// `spawn`, for tests.
+pub fn spawn_app(
+    app: Router,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
     let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|e| format!("softca_cloud::spawn needs a tokio runtime ({e})"))?;
-    let app = app(ca_dir, wallets)?;
+        .map_err(|e| format!("spawning a cloud needs a tokio runtime ({e})"))?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?;
     listener

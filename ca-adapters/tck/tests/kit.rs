@@ -368,3 +368,54 @@ fn the_netca_and_gdca_adapters_pass_the_kit_with_their_wire_formats() {
         }
     }
 }
+
+/// Every vendor cloud answers the cloud kit's command names (`softca_cloud::cli`): `init`,
+/// `issue`, `serve`, `encode-evidence`; the old `init-ca` still creates a CA, and `serve`
+/// keeps the vendor's own default port.
+#[test]
+fn every_vendor_cloud_has_the_same_command_names_and_the_old_ones_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    for (package, port) in [
+        ("bjca-cloud", "8710"),
+        ("epoint-cloud", "8720"),
+        ("xjca-cloud", "8710"),
+        ("netca-cloud", "8710"),
+        ("gdca-cloud", "8720"),
+    ] {
+        let bin = vendor_bin(package);
+        let help = Command::new(&bin).arg("--help").output().unwrap();
+        assert!(help.status.success(), "{package} --help: {help:?}");
+        let text = String::from_utf8_lossy(&help.stdout);
+        for name in ["init", "issue", "serve", "encode-evidence"] {
+            assert!(
+                text.lines()
+                    .any(|l| l.split_whitespace().next() == Some(name)),
+                "{package} has no `{name}`:\n{text}"
+            );
+        }
+        let serve = Command::new(&bin)
+            .args(["serve", "--help"])
+            .output()
+            .unwrap();
+        let serve = String::from_utf8_lossy(&serve.stdout);
+        assert!(
+            serve.contains(&format!("127.0.0.1:{port}")),
+            "{package}: {serve}"
+        );
+        for command in ["init", "init-ca"] {
+            let ca = dir.path().join(format!("{package}-{command}"));
+            let out = Command::new(&bin)
+                .args([command, "--ca"])
+                .arg(&ca)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{package} {command}: {out:?}");
+            assert!(
+                std::fs::read_dir(&ca).unwrap().next().is_some(),
+                "{package} {command} wrote no CA"
+            );
+        }
+        let unknown = Command::new(&bin).arg("init-cas").output().unwrap();
+        assert_eq!(unknown.status.code(), Some(2), "{package}: {unknown:?}");
+    }
+}

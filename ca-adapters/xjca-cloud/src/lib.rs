@@ -10,7 +10,7 @@
 //! | `POST /admin/outage` | `{"billing":true}` makes `/xjca/charge` answer 503 (a billing outage, for tests) |
 //!
 //! The wallets it issues ([`issue_wallet`]) carry a `vendor.json` (`{"caOrgType":"XJCA",…}`)
-//! so that the app simulator answers for them in XJCA's wire format ([`wire::encode`]).
+//! so that the app simulator answers for them in XJCA's wire format (`camr_xjca_wire::encode`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -28,8 +28,6 @@ use camr::protocol::{Operation, SealKind, SubjectType, UsageRecord};
 use camr::softca::{Holder, SoftCa};
 use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
-
-pub mod wire;
 
 /// The vendor code.
 pub const CA_ORG_TYPE: &str = "XJCA";
@@ -264,7 +262,7 @@ fn bill_of(serial: &str, a: &Account) -> Bill {
 
 /// XJCA's 扫码类型 of an operation (as in the wire format).
 pub fn camr_scan_type(op: Operation) -> &'static str {
-    wire::scan_type(op)
+    camr_xjca_wire::scan_type(op)
 }
 
 #[derive(Debug, Deserialize)]
@@ -340,18 +338,7 @@ pub fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
 
 /// Runs the cloud on `listen` until Ctrl-C, printing `listening on ADDR` first.
 pub async fn run(ca_dir: &Path, wallets: Option<PathBuf>, listen: &str) -> Result<(), String> {
-    let app = app(ca_dir, wallets)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("listening on {addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    softca_cloud::serve(app(ca_dir, wallets)?, listen).await
 }
 
 /// Starts the cloud in-process on `127.0.0.1:0` on the current tokio runtime: the bound
@@ -360,20 +347,5 @@ pub fn spawn(
     ca_dir: &Path,
     wallets: Option<PathBuf>,
 ) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), String> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|e| format!("xjca_cloud::spawn needs a tokio runtime ({e})"))?;
-    let app = app(ca_dir, wallets)?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("cannot listen on 127.0.0.1:0: {e}"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("cannot make the listener non-blocking: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let _entered = runtime.enter();
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| format!("cannot register the listener with tokio: {e}"))?;
-    let task = runtime.spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((addr, task))
+    softca_cloud::spawn_app(app(ca_dir, wallets)?)
 }

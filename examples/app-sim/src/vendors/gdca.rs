@@ -1,7 +1,7 @@
 //! GDCA's app, 数信签, as the simulator plays it (camr's model, `docs/vendors/gdca.md`).
 //!
-//! * **Wire format.** The answer travels as 数信签's JSON in `vendorEvidence` ([`encode`]; the
-//!   GDCA adapter, `camr-adapter-gdca`, reads it).
+//! * **Wire format.** The answer travels as 数信签's JSON in `vendorEvidence`
+//!   (`camr_gdca_wire::encode`, the one copy the GDCA adapter decodes).
 //! * **证书授权.** A staff member answers with the organisation certificate under a
 //!   delegation (`camr-app scan --delegation FILE`); the 数信签 app first asks GDCA's cloud
 //!   (`cloudUrl` of `vendor.json`) whether the delegation is still in force: one the
@@ -17,9 +17,7 @@ use std::path::Path;
 use camr::app::{SignedDelegation, Wallet};
 use camr::crypto::PrivateKey;
 use camr::pki::Certificate;
-use camr::protocol::{
-    ErrorCode, Evidence, OperationPayload, PublicKeyAlgorithm, RequestObject, Response,
-};
+use camr::protocol::{ErrorCode, Evidence, OperationPayload, RequestObject, Response};
 use camr::softca::wallet_files;
 use serde_json::{Value, json};
 
@@ -37,48 +35,9 @@ fn bad(msg: impl Into<String>) -> SimError {
     SimError::new(ErrorCode::InputMalformed, msg)
 }
 
-/// camr evidence as 数信签's JSON (see `camr_adapter_gdca` for the fields).
+/// camr evidence as 数信签's JSON (`camr_gdca_wire::encode`).
 pub fn encode(e: &Evidence) -> Result<Vec<u8>, SimError> {
-    let (sign_cert, ca_certs) = e
-        .certificate_chain
-        .split_first()
-        .ok_or_else(|| bad("the answer carries no certificate"))?;
-    let key_alg = match e.algorithm {
-        PublicKeyAlgorithm::Sm2 => "SM2",
-        PublicKeyAlgorithm::Rsa => "RSA",
-        PublicKeyAlgorithm::EcdsaP256 => "ECC-P256",
-    };
-    let mut v = json!({
-        "gdcaVer": "1.0",
-        "keyAlg": key_alg,
-        "signCert": sign_cert,
-        "caCerts": ca_certs,
-    });
-    if let Some(c) = &e.encryption_certificate {
-        v["encCert"] = json!(c);
-    }
-    if !e.signatures.is_empty() {
-        v["signList"] = e
-            .signatures
-            .iter()
-            .map(|s| json!({"bizId": s.item_id, "signData": s.signature_value}))
-            .collect();
-    }
-    if !e.decrypted_keys.is_empty() {
-        v["decList"] = e
-            .decrypted_keys
-            .iter()
-            .map(|k| json!({"bizId": k.item_id, "sessionKey": k.encrypted_to_platform}))
-            .collect();
-    }
-    if !e.item_rejections.is_empty() {
-        v["refuseList"] = e
-            .item_rejections
-            .iter()
-            .map(|r| json!({"bizId": r.item_id, "refuseReason": r.reason}))
-            .collect();
-    }
-    serde_json::to_vec(&v).map_err(|e| bad(format!("cannot write the answer: {e}")))
+    camr_gdca_wire::encode(e).map_err(|e| bad(e.message()))
 }
 
 fn cloud_url(vendor: &VendorFile) -> Option<&str> {
@@ -271,7 +230,7 @@ impl VendorApp for Gdca {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-    use camr::protocol::{Bytes, DecryptedKey};
+    use camr::protocol::{Bytes, DecryptedKey, PublicKeyAlgorithm};
 
     use super::*;
 

@@ -1,7 +1,7 @@
 //! NETCA's app, 网证通互认 APP, as the simulator plays it (camr's model, `docs/vendors/netca.md`).
 //!
 //! * **Wire format.** The answer travels as a NETCA signed-data block in `vendorEvidence`
-//!   ([`encode`]; the NETCA adapter, `camr-adapter-netca`, reads it).
+//!   (`camr_netca_wire::encode`, the one copy the NETCA adapter decodes).
 //! * **共享注册.** A NETCA wallet (issued by `netca-cloud`) carries the holder's registration
 //!   data (`registration.json`); a login that asks for it shows every field and shares it only
 //!   after the user agrees — the simulator's common flow (`registration_consent`).
@@ -10,8 +10,7 @@
 
 use std::path::Path;
 
-use camr::protocol::{ErrorCode, Evidence, PublicKeyAlgorithm, Response};
-use data_encoding::BASE64;
+use camr::protocol::{ErrorCode, Response};
 
 use super::{VendorApp, VendorFile};
 use crate::SimError;
@@ -19,59 +18,6 @@ use crate::SimError;
 /// NETCA's app.
 #[derive(Debug, Clone, Copy)]
 pub struct Netca;
-
-/// The block's first line.
-pub const BEGIN: &str = "-----BEGIN NETCA SIGNED DATA-----";
-/// The block's last line.
-pub const END: &str = "-----END NETCA SIGNED DATA-----";
-
-/// camr evidence as NETCA's signed-data block (see `camr_adapter_netca` for the grammar).
-pub fn encode(e: &Evidence) -> String {
-    let alg = match e.algorithm {
-        PublicKeyAlgorithm::Sm2 => "SM2",
-        PublicKeyAlgorithm::Rsa => "RSA",
-        PublicKeyAlgorithm::EcdsaP256 => "ECDSA-P256",
-    };
-    let mut lines = vec![
-        BEGIN.to_string(),
-        "version: 1".to_string(),
-        format!("signAlgorithm: {alg}"),
-    ];
-    lines.extend(
-        e.certificate_chain
-            .iter()
-            .map(|c| format!("certificate: {}", BASE64.encode(c))),
-    );
-    if let Some(c) = &e.encryption_certificate {
-        lines.push(format!("envelopedCertificate: {}", BASE64.encode(c)));
-    }
-    let pair = |name: &str, id: &str, value: &[u8]| {
-        format!(
-            "{name}: {} {}",
-            BASE64.encode(id.as_bytes()),
-            BASE64.encode(value)
-        )
-    };
-    lines.extend(
-        e.signatures
-            .iter()
-            .map(|s| pair("signerInfo", &s.item_id, &s.signature_value)),
-    );
-    lines.extend(
-        e.decrypted_keys
-            .iter()
-            .map(|k| pair("recipientInfo", &k.item_id, &k.encrypted_to_platform)),
-    );
-    lines.extend(
-        e.item_rejections
-            .iter()
-            .map(|r| pair("rejectInfo", &r.item_id, r.reason.as_bytes())),
-    );
-    lines.push(END.to_string());
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
-}
 
 impl VendorApp for Netca {
     fn ca_org_type(&self) -> &'static str {
@@ -93,7 +39,7 @@ impl VendorApp for Netca {
                 "the answer carries no certificate",
             ));
         }
-        response.vendor_evidence = Some(encode(&evidence).into_bytes().into());
+        response.vendor_evidence = Some(camr_netca_wire::encode(&evidence).into_bytes().into());
         Ok(response)
     }
 }
@@ -102,7 +48,8 @@ impl VendorApp for Netca {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-    use camr::protocol::{Bytes, ItemRejection, ItemSignature};
+    use camr::protocol::{Bytes, Evidence, ItemRejection, ItemSignature, PublicKeyAlgorithm};
+    use camr_netca_wire::{BEGIN, END, encode};
 
     use super::*;
 
