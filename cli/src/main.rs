@@ -19,6 +19,8 @@ use camr::qr::{self, QrFields, QrSigner, VerifyOptions};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+mod audit_checkpoint;
+
 /// Largest key, signature or ciphertext file read, in bytes.
 const MAX_SMALL_FILE: u64 = 1024 * 1024;
 /// Largest file signed, verified or hashed, in bytes.
@@ -74,9 +76,9 @@ enum Command {
     /// The signed trust list of platforms and CA vendors.
     #[command(subcommand)]
     Registry(RegistryCommand),
-    /// The hash-chained audit log of a platform's SQLite store.
+    /// The hash-chained audit log of a platform's store, and signed checkpoints of its head.
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(audit_checkpoint::AuditCommand),
     /// Document seals (签章) on PDF files: seal with a wallet, verify every seal.
     #[command(subcommand)]
     Pdf(PdfCommand),
@@ -171,16 +173,6 @@ enum PdfCommand {
         /// Validate the chains as of this Unix time instead of now.
         #[arg(long)]
         at: Option<i64>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum AuditCommand {
-    /// Check that no audit entry was edited or deleted; exit 1 naming the first broken one.
-    Verify {
-        /// The platform's SQLite database file (opened read-only).
-        #[arg(long)]
-        db: PathBuf,
     },
 }
 
@@ -878,7 +870,7 @@ fn run(cli: &Cli, provider: &Arc<dyn CryptoProvider>) -> CliResult {
         Command::Cms(c) => cms_command(cli.json, provider, c),
         Command::Envelope(c) => envelope_command(cli.json, provider, c),
         Command::Registry(c) => registry_command(cli.json, provider, c),
-        Command::Audit(c) => audit_command(cli.json, c),
+        Command::Audit(c) => audit_checkpoint::run(cli.json, c),
         Command::Pdf(c) => pdf_command(cli.json, provider, c),
         Command::Schema(a) => {
             let written = camr::protocol::write_schemas(&a.out).map_err(|e| {
@@ -1675,50 +1667,6 @@ fn cert_verify(provider: &Arc<dyn CryptoProvider>, a: &CertVerifyArgs) -> CliRes
     println!(
         "{}",
         json!({"valid": true, "subject": v.subject, "chain": chain, "revocationChecked": v.revocation_checked, "skippedCrls": skipped})
-    );
-    Ok(())
-}
-
-fn audit_command(json_out: bool, c: &AuditCommand) -> CliResult {
-    use camr::store::{SqliteStore, TransactionStore, verify_audit};
-    let AuditCommand::Verify { db } = c;
-    if !db.is_file() {
-        return Err(input_error(format!(
-            "there is no database file at {}",
-            db.display()
-        )));
-    }
-    // The store is async (sqlx); one current-thread runtime for this command only.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure {
-            code: ErrorCode::Internal,
-            message: format!("cannot start the async runtime: {e}"),
-            exit: 2,
-        })?;
-    let entries = runtime
-        .block_on(async {
-            let store = SqliteStore::open_read_only(db).await?;
-            let entries = store.audit().await;
-            store.close().await;
-            entries
-        })
-        .map_err(|e| Failure {
-            code: e.code(),
-            message: format!("{e} ({})", db.display()),
-            exit: 2,
-        })?;
-    let n = verify_audit(&entries).map_err(|e| Failure {
-        code: e.code(),
-        message: e.to_string(),
-        exit: 1,
-    })?;
-    let last_hash = entries.last().map(|e| e.hash.as_str());
-    emit(
-        json_out,
-        json!({"valid": true, "entries": n, "lastHash": last_hash, "db": db}),
-        || format!("audit log OK: {n} entries"),
     );
     Ok(())
 }
