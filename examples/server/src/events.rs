@@ -158,6 +158,10 @@ impl TransactionStore for AnnouncingStore {
         self.inner.count_pending(now)
     }
 
+    fn audit_head(&self) -> BoxFuture<'_, Result<Option<AuditEntry>, StoreError>> {
+        self.inner.audit_head()
+    }
+
     fn append_usage(&self, record: UsageRecord) -> BoxFuture<'_, Result<(), StoreError>> {
         self.inner.append_usage(record)
     }
