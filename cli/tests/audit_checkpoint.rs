@@ -85,12 +85,14 @@ fn the_story(
     assert!(err.contains("audit log OK: 6 entries"), "{err}");
     // A log that grew since the checkpoint still holds it.
     reappend(7, 7, "later");
-    let (code, out, err) = camr(
-        &[&["--json", "audit", "verify"][..], store_args, &with_cp[..]].concat(),
-    );
+    let (code, out, err) =
+        camr(&[&["--json", "audit", "verify"][..], store_args, &with_cp[..]].concat());
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((v["entries"].as_u64(), v["checkpoint"]["seq"].as_u64()), (Some(7), Some(6)));
+    assert_eq!(
+        (v["entries"].as_u64(), v["checkpoint"]["seq"].as_u64()),
+        (Some(7), Some(6))
+    );
 
     // The attacker drops the guards and deletes the three newest entries.
     sql(&[triggers[0], triggers[1]]);
@@ -128,12 +130,24 @@ fn the_story(
         &[
             &["audit", "checkpoint"][..],
             store_args,
-            &["--key", fake_key.as_str(), "--system-code", CODE, "--out", fake.to_str().unwrap()][..],
+            &[
+                "--key",
+                fake_key.as_str(),
+                "--system-code",
+                CODE,
+                "--out",
+                fake.to_str().unwrap(),
+            ][..],
         ]
         .concat(),
     );
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = verify(&["--checkpoint", fake.to_str().unwrap(), "--platform-key", public.as_str()]);
+    let (code, _, err) = verify(&[
+        "--checkpoint",
+        fake.to_str().unwrap(),
+        "--platform-key",
+        public.as_str(),
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.starts_with("error: SIGNATURE_INVALID: "), "{err}");
     // An edited checkpoint (moved back to 4 entries to excuse the deletion) does not verify.
@@ -198,7 +212,9 @@ fn postgres_a_deleted_tail_and_a_rebuilt_chain_are_refused_against_the_checkpoin
             std::env::var_os("CI").is_none(),
             "{ENV} must be set in CI (.ci/run starts PostgreSQL)"
         );
-        eprintln!("\n*** SKIPPED: {ENV} is not set; the PostgreSQL audit checkpoint test did NOT run ***\n");
+        eprintln!(
+            "\n*** SKIPPED: {ENV} is not set; the PostgreSQL audit checkpoint test did NOT run ***\n"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -270,8 +286,10 @@ fn postgres_a_deleted_tail_and_a_rebuilt_chain_are_refused_against_the_checkpoin
             "DROP TRIGGER audit_log_no_delete ON audit_log",
         ],
         // The head row the store chains from, set back to the newest surviving entry.
-        &["UPDATE audit_head SET seq = COALESCE((SELECT max(seq) FROM audit_log), 0), \
+        &[
+            "UPDATE audit_head SET seq = COALESCE((SELECT max(seq) FROM audit_log), 0), \
            hash = COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), \
-           '0000000000000000000000000000000000000000000000000000000000000000')"],
+           '0000000000000000000000000000000000000000000000000000000000000000')",
+        ],
     );
 }

@@ -10,6 +10,9 @@ fuzz_target!(|data: &[u8]| {
     if read_header(p, &mut &data[..]).is_err() {
         return;
     }
-    let key = KeySource::Wallet { cert: &f.enc_cert, key: &f.enc_key };
+    let key = KeySource::Wallet {
+        cert: &f.enc_cert,
+        key: &f.enc_key,
+    };
     let _ = open_stream(p, data, std::io::sink(), key, &mut |_| {});
 });

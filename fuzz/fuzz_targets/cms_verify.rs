@@ -7,5 +7,12 @@ fuzz_target!(|data: &[u8]| {
     let f = camr_fuzz::fixture();
     let p = f.provider.as_ref();
     let _ = camr::envelope::verify(p, data, None, &f.validator, &[], f.now);
-    let _ = camr::envelope::verify(p, data, Some(b"camr fuzz content\n"), &f.validator, &[], f.now);
+    let _ = camr::envelope::verify(
+        p,
+        data,
+        Some(b"camr fuzz content\n"),
+        &f.validator,
+        &[],
+        f.now,
+    );
 });

@@ -11,5 +11,10 @@ fuzz_target!(|data: &[u8]| {
     let mut trust = TrustStore::new();
     trust.add(f.root.clone());
     let v = ChainValidator::new(f.provider.clone(), trust).with_crls(vec![crl]);
-    let _ = v.validate_uncached(&f.enc_cert, &[f.issuing.clone()], KeyPurpose::Encrypt, f.now);
+    let _ = v.validate_uncached(
+        &f.enc_cert,
+        &[f.issuing.clone()],
+        KeyPurpose::Encrypt,
+        f.now,
+    );
 });

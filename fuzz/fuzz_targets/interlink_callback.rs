@@ -5,7 +5,9 @@ use camr::qr::interlink::{Callback, open_callback};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(callback) = serde_json::from_slice::<Callback>(data) else { return };
+    let Ok(callback) = serde_json::from_slice::<Callback>(data) else {
+        return;
+    };
     let f = camr_fuzz::fixture();
     if let Ok(body) = open_callback(f.provider.as_ref(), &f.enc_key, &callback) {
         let _ = serde_json::from_slice::<camr::protocol::Response>(&body);

@@ -5,10 +5,16 @@ use camr::qr::{Camr1, QrProfile, VerifyOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let f = camr_fuzz::fixture();
     if let Ok(p) = Camr1.parse(text) {
-        assert_eq!(Camr1.parse(&Camr1.encode(&p)).ok(), Some(p.clone()), "camr1 round trip");
+        assert_eq!(
+            Camr1.parse(&Camr1.encode(&p)).ok(),
+            Some(p.clone()),
+            "camr1 round trip"
+        );
         let key = f.enc_cert.public_key().expect("fixture key");
         let _ = Camr1.verify(f.provider.as_ref(), &p, &key, VerifyOptions::at(f.now));
         let _ = Camr1.request_fetch_uri(&p);

@@ -22,7 +22,10 @@ fn waiting() -> &'static Waiting {
     static W: OnceLock<Waiting> = OnceLock::new();
     W.get_or_init(|| {
         let f = camr_fuzz::fixture();
-        let key = f.provider.generate_key(KeyAlgorithm::Sm2).expect("platform key");
+        let key = f
+            .provider
+            .generate_key(KeyAlgorithm::Sm2)
+            .expect("platform key");
         let store = Arc::new(MemoryStore::new());
         let identity = PlatformIdentity {
             system_code: SystemCode::parse("C1100005553").expect("system code"),
@@ -30,10 +33,21 @@ fn waiting() -> &'static Waiting {
             request_uri_prefix: "https://platform.example/camr/v1/request/".into(),
             response_uri: "https://platform.example/camr/v1/response".into(),
         };
-        let platform = Platform::new(f.provider.clone(), identity, key, None, store.clone(), f.validator.clone())
-            .expect("platform")
-            .with_clock(camr_fuzz::fixed_now);
-        Waiting { platform, store, live: Mutex::new(None) }
+        let platform = Platform::new(
+            f.provider.clone(),
+            identity,
+            key,
+            None,
+            store.clone(),
+            f.validator.clone(),
+        )
+        .expect("platform")
+        .with_clock(camr_fuzz::fixed_now);
+        Waiting {
+            platform,
+            store,
+            live: Mutex::new(None),
+        }
     })
 }
 
@@ -51,14 +65,21 @@ fn live(w: &Waiting) -> (Tid, String) {
     let started = rt.block_on(w.platform.start_login()).expect("start");
     let tid = started.transaction.tid;
     let request = rt.block_on(w.platform.request(&tid)).expect("request");
-    let hash = data_encoding::HEXLOWER.encode(&f.provider.digest(HashAlgorithm::Sm3, request.request.as_bytes()));
+    let hash = data_encoding::HEXLOWER.encode(
+        &f.provider
+            .digest(HashAlgorithm::Sm3, request.request.as_bytes()),
+    );
     *live = Some((tid.clone(), hash.clone()));
     (tid, hash)
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((mode, json)) = data.split_first() else { return };
-    let Ok(mut response) = serde_json::from_slice::<Response>(json) else { return };
+    let Some((mode, json)) = data.split_first() else {
+        return;
+    };
+    let Ok(mut response) = serde_json::from_slice::<Response>(json) else {
+        return;
+    };
     let w = waiting();
     let (tid, hash) = live(w);
     if mode & 1 == 1 {

@@ -5,7 +5,9 @@ use camr::protocol::Operation;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((op, raw)) = data.split_first() else { return };
+    let Some((op, raw)) = data.split_first() else {
+        return;
+    };
     let op = Operation::ALL[usize::from(*op) % Operation::ALL.len()];
     if let Ok(evidence) = camr_bjca_wire::decode(op.as_str(), raw) {
         if let Ok(again) = camr_bjca_wire::encode(op, &evidence) {

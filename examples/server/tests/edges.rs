@@ -36,7 +36,10 @@ async fn a_client_sending_headers_one_byte_a_second_is_cut_off_while_others_are_
     let started = Instant::now();
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let (mut rd, mut wr) = slow.split();
-    let request = format!("GET /api/v1/platform HTTP/1.1\r\nhost: {addr}\r\nx-padding: {}\r\n\r\n", "a".repeat(40));
+    let request = format!(
+        "GET /api/v1/platform HTTP/1.1\r\nhost: {addr}\r\nx-padding: {}\r\n\r\n",
+        "a".repeat(40)
+    );
     // Writes one byte a second until the server hangs up (or 12 s: never cut off).
     let writer = async {
         for b in request.as_bytes() {
@@ -58,7 +61,10 @@ async fn a_client_sending_headers_one_byte_a_second_is_cut_off_while_others_are_
                 Ok(n) => got.extend_from_slice(&buf[..n]),
             }
         }
-        (started.elapsed(), String::from_utf8_lossy(&got).into_owned())
+        (
+            started.elapsed(),
+            String::from_utf8_lossy(&got).into_owned(),
+        )
     };
     // Meanwhile other clients are served, each at once.
     let others = async {
@@ -88,7 +94,10 @@ async fn a_client_sending_headers_one_byte_a_second_is_cut_off_while_others_are_
         "cut off after {cut_after:?}; answer {answer:?}"
     );
     // Never an answer to the half-sent request: a 408 at most.
-    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,13 +133,20 @@ async fn interlink_routes_are_rate_limited_per_client() {
         let (status, v) = h.get(path).await;
         assert_eq!(status, 200, "{v}");
     }
-    let r = h.client.get(format!("{}{path}", h.base)).send().await.unwrap();
+    let r = h
+        .client
+        .get(format!("{}{path}", h.base))
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
     assert!(r.headers().contains_key("retry-after"));
     let v: Value = r.json().await.unwrap();
     assert_error(status, &v, 429, "RATE_LIMITED");
     // The other interlink routes share the bucket; the rest of the API does not.
-    let (status, _) = h.get("/interlink/sweepcodeController/getScanInfo?tId=x").await;
+    let (status, _) = h
+        .get("/interlink/sweepcodeController/getScanInfo?tId=x")
+        .await;
     assert_eq!(status, 429);
     let (status, _) = h.get("/api/v1/platform").await;
     assert_eq!(status, 200);
@@ -142,7 +158,10 @@ async fn calls_as(h: &common::Harness, clients: [&str; 3]) -> Vec<u16> {
     for c in clients {
         let r = h
             .client
-            .get(format!("{}/interlink/sweepcodeController/getEncryptKey", h.base))
+            .get(format!(
+                "{}/interlink/sweepcodeController/getEncryptKey",
+                h.base
+            ))
             .header("x-forwarded-for", c)
             .send()
             .await
@@ -204,10 +223,9 @@ async fn the_server_signs_audit_checkpoints_at_intervals_and_on_shutdown() {
     assert_eq!(start("login").await.unwrap().status().as_u16(), 200);
     let file = data.join(camr_server::audit_anchor::CHECKPOINT_FILE);
     let read = || AuditCheckpoint::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let platform_key = camr::crypto::PublicKey::from_bytes(
-        &std::fs::read(data.join("platform-pub.pem")).unwrap(),
-    )
-    .unwrap();
+    let platform_key =
+        camr::crypto::PublicKey::from_bytes(&std::fs::read(data.join("platform-pub.pem")).unwrap())
+            .unwrap();
     let provider = camr::crypto::default_provider();
     // On the timer.
     let t = Instant::now();
@@ -215,11 +233,15 @@ async fn the_server_signs_audit_checkpoints_at_intervals_and_on_shutdown() {
         if file.exists() && read().seq >= 1 {
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(5), "no checkpoint written");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "no checkpoint written"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let c = read();
-    c.verify_signature(provider.as_ref(), Some(&platform_key)).unwrap();
+    c.verify_signature(provider.as_ref(), Some(&platform_key))
+        .unwrap();
     assert_eq!(c.system_code.as_str(), "C1100005553");
     // On shutdown: the head after the last request.
     for _ in 0..3 {
@@ -231,7 +253,8 @@ async fn the_server_signs_audit_checkpoints_at_intervals_and_on_shutdown() {
     let log = state.store.audit().await.unwrap();
     assert_eq!(last.seq, log.len() as u64);
     assert!(last.seq >= c.seq + 3, "{} {}", last.seq, c.seq);
-    last.verify_signature(provider.as_ref(), Some(&platform_key)).unwrap();
+    last.verify_signature(provider.as_ref(), Some(&platform_key))
+        .unwrap();
     assert_eq!(verify_audit_against(&log, &last).unwrap(), last.seq);
 }
 
@@ -239,10 +262,17 @@ async fn the_server_signs_audit_checkpoints_at_intervals_and_on_shutdown() {
 async fn a_head_behind_the_last_checkpoint_is_not_signed_and_the_evidence_stays() {
     let dir = tempfile::tempdir().unwrap();
     let provider = camr::crypto::default_provider();
-    let key = provider.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
+    let key = provider
+        .generate_key(camr::crypto::KeyAlgorithm::Sm2)
+        .unwrap();
     let code = camr::protocol::SystemCode::parse("C1100005553").unwrap();
-    let anchor =
-        camr_server::audit_anchor::Anchor::new(provider.clone(), key, code.clone(), dir.path(), None);
+    let anchor = camr_server::audit_anchor::Anchor::new(
+        provider.clone(),
+        key,
+        code.clone(),
+        dir.path(),
+        None,
+    );
     let store = MemoryStore::new();
     for i in 1..=4 {
         store.append_audit(i, None, "started", "").await.unwrap();
@@ -260,7 +290,9 @@ async fn a_head_behind_the_last_checkpoint_is_not_signed_and_the_evidence_stays(
     let provider2 = camr::crypto::default_provider();
     let again = camr_server::audit_anchor::Anchor::new(
         provider2.clone(),
-        provider2.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap(),
+        provider2
+            .generate_key(camr::crypto::KeyAlgorithm::Sm2)
+            .unwrap(),
         code,
         dir.path(),
         None,
@@ -276,7 +308,13 @@ fn the_edge_settings_come_from_the_file_and_the_environment() {
     assert_eq!(c.edges.body_read_timeout, Duration::from_secs(30));
     assert!(c.edges.trusted_proxies.is_empty());
     assert_eq!(c.audit_checkpoint, Some(Duration::from_secs(300)));
-    assert_eq!((c.interlink_rate_limit.per_minute, c.interlink_rate_limit.burst), (600, 120));
+    assert_eq!(
+        (
+            c.interlink_rate_limit.per_minute,
+            c.interlink_rate_limit.burst
+        ),
+        (600, 120)
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("camr.toml");
@@ -286,22 +324,42 @@ fn the_edge_settings_come_from_the_file_and_the_environment() {
     )
     .unwrap();
     let env = [
-        ("CAMR_SERVER_BODY_READ_TIMEOUT_SECS".to_string(), "4".to_string()),
-        ("CAMR_SERVER_TRUSTED_PROXIES".to_string(), "192.0.2.1, fd00::/8".to_string()),
+        (
+            "CAMR_SERVER_BODY_READ_TIMEOUT_SECS".to_string(),
+            "4".to_string(),
+        ),
+        (
+            "CAMR_SERVER_TRUSTED_PROXIES".to_string(),
+            "192.0.2.1, fd00::/8".to_string(),
+        ),
     ];
     let c = resolve(Some(&path), &env, &Flags::default()).unwrap();
     assert_eq!(c.edges.header_read_timeout, Duration::from_secs(3));
     assert_eq!(c.edges.body_read_timeout, Duration::from_secs(4));
     assert_eq!(
         c.edges.trusted_proxies,
-        [IpNet::parse("192.0.2.1").unwrap(), IpNet::parse("fd00::/8").unwrap()]
+        [
+            IpNet::parse("192.0.2.1").unwrap(),
+            IpNet::parse("fd00::/8").unwrap()
+        ]
     );
     assert_eq!(c.audit_checkpoint, None);
-    assert_eq!((c.interlink_rate_limit.per_minute, c.interlink_rate_limit.burst), (600, 7));
+    assert_eq!(
+        (
+            c.interlink_rate_limit.per_minute,
+            c.interlink_rate_limit.burst
+        ),
+        (600, 7)
+    );
 
     std::fs::write(&path, "trusted_proxies = [\"the-proxy\"]\n").unwrap();
-    let e = resolve(Some(&path), &[], &Flags::default()).unwrap_err().to_string();
-    assert!(e.contains("trusted_proxies") && e.contains("the-proxy"), "{e}");
+    let e = resolve(Some(&path), &[], &Flags::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("trusted_proxies") && e.contains("the-proxy"),
+        "{e}"
+    );
     std::fs::write(&path, "header_read_timeout_secs = 0\n").unwrap();
     assert!(resolve(Some(&path), &[], &Flags::default()).is_err());
 }

@@ -40,7 +40,10 @@ fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| {
             let p = e.unwrap().path();
-            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
         })
         .collect();
     out.sort();
@@ -83,7 +86,13 @@ fn fixed() -> Fixed {
 fn write_all() {
     let provider = default_provider();
     let tmp = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(provider.clone(), &tmp.path().join("ca"), KeyAlgorithm::Sm2, "camr fuzz CA").unwrap();
+    let mut ca = SoftCa::init(
+        provider.clone(),
+        &tmp.path().join("ca"),
+        KeyAlgorithm::Sm2,
+        "camr fuzz CA",
+    )
+    .unwrap();
     let holder = Holder {
         holder_type: HolderType::Personal,
         name: "张三".into(),
@@ -103,7 +112,11 @@ fn write_all() {
     let sign_cert_pem = std::fs::read(wallet_dir.join("sign-cert.pem")).unwrap();
     let chain_pem = std::fs::read(wallet_dir.join("chain.pem")).unwrap();
     let sign_cert = Certificate::parse_one(&sign_cert_pem).unwrap();
-    let sign_key = PrivateKey::from_bytes(&std::fs::read(wallet_dir.join("sign-key.pem")).unwrap(), Some(PIN)).unwrap();
+    let sign_key = PrivateKey::from_bytes(
+        &std::fs::read(wallet_dir.join("sign-key.pem")).unwrap(),
+        Some(PIN),
+    )
+    .unwrap();
     let chain = Certificate::parse_all(&chain_pem).unwrap();
     let enc_cert = Certificate::parse_one(&fixture("enc-cert.pem")).unwrap();
     let now = enc_cert.validity().0 + 86_400;
@@ -111,27 +124,53 @@ fn write_all() {
     std::fs::write(fixtures.join("ca.crl"), crl.der()).unwrap();
     let p = provider.as_ref();
 
-    seed("cert_chain", "wallet-chain.pem", &[&sign_cert_pem[..], &chain_pem[..]].concat());
+    seed(
+        "cert_chain",
+        "wallet-chain.pem",
+        &[&sign_cert_pem[..], &chain_pem[..]].concat(),
+    );
     seed("cert_chain", "sign-cert.der", sign_cert.der());
     seed("cert_chain", "enc-cert.der", enc_cert.der());
     seed("crl", "ca.crl", crl.der());
     let signed = |detached| {
-        let options = SignOptions { detached, signing_time: Some(now) };
+        let options = SignOptions {
+            detached,
+            signing_time: Some(now),
+        };
         envelope::sign(p, &sign_cert, &sign_key, &chain, DETACHED, options).unwrap()
     };
     seed("cms_verify", "attached.der", &signed(false));
     seed("cms_verify", "detached.der", &signed(true));
-    seed("envelope_open", "gmt0010.der", &envelope::seal(p, &[enc_cert.clone()], b"bid price 100").unwrap());
+    seed(
+        "envelope_open",
+        "gmt0010.der",
+        &envelope::seal(p, &[enc_cert.clone()], b"bid price 100").unwrap(),
+    );
     let mut bid = Vec::new();
-    envelope::seal_stream(p, &[enc_cert.clone()], &[7u8; 3000][..], &mut bid, &mut |_| {}).unwrap();
+    envelope::seal_stream(
+        p,
+        &[enc_cert.clone()],
+        &[7u8; 3000][..],
+        &mut bid,
+        &mut |_| {},
+    )
+    .unwrap();
     seed("bidfile_open", "bid.bin", &bid);
     let pdf = camr::seal::sample_pdf(1).unwrap();
-    let mut options = SealOptions::new(Placement::Page { page: 1, rect: [100.0, 100.0, 80.0, 80.0] });
+    let mut options = SealOptions::new(Placement::Page {
+        page: 1,
+        rect: [100.0, 100.0, 80.0, 80.0],
+    });
     options.signing_time = Some(now);
-    let sealed = camr::seal::seal_with_key(p, &pdf, &sign_cert, &sign_key, &chain, &options).unwrap();
+    let sealed =
+        camr::seal::seal_with_key(p, &pdf, &sign_cert, &sign_key, &chain, &options).unwrap();
     seed("pdf_verify", "plain.pdf", &pdf);
     seed("pdf_verify", "sealed.pdf", &sealed);
-    seed("pdf_locate", "page.txt", &[&b"page\n"[..], &camr::seal::sample_pdf(2).unwrap()].concat());
+    seed(
+        "pdf_locate",
+        "page.txt",
+        &[&b"page\n"[..], &camr::seal::sample_pdf(2).unwrap()].concat(),
+    );
 
     // QR codes of the three profiles, signed with a platform key.
     let code = SystemCode::parse("C1100005553").unwrap();
@@ -140,17 +179,27 @@ fn write_all() {
     let fields = QrFields {
         tid: Tid::new(&code, [0x5a; 16]),
         operation: Operation::Login,
-        request_uri: format!("https://platform.example/camr/v1/request/{}", Tid::new(&code, [0x5a; 16])),
+        request_uri: format!(
+            "https://platform.example/camr/v1/request/{}",
+            Tid::new(&code, [0x5a; 16])
+        ),
         expires_at: now + 120,
     };
-    let profiles: [(&str, &dyn QrProfile); 3] = [("qr_camr1", &Camr1), ("qr_vendor1", &Vendor1), ("qr_interlink", &Interlink)];
+    let profiles: [(&str, &dyn QrProfile); 3] = [
+        ("qr_camr1", &Camr1),
+        ("qr_vendor1", &Vendor1),
+        ("qr_interlink", &Interlink),
+    ];
     for (target, profile) in profiles {
         let payload = profile.sign(&signer, &fields).unwrap();
         seed(target, "login.txt", profile.encode(&payload).as_bytes());
     }
 
     // A real answer: the app approves a login of a platform trusting the fixed CA.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut trust = TrustStore::new();
     trust.add(ca.root().clone());
     let validator = Arc::new(ChainValidator::new(provider.clone(), trust));
@@ -160,33 +209,79 @@ fn write_all() {
         request_uri_prefix: "https://platform.example/camr/v1/request/".into(),
         response_uri: "https://platform.example/camr/v1/response".into(),
     };
-    let platform = Platform::new(provider.clone(), identity, platform_key.clone(), None, Arc::new(MemoryStore::new()), validator).unwrap();
+    let platform = Platform::new(
+        provider.clone(),
+        identity,
+        platform_key.clone(),
+        None,
+        Arc::new(MemoryStore::new()),
+        validator,
+    )
+    .unwrap();
     let started = rt.block_on(platform.start_login()).unwrap();
-    let signed_request = rt.block_on(platform.request(&started.transaction.tid)).unwrap();
+    let signed_request = rt
+        .block_on(platform.request(&started.transaction.tid))
+        .unwrap();
     let request = verify_signed_request(p, &signed_request, &platform_key.public_key()).unwrap();
     let wallet = Wallet::open(&wallet_dir, PIN).unwrap();
-    let response = App::new(provider.clone(), "SOFTCA").approve(&wallet, &signed_request, &request, &[]).unwrap();
+    let response = App::new(provider.clone(), "SOFTCA")
+        .approve(&wallet, &signed_request, &request, &[])
+        .unwrap();
     let json = serde_json::to_vec_pretty(&response).unwrap();
-    seed("response_answer", "login-as-is.json", &[&b"\x00"[..], &json].concat());
-    seed("response_answer", "login-retargeted.json", &[&b"\x01"[..], &json].concat());
+    seed(
+        "response_answer",
+        "login-as-is.json",
+        &[&b"\x00"[..], &json].concat(),
+    );
+    seed(
+        "response_answer",
+        "login-retargeted.json",
+        &[&b"\x01"[..], &json].concat(),
+    );
     // Its evidence in each vendor's wire format (the clouds' encoders), the first byte naming
     // the operation as the wire targets read it (0: login).
     let evidence = response.evidence.clone().unwrap();
     let ev_json = serde_json::to_vec(&evidence).unwrap();
     let op = Operation::Login;
     let wires: [(&str, Vec<u8>); 5] = [
-        ("wire_xjca", xjca_cloud::wire::encode(Some(op), &evidence).unwrap()),
-        ("wire_epoint", epoint_cloud::wire::encode(Some(op), epoint_cloud::CertScope::National, &evidence).unwrap()),
-        ("wire_netca", netca_cloud::encode_evidence_json(&ev_json).unwrap().into_bytes()),
-        ("wire_gdca", gdca_cloud::encode_evidence_json(&ev_json).unwrap()),
+        (
+            "wire_xjca",
+            xjca_cloud::wire::encode(Some(op), &evidence).unwrap(),
+        ),
+        (
+            "wire_epoint",
+            epoint_cloud::wire::encode(Some(op), epoint_cloud::CertScope::National, &evidence)
+                .unwrap(),
+        ),
+        (
+            "wire_netca",
+            netca_cloud::encode_evidence_json(&ev_json)
+                .unwrap()
+                .into_bytes(),
+        ),
+        (
+            "wire_gdca",
+            gdca_cloud::encode_evidence_json(&ev_json).unwrap(),
+        ),
         ("wire_bjca", camr_bjca_wire::encode(op, &evidence).unwrap()),
     ];
     for (target, bytes) in wires {
         seed(target, "login.bin", &[&[0u8][..], &bytes].concat());
     }
     // The same answer as an interlink callback to the fixed key.
-    let callback = seal_callback(p, &enc_cert.public_key().unwrap(), CallbackType::answering(Operation::Login), "C1100005553", &json).unwrap();
-    seed("interlink_callback", "login.json", &serde_json::to_vec(&callback).unwrap());
+    let callback = seal_callback(
+        p,
+        &enc_cert.public_key().unwrap(),
+        CallbackType::answering(Operation::Login),
+        "C1100005553",
+        &json,
+    )
+    .unwrap();
+    seed(
+        "interlink_callback",
+        "login.json",
+        &serde_json::to_vec(&callback).unwrap(),
+    );
 }
 
 #[test]
@@ -202,47 +297,77 @@ fn the_committed_fuzz_seeds_get_past_the_parsers() {
             .unwrap_or_else(|e| panic!("cms_verify/{name}: {e}"));
     }
     for (name, data) in seeds("envelope_open") {
-        envelope::open(p, &data, &f.enc_cert, &f.enc_key).unwrap_or_else(|e| panic!("envelope_open/{name}: {e}"));
+        envelope::open(p, &data, &f.enc_cert, &f.enc_key)
+            .unwrap_or_else(|e| panic!("envelope_open/{name}: {e}"));
     }
     for (name, data) in seeds("bidfile_open") {
-        let key = KeySource::Wallet { cert: &f.enc_cert, key: &f.enc_key };
+        let key = KeySource::Wallet {
+            cert: &f.enc_cert,
+            key: &f.enc_key,
+        };
         envelope::open_stream(p, &data[..], std::io::sink(), key, &mut |_| {})
             .unwrap_or_else(|e| panic!("bidfile_open/{name}: {e}"));
     }
     for (name, data) in seeds("cert_chain") {
-        let certs = Certificate::parse_all(&data).unwrap_or_else(|e| panic!("cert_chain/{name}: {e}"));
+        let certs =
+            Certificate::parse_all(&data).unwrap_or_else(|e| panic!("cert_chain/{name}: {e}"));
         assert!(!certs.is_empty());
     }
     for (name, data) in seeds("crl") {
         Crl::parse(&data).unwrap_or_else(|e| panic!("crl/{name}: {e}"));
     }
     let sealed = seeds("pdf_verify");
-    let report = camr::seal::verify(p, &sealed.iter().find(|(n, _)| n == "sealed.pdf").unwrap().1, Some(&f.validator), f.now).unwrap();
+    let report = camr::seal::verify(
+        p,
+        &sealed.iter().find(|(n, _)| n == "sealed.pdf").unwrap().1,
+        Some(&f.validator),
+        f.now,
+    )
+    .unwrap();
     assert_eq!(report.seals.len(), 1, "{report:?}");
     for (name, data) in seeds("pdf_locate") {
         let (keyword, pdf) = data.split_at(data.iter().position(|b| *b == b'\n').unwrap());
-        let hits = camr::seal::locate_keyword(&pdf[1..], std::str::from_utf8(keyword).unwrap(), 80.0, 80.0)
-            .unwrap_or_else(|e| panic!("pdf_locate/{name}: {e}"));
+        let hits = camr::seal::locate_keyword(
+            &pdf[1..],
+            std::str::from_utf8(keyword).unwrap(),
+            80.0,
+            80.0,
+        )
+        .unwrap_or_else(|e| panic!("pdf_locate/{name}: {e}"));
         assert!(!hits.is_empty());
     }
-    let profiles: [(&str, &dyn QrProfile); 3] = [("qr_camr1", &Camr1), ("qr_vendor1", &Vendor1), ("qr_interlink", &Interlink)];
+    let profiles: [(&str, &dyn QrProfile); 3] = [
+        ("qr_camr1", &Camr1),
+        ("qr_vendor1", &Vendor1),
+        ("qr_interlink", &Interlink),
+    ];
     for (target, profile) in profiles {
         for (name, data) in seeds(target) {
-            profile.parse(std::str::from_utf8(&data).unwrap()).unwrap_or_else(|e| panic!("{target}/{name}: {e}"));
+            profile
+                .parse(std::str::from_utf8(&data).unwrap())
+                .unwrap_or_else(|e| panic!("{target}/{name}: {e}"));
         }
     }
     for (name, data) in seeds("response_answer") {
-        serde_json::from_slice::<Response>(&data[1..]).unwrap_or_else(|e| panic!("response_answer/{name}: {e}"));
+        serde_json::from_slice::<Response>(&data[1..])
+            .unwrap_or_else(|e| panic!("response_answer/{name}: {e}"));
     }
     for (name, data) in seeds("interlink_callback") {
         let callback = serde_json::from_slice(&data).unwrap();
-        let body = open_callback(p, &f.enc_key, &callback).unwrap_or_else(|e| panic!("interlink_callback/{name}: {e}"));
+        let body = open_callback(p, &f.enc_key, &callback)
+            .unwrap_or_else(|e| panic!("interlink_callback/{name}: {e}"));
         serde_json::from_slice::<Response>(&body).unwrap();
     }
     // Every target has seeds.
     let targets = std::fs::read_dir(fuzz_dir().join("fuzz_targets")).unwrap();
     for t in targets {
-        let name = t.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned();
+        let name = t
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         assert!(!seeds(&name).is_empty(), "{name}");
     }
 }
