@@ -18,7 +18,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request};
-use hyper::body::Incoming;
+use hyper::body::{Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -177,7 +177,7 @@ pub async fn serve(
         let app = app.clone();
         let body_timeout = edges.body_read_timeout;
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-            let mut req = req.map(|b| Body::new(TimeoutBody::new(body_timeout, b)));
+            let mut req = req.map(|b| Body::new(ReadTimeout::new(body_timeout, b)));
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             app.clone().oneshot(req)
         });
@@ -213,6 +213,58 @@ pub async fn serve(
     drop(listener);
     close_tx.closed().await;
     Ok(())
+}
+
+/// A request body whose every read must make progress within the body read timeout
+/// (tower-http's `TimeoutBody`), which keeps the body's size hint: `TimeoutBody` drops it, and
+/// the upload routes refuse an oversized declared length from that hint before reading
+/// (`files::Upload`; attack test `finding8_uploads_have_per_route_limits_…`).
+struct ReadTimeout {
+    inner: std::pin::Pin<Box<TimeoutBody<Incoming>>>,
+    /// The hint of the body as it arrived, and what has been read since.
+    hint: SizeHint,
+    read: u64,
+}
+
+impl ReadTimeout {
+    fn new(timeout: Duration, body: Incoming) -> Self {
+        let hint = hyper::body::Body::size_hint(&body);
+        Self {
+            inner: Box::pin(TimeoutBody::new(timeout, body)),
+            hint,
+            read: 0,
+        }
+    }
+}
+
+impl hyper::body::Body for ReadTimeout {
+    type Data = hyper::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let polled = self.inner.as_mut().poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            self.read = self
+                .read
+                .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
+        }
+        polled
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let mut h = SizeHint::new();
+        if let Some(upper) = self.hint.upper() {
+            h.set_upper(upper.saturating_sub(self.read));
+        }
+        let lower = self.hint.lower().saturating_sub(self.read);
+        h.set_lower(h.upper().map_or(lower, |u| lower.min(u)));
+        h
+    }
 }
 
 #[cfg(test)]
