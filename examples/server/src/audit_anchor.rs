@@ -82,9 +82,9 @@ impl Anchor {
             .audit_head()
             .await
             .map_err(|e| format!("cannot read the audit log's head: {e}"))?;
-        let (seq, hash) = head
-            .as_ref()
-            .map_or((0, camr::store::AUDIT_GENESIS), |e| (e.seq, e.hash.as_str()));
+        let (seq, hash) = head.as_ref().map_or((0, camr::store::AUDIT_GENESIS), |e| {
+            (e.seq, e.hash.as_str())
+        });
         if let Some(prev) = last.as_ref() {
             if seq < prev.seq || (seq == prev.seq && hash != prev.hash) {
                 return Err(format!(

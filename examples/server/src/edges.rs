@@ -301,14 +301,23 @@ mod tests {
         // No trusted proxies configured: the header is ignored.
         assert_eq!(client_ip(ip("10.0.0.2"), &h, &[]), ip("10.0.0.2"));
         // A peer that is no trusted proxy cannot name another client.
-        assert_eq!(client_ip(ip("198.51.100.1"), &h, &proxies), ip("198.51.100.1"));
+        assert_eq!(
+            client_ip(ip("198.51.100.1"), &h, &proxies),
+            ip("198.51.100.1")
+        );
         // Behind the proxy: the rightmost address the proxy saw, not what the client wrote.
         assert_eq!(client_ip(ip("10.0.0.2"), &h, &proxies), ip("203.0.113.9"));
         // Two proxies in a row.
-        h.insert(FORWARDED_FOR, "6.6.6.6, 203.0.113.9, 10.0.0.7".parse().unwrap());
+        h.insert(
+            FORWARDED_FOR,
+            "6.6.6.6, 203.0.113.9, 10.0.0.7".parse().unwrap(),
+        );
         assert_eq!(client_ip(ip("10.0.0.2"), &h, &proxies), ip("203.0.113.9"));
         // No header or garbage: the proxy (or the last address that could be read).
-        assert_eq!(client_ip(ip("10.0.0.2"), &HeaderMap::new(), &proxies), ip("10.0.0.2"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &HeaderMap::new(), &proxies),
+            ip("10.0.0.2")
+        );
         h.insert(FORWARDED_FOR, "203.0.113.9, junk".parse().unwrap());
         assert_eq!(client_ip(ip("10.0.0.2"), &h, &proxies), ip("10.0.0.2"));
     }

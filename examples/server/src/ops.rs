@@ -190,20 +190,20 @@ pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> 
         false => Ok(()),
     });
     let response = match verdict {
-            Ok(()) => next.run(req).await,
-            Err(wait) => {
-                s.ops.metrics.rate_limited();
-                let secs = retry_after_secs(wait);
-                tracing::warn!(%client, retry_after = secs, route = %route, "rate-limited");
-                let mut r = ApiError::new(
+        Ok(()) => next.run(req).await,
+        Err(wait) => {
+            s.ops.metrics.rate_limited();
+            let secs = retry_after_secs(wait);
+            tracing::warn!(%client, retry_after = secs, route = %route, "rate-limited");
+            let mut r = ApiError::new(
                     ErrorCode::RateLimited,
                     format!("too many transactions, uploads or jobs started from this address; retry in {secs} s"),
                 )
                 .into_response();
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-                r
-            }
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            r
+        }
     };
     s.ops
         .metrics

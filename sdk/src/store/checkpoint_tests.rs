@@ -65,9 +65,18 @@ async fn a_checkpoint_accepts_the_log_it_names_and_a_log_that_grew_since() {
     assert_eq!(kept, cp);
     kept.verify_signature(p.as_ref(), Some(&k.public_key()))
         .unwrap();
-    assert_eq!(verify_audit_against(&store.audit().await.unwrap(), &kept).unwrap(), 5);
-    store.append_audit(1_790_000_200, None, "scanned", "").await.unwrap();
-    assert_eq!(verify_audit_against(&store.audit().await.unwrap(), &kept).unwrap(), 6);
+    assert_eq!(
+        verify_audit_against(&store.audit().await.unwrap(), &kept).unwrap(),
+        5
+    );
+    store
+        .append_audit(1_790_000_200, None, "scanned", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        verify_audit_against(&store.audit().await.unwrap(), &kept).unwrap(),
+        6
+    );
 }
 
 #[tokio::test]
@@ -75,7 +84,8 @@ async fn a_log_whose_newest_entries_were_deleted_is_refused() {
     let p = default_provider();
     let store = log_of(6).await;
     let head = store.audit_head().await.unwrap();
-    let cp = AuditCheckpoint::sign(p.as_ref(), &key(), &code(), head.as_ref(), 1_790_000_100).unwrap();
+    let cp =
+        AuditCheckpoint::sign(p.as_ref(), &key(), &code(), head.as_ref(), 1_790_000_100).unwrap();
     // The chain alone cannot tell: a shorter chain is still a chain.
     store.tamper_audit(|log| log.truncate(4));
     let log = store.audit().await.unwrap();
@@ -83,7 +93,10 @@ async fn a_log_whose_newest_entries_were_deleted_is_refused() {
     let e = verify_audit_against(&log, &cp).unwrap_err();
     assert!(matches!(e, StoreError::AuditBroken { seq: 5, .. }), "{e}");
     assert_eq!(e.code(), ErrorCode::AuditBroken);
-    assert!(e.to_string().contains("names 6 entries, the log has 4"), "{e}");
+    assert!(
+        e.to_string().contains("names 6 entries, the log has 4"),
+        "{e}"
+    );
     // Deleted and then appended to until it is as long again: the chain is broken at 5.
     store.tamper_audit(|log| log.clear());
     let e = verify_audit_against(&[], &cp).unwrap_err();
@@ -94,11 +107,14 @@ async fn a_log_whose_newest_entries_were_deleted_is_refused() {
 async fn a_log_rebuilt_with_a_new_chain_is_refused() {
     let p = default_provider();
     let honest = rebuilt(&["a", "b", "c", "d"]);
-    let cp = AuditCheckpoint::sign(p.as_ref(), &key(), &code(), honest.last(), 1_790_000_100)
-        .unwrap();
+    let cp =
+        AuditCheckpoint::sign(p.as_ref(), &key(), &code(), honest.last(), 1_790_000_100).unwrap();
     assert_eq!(verify_audit_against(&honest, &cp).unwrap(), 4);
     // Entry 2 dropped and everything after re-hashed: a valid chain, as long or longer.
-    for forged in [rebuilt(&["a", "c", "d", "e"]), rebuilt(&["a", "c", "d", "e", "f", "g"])] {
+    for forged in [
+        rebuilt(&["a", "c", "d", "e"]),
+        rebuilt(&["a", "c", "d", "e", "f", "g"]),
+    ] {
         assert!(verify_audit(&forged).is_ok());
         let e = verify_audit_against(&forged, &cp).unwrap_err();
         assert!(matches!(e, StoreError::AuditBroken { seq: 4, .. }), "{e}");
@@ -143,9 +159,21 @@ fn a_forged_or_altered_checkpoint_is_refused() {
     for bad in [
         "",
         "{}",
-        &serde_json::to_string(&AuditCheckpoint { format: "v0".into(), ..cp.clone() }).unwrap(),
-        &serde_json::to_string(&AuditCheckpoint { hash: "AB".repeat(32), ..cp.clone() }).unwrap(),
-        &serde_json::to_string(&AuditCheckpoint { seq: 0, ..cp.clone() }).unwrap(),
+        &serde_json::to_string(&AuditCheckpoint {
+            format: "v0".into(),
+            ..cp.clone()
+        })
+        .unwrap(),
+        &serde_json::to_string(&AuditCheckpoint {
+            hash: "AB".repeat(32),
+            ..cp.clone()
+        })
+        .unwrap(),
+        &serde_json::to_string(&AuditCheckpoint {
+            seq: 0,
+            ..cp.clone()
+        })
+        .unwrap(),
     ] {
         let e = AuditCheckpoint::from_json(bad).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InputMalformed, "{bad}: {e}");
@@ -159,10 +187,17 @@ fn a_forged_or_altered_checkpoint_is_refused() {
 async fn sqlite_truncation_and_a_rebuilt_chain_are_caught_by_the_checkpoint() {
     use crate::store::SqliteStore;
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open_path(dir.path().join("a.db")).await.unwrap());
+    let store = Arc::new(
+        SqliteStore::open_path(dir.path().join("a.db"))
+            .await
+            .unwrap(),
+    );
     assert_eq!(store.audit_head().await.unwrap(), None);
     for i in 1..=5 {
-        store.append_audit(i, None, "started", &format!("entry {i}")).await.unwrap();
+        store
+            .append_audit(i, None, "started", &format!("entry {i}"))
+            .await
+            .unwrap();
     }
     let head = store.audit_head().await.unwrap();
     assert_eq!(head.as_ref(), store.audit().await.unwrap().last());
@@ -186,7 +221,10 @@ async fn sqlite_truncation_and_a_rebuilt_chain_are_caught_by_the_checkpoint() {
         .await
         .unwrap();
     for i in 1..=7 {
-        store.append_audit(i, None, "started", &format!("other {i}")).await.unwrap();
+        store
+            .append_audit(i, None, "started", &format!("other {i}"))
+            .await
+            .unwrap();
     }
     let log = store.audit().await.unwrap();
     assert_eq!(verify_audit(&log).unwrap(), 7);

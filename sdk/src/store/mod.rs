@@ -88,7 +88,9 @@ macro_rules! sql_store_side_methods {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(backend("read the newest audit entry"))?;
-                row.as_ref().map(|r| rows::audit_from_row(DB, r)).transpose()
+                row.as_ref()
+                    .map(|r| rows::audit_from_row(DB, r))
+                    .transpose()
             })
         }
     };
