@@ -8,6 +8,7 @@
 //! `common`. A command's primary result goes to stdout; status and progress go to stderr.
 #![forbid(unsafe_code)]
 
+mod audit_checkpoint;
 mod ca;
 mod cms;
 mod common;
@@ -78,7 +79,7 @@ enum Command {
     Registry(registry::RegistryCommand),
     /// The hash-chained audit log of a platform's SQLite store.
     #[command(subcommand)]
-    Audit(registry::AuditCommand),
+    Audit(audit_checkpoint::AuditCommand),
     /// Document seals (签章) on PDF files: seal with a wallet, verify every seal.
     #[command(subcommand)]
     Pdf(pdf::PdfCommand),
@@ -130,7 +131,7 @@ fn run(cli: &Cli, provider: &Arc<dyn CryptoProvider>) -> CliResult {
         Command::Cms(c) => cms::cms(json, provider, c),
         Command::Envelope(c) => cms::envelope(json, provider, c),
         Command::Registry(c) => registry::registry(json, provider, c),
-        Command::Audit(c) => registry::audit(json, c),
+        Command::Audit(c) => audit_checkpoint::run(json, c),
         Command::Pdf(c) => pdf::run(json, provider, c),
         Command::Schema(a) => schema::run(json, a),
     }

@@ -1,10 +1,9 @@
-//! `camr registry` (the signed trust list) and `camr audit` (the hash-chained audit log).
+//! `camr registry` (the signed trust list); `camr audit` is in `audit_checkpoint.rs`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use camr::crypto::CryptoProvider;
-use camr::protocol::ErrorCode;
 use camr::qr;
 use clap::Subcommand;
 use serde_json::json;
@@ -14,15 +13,6 @@ use crate::common::{
     read_file, write_file,
 };
 
-#[derive(Subcommand, Debug)]
-pub(crate) enum AuditCommand {
-    /// Check that no audit entry was edited or deleted; exit 1 naming the first broken one.
-    Verify {
-        /// The platform's SQLite database file (opened read-only).
-        #[arg(long)]
-        db: PathBuf,
-    },
-}
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum RegistryCommand {
@@ -132,46 +122,3 @@ pub(crate) fn registry(
     }
 }
 
-pub(crate) fn audit(json_out: bool, c: &AuditCommand) -> CliResult {
-    use camr::store::{SqliteStore, TransactionStore, verify_audit};
-    let AuditCommand::Verify { db } = c;
-    if !db.is_file() {
-        return Err(input_error(format!(
-            "there is no database file at {}",
-            db.display()
-        )));
-    }
-    // The store is async (sqlx); one current-thread runtime for this command only.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure {
-            code: ErrorCode::Internal,
-            message: format!("cannot start the async runtime: {e}"),
-            exit: 2,
-        })?;
-    let entries = runtime
-        .block_on(async {
-            let store = SqliteStore::open_read_only(db).await?;
-            let entries = store.audit().await;
-            store.close().await;
-            entries
-        })
-        .map_err(|e| Failure {
-            code: e.code(),
-            message: format!("{e} ({})", db.display()),
-            exit: 2,
-        })?;
-    let n = verify_audit(&entries).map_err(|e| Failure {
-        code: e.code(),
-        message: e.to_string(),
-        exit: 1,
-    })?;
-    let last_hash = entries.last().map(|e| e.hash.as_str());
-    emit(
-        json_out,
-        json!({"valid": true, "entries": n, "lastHash": last_hash, "db": db}),
-        || format!("audit log OK: {n} entries"),
-    );
-    Ok(())
-}

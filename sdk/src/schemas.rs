@@ -24,6 +24,10 @@ pub fn all() -> Vec<(&'static str, String)> {
             "ApiResult.schema.json",
             schema_text::<ApiResult<serde_json::Value>>(),
         ),
+        (
+            "AuditCheckpoint.schema.json",
+            schema_text::<crate::store::AuditCheckpoint>(),
+        ),
         ("CallbackEvent.schema.json", schema_text::<CallbackEvent>()),
         (
             "Delegation.schema.json",

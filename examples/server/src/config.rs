@@ -34,6 +34,10 @@
 //! | `rate_limit.per_minute` | 0–1000000 (0: off) | 120 |
 //! | `rate_limit.burst` | 1–1000000 | 30 |
 //! | `rate_limit.max_clients` | 1–10000000 | 100000 |
+//! | `rate_limit.interlink_per_minute`, `rate_limit.interlink_burst` | 0–1000000, 1–1000000: the `/interlink/` routes' own bucket | 600, 120 |
+//! | `header_read_timeout_secs`, `body_read_timeout_secs` | 1–3600: the request headers within, the longest pause inside a body | 10, 30 |
+//! | `trusted_proxies` | list of IP addresses or blocks (env: `A,B`): whose `X-Forwarded-For` names the client | none |
+//! | `audit_checkpoint_secs` | 0–86400 (0: on shutdown only): the audit head signed into `<data>/audit-checkpoint.json` | 300 |
 //! | `hall.project` | text: the bid-opening hall's project (招标项目) | a demo project |
 //! | `hall.opening_in_secs` | 0–31536000: the opening time (开标时间), seconds after the first start on the store (a restart or another instance keeps it) | 60 |
 //! | `hall.opening_at` | unix seconds: the opening time (over `hall.opening_in_secs`) | none |
@@ -79,6 +83,10 @@ pub const KEYS: &[&str] = &[
     "qr_rotation_window_secs",
     "transaction_ttl_secs",
     "max_pending",
+    "audit_checkpoint_secs",
+    "header_read_timeout_secs",
+    "body_read_timeout_secs",
+    "trusted_proxies",
     "plugins.dir",
     "plugins.pins",
     "plugins.config",
@@ -94,6 +102,8 @@ pub const KEYS: &[&str] = &[
     "rate_limit.per_minute",
     "rate_limit.burst",
     "rate_limit.max_clients",
+    "rate_limit.interlink_per_minute",
+    "rate_limit.interlink_burst",
     "hall.project",
     "hall.opening_in_secs",
     "hall.opening_at",
@@ -210,6 +220,10 @@ pub struct Settings {
     qr_rotation_window_secs: Option<u64>,
     transaction_ttl_secs: Option<u64>,
     max_pending: Option<u64>,
+    audit_checkpoint_secs: Option<u64>,
+    header_read_timeout_secs: Option<u64>,
+    body_read_timeout_secs: Option<u64>,
+    trusted_proxies: Option<Vec<crate::edges::IpNet>>,
     plugins_dir: Option<PathBuf>,
     plugins_pins: Option<BTreeMap<String, String>>,
     plugins_config: Option<BTreeMap<String, serde_json::Value>>,
@@ -225,6 +239,8 @@ pub struct Settings {
     rate_limit_per_minute: Option<u64>,
     rate_limit_burst: Option<u64>,
     rate_limit_max_clients: Option<u64>,
+    rate_limit_interlink_per_minute: Option<u64>,
+    rate_limit_interlink_burst: Option<u64>,
     hall_project: Option<String>,
     hall_opening_in_secs: Option<u64>,
     hall_opening_at: Option<u64>,
@@ -524,6 +540,14 @@ impl Settings {
             "qr_rotation_window_secs" => self.qr_rotation_window_secs = Some(raw.int(0, 3600)?),
             "transaction_ttl_secs" => self.transaction_ttl_secs = Some(raw.int(1, 86_400)?),
             "max_pending" => self.max_pending = Some(raw.int(1, 10_000_000)?),
+            "audit_checkpoint_secs" => self.audit_checkpoint_secs = Some(raw.int(0, 86_400)?),
+            "header_read_timeout_secs" => self.header_read_timeout_secs = Some(raw.int(1, 3600)?),
+            "body_read_timeout_secs" => self.body_read_timeout_secs = Some(raw.int(1, 3600)?),
+            "trusted_proxies" => {
+                let list = raw.list()?;
+                let nets = list.iter().map(|s| crate::edges::IpNet::parse(s));
+                self.trusted_proxies = Some(nets.collect::<Result<_, _>>()?);
+            }
             "plugins.dir" => self.plugins_dir = Some(raw.path()?),
             "plugins.pins" => self.plugins_pins = Some(raw.pins()?),
             "plugins.config" => self.plugins_config = Some(raw.adapter_configs()?),
@@ -547,6 +571,12 @@ impl Settings {
             "rate_limit.per_minute" => self.rate_limit_per_minute = Some(raw.int(0, 1_000_000)?),
             "rate_limit.burst" => self.rate_limit_burst = Some(raw.int(1, 1_000_000)?),
             "rate_limit.max_clients" => self.rate_limit_max_clients = Some(raw.int(1, 10_000_000)?),
+            "rate_limit.interlink_per_minute" => {
+                self.rate_limit_interlink_per_minute = Some(raw.int(0, 1_000_000)?);
+            }
+            "rate_limit.interlink_burst" => {
+                self.rate_limit_interlink_burst = Some(raw.int(1, 1_000_000)?);
+            }
             "hall.project" => self.hall_project = Some(raw.non_empty()?),
             "hall.opening_in_secs" => self.hall_opening_in_secs = Some(raw.int(0, 31_536_000)?),
             "hall.opening_at" => self.hall_opening_at = Some(raw.int(0, 32_503_680_000)?),
@@ -699,6 +729,10 @@ impl Settings {
             qr_rotation_window_secs,
             transaction_ttl_secs,
             max_pending,
+            audit_checkpoint_secs,
+            header_read_timeout_secs,
+            body_read_timeout_secs,
+            trusted_proxies,
             plugins_dir,
             plugins_pins,
             plugins_config,
@@ -714,6 +748,8 @@ impl Settings {
             rate_limit_per_minute,
             rate_limit_burst,
             rate_limit_max_clients,
+            rate_limit_interlink_per_minute,
+            rate_limit_interlink_burst,
             hall_project,
             hall_opening_in_secs,
             hall_opening_at,
@@ -765,6 +801,16 @@ impl Settings {
         };
         if let Some(v) = self.max_pending {
             c.max_pending = Some(v);
+        }
+        if let Some(v) = self.header_read_timeout_secs {
+            c.edges.header_read_timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = self.body_read_timeout_secs {
+            c.edges.body_read_timeout = Duration::from_secs(v);
+        }
+        c.edges.trusted_proxies = self.trusted_proxies.unwrap_or_default();
+        if let Some(v) = self.audit_checkpoint_secs {
+            c.audit_checkpoint = Some(Duration::from_secs(v)).filter(|d| !d.is_zero());
         }
         c.transaction_ttl = self
             .transaction_ttl_secs
@@ -894,6 +940,18 @@ impl Settings {
                 .rate_limit_max_clients
                 .and_then(|n| usize::try_from(n).ok())
                 .unwrap_or(d.max_clients),
+        };
+        let i = crate::ratelimit::INTERLINK_DEFAULT;
+        c.interlink_rate_limit = RateLimitConfig {
+            per_minute: self
+                .rate_limit_interlink_per_minute
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(i.per_minute),
+            burst: self
+                .rate_limit_interlink_burst
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(i.burst),
+            max_clients: c.rate_limit.max_clients,
         };
         Ok(c)
     }

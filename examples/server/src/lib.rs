@@ -13,7 +13,9 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit_anchor;
 pub mod demo;
+pub mod edges;
 pub mod events;
 pub mod files;
 pub mod hall;
@@ -122,6 +124,13 @@ pub struct ServerConfig {
     pub registration: accounts::RegistrationConfig,
     /// Interactive seal sessions (签章会话): lifetime, required seal kinds, page previews.
     pub seal_session: sealsession::SealSessionConfig,
+    /// How often the audit log's head is signed into `<data>/audit-checkpoint.json`
+    /// (also on shutdown); `None`: on shutdown only.
+    pub audit_checkpoint: Option<std::time::Duration>,
+    /// Header and body read timeouts, trusted reverse proxies (see [`edges`]).
+    pub edges: edges::EdgeConfig,
+    /// The per-client limit of the `/interlink/` routes (a bucket of their own).
+    pub interlink_rate_limit: ratelimit::RateLimitConfig,
 }
 
 /// The default cap on transactions waiting for an answer: far above a real platform's
@@ -164,6 +173,9 @@ impl ServerConfig {
             seal_session: sealsession::SealSessionConfig::default(),
             entitlement: config::EntitlementConfig::default(),
             registration: accounts::RegistrationConfig::default(),
+            audit_checkpoint: Some(audit_anchor::DEFAULT_EVERY),
+            edges: edges::EdgeConfig::default(),
+            interlink_rate_limit: ratelimit::INTERLINK_DEFAULT,
         }
     }
 }
@@ -232,6 +244,10 @@ pub struct AppState {
     pub records: Arc<dyn camr::store::RecordStore>,
     /// Interactive seal sessions (签章会话) in progress.
     pub seal_sessions: Arc<sealsession::Sessions>,
+    /// Signed checkpoints of the audit log's head (see [`audit_anchor`]).
+    pub audit_anchor: audit_anchor::Anchor,
+    /// How connections are served, who the client is (see [`edges`]).
+    pub edges: edges::EdgeConfig,
 }
 
 /// Builds the state: demo data under `config.data`, the store, the platform trusting the
@@ -373,6 +389,13 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         &info.key_id,
         (side.records.clone(), &instance_id),
     )?);
+    let audit_anchor = audit_anchor::Anchor::new(
+        provider.clone(),
+        key.clone(),
+        system_code.clone(),
+        &config.data,
+        config.audit_checkpoint,
+    );
     let state = Arc::new(AppState {
         platform,
         store,
@@ -397,8 +420,11 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
             side.records.clone(),
             camr::store::BlobDir::new(config.data.join("seal-sessions")),
         )),
+        audit_anchor,
+        edges: config.edges.clone(),
     });
     ops::start(&state);
+    audit_anchor::start(&state);
     Ok(state)
 }
 
@@ -422,18 +448,16 @@ fn load_plugins(config: &ServerConfig) -> Result<Option<Arc<PluginHost>>, Server
     Ok(Some(Arc::new(host)))
 }
 
-/// Serves `state` on `listener` until `shutdown` completes (in-flight requests finish).
+/// Serves `state` on `listener` until `shutdown` completes (in-flight requests finish), then
+/// signs a last audit checkpoint. Slow clients are cut off ([`edges::serve`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let served = edges::serve(listener, router(state.clone()), &state.edges, shutdown).await;
+    audit_anchor::write_logged(&state).await;
+    served
 }
 
 /// Writes the demo trust list (注册表): this platform and the demo CA as vendor `SOFTCA`,

@@ -40,6 +40,8 @@ pub struct Ops {
     /// The counters behind `/metrics`.
     pub metrics: Arc<Metrics>,
     limiter: RateLimiter,
+    /// The `/interlink/` routes' own bucket (see [`is_interlink`]).
+    interlink_limiter: RateLimiter,
     admin_token: Secret,
     request_timeout: Duration,
     body_limit: usize,
@@ -91,6 +93,7 @@ impl Ops {
         Ok(Self {
             metrics,
             limiter: RateLimiter::new(config.rate_limit),
+            interlink_limiter: RateLimiter::new(config.interlink_rate_limit),
             admin_token,
             request_timeout: config.request_timeout,
             body_limit: config.body_limit,
@@ -124,12 +127,23 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 /// The client address: the connection's peer (no `ConnectInfo`, e.g. a router called
-/// directly in a test: one shared unspecified address).
-fn client_ip(req: &Request) -> IpAddr {
-    req.extensions()
+/// directly in a test: one shared unspecified address), or behind a trusted proxy the client
+/// it forwards for (`trusted_proxies`, see [`crate::edges::client_ip`]).
+fn client_ip(s: &AppState, req: &Request) -> IpAddr {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    crate::edges::client_ip(peer, req.headers(), &s.edges.trusted_proxies)
+}
+
+/// Whether a path is one of the interlink endpoints (`/interlink/…`): limited per client by
+/// a bucket of their own (`rate_limit.interlink_*`), apart from the starts, since a
+/// platform's front end polls them; `getQRCodeContent`, which can start a transaction, also
+/// takes from the start bucket.
+pub fn is_interlink(path: &str) -> bool {
+    path.starts_with("/interlink/")
 }
 
 /// Routes that start work (a transaction, a job) or take an upload: one shared per-client
@@ -169,25 +183,32 @@ pub async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let response = if is_limited(&method, &route) {
-        match s.ops.limiter.check(client_ip(&req), Instant::now()) {
-            Ok(()) => next.run(req).await,
-            Err(wait) => {
-                s.ops.metrics.rate_limited();
-                let secs = retry_after_secs(wait);
-                tracing::warn!(client = %client_ip(&req), retry_after = secs, "transaction start rate-limited");
-                let mut r = ApiError::new(
+    let client = client_ip(&s, &req);
+    let now = Instant::now();
+    // The interlink bucket, then the start bucket of the routes that start work.
+    let interlink = match is_interlink(req.uri().path()) {
+        true => s.ops.interlink_limiter.check(client, now),
+        false => Ok(()),
+    };
+    let verdict = interlink.and_then(|()| match is_limited(&method, &route) {
+        true => s.ops.limiter.check(client, now),
+        false => Ok(()),
+    });
+    let response = match verdict {
+        Ok(()) => next.run(req).await,
+        Err(wait) => {
+            s.ops.metrics.rate_limited();
+            let secs = retry_after_secs(wait);
+            tracing::warn!(%client, retry_after = secs, route = %route, "rate-limited");
+            let mut r = ApiError::new(
                     ErrorCode::RateLimited,
                     format!("too many transactions, uploads or jobs started from this address; retry in {secs} s"),
                 )
                 .into_response();
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-                r
-            }
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            r
         }
-    } else {
-        next.run(req).await
     };
     s.ops
         .metrics

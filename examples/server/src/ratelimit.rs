@@ -45,6 +45,14 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// The default of the `/interlink/` routes' own bucket (`rate_limit.interlink_*`): a
+/// platform's front end polls them for every login it shows, from one address.
+pub const INTERLINK_DEFAULT: RateLimitConfig = RateLimitConfig {
+    per_minute: 600,
+    burst: 120,
+    max_clients: 100_000,
+};
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,

@@ -167,6 +167,18 @@ pub struct PageSize {
     pub height: f32,
 }
 
+/// Where a keyword seal (关键字签章) of `w`×`h` points would go on `pdf`: the document read as
+/// for sealing (size, budget and encryption checks), then [`locate::keyword_rects`]. What the
+/// seal-placement code runs on an upload, without a key (for previews and the fuzz target).
+pub fn locate_keyword(
+    pdf: &[u8],
+    keyword: &str,
+    w: f32,
+    h: f32,
+) -> Result<Vec<(u32, [f32; 4])>, SealError> {
+    locate::keyword_rects(&sign::load(pdf)?, keyword, w, h)
+}
+
 /// The pages of a PDF with their sizes as a reader sees them (for a page preview).
 pub fn page_sizes(pdf: &[u8]) -> Result<Vec<PageSize>, SealError> {
     let doc = sign::load(pdf)?;

@@ -24,6 +24,8 @@ use crate::protocol::{ErrorCode, SignedRequest, Tid, Transaction, TransactionSta
 
 pub mod accounts;
 pub use accounts::{Account, AccountStatus, AccountStore, identity_key};
+pub mod checkpoint;
+pub use checkpoint::{AuditCheckpoint, CHECKPOINT_FORMAT, CheckpointError, verify_audit_against};
 pub mod hall;
 pub use hall::HallStore;
 mod blobs;
@@ -80,6 +82,21 @@ macro_rules! sql_store_side_methods {
                     .await
                     .map_err(backend("read the withdrawals"))?;
                 Ok(row.is_some())
+            })
+        }
+
+        fn audit_head(&self) -> BoxFuture<'_, Result<Option<AuditEntry>, StoreError>> {
+            Box::pin(async move {
+                let row = sqlx::query(
+                    "SELECT seq, at, tid, event, detail, prev_hash, hash FROM audit_log \
+                     ORDER BY seq DESC LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend("read the newest audit entry"))?;
+                row.as_ref()
+                    .map(|r| rows::audit_from_row(DB, r))
+                    .transpose()
             })
         }
     };
@@ -322,6 +339,11 @@ pub trait TransactionStore: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<AuditEntry, StoreError>>;
     /// The whole audit log (oldest first).
     fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>>;
+    /// The newest audit entry (`None` for an empty log): what an
+    /// [`AuditCheckpoint`] signs. The SQL stores read one row; this default reads the log.
+    fn audit_head(&self) -> BoxFuture<'_, Result<Option<AuditEntry>, StoreError>> {
+        Box::pin(async move { Ok(self.audit().await?.pop()) })
+    }
     /// Records that the delegation `id` was withdrawn (收回); again for the same id changes
     /// nothing.
     fn withdraw_delegation<'a>(

@@ -210,6 +210,10 @@ impl TransactionStore for Observed {
     fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>> {
         self.inner.audit()
     }
+
+    fn audit_head(&self) -> BoxFuture<'_, Result<Option<AuditEntry>, StoreError>> {
+        self.inner.audit_head()
+    }
 }
 
 #[cfg(test)]
