@@ -37,5 +37,6 @@ pub mod registry;
 pub mod seal;
 pub mod softca;
 pub mod store;
+pub mod timestamp;
 
 pub use error::{Error, Result};
