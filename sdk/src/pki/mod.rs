@@ -20,6 +20,7 @@ use crate::protocol::{CertType, ErrorCode};
 
 mod access;
 mod algs;
+mod chain_revocation;
 mod crl_check;
 mod exts;
 #[cfg(feature = "http")]
@@ -34,6 +35,7 @@ mod signing_time;
 mod sources;
 mod validate;
 
+pub use chain_revocation::check_chain_revocation;
 pub use crl_check::{CrlError, RevocationStatus, check_crl, crl_number, crl_status};
 pub use identity::{IdentityDocument, IdentityError, IdentityType};
 pub use names::{Subject, names_match};

@@ -225,3 +225,62 @@ fn configured_crl_files_are_checked_like_fetched_ones() {
         ErrorCode::CertRevocationUnknown
     );
 }
+
+#[test]
+fn a_validated_chain_is_refused_once_its_leaf_is_revoked_and_a_seal_before_stays_valid() {
+    use crate::pki::{
+        ChainValidator, KeyPurpose, RevocationPolicy, TrustStore, check_chain_revocation,
+    };
+    let w = world();
+    let provider = default_provider();
+    let ca = SoftCa::open(provider.clone(), &w.cloud.ca_dir).unwrap();
+    let mut trust = TrustStore::new();
+    trust.add(ca.root().clone());
+    let validator = ChainValidator::new(provider.clone(), trust);
+    let chain = validator
+        .validate(
+            &w.leaf,
+            std::slice::from_ref(&w.issuer),
+            KeyPurpose::Sign,
+            now(),
+        )
+        .unwrap();
+    let ocsp = OcspSource::new(w.cloud.clone(), provider.clone());
+    // The intermediate names no responder (the root publishes nothing): best effort checks
+    // the leaf only, Require refuses.
+    let evidence =
+        check_chain_revocation(&ocsp, &chain, now(), now(), RevocationPolicy::BestEffort).unwrap();
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert_eq!(evidence[0].status, RevocationStatus::Good);
+    let e =
+        check_chain_revocation(&ocsp, &chain, now(), now(), RevocationPolicy::Require).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertRevocationUnknown, "{e}");
+    let sources = OrderedSources(vec![
+        Arc::new(OcspSource::new(w.cloud.clone(), provider.clone())),
+        Arc::new(CrlFileSource::new(provider.clone(), vec![], 0)),
+    ]);
+    let before = now() - 100;
+    w.revoke(RevocationReason::KeyCompromise);
+    let e = check_chain_revocation(&sources, &chain, now(), now(), RevocationPolicy::Require)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertRevoked, "{e}");
+    // A signature made before the revocation: still valid at its time.
+    let ok = check_chain_revocation(
+        &sources,
+        &chain,
+        before,
+        now(),
+        RevocationPolicy::BestEffort,
+    );
+    assert!(ok.is_ok_and(|e| e.len() == 1));
+    w.cloud.down.store(true, Ordering::SeqCst);
+    let cold = OcspSource::new(w.cloud.clone(), provider);
+    let e =
+        check_chain_revocation(&cold, &chain, now(), now(), RevocationPolicy::Require).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CertRevocationUnknown, "{e}");
+    assert!(
+        check_chain_revocation(&cold, &chain, now(), now(), RevocationPolicy::BestEffort)
+            .unwrap()
+            .is_empty()
+    );
+}
