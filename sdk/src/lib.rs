@@ -39,5 +39,6 @@ pub mod seal;
 pub mod softca;
 pub mod store;
 pub mod time;
+pub mod timestamp;
 
 pub use error::{Error, Result};

@@ -14,6 +14,7 @@
 //! | `POST /cosign/sign` `{user, token, request: SignRequest}` | the server half of a co-signature → `SignResponse` |
 //! | `POST /cosign/decrypt` `{user, token, request: DecryptRequest}` | the server half of a co-decryption (encryption key) → `DecryptResponse` |
 //! | `GET /crl` | a freshly signed CRL of the CA (DER) |
+//! | `GET /ca.cer` | the issuing CA's certificate (DER), to check the CRL's signature with |
 //! | `GET /enc-cert?serial=HEX` or `?name=NAME` | a user's encryption certificate (DER) |
 //! | `POST /tasks` `{"user":{..},"request":{..}}` | push a task to a known user (the app's 待处理 list) → `{"id","state"}` |
 //! | `GET /tasks?user=SERIAL_OR_NAME[&state=pending\|done]` | the user's 待处理 (pending, default) or 已处理 (done) list |
@@ -366,6 +367,23 @@ async fn cosign_decrypt(State(cloud): State<Cloud>, body: Bytes) -> Response {
     }
 }
 
+/// `GET /ca.cer`: the issuing CA's certificate (DER), which the adapter kit checks the CRL's
+/// signature with.
+async fn ca_cert(State(cloud): State<Cloud>) -> Response {
+    match SoftCa::open(default_provider(), &cloud.ca_dir) {
+        Ok(ca) => (
+            [(header::CONTENT_TYPE, "application/pkix-cert")],
+            ca.issuing_ca().der().to_vec(),
+        )
+            .into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            format!("cannot open the CA: {e}"),
+        ),
+    }
+}
+
 async fn crl(State(cloud): State<Cloud>) -> Response {
     // The lock serialises CRL numbers among this cloud's requests.
     let Some(_inner) = cloud.lock() else {
@@ -668,6 +686,7 @@ pub fn app(ca_dir: &Path) -> Result<Router, String> {
         .route("/cosign/sign", post(cosign_sign))
         .route("/cosign/decrypt", post(cosign_decrypt))
         .route("/crl", get(crl))
+        .route("/ca.cer", get(ca_cert))
         .route("/enc-cert", get(enc_cert))
         .route("/tasks", post(push_task).get(list_tasks))
         .route("/tasks/{id}", get(get_task))

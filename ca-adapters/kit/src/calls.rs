@@ -138,7 +138,8 @@ pub fn fetch_encryption_cert(
     Ok(der)
 }
 
-/// `GET /crl`: the certificate's status in the vendor's CRL ([`status_from_crl`]).
+/// `GET /crl` and `GET /ca.cer`: the certificate's status in the vendor's CRL, checked against
+/// the vendor's issuing CA certificate ([`status_from_crl`]).
 pub fn cert_status(cloud: impl GetCloud, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
     Certificate::from_der(cert_der).map_err(|e| {
         AdapterError::new(
@@ -146,8 +147,10 @@ pub fn cert_status(cloud: impl GetCloud, cert_der: &[u8]) -> Result<CertStatus, 
             format!("the certificate does not decode ({e})"),
         )
     })?;
-    let crl = cloud()?.get("cert_status", "/crl")?;
-    status_from_crl(cert_der, &crl)
+    let cloud = cloud()?;
+    let crl = cloud.get("cert_status", "/crl")?;
+    let issuer = cloud.get("cert_status", "/ca.cer")?;
+    status_from_crl(cert_der, &crl, &issuer, camr::qr::unix_now())
 }
 
 /// `POST /tasks {"user", "request"}` → the task's id (the handle for [`poll_task`]).

@@ -10,7 +10,8 @@
 //!   (`ADAPTER_TIMEOUT`, `ADAPTER_UNAVAILABLE`, `ADAPTER_FAILED`; a 4xx answer is
 //!   `INPUT_MALFORMED`: the caller asked for something the cloud does not have).
 //! - [`CloudSlot`]: the configured cloud behind a lock, `ADAPTER_UNAVAILABLE` until configured.
-//! - [`status_from_crl`]: a certificate's status (good, frozen, revoked) in the vendor's CRL.
+//! - [`status_from_crl`]: a certificate's status (good, frozen, revoked) in the vendor's CRL,
+//!   whose signature (by the vendor's issuing CA) and freshness are checked first.
 //! - [`url_component`]: percent-encoding for query values.
 //! - [`calls`]: the outbound calls every camr vendor cloud answers alike (the routes of
 //!   `softca-cloud`, which the vendor cloud simulators reuse): encryption certificate,
@@ -231,39 +232,48 @@ impl CloudSlot {
     }
 }
 
-/// The status of `cert_der` according to the CRL in `crl_der` (revoked → `Revoked`,
-/// certificateHold → `Frozen`, other issuer → `Unknown`). The CRL's signature and freshness
-/// are not checked here: the core checks CRLs itself; this is the vendor's view.
-pub fn status_from_crl(cert_der: &[u8], crl_der: &[u8]) -> Result<CertStatus, AdapterError> {
+/// The status of `cert_der` according to the vendor's CRL `crl_der`, once the CRL is shown
+/// to be its issuer's: signed by `issuer_der` (the vendor's issuing CA certificate, which
+/// must be the certificate's issuer) and fresh at `now` (thisUpdate not in the future,
+/// nextUpdate not passed). Revoked → `Revoked`, certificateHold → `Frozen`, a CRL of another
+/// issuer → `Unknown`. A CRL signed by another key is refused with `CRL_SIGNATURE_INVALID`,
+/// a stale one with `CRL_STALE`: a vendor's view that cannot be checked is no view.
+pub fn status_from_crl(
+    cert_der: &[u8],
+    crl_der: &[u8],
+    issuer_der: &[u8],
+    now: i64,
+) -> Result<CertStatus, AdapterError> {
     let cert = Certificate::from_der(cert_der).map_err(|e| {
         AdapterError::new(
             codes::CERT_MALFORMED,
             format!("the certificate does not decode ({e})"),
         )
     })?;
+    let issuer = Certificate::parse_one(issuer_der).map_err(|e| {
+        AdapterError::failed(format!("the cloud's CA certificate does not decode ({e})"))
+    })?;
     let crl = Crl::parse(crl_der)
         .map_err(|e| AdapterError::failed(format!("the cloud's CRL does not decode ({e})")))?;
-    let tbs = &crl.x509().tbs_cert_list;
-    if &tbs.issuer != cert.x509().tbs_certificate().issuer() {
+    if !camr::pki::names_match(
+        &crl.x509().tbs_cert_list.issuer,
+        cert.x509().tbs_certificate().issuer(),
+    ) {
         return Ok(CertStatus::Unknown);
     }
-    let serial = cert.x509().tbs_certificate().serial_number().as_bytes();
-    let Some(entry) = tbs
-        .revoked_certificates
-        .iter()
-        .flatten()
-        .find(|r| r.serial_number.as_bytes() == serial)
-    else {
-        return Ok(CertStatus::Good);
-    };
-    // CRL reason (2.5.29.21) certificateHold = ENUMERATED 6.
-    let hold = entry.crl_entry_extensions.iter().flatten().any(|ext| {
-        ext.extn_id.to_string() == "2.5.29.21" && ext.extn_value.as_bytes() == [0x0a, 0x01, 0x06]
-    });
-    Ok(if hold {
-        CertStatus::Frozen
-    } else {
-        CertStatus::Revoked
+    camr::pki::check_crl(
+        camr::crypto::default_provider().as_ref(),
+        &crl,
+        &issuer,
+        now,
+        0,
+    )
+    .map_err(|e| AdapterError::new(e.code().as_str(), e.to_string()))?;
+    Ok(match camr::pki::crl_status(&crl, &cert, now) {
+        camr::pki::RevocationStatus::Good => CertStatus::Good,
+        camr::pki::RevocationStatus::Frozen { .. } => CertStatus::Frozen,
+        camr::pki::RevocationStatus::Revoked { .. } => CertStatus::Revoked,
+        camr::pki::RevocationStatus::Unknown => CertStatus::Unknown,
     })
 }
 
@@ -321,8 +331,91 @@ mod tests {
     #[test]
     fn garbage_is_not_a_crl_and_not_a_certificate() {
         assert_eq!(
-            status_from_crl(b"nope", b"nope").unwrap_err().code(),
+            status_from_crl(b"nope", b"nope", b"nope", 0)
+                .unwrap_err()
+                .code(),
             codes::CERT_MALFORMED
+        );
+    }
+
+    /// The vendor's CRL as the platform's `cert_status` sees it: good, revoked, frozen,
+    /// unknown (another CA's certificate), stale, and signed by another key.
+    #[test]
+    fn status_from_crl_believes_only_a_fresh_crl_signed_by_the_issuer() {
+        use camr::crypto::{KeyAlgorithm, default_provider};
+        use camr::softca::{Holder, HolderType, RevocationReason, SoftCa, wallet_files};
+        let dir = tempfile::tempdir().unwrap();
+        let p = default_provider();
+        let mut ca = SoftCa::init(
+            p.clone(),
+            &dir.path().join("ca"),
+            KeyAlgorithm::Sm2,
+            "Kit CA",
+        )
+        .unwrap();
+        let holder = |name: &str| Holder {
+            holder_type: HolderType::Personal,
+            name: name.into(),
+            organization: None,
+            uscc: None,
+            identity_number: None,
+        };
+        let mut leaf = |ca: &mut SoftCa, name: &str| {
+            let w = dir.path().join(name);
+            ca.issue(&holder(name), b"123456", &w, 30).unwrap();
+            Certificate::parse_one(&std::fs::read(w.join(wallet_files::SIGN_CERT)).unwrap())
+                .unwrap()
+        };
+        let (good, revoked, frozen) = (leaf(&mut ca, "a"), leaf(&mut ca, "b"), leaf(&mut ca, "c"));
+        let now = camr::qr::unix_now();
+        ca.revoke(
+            &revoked.serial_hex(),
+            RevocationReason::KeyCompromise,
+            now - 5,
+        )
+        .unwrap();
+        ca.revoke(
+            &frozen.serial_hex(),
+            RevocationReason::CertificateHold,
+            now - 5,
+        )
+        .unwrap();
+        let crl = ca.crl(now).unwrap();
+        let issuer = ca.issuing_ca().der().to_vec();
+        let status =
+            |c: &Certificate, crl: &[u8], at: i64| status_from_crl(c.der(), crl, &issuer, at);
+        assert_eq!(status(&good, crl.der(), now).unwrap(), CertStatus::Good);
+        assert_eq!(
+            status(&revoked, crl.der(), now).unwrap(),
+            CertStatus::Revoked
+        );
+        assert_eq!(status(&frozen, crl.der(), now).unwrap(), CertStatus::Frozen);
+        // Another CA's certificate: the CRL says nothing about it.
+        let mut other = SoftCa::init(
+            p.clone(),
+            &dir.path().join("other"),
+            KeyAlgorithm::Sm2,
+            "Other CA",
+        )
+        .unwrap();
+        let stranger = leaf(&mut other, "d");
+        assert_eq!(
+            status(&stranger, crl.der(), now).unwrap(),
+            CertStatus::Unknown
+        );
+        // Stale: checked after nextUpdate.
+        let later = now + camr::softca::CRL_VALIDITY_SECS as i64 + 60;
+        assert_eq!(
+            status(&good, crl.der(), later).unwrap_err().code(),
+            "CRL_STALE"
+        );
+        // A CRL signed by another key: a CA with the same name, another key.
+        let mut twin =
+            SoftCa::init(p, &dir.path().join("twin"), KeyAlgorithm::Sm2, "Kit CA").unwrap();
+        let forged = twin.crl(now).unwrap();
+        assert_eq!(
+            status(&revoked, forged.der(), now).unwrap_err().code(),
+            "CRL_SIGNATURE_INVALID"
         );
     }
 }

@@ -4,6 +4,9 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /crl` | a freshly signed CRL of the CA (DER) |
+//! | `POST /ocsp` | OCSP (RFC 6960, `application/ocsp-request`): the issuing CA's answer from its current revocation list |
+//! | `POST /tsa` | time-stamps (RFC 3161, `application/timestamp-query`) by the CA's TSA certificate |
+//! | `GET /ca.cer` | the issuing CA's certificate (DER), for authorityInfoAccess caIssuers |
 //! | `GET /enc-cert?serial=HEX` or `?name=NAME` | the holder's encryption certificate (DER), by the signing (or encryption) certificate serial, or by subject name |
 //! | `POST /tasks` `{"user":{..},"request":{..}}` | push a signing task to a user's app → `{"id","state"}` |
 //! | `GET /tasks?user=NAME_OR_SERIAL` | pending tasks of a user (the app simulator pulls these) |
@@ -27,7 +30,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -83,6 +86,76 @@ fn poisoned() -> Response {
 
 fn now() -> i64 {
     camr::qr::unix_now()
+}
+
+/// Largest OCSP or time-stamp request read, bytes (a request for a few certificates, or an
+/// imprint, is well under 1 KiB).
+const MAX_QUERY_BYTES: usize = 16 * 1024;
+
+/// Opens the CA afresh (see [`Inner::ca_dir`]) under the cloud's lock, or answers 500.
+fn with_ca<T>(cloud: &Cloud, f: impl FnOnce(&mut SoftCa) -> T) -> Result<T, Response> {
+    let Some(inner) = cloud.lock() else {
+        return Err(poisoned());
+    };
+    let mut ca = SoftCa::open(default_provider(), &inner.ca_dir).map_err(|e| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot open the CA: {e}"),
+        )
+    })?;
+    Ok(f(&mut ca))
+}
+
+/// `POST /ocsp` (RFC 6960 A.1, `application/ocsp-request`): the CA's OCSP answer, signed by
+/// the issuing CA, from its current list of issued and revoked certificates.
+async fn ocsp(State(cloud): State<Cloud>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = expect_type(&headers, "application/ocsp-request", &body) {
+        return r;
+    }
+    match with_ca(&cloud, |ca| ca.ocsp_response(&body, now())) {
+        Ok(der) => ([(header::CONTENT_TYPE, "application/ocsp-response")], der).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `POST /tsa` (RFC 3161 3.4, `application/timestamp-query`): a time-stamp token from the
+/// CA's TSA certificate (made on first use, critical id-kp-timeStamping).
+async fn tsa(State(cloud): State<Cloud>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = expect_type(&headers, "application/timestamp-query", &body) {
+        return r;
+    }
+    match with_ca(&cloud, |ca| ca.timestamp_response(&body, now())) {
+        Ok(der) => ([(header::CONTENT_TYPE, "application/timestamp-reply")], der).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /ca.cer`: the issuing CA's certificate, DER (authorityInfoAccess caIssuers).
+async fn ca_cert(State(cloud): State<Cloud>) -> Response {
+    match with_ca(&cloud, |ca| ca.issuing_ca().der().to_vec()) {
+        Ok(der) => ([(header::CONTENT_TYPE, "application/pkix-cert")], der).into_response(),
+        Err(r) => r,
+    }
+}
+
+fn expect_type(headers: &HeaderMap, wanted: &str, body: &[u8]) -> Result<(), Response> {
+    let given = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !given.eq_ignore_ascii_case(wanted) {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("send Content-Type: {wanted}"),
+        ));
+    }
+    if body.is_empty() || body.len() > MAX_QUERY_BYTES {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "the request must have 1 byte to 16 KiB",
+        ));
+    }
+    Ok(())
 }
 
 async fn crl(State(cloud): State<Cloud>) -> Response {
@@ -294,6 +367,9 @@ async fn list_usage(State(cloud): State<Cloud>) -> Response {
 fn router(cloud: Cloud) -> Router {
     Router::new()
         .route("/crl", get(crl))
+        .route("/ocsp", post(ocsp))
+        .route("/tsa", post(tsa))
+        .route("/ca.cer", get(ca_cert))
         .route("/enc-cert", get(enc_cert))
         .route("/tasks", post(push_task).get(list_tasks))
         .route("/tasks/{id}", get(get_task))

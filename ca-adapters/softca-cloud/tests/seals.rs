@@ -248,7 +248,13 @@ fn a_revocation_made_after_the_cloud_started_is_in_its_next_crl() {
     let mut reopened = SoftCa::open(default_provider(), &ca_dir).unwrap();
     let crl = reopened.crl(camr::qr::unix_now()).unwrap();
     assert_eq!(
-        camr_adapter_softca::status_from_crl(cert.der(), crl.der()).unwrap(),
+        camr_adapter_softca::status_from_crl(
+            cert.der(),
+            crl.der(),
+            reopened.issuing_ca().der(),
+            camr::qr::unix_now()
+        )
+        .unwrap(),
         camr_plugin_abi::CertStatus::Revoked
     );
 }

@@ -87,6 +87,19 @@ pub fn cades_signed_attributes(
             digest.len()
         )));
     }
+    signed_attributes(provider, data_oid(key), digest, hash, signer)
+}
+
+/// contentType = `content_type`, messageDigest = `digest` and signingCertificateV2 naming
+/// `signer` by its `hash` (SM3 written out, SHA-256 the default): the CAdES attributes above,
+/// and those of a time-stamp token (content type id-ct-TSTInfo, RFC 3161 / RFC 5816).
+pub(crate) fn signed_attributes(
+    provider: &dyn CryptoProvider,
+    content_type: ObjectIdentifier,
+    digest: &[u8],
+    hash: HashAlgorithm,
+    signer: &Certificate,
+) -> Result<Vec<u8>, EnvelopeError> {
     let ess = SigningCertificateV2 {
         certs: vec![EssCertIdV2 {
             hash_algorithm: match hash {
@@ -103,7 +116,7 @@ pub fn cades_signed_attributes(
     attrs
         .insert(attribute(
             oid::ATTR_CONTENT_TYPE,
-            Any::encode_from(&data_oid(key)).map_err(bad)?,
+            Any::encode_from(&content_type).map_err(bad)?,
         )?)
         .map_err(bad)?;
     attrs

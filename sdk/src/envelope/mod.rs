@@ -30,7 +30,7 @@ use crate::protocol::ErrorCode;
 mod attrs;
 mod stream;
 
-pub(crate) use attrs::{ATTR_SIGNING_CERTIFICATE_V2, data_oid};
+pub(crate) use attrs::{ATTR_SIGNING_CERTIFICATE_V2, data_oid, signed_attributes};
 pub use attrs::{cades_signed_attributes, digest_for};
 
 pub use stream::{
@@ -180,11 +180,11 @@ impl EnvelopeError {
     }
 }
 
-fn alg(oid: ObjectIdentifier, parameters: Option<Any>) -> AlgorithmIdentifierOwned {
+pub(crate) fn alg(oid: ObjectIdentifier, parameters: Option<Any>) -> AlgorithmIdentifierOwned {
     AlgorithmIdentifierOwned { oid, parameters }
 }
 
-fn null() -> Option<Any> {
+pub(crate) fn null() -> Option<Any> {
     Some(Any::from(der::asn1::Null))
 }
 
@@ -211,7 +211,7 @@ pub fn parse_content_info(data: &[u8]) -> Result<ContentInfo, EnvelopeError> {
         .map_err(|e| EnvelopeError::malformed(format!("not a DER ContentInfo ({e})")))
 }
 
-fn issuer_and_serial(cert: &Certificate) -> IssuerAndSerialNumber {
+pub(crate) fn issuer_and_serial(cert: &Certificate) -> IssuerAndSerialNumber {
     let tbs = cert.x509().tbs_certificate();
     IssuerAndSerialNumber {
         issuer: tbs.issuer().clone(),

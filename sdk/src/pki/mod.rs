@@ -18,16 +18,25 @@ use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use crate::crypto::{CryptoError, PublicKey, truncate};
 use crate::protocol::{CertType, ErrorCode};
 
+mod access;
 mod algs;
+mod chain_revocation;
+mod crl_check;
 mod exts;
+#[cfg(feature = "http")]
+pub mod http;
 mod identity;
 mod name_constraints;
 pub(crate) mod names;
+pub mod ocsp;
 mod path;
 mod revocation;
 mod signing_time;
+mod sources;
 mod validate;
 
+pub use chain_revocation::check_chain_revocation;
+pub use crl_check::{CrlError, RevocationStatus, check_crl, crl_number, crl_status};
 pub use identity::{IdentityDocument, IdentityError, IdentityType};
 pub use names::{Subject, names_match};
 pub use path::{
@@ -35,6 +44,10 @@ pub use path::{
 };
 pub use revocation::SkippedCrl;
 pub use signing_time::{RecordedSignature, TimeEvidence, ValidationTime};
+pub use sources::{
+    CrlDpSource, CrlFileSource, FetchLimits, HttpFetch, HttpRequest, OcspSource, OrderedSources,
+    RevocationError, RevocationEvidence, RevocationSource, SourceKind,
+};
 pub use validate::{
     CACHE_BUCKET_SECS, ChainValidator, MAX_PATH_LEN, RevocationPolicy, TrustStore, ValidatedChain,
 };

@@ -6,6 +6,7 @@ use der::asn1::ObjectIdentifier;
 use der::oid::AssociatedOid;
 use x509_cert::ext::pkix::{CrlNumber, KeyUsages};
 
+use super::crl_check::RevocationStatus;
 use super::names::{common_name, names_match};
 use super::path::Meter;
 use super::validate::{CACHE_CAPACITY, ChainValidator, RevocationPolicy, Times, signed_tbs_bytes};
@@ -79,33 +80,25 @@ impl ChainValidator {
                 if entry.serial_number != *serial {
                     continue;
                 }
-                // A signature made after the key was compromised is not saved by an earlier
-                // revocation date: the earlier of the two counts.
-                let revoked_at = time_secs(&entry.revocation_date)
-                    .min(invalidity_date(entry).unwrap_or(i64::MAX));
-                if revoked_at > at {
-                    // Revoked after the time of use: valid then (a seal stays valid).
-                    continue;
-                }
-                let reason = entry_reason(entry);
-                if reason == Some(REASON_REMOVE_FROM_CRL) {
-                    continue;
-                }
                 let subject = cert.common_name();
                 let serial = cert.serial_hex();
-                return Err(if reason == Some(REASON_CERTIFICATE_HOLD) {
-                    CertError::Frozen {
-                        subject,
-                        serial,
-                        revoked_at,
+                match entry_status(entry, at) {
+                    Some(RevocationStatus::Frozen { at: revoked_at }) => {
+                        return Err(CertError::Frozen {
+                            subject,
+                            serial,
+                            revoked_at,
+                        });
                     }
-                } else {
-                    CertError::Revoked {
-                        subject,
-                        serial,
-                        revoked_at,
+                    Some(RevocationStatus::Revoked { at: revoked_at, .. }) => {
+                        return Err(CertError::Revoked {
+                            subject,
+                            serial,
+                            revoked_at,
+                        });
                     }
-                });
+                    _ => {}
+                }
             }
             link.checked = true;
         }
@@ -213,7 +206,7 @@ impl ChainValidator {
 /// - a cRLNumber, non-critical (5.2.3: conforming CRL issuers MUST include it, and mark it
 ///   non-critical), that decodes; no extension twice; no critical extension camr does not
 ///   process (5.2), on the CRL or an entry (5.3).
-fn crl_profile(crl: &Crl, issuer: &Certificate) -> Result<(), String> {
+pub(super) fn crl_profile(crl: &Crl, issuer: &Certificate) -> Result<(), String> {
     let t = &crl.x509().tbs_cert_list;
     match issuer.key_usage() {
         Ok(Some(ku)) if ku.0.contains(KeyUsages::CRLSign) => {}
@@ -267,6 +260,30 @@ fn crl_profile(crl: &Crl, issuer: &Certificate) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What one CRL entry (for the certificate) means at time `at`: `None` when it does not count
+/// then (dated after `at`, or removeFromCRL).
+pub(super) fn entry_status(
+    entry: &x509_cert::crl::RevokedCert,
+    at: i64,
+) -> Option<RevocationStatus> {
+    // A signature made after the key was compromised is not saved by an earlier revocation
+    // date: the earlier of the two counts.
+    let revoked_at =
+        time_secs(&entry.revocation_date).min(invalidity_date(entry).unwrap_or(i64::MAX));
+    if revoked_at > at {
+        // Revoked after the time of use: valid then (a seal stays valid).
+        return None;
+    }
+    match entry_reason(entry) {
+        Some(REASON_REMOVE_FROM_CRL) => None,
+        Some(REASON_CERTIFICATE_HOLD) => Some(RevocationStatus::Frozen { at: revoked_at }),
+        reason => Some(RevocationStatus::Revoked {
+            at: revoked_at,
+            reason,
+        }),
+    }
 }
 
 /// Whether a CRL entry's reason is certificateHold (冻结).

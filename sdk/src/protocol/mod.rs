@@ -299,6 +299,34 @@ error_codes! {
     CertRevocationUnknown = "CERT_REVOCATION_UNKNOWN", 422;
     /// Path building exceeded its budget of signature checks or candidate issuers.
     CertPathBudgetExceeded = "CERT_PATH_BUDGET_EXCEEDED", 422;
+    /// A CRL's signature does not verify with its issuer's key (another key signed it).
+    CrlSignatureInvalid = "CRL_SIGNATURE_INVALID", 422;
+    /// A CRL is past its nextUpdate (plus the configured grace): it says nothing any more.
+    CrlStale = "CRL_STALE", 422;
+    /// An OCSP response (RFC 6960) could not be decoded, or the responder answered with an
+    /// error status (malformedRequest, tryLater, unauthorized, ...).
+    OcspResponseInvalid = "OCSP_RESPONSE_INVALID", 422;
+    /// An OCSP response is about another certificate (CertID) than the one asked about.
+    OcspCertMismatch = "OCSP_CERT_MISMATCH", 422;
+    /// An OCSP response is not fresh: thisUpdate too old or in the future, or nextUpdate
+    /// passed.
+    OcspStale = "OCSP_STALE", 422;
+    /// An OCSP response does not carry the nonce of the request (a replayed response).
+    OcspNonceMismatch = "OCSP_NONCE_MISMATCH", 422;
+    /// An OCSP response is signed by a key the certificate's issuer did not authorise (neither
+    /// the issuer itself nor a certificate it issued with id-kp-OCSPSigning).
+    OcspResponderUnauthorized = "OCSP_RESPONDER_UNAUTHORIZED", 422;
+    /// A time-stamp token or response (RFC 3161) could not be decoded, or the TSA refused the
+    /// request.
+    TimestampInvalid = "TIMESTAMP_INVALID", 422;
+    /// A time-stamp token is over other data than the data given (message imprint).
+    TimestampImprintMismatch = "TIMESTAMP_IMPRINT_MISMATCH", 422;
+    /// A time-stamp token's signer is not a time-stamping authority: its certificate lacks
+    /// the critical extended key usage id-kp-timeStamping.
+    TimestampTsaUnauthorized = "TIMESTAMP_TSA_UNAUTHORIZED", 422;
+    /// A revocation source (a CRL distribution point, an OCSP responder) could not be
+    /// reached, or did not answer within its limits of time and size.
+    RevocationSourceUnavailable = "REVOCATION_SOURCE_UNAVAILABLE", 503;
     /// The platform does not accept this certificate for this operation.
     CertNotEntitled = "CERT_NOT_ENTITLED", 403;
     /// Use outside a delegation's scope.

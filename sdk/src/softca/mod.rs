@@ -165,6 +165,9 @@ struct CaState {
     crl_number: u64,
     issued: Vec<IssuedRecord>,
     revoked: Vec<RevokedRecord>,
+    /// URLs written into issued certificates (absent in CA folders from before).
+    #[serde(default)]
+    urls: CaUrls,
 }
 
 /// Files of an issued wallet (the app's certificate store).
@@ -198,6 +201,8 @@ enum CertKind {
     Intermediate,
     SignLeaf,
     EncLeaf,
+    /// An OCSP responder or a time-stamping authority ([`services`]).
+    Service(ServiceRole),
 }
 
 impl SoftCa {
@@ -230,6 +235,7 @@ impl SoftCa {
             &root_name,
             CertKind::Root,
             CA_VALIDITY_DAYS,
+            &CaUrls::default(),
         )?;
         let ca_key = provider.generate_key(algorithm)?;
         let ca_name = make_name(&[
@@ -245,6 +251,7 @@ impl SoftCa {
             &ca_name,
             CertKind::Intermediate,
             CA_VALIDITY_DAYS,
+            &CaUrls::default(),
         )?;
         write_secret(&dir.join(ROOT_KEY), root_key.to_pkcs8_pem()?.as_bytes())?;
         write_secret(&dir.join(CA_KEY), ca_key.to_pkcs8_pem()?.as_bytes())?;
@@ -255,6 +262,7 @@ impl SoftCa {
             crl_number: 0,
             issued: Vec::new(),
             revoked: Vec::new(),
+            urls: CaUrls::default(),
         };
         let ca = Self {
             provider,
@@ -358,6 +366,7 @@ impl SoftCa {
             &subject,
             CertKind::SignLeaf,
             validity_days,
+            &self.state.urls,
         )?;
         let enc = issue_cert(
             self.provider.as_ref(),
@@ -367,6 +376,7 @@ impl SoftCa {
             &subject,
             CertKind::EncLeaf,
             validity_days,
+            &self.state.urls,
         )?;
         std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
         write(&out.join(wallet_files::SIGN_CERT), sign.to_pem().as_bytes())?;
@@ -440,6 +450,7 @@ impl SoftCa {
             &subject,
             CertKind::SignLeaf,
             validity_days,
+            &self.state.urls,
         )?;
         let enc = issue_cert_for_spki(
             self.provider.as_ref(),
@@ -449,6 +460,7 @@ impl SoftCa {
             &subject,
             CertKind::EncLeaf,
             validity_days,
+            &self.state.urls,
         )?;
         std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
         write(&out.join(wallet_files::SIGN_CERT), sign.to_pem().as_bytes())?;
@@ -763,6 +775,7 @@ fn random_serial(provider: &dyn CryptoProvider) -> Result<SerialNumber, CaError>
     SerialNumber::new(&bytes).map_err(build)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn issue_cert(
     provider: &dyn CryptoProvider,
     issuer_key: &PrivateKey,
@@ -771,13 +784,17 @@ fn issue_cert(
     subject: &Name,
     kind: CertKind,
     days: u64,
+    urls: &CaUrls,
 ) -> Result<Certificate, CaError> {
     let spki_der = subject_key.public_key().to_spki_der()?;
-    issue_cert_for_spki(provider, issuer_key, &spki_der, issuer, subject, kind, days)
+    issue_cert_for_spki(
+        provider, issuer_key, &spki_der, issuer, subject, kind, days, urls,
+    )
 }
 
 /// [`issue_cert`] for a subject public key given as DER `SubjectPublicKeyInfo` (a key the CA
 /// never sees the private half of, e.g. the joint key of co-signing).
+#[allow(clippy::too_many_arguments)]
 fn issue_cert_for_spki(
     provider: &dyn CryptoProvider,
     issuer_key: &PrivateKey,
@@ -786,6 +803,7 @@ fn issue_cert_for_spki(
     subject: &Name,
     kind: CertKind,
     days: u64,
+    urls: &CaUrls,
 ) -> Result<Certificate, CaError> {
     let spki = SubjectPublicKeyInfoOwned::from_der(spki_der).map_err(build)?;
     let now = crate::qr::unix_now();
@@ -798,6 +816,7 @@ fn issue_cert_for_spki(
         issuer: issuer.clone(),
         subject: subject.clone(),
         kind,
+        url_extensions: urls.extensions()?,
     };
     let mut builder = CertificateBuilder::new(
         profile,
@@ -819,6 +838,9 @@ struct CamrProfile {
     issuer: Name,
     subject: Name,
     kind: CertKind,
+    /// cRLDistributionPoints and authorityInfoAccess (built before, as the builder's callback
+    /// cannot return a `CaError`).
+    url_extensions: Vec<Extension>,
 }
 
 /// RFC 7093 method 1: the leftmost 160 bits of SHA-256 of the subjectPublicKey bits.
@@ -884,18 +906,29 @@ impl BuilderProfile for CamrProfile {
                 },
                 KeyUsages::KeyEncipherment | KeyUsages::DataEncipherment | KeyUsages::KeyAgreement,
             ),
+            CertKind::Service(role) => (
+                BasicConstraints {
+                    ca: false,
+                    path_len_constraint: None,
+                },
+                role.key_usage(),
+            ),
         };
         let mut out = vec![
             ext(BasicConstraints::OID, true, &bc)?,
             ext(KeyUsage::OID, true, &KeyUsage(ku))?,
-            ext(
-                SubjectKeyIdentifier::OID,
-                false,
-                &SubjectKeyIdentifier(OctetString::new(key_id(
-                    spk.subject_public_key.raw_bytes(),
-                ))?),
-            )?,
         ];
+        if let CertKind::Service(role) = self.kind {
+            out.push(role.extended_key_usage()?);
+        }
+        out.extend([ext(
+            SubjectKeyIdentifier::OID,
+            false,
+            &SubjectKeyIdentifier(OctetString::new(key_id(
+                spk.subject_public_key.raw_bytes(),
+            ))?),
+        )?]);
+        out.extend(self.url_extensions.iter().cloned());
         if self.kind != CertKind::Root {
             let aki = AuthorityKeyIdentifier {
                 key_identifier: Some(OctetString::new(key_id(
@@ -992,6 +1025,21 @@ fn write_secret(path: &Path, data: &[u8]) -> Result<(), CaError> {
     let mut f = options.open(path).map_err(|e| io(path, e))?;
     f.write_all(data).map_err(|e| io(path, e))
 }
+
+mod ocsp;
+mod services;
+mod tsa;
+mod urls;
+
+pub use ocsp::OCSP_VALIDITY_SECS;
+pub(crate) use ocsp::generalized as generalized_time;
+#[cfg(test)]
+pub(crate) use ocsp::sign_ocsp_response;
+pub use services::{OID_KP_TIME_STAMPING, ServiceRole};
+pub use tsa::TSA_POLICY;
+#[cfg(test)]
+pub(crate) use tsa::sign_token_with;
+pub use urls::{CaUrls, OID_AD_CA_ISSUERS, OID_AD_OCSP};
 
 #[cfg(test)]
 mod tests;
