@@ -13,14 +13,17 @@
 //! |---|---|
 //! | `POST /cosign/sign` `{user, token, request: SignRequest}` | the server half of a co-signature → `SignResponse` |
 //! | `POST /cosign/decrypt` `{user, token, request: DecryptRequest}` | the server half of a co-decryption (encryption key) → `DecryptResponse` |
-//! | `GET /crl` | a freshly signed CRL of the CA (DER) |
-//! | `GET /ca.cer` | the issuing CA's certificate (DER), to check the CRL's signature with |
+//! | `GET /crl` | a freshly signed CRL of the CA (DER): the cloud kit's (`softca_cloud::crl_and_usage`) |
+//! | `GET /ca.cer` | the issuing CA's certificate (DER), to check the CRL's signature with: the cloud kit's |
 //! | `GET /enc-cert?serial=HEX` or `?name=NAME` | a user's encryption certificate (DER) |
 //! | `POST /tasks` `{"user":{..},"request":{..}}` | push a task to a known user (the app's 待处理 list) → `{"id","state"}` |
 //! | `GET /tasks?user=SERIAL_OR_NAME[&state=pending\|done]` | the user's 待处理 (pending, default) or 已处理 (done) list |
 //! | `GET /tasks/{id}` | a task and its state |
 //! | `POST /tasks/{id}/result` | the app's outcome (any JSON; `{"approved":false,"reason":…}` for 拒签) → done |
-//! | `POST /usage` / `GET /usage` | usage records (`camr::protocol::UsageRecord`) |
+//! | `POST /usage` / `GET /usage` | usage records (`camr::protocol::UsageRecord`): the cloud kit's |
+//!
+//! `/enc-cert`, `/tasks` and `/seals` are BJCA's own: its users are the co-signing records
+//! the cloud keeps (no wallets folder), and its task lists are the app's 待处理 / 已处理.
 //! | `GET /seals?serial=HEX` | the seals made for a user's signing certificate (`softca_cloud::seals_for`) |
 //!
 //! Co-sign errors answer JSON `{"error", "code"}`: `COSIGN_UNAUTHORIZED` (401: unknown user or
@@ -42,7 +45,6 @@ use axum::{Json, Router};
 use camr::cosign::{ClientShare, ReplayCache, ServerShare};
 use camr::crypto::{HashAlgorithm, KeyAlgorithm, PrivateKey, default_provider};
 use camr::pki::Certificate;
-use camr::protocol::UsageRecord;
 use camr::softca::{Holder, SoftCa, USER_VALIDITY_DAYS};
 use camr_bjca_wire::{CA_ORG_TYPE, CosignDecrypt, CosignSign, KEY_KIND_COSIGN, WalletVendorFile};
 use serde::{Deserialize, Serialize};
@@ -222,7 +224,6 @@ struct Task {
 struct Inner {
     next_task: u64,
     tasks: BTreeMap<u64, Task>,
-    usage: Vec<UsageRecord>,
     replay: ReplayCache,
 }
 
@@ -364,52 +365,6 @@ async fn cosign_decrypt(State(cloud): State<Cloud>, body: Bytes) -> Response {
     match share.decrypt(&call.request) {
         Ok(resp) => Json(resp).into_response(),
         Err(e) => cosign_error(&e),
-    }
-}
-
-/// `GET /ca.cer`: the issuing CA's certificate (DER), which the adapter kit checks the CRL's
-/// signature with.
-async fn ca_cert(State(cloud): State<Cloud>) -> Response {
-    match SoftCa::open(default_provider(), &cloud.ca_dir) {
-        Ok(ca) => (
-            [(header::CONTENT_TYPE, "application/pkix-cert")],
-            ca.issuing_ca().der().to_vec(),
-        )
-            .into_response(),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            format!("cannot open the CA: {e}"),
-        ),
-    }
-}
-
-async fn crl(State(cloud): State<Cloud>) -> Response {
-    // The lock serialises CRL numbers among this cloud's requests.
-    let Some(_inner) = cloud.lock() else {
-        return poisoned();
-    };
-    let mut ca = match SoftCa::open(default_provider(), &cloud.ca_dir) {
-        Ok(ca) => ca,
-        Err(e) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                format!("cannot open the CA: {e}"),
-            );
-        }
-    };
-    match ca.crl(now()) {
-        Ok(crl) => (
-            [(header::CONTENT_TYPE, "application/pkix-crl")],
-            crl.der().to_vec(),
-        )
-            .into_response(),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            format!("cannot sign a CRL: {e}"),
-        ),
     }
 }
 
@@ -605,35 +560,6 @@ async fn task_result(
     Json(task.clone()).into_response()
 }
 
-async fn post_usage(State(cloud): State<Cloud>, body: Bytes) -> Response {
-    let record: UsageRecord = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "INPUT_MALFORMED",
-                format!("not a usage record: {e}"),
-            );
-        }
-    };
-    let Some(mut inner) = cloud.lock() else {
-        return poisoned();
-    };
-    inner.usage.push(record);
-    (
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "recorded": inner.usage.len() })),
-    )
-        .into_response()
-}
-
-async fn list_usage(State(cloud): State<Cloud>) -> Response {
-    match cloud.lock() {
-        Some(inner) => Json(inner.usage.clone()).into_response(),
-        None => poisoned(),
-    }
-}
-
 #[derive(Debug, Deserialize)]
 struct SerialQuery {
     serial: Option<String>,
@@ -678,22 +604,19 @@ pub fn app(ca_dir: &Path) -> Result<Router, String> {
         inner: Arc::new(Mutex::new(Inner {
             next_task: 0,
             tasks: BTreeMap::new(),
-            usage: Vec::new(),
             replay: ReplayCache::new(REPLAY_CAPACITY),
         })),
     };
     Ok(Router::new()
         .route("/cosign/sign", post(cosign_sign))
         .route("/cosign/decrypt", post(cosign_decrypt))
-        .route("/crl", get(crl))
-        .route("/ca.cer", get(ca_cert))
         .route("/enc-cert", get(enc_cert))
         .route("/tasks", post(push_task).get(list_tasks))
         .route("/tasks/{id}", get(get_task))
         .route("/tasks/{id}/result", post(task_result))
-        .route("/usage", post(post_usage).get(list_usage))
         .route("/seals", get(list_seals))
-        .with_state(cloud))
+        .with_state(cloud)
+        .merge(softca_cloud::crl_and_usage(ca_dir)?))
 }
 
 /// Runs the cloud on `listen` until Ctrl-C (the binary), printing `listening on ADDR` first.

@@ -174,17 +174,18 @@ fn encode<V: VendorCloud>(
     operation: Option<String>,
     options: V::EncodeOptions,
 ) -> Result<(), String> {
+    // stdin first: a caller writing the evidence sees no broken pipe for a bad `--operation`.
+    let mut input = Vec::new();
+    std::io::stdin()
+        .take(MAX_EVIDENCE_JSON + 1)
+        .read_to_end(&mut input)
+        .map_err(|e| format!("stdin: {e}"))?;
     let op = operation
         .map(|o| {
             o.parse::<Operation>()
                 .map_err(|_| format!("unknown operation `{o}`"))
         })
         .transpose()?;
-    let mut input = Vec::new();
-    std::io::stdin()
-        .take(MAX_EVIDENCE_JSON + 1)
-        .read_to_end(&mut input)
-        .map_err(|e| format!("stdin: {e}"))?;
     if input.len() as u64 > MAX_EVIDENCE_JSON {
         return Err(format!("stdin has more than {MAX_EVIDENCE_JSON} bytes"));
     }

@@ -480,10 +480,15 @@ async fn list_seals(State(cloud): State<Cloud>, Query(q): Query<SerialQuery>) ->
 
 /// Opens the CA in `ca_dir` and builds the cloud's routes.
 pub fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
+    Ok(router(open(ca_dir, wallets)?))
+}
+
+/// The cloud's state over the CA in `ca_dir`.
+fn open(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Cloud, String> {
     // Opened once to refuse a missing or broken CA at start; every CRL opens it afresh.
     SoftCa::open(default_provider(), ca_dir)
         .map_err(|e| format!("cannot open the CA in {}: {e}", ca_dir.display()))?;
-    Ok(router(Cloud {
+    Ok(Cloud {
         wallets,
         inner: Arc::new(Mutex::new(Inner {
             ca_dir: ca_dir.to_path_buf(),
@@ -491,7 +496,19 @@ pub fn app(ca_dir: &Path, wallets: Option<PathBuf>) -> Result<Router, String> {
             tasks: BTreeMap::new(),
             usage: Vec::new(),
         })),
-    }))
+    })
+}
+
+/// The routes every vendor cloud serves alike whoever its users are: `GET /crl` (a fresh CRL
+/// of the CA in `ca_dir`) and `POST /usage` / `GET /usage` (per-use records). A vendor cloud
+/// whose users, encryption certificates and tasks are its own (BJCA's co-signing users) merges
+/// these beside its own routes.
+pub fn crl_and_usage(ca_dir: &Path) -> Result<Router, String> {
+    Ok(Router::new()
+        .route("/crl", get(crl))
+        .route("/ca.cer", get(ca_cert))
+        .route("/usage", post(post_usage).get(list_usage))
+        .with_state(open(ca_dir, None)?))
 }
 
 /// Runs the cloud on `listen` until Ctrl-C (the binary), printing `listening on ADDR` first.
