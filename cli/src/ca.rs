@@ -26,6 +26,18 @@ pub(crate) enum CaCommand {
         /// CA name (organisation of its certificates).
         #[arg(long, default_value = "camr Software CA")]
         name: String,
+        /// Where the CA's CRL is served (e.g. softca-cloud `GET /crl`): written into every
+        /// certificate it issues as the CRL distribution point.
+        #[arg(long)]
+        crl_url: Option<String>,
+        /// The OCSP responder (e.g. softca-cloud `POST /ocsp`): written into every certificate
+        /// it issues (authority information access).
+        #[arg(long)]
+        ocsp_url: Option<String>,
+        /// Where the issuing CA's certificate is (e.g. softca-cloud `GET /ca.cer`): authority
+        /// information access, caIssuers.
+        #[arg(long)]
+        ca_issuers_url: Option<String>,
     },
     /// Issue a signing and an encryption certificate (a wallet folder).
     Issue {
@@ -163,13 +175,31 @@ pub(crate) enum UsageArg {
 pub(crate) fn ca(json_out: bool, provider: &Arc<dyn CryptoProvider>, c: &CaCommand) -> CliResult {
     use camr::softca::{Holder, HolderType, RevocationReason, SoftCa};
     match c {
-        CaCommand::Init { dir, alg, name } => {
+        CaCommand::Init {
+            dir,
+            alg,
+            name,
+            crl_url,
+            ocsp_url,
+            ca_issuers_url,
+        } => {
             let alg = match alg {
                 CaAlgArg::Sm2 => KeyAlgorithm::Sm2,
                 CaAlgArg::Rsa => KeyAlgorithm::Rsa2048,
                 CaAlgArg::P256 => KeyAlgorithm::P256,
             };
-            let ca = SoftCa::init(provider.clone(), dir, alg, name).map_err(camr::Error::from)?;
+            let urls = camr::softca::CaUrls {
+                crl_url: crl_url.clone(),
+                ocsp_url: ocsp_url.clone(),
+                ca_issuers_url: ca_issuers_url.clone(),
+            };
+            // Checked before anything is written: a bad URL leaves no CA behind.
+            urls.check().map_err(camr::Error::from)?;
+            let mut ca =
+                SoftCa::init(provider.clone(), dir, alg, name).map_err(camr::Error::from)?;
+            if urls != camr::softca::CaUrls::default() {
+                ca.set_urls(urls).map_err(camr::Error::from)?;
+            }
             emit(
                 json_out,
                 json!({"dir": dir, "root": ca.root().subject(), "issuingCa": ca.issuing_ca().subject()}),

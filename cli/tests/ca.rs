@@ -492,3 +492,59 @@ fn freeze_unfreeze_and_identity_documents_through_the_cli() {
     assert!(err.contains("港澳居民来往内地通行证"), "{err}");
     assert!(!ca.dir.path().join("bad").exists());
 }
+
+#[test]
+fn ca_init_writes_crl_and_ocsp_urls_into_every_certificate_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca");
+    let (code, _, err) = camr(&[
+        "ca",
+        "init",
+        "--dir",
+        s(&ca),
+        "--crl-url",
+        "http://127.0.0.1:8088/crl",
+        "--ocsp-url",
+        "http://127.0.0.1:8088/ocsp",
+        "--ca-issuers-url",
+        "http://127.0.0.1:8088/ca.cer",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let w = dir.path().join("w");
+    let (code, _, err) = camr(&[
+        "ca",
+        "issue",
+        "--dir",
+        s(&ca),
+        "--type",
+        "personal",
+        "--name",
+        "张三",
+        "--pin",
+        "1234",
+        "--out",
+        s(&w),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cert = camr::pki::Certificate::parse_one(&std::fs::read(w.join("sign-cert.pem")).unwrap())
+        .unwrap();
+    assert_eq!(
+        cert.crl_urls(),
+        vec!["http://127.0.0.1:8088/crl".to_string()]
+    );
+    assert_eq!(
+        cert.ocsp_urls(),
+        vec!["http://127.0.0.1:8088/ocsp".to_string()]
+    );
+    assert_eq!(
+        cert.ca_issuers_urls(),
+        vec!["http://127.0.0.1:8088/ca.cer".to_string()]
+    );
+
+    // Not http(s): refused, and no CA is left behind.
+    let bad = dir.path().join("bad");
+    let (code, _, err) = camr(&["ca", "init", "--dir", s(&bad), "--crl-url", "ftp://x/crl"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("ftp://x/crl") || err.contains("http"), "{err}");
+    assert!(!bad.exists(), "{err}");
+}

@@ -360,7 +360,7 @@ mod tests {
             uscc: None,
             identity_number: None,
         };
-        let mut leaf = |ca: &mut SoftCa, name: &str| {
+        let leaf = |ca: &mut SoftCa, name: &str| {
             let w = dir.path().join(name);
             ca.issue(&holder(name), b"123456", &w, 30).unwrap();
             Certificate::parse_one(&std::fs::read(w.join(wallet_files::SIGN_CERT)).unwrap())
