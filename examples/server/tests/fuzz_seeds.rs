@@ -144,12 +144,12 @@ fn write_all() {
     seed(
         "envelope_open",
         "gmt0010.der",
-        &envelope::seal(p, &[enc_cert.clone()], b"bid price 100").unwrap(),
+        &envelope::seal(p, std::slice::from_ref(&enc_cert), b"bid price 100").unwrap(),
     );
     let mut bid = Vec::new();
     envelope::seal_stream(
         p,
-        &[enc_cert.clone()],
+        std::slice::from_ref(&enc_cert),
         &[7u8; 3000][..],
         &mut bid,
         &mut |_| {},
