@@ -221,7 +221,20 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
     );
     let v = page.get(&format!("/api/v1/transactions/{tid}/result"));
     assert_eq!(v["data"]["subject"]["name"], "张三", "{v}");
-    step("   verified; A's stream ended with `verified`; the result reads the same through either");
+    // The attacker: another browser (no owner credential) through the proxy, on either
+    // instance, reads no identity.
+    let stranger = Page {
+        c: client(),
+        base: proxy.base.clone(),
+    };
+    for _ in 0..2 {
+        let v = stranger.get(&format!("/api/v1/transactions/{tid}/result"));
+        assert_eq!(v["errorCode"], "TX_NOT_OWNER", "{v}");
+        assert!(v["data"].is_null(), "{v}");
+    }
+    step(
+        "   verified; A's stream ended with `verified`; the owner reads the result through either instance, a stranger through neither",
+    );
 
     step("2. seal session: two placements, the phone and the page alternating instances");
     let (tid, phone1, code) = page.seal_session(&data);
@@ -274,13 +287,18 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
             .approve(v["data"]["qrText"].as_str().unwrap(), &proxy.base)
             .unwrap();
         assert_eq!(answered["state"], "verified", "{answered}");
+        // Nobody but the decrypt's owner gets the plaintext, whichever instance asks.
+        let (s, _) = stranger.bytes(&format!("/api/v1/bidfiles/{tid}/plain"));
+        assert_eq!(s, 403);
         let (s, plain) = page.bytes(&format!("/api/v1/bidfiles/{tid}/plain"));
         assert_eq!(s, 200);
         assert_eq!(plain, format!("投标文件 {i}").into_bytes());
     }
     let v = page.post_empty(&format!("/api/v1/hall/decrypt?bid={}", bids[2]));
     assert_eq!(v["errorCode"], "BIDDER_NOT_SIGNED_IN", "{v}");
-    step("   two bids opened after the opening time, the third refused (no sign-in)");
+    step(
+        "   two bids opened after the opening time (a stranger gets no plaintext), the third refused (no sign-in)",
+    );
 
     step("4. kill -9 of A in the middle of a seal session; B finishes it");
     let (tid, phone2, code) = page.seal_session(&data);
