@@ -80,7 +80,7 @@ pub async fn open(database_url: Option<&str>) -> Result<SideStores, ServerError>
     let fail = |url: &str, e: StoreError| {
         ServerError(format!(
             "cannot open the account and hall store `{}`: {e}",
-            crate::events::redact(url)
+            camr::store::redact(url)
         ))
     };
     Ok(match database_url {
@@ -160,10 +160,6 @@ pub struct LoginOut {
 const NO_IDENTITY: &str = "the certificate states no identity an account can be bound to \
     (统一社会信用代码 of an organisation certificate, or the identity document of a personal one)";
 
-fn store_error(e: StoreError) -> ApiError {
-    ApiError::new(e.code(), e.to_string())
-}
-
 /// The binding of a verified login: bound, unbound (with a registration link), or
 /// `403 ACCOUNT_PENDING` while its registration waits for staff.
 pub async fn login_out(s: &AppState, login: LoginResult) -> Result<LoginOut, ApiError> {
@@ -182,7 +178,7 @@ pub async fn login_out(s: &AppState, login: LoginResult) -> Result<LoginOut, Api
         .accounts
         .account_by_identity(&key)
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::from)?;
     let register = Some(format!("/register?tid={}", login.tid));
     let binding = match account {
         Some(a) if a.status == AccountStatus::Active => Binding {
@@ -286,7 +282,7 @@ async fn registrable(s: &AppState, tid: &Tid) -> Result<(LoginResult, String), A
         .accounts
         .account_by_identity(&key)
         .await
-        .map_err(store_error)?
+        .map_err(ApiError::from)?
     {
         match a.status {
             AccountStatus::Pending => return Err(pending(&a)),
@@ -415,7 +411,7 @@ async fn register(
                     account.name
                 ),
             ),
-            e => store_error(e),
+            e => ApiError::from(e),
         })?;
     let detail = format!(
         "{} {} {}",
@@ -426,7 +422,7 @@ async fn register(
     s.store
         .append_audit(now, Some(&tid), "account-registered", &detail)
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::from)?;
     tracing::info!(account = %account.id, status = account.status.as_str(), "registration");
     Ok(ok(account))
 }
@@ -451,7 +447,7 @@ async fn list(
         .accounts
         .accounts(q.status)
         .await
-        .map_err(store_error)?))
+        .map_err(ApiError::from)?))
 }
 
 /// Body of `POST /api/v1/admin/accounts/decide`.
@@ -485,7 +481,7 @@ async fn decide(
         .accounts
         .account(&b.account_id)
         .await
-        .map_err(store_error)?
+        .map_err(ApiError::from)?
         .ok_or_else(|| {
             ApiError::new(
                 ErrorCode::AccountNotFound,
@@ -526,7 +522,7 @@ async fn decide(
             StoreError::Backend(m) if m.contains("not pending") => {
                 ApiError::new(ErrorCode::AccountExists, m)
             }
-            e => store_error(e),
+            e => ApiError::from(e),
         })?;
     s.store
         .append_audit(
@@ -536,7 +532,7 @@ async fn decide(
             &format!("{} {} {note}", decided.id, decided.status.as_str()),
         )
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::from)?;
     Ok(ok(decided))
 }
 

@@ -96,11 +96,6 @@ impl camr::store::StateObserver for EventBus {
     }
 }
 
-/// A database URL with its password replaced, for messages and logs.
-pub fn redact(url: &str) -> String {
-    camr::store::redact(url)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

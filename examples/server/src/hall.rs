@@ -150,10 +150,6 @@ fn lower(sn: &str) -> String {
     sn.trim().to_ascii_lowercase()
 }
 
-fn store_error(e: StoreError) -> ApiError {
-    ApiError::new(e.code(), e.to_string())
-}
-
 impl Hall {
     /// The session of `config`, its opening time fixed from `now`; logins are read from
     /// `store`, bids and sign-ins kept in `records`, envelopes in `files_dir`.
@@ -317,13 +313,13 @@ impl Hall {
 
     /// The session as it stands.
     pub async fn view(&self, now: i64) -> Result<HallView, ApiError> {
-        self.settle_sign_ins().await.map_err(store_error)?;
-        let opens_at = self.current_opening().await.map_err(store_error)?;
+        self.settle_sign_ins().await.map_err(ApiError::from)?;
+        let opens_at = self.current_opening().await.map_err(ApiError::from)?;
         let bids = self
             .records
             .bids(&self.project)
             .await
-            .map_err(store_error)?;
+            .map_err(ApiError::from)?;
         Ok(HallView {
             project: self.project.clone(),
             opens_at,
@@ -337,7 +333,7 @@ impl Hall {
         self.records
             .bid(id)
             .await
-            .map_err(store_error)?
+            .map_err(ApiError::from)?
             .filter(|b| b.tender == self.project)
             .ok_or_else(|| ApiError::malformed(format!("no bid `{}` in this hall", clip(id))))
     }
@@ -611,7 +607,7 @@ async fn submit_bid(
                 ErrorCode::BidExists,
                 "this bid file was submitted already (投标文件已递交)",
             ),
-            e => store_error(e),
+            e => ApiError::from(e),
         });
     }
     tokio::fs::rename(&tmp, s.hall.envelope_path(&bid.id))
@@ -634,7 +630,7 @@ async fn sign_in(
         .records
         .add_pending_sign_in(&q.bid, &tid, camr::qr::unix_now())
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::from)?;
     Ok(started_ok(&s, Operation::Login, started))
 }
 
@@ -644,7 +640,7 @@ async fn decrypt(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let q = query(q)?;
-    s.hall.settle_sign_ins().await.map_err(store_error)?;
+    s.hall.settle_sign_ins().await.map_err(ApiError::from)?;
     let bid = s.hall.bid(&q.bid).await?;
     // Only whoever signed a bidder in (the owner of a sign-in) or the operator opens the bid:
     // the plaintext goes to the party that starts the decrypt. Not signed in: the gate below

@@ -126,10 +126,6 @@ impl PdfMeta {
     }
 }
 
-fn seal_error(e: SealError) -> ApiError {
-    ApiError::new(e.code(), e.to_string())
-}
-
 /// Receives the uploaded PDF into memory (through a temporary file, within the upload
 /// limit and [`seal::MAX_PDF`]).
 async fn receive_pdf(s: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
@@ -143,14 +139,14 @@ async fn receive_pdf(s: &AppState, body: Body) -> Result<Vec<u8>, ApiError> {
     bytes
 }
 
-/// Runs CPU-heavy PDF work off the async threads.
-async fn blocking<T: Send + 'static>(
+/// Runs CPU-heavy PDF work off the async threads (also the seal sessions').
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, SealError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(ApiError::internal)?
-        .map_err(seal_error)
+        .map_err(ApiError::from)
 }
 
 fn key_algorithm(alg: Option<&str>) -> Result<PublicKeyAlgorithm, ApiError> {
@@ -208,7 +204,7 @@ async fn seal_start(
         q.y,
         q.width.unwrap_or(120.0),
     )
-    .map_err(seal_error)?;
+    .map_err(ApiError::from)?;
     let name = clean_name(q.name.as_deref(), "document.pdf");
     let pdf = receive_pdf(&s, body).await?;
     let mut options = SealOptions::new(placement);
@@ -302,7 +298,7 @@ async fn answer_of(
             let revoker = parse(&r.certificate)?;
             let target = Certificate::from_der(target).map_err(ApiError::internal)?;
             if !seal::may_revoke(&target, &revoker, &[]) {
-                return Err(seal_error(SealError::RevokeDenied {
+                return Err(ApiError::from(SealError::RevokeDenied {
                     field: field.clone(),
                     signer: target.subject().name,
                     revoker: revoker.subject().name,

@@ -42,7 +42,7 @@ use camr::ceremony::SealSession;
 use camr::crypto::HashAlgorithm;
 use camr::protocol::{ErrorCode, Operation, SealInfo, SealKind, SessionStep, Tid};
 use camr::seal::flow::{SEAL_SESSION, SealFlow};
-use camr::seal::{self, PageSize, SealError};
+use camr::seal::{self, PageSize};
 use camr::store::{BlobDir, RecordStore, StoreError, Versioned};
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +52,7 @@ use crate::AppState;
 use crate::api::{ApiError, ok, parse_tid, started_out};
 use crate::files::{clean_name, receive, temp_path, upload_query};
 use crate::owner::with_owner_cookie;
+use crate::pdfseal::blocking;
 
 mod preview;
 mod step;
@@ -371,19 +372,6 @@ pub fn routes(sessions: Arc<Sessions>) -> Router<Arc<AppState>> {
         .route("/api/v1/seal-sessions/{tid}/document", get(document))
         .route("/camr/v1/seal-session/wait", get(wait))
         .layer(Extension(sessions))
-}
-
-fn seal_error(e: SealError) -> ApiError {
-    ApiError::new(e.code(), e.to_string())
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, SealError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(seal_error)
 }
 
 fn parse_kinds(list: &str) -> Result<Vec<SealKind>, ApiError> {

@@ -18,12 +18,12 @@ use camr::seal::flow::{AppliedSeal, FlowStep, OfferedSeal, PreparedRef, SealFlow
 use camr::seal::{self, Placement, SealOptions};
 
 use super::{
-    MAX_SEALS, PT_PER_MM, PlaceIn, PlacedOut, SealOut, Sessions, Shared, authorised, blocking,
-    seal_error,
+    Flow, MAX_SEALS, PT_PER_MM, PlaceIn, PlacedOut, SealOut, Sessions, Shared, authorised,
 };
 use crate::AppState;
 use crate::api::{ApiError, json_body, ok, parse_tid};
 use crate::owner::set_owner_cookie;
+use crate::pdfseal::blocking;
 
 /// Moves the step in progress on: a verified answer becomes a seal in the document (checked
 /// with `camr::seal::verify` first); a refusal, an expiry or a bad signature ends the step
@@ -182,24 +182,28 @@ async fn seals_of(s: &Arc<AppState>, auth: &SealSession) -> Result<Vec<OfferedSe
     Ok(vec![offered(seal, "platform")])
 }
 
-/// The session's seals, listed once and kept with it.
+/// The session's seals, listed once and kept with it (`flow` is then written back; after
+/// another instance's write it is read again).
 async fn offered(
     s: &Arc<AppState>,
     sessions: &Sessions,
     tid: &Tid,
+    flow: &mut Flow,
     auth: &SealSession,
 ) -> Result<Vec<OfferedSeal>, ApiError> {
-    let mut flow = sessions.advanced(s, tid).await?;
     if let Some(list) = &flow.value.seals {
         return Ok(list.clone());
     }
     let list = seals_of(s, auth).await?;
     flow.value.seals = Some(list.clone());
-    // Another instance listing them at the same moment stored the same list: fine.
-    match sessions.save(tid, &mut flow).await {
-        Ok(()) | Err(camr::store::StoreError::Conflict(_)) => Ok(list),
-        Err(e) => Err(e.into()),
+    match sessions.save(tid, flow).await {
+        Ok(()) => {}
+        // Another instance listed them (or moved the session on) at the same moment: fine,
+        // continue from what it stored.
+        Err(camr::store::StoreError::Conflict(_)) => *flow = sessions.advanced(s, tid).await?,
+        Err(e) => return Err(e.into()),
     }
+    Ok(list)
 }
 
 pub(super) async fn seals(
@@ -209,9 +213,9 @@ pub(super) async fn seals(
 ) -> Result<Response, ApiError> {
     let tid = parse_tid(&tid)?;
     // A tid that is no seal session is `TX_NOT_FOUND`, before anything else.
-    sessions.load(&tid).await?;
+    let mut flow = sessions.advanced(&s, &tid).await?;
     let auth = authorised(&s, &tid).await?;
-    let list = offered(&s, &sessions, &tid, &auth).await?;
+    let list = offered(&s, &sessions, &tid, &mut flow, &auth).await?;
     Ok(ok(list
         .into_iter()
         .map(|o| SealOut {
@@ -271,10 +275,11 @@ pub(super) async fn place(
 ) -> Result<Response, ApiError> {
     let tid = parse_tid(&tid)?;
     let input: PlaceIn = json_body(&headers, body)?;
-    check_placeable(&sessions.advanced(&s, &tid).await?.value)?;
-    let auth = authorised(&s, &tid).await?;
-    let seals = offered(&s, &sessions, &tid, &auth).await?;
     let mut flow = sessions.advanced(&s, &tid).await?;
+    check_placeable(&flow.value)?;
+    let auth = authorised(&s, &tid).await?;
+    let seals = offered(&s, &sessions, &tid, &mut flow, &auth).await?;
+    // Listing the seals may have read another instance's newer state.
     check_placeable(&flow.value)?;
     let seal_info = seals
         .into_iter()
@@ -297,7 +302,7 @@ pub(super) async fn place(
     });
     options.reason = Some(format!("签章 {}", seal_info.kind.label_zh()));
     options.image =
-        Some(seal::appearance::SealImage::from_png(&seal_info.image).map_err(seal_error)?);
+        Some(seal::appearance::SealImage::from_png(&seal_info.image).map_err(ApiError::from)?);
     let provider = s.platform.provider().clone();
     let doc = sessions.document(&tid, &flow.value).await?;
     let key = auth.key_algorithm;
