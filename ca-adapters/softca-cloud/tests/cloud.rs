@@ -189,6 +189,7 @@ fn the_adapter_talks_to_the_cloud() {
         used_at: now,
         ca_org_type: "SOFTCA".into(),
         operator: None,
+        revocation_unknown: false,
     };
     adapter
         .report_usage(&serde_json::to_string(&record).unwrap())

@@ -117,6 +117,11 @@ pub const KEYS: &[&str] = &[
     "entitlement.delegated",
     "registration.approval",
     "registration.share",
+    "revocation.sources",
+    "revocation.login",
+    "revocation.refresh_secs",
+    "revocation.grace_secs",
+    "revocation.ca_certificates",
 ];
 
 const TABLES: &[&str] = &[
@@ -128,6 +133,7 @@ const TABLES: &[&str] = &[
     "hall",
     "seal_session",
     "registration",
+    "revocation",
 ];
 
 /// The demo's listen address.
@@ -254,6 +260,11 @@ pub struct Settings {
     entitlement_delegated: Option<Vec<String>>,
     registration_approval: Option<crate::accounts::Approval>,
     registration_share: Option<bool>,
+    revocation_sources: Option<Vec<crate::revocation::live::SourceName>>,
+    revocation_login: Option<camr::ceremony::LoginRevocation>,
+    revocation_refresh_secs: Option<u64>,
+    revocation_grace_secs: Option<u64>,
+    revocation_ca_certificates: Option<camr::pki::RevocationPolicy>,
 }
 
 /// A value as a source gives it.
@@ -621,6 +632,21 @@ impl Settings {
                 });
             }
             "registration.share" => self.registration_share = Some(raw.boolean()?),
+            "revocation.sources" => {
+                let list = raw.list()?;
+                self.revocation_sources =
+                    Some(crate::revocation::live::SourceName::parse_list(&list)?);
+            }
+            "revocation.login" => {
+                let login = crate::revocation::live::LiveConfig::parse_login(&raw.text()?)?;
+                self.revocation_login = Some(login);
+            }
+            "revocation.refresh_secs" => self.revocation_refresh_secs = Some(raw.int(1, 86_400)?),
+            "revocation.grace_secs" => self.revocation_grace_secs = Some(raw.int(0, 604_800)?),
+            "revocation.ca_certificates" => {
+                let policy = crate::revocation::live::LiveConfig::parse_ca_policy(&raw.text()?)?;
+                self.revocation_ca_certificates = Some(policy);
+            }
             _ => return Err(SetError::Unknown),
         }
         Ok(())
@@ -762,7 +788,12 @@ impl Settings {
             entitlement_platform_only,
             entitlement_delegated,
             registration_approval,
-            registration_share
+            registration_share,
+            revocation_sources,
+            revocation_login,
+            revocation_refresh_secs,
+            revocation_grace_secs,
+            revocation_ca_certificates
         )
     }
 
@@ -903,6 +934,21 @@ impl Settings {
         }
         if let Some(v) = self.registration_share {
             c.registration.share = v;
+        }
+        if let Some(v) = self.revocation_sources {
+            c.revocation.sources = v;
+        }
+        if let Some(v) = self.revocation_login {
+            c.revocation.login = v;
+        }
+        if let Some(v) = self.revocation_refresh_secs {
+            c.revocation.refresh_secs = u32::try_from(v).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = self.revocation_grace_secs {
+            c.revocation.grace_secs = u32::try_from(v).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = self.revocation_ca_certificates {
+            c.revocation.ca_certificates = v;
         }
         if let Some(v) = self.hall_project {
             c.hall.project = v;

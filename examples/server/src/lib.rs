@@ -124,6 +124,9 @@ pub struct ServerConfig {
     pub registration: accounts::RegistrationConfig,
     /// Interactive seal sessions (签章会话): lifetime, required seal kinds, page previews.
     pub seal_session: sealsession::SealSessionConfig,
+    /// Live revocation: sources in order, login policy, refresh interval (see
+    /// [`revocation::live`]).
+    pub revocation: revocation::live::LiveConfig,
     /// How often the audit log's head is signed into `<data>/audit-checkpoint.json`
     /// (also on shutdown); `None`: on shutdown only.
     pub audit_checkpoint: Option<std::time::Duration>,
@@ -171,6 +174,7 @@ impl ServerConfig {
                 ..hall::HallConfig::default()
             },
             seal_session: sealsession::SealSessionConfig::default(),
+            revocation: revocation::live::LiveConfig::default(),
             entitlement: config::EntitlementConfig::default(),
             registration: accounts::RegistrationConfig::default(),
             audit_checkpoint: Some(audit_anchor::DEFAULT_EVERY),
@@ -234,6 +238,8 @@ pub struct AppState {
     pub jobs: files::Jobs,
     /// Where `POST /api/v1/admin/crls/reload` reads CRLs from (see [`revocation`]).
     pub crl_sources: revocation::CrlSources,
+    /// The configured CRLs as a live revocation source (`crl_files`), replaced on reload.
+    pub crl_files: Arc<camr::pki::CrlFileSource>,
     /// The bid-opening hall (不见面开标大厅), also the platform's decrypt gate.
     pub hall: Arc<hall::Hall>,
     /// Platform accounts bound to certificate holders (扫码绑定, 共享注册).
@@ -270,6 +276,11 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     let crl_sources = revocation::CrlSources::under(&config.data);
     let mut crls = vec![crl];
     crls.extend(crl_sources.files()?.into_iter().map(|(_, c)| c));
+    let crl_files = Arc::new(camr::pki::CrlFileSource::new(
+        provider.clone(),
+        crls.clone(),
+        i64::from(config.revocation.grace_secs),
+    ));
     let validator = ChainValidator::new(provider.clone(), trust).with_crls(crls);
     let base = config.public_url.trim_end_matches('/');
     let identity = PlatformIdentity {
@@ -302,6 +313,10 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     )
     .map_err(|e| ServerError(format!("cannot set up the platform: {e}")))?;
     let platform = platform.with_max_pending(config.max_pending);
+    let platform = match config.revocation.build(&provider, &crl_files) {
+        Some(live) => platform.with_revocation(live),
+        None => platform,
+    };
     let platform = match config.transaction_ttl {
         Some(ttl) => camr::protocol::Operation::ALL
             .iter()
@@ -411,6 +426,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         upload_limit: UPLOAD_LIMIT,
         jobs: files::Jobs::default(),
         crl_sources,
+        crl_files,
         hall,
         accounts: side.accounts.clone(),
         registration: config.registration,

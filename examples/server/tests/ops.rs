@@ -322,6 +322,7 @@ async fn adapters_get_their_configuration_at_start_and_a_bad_one_stops_the_start
         used_at: 0,
         ca_org_type: "SOFTCA".into(),
         operator: None,
+        revocation_unknown: false,
     };
     let host_ref: &camr_plugin_host::PluginHost = host;
     let e = tokio::task::block_in_place(|| host_ref.report_usage("SOFTCA", &usage)).unwrap_err();
@@ -948,6 +949,7 @@ fn usage(name: &str, sn: &str, scene: Operation, used_at: i64, system: &str) -> 
         used_at,
         ca_org_type: "SOFTCA".into(),
         operator: None,
+        revocation_unknown: false,
     }
 }
 

@@ -183,6 +183,10 @@ async fn world(opening: camr_server::hall::Opening) -> World {
         &["libcamr_adapter_netca.so", "libcamr_adapter_gdca.so"],
     );
     let h = start_configured(|c, _| {
+        // These test vendors' CAs publish no revocation information (no OCSP responder or CRL in
+        // their certificates, no CRL file): the live check is off here and tested in
+        // live_revocation.rs.
+        c.revocation.sources = Vec::new();
         c.plugins = Some(plugins);
         c.plugins_config
             .insert("NETCA".into(), json!({ "cloudUrl": netca_url }));

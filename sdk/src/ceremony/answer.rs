@@ -57,7 +57,7 @@ impl Platform {
         let response = decoded.as_ref().unwrap_or(response);
         let rec = self.live_record(tid).await?;
         match self.verdict(&rec, tid, response, via).await {
-            Ok(verdict) => self.record(tid, verdict).await,
+            Ok((verdict, revocation)) => self.record(tid, verdict, revocation).await,
             Err(e) => Err(self.refusal(tid, e).await),
         }
     }
@@ -105,14 +105,15 @@ impl Platform {
         Ok(Some(out))
     }
 
-    /// The checks, with the delegation withdrawal list and the decrypt policy.
+    /// The checks, with the delegation withdrawal list, the decrypt policy and the live
+    /// revocation step; the verdict and the revocation line for the audit entry.
     async fn verdict(
         &self,
         rec: &TxRecord,
         tid: &Tid,
         response: &Response,
         via: &dyn QrProfile,
-    ) -> CResult<Verdict> {
+    ) -> CResult<(Verdict, Option<String>)> {
         // Signatures first: the withdrawal list is read only for an answer that verified, so
         // bogus answers carrying a delegation cost one signature check, not a lookup.
         let mut checked = self.check_answer(rec, tid, response, false, via);
@@ -122,13 +123,24 @@ impl Platform {
                 checked = self.check_answer(rec, tid, response, true, via);
             }
         }
-        self.check_decrypt_answerer(rec, checked?).await
+        let (verdict, chain) = checked?;
+        let mut verdict = self.check_decrypt_answerer(rec, verdict).await?;
+        // Last: a source may be asked over the network, only for an answer that passed.
+        let line = self
+            .check_live_revocation(rec.transaction.operation, chain, &mut verdict)
+            .await?;
+        Ok((verdict, line))
     }
 
     /// Records a verdict: `approved` keeps the state machine's rule (scanned → approved →
     /// verified), every step a compare-and-set; then the usage record, the audit entry and
     /// the billing report.
-    async fn record(&self, tid: &Tid, (state, patch, usage): Verdict) -> CResult<TransactionState> {
+    async fn record(
+        &self,
+        tid: &Tid,
+        (state, patch, usage): Verdict,
+        revocation: Option<String>,
+    ) -> CResult<TransactionState> {
         let scanned = [TransactionState::Scanned];
         let next = if state == TransactionState::Verified {
             self.store
@@ -148,7 +160,13 @@ impl Platform {
                 .transition(tid, &scanned, TransactionState::Rejected, patch)
                 .await?
         };
-        let reason = next.transaction.message.as_deref().unwrap_or("");
+        let message = next.transaction.message.as_deref().unwrap_or("");
+        let reason = match &revocation {
+            Some(line) if message.is_empty() => line.clone(),
+            Some(line) => format!("{message} ({line})"),
+            None => message.to_string(),
+        };
+        let reason = reason.as_str();
         match (state, usage) {
             (TransactionState::Verified, Some(u)) => {
                 self.store.append_usage(u.clone()).await?;

@@ -80,12 +80,14 @@ impl Checked<'_> {
             used_at: self.now,
             ca_org_type: self.response.ca_org_type.clone(),
             operator,
+            revocation_unknown: false,
         }
     }
 }
 
 impl Platform {
     /// Checks an answer: the shared steps, then its operation's own ([`ops::verify`]).
+    /// Returns the verdict and the signer's validated chain (for the live revocation step).
     pub(super) fn check_answer(
         &self,
         rec: &TxRecord,
@@ -93,7 +95,7 @@ impl Platform {
         r: &Response,
         delegation_withdrawn: bool,
         via: &dyn QrProfile,
-    ) -> CResult<Verdict> {
+    ) -> CResult<(Verdict, ValidatedChain)> {
         check_waiting(rec, tid, r)?;
         let c = self.check_signer(rec, tid, r)?;
         self.check_binding(&c, via)?;
@@ -107,7 +109,7 @@ impl Platform {
                 result: Some(serde_json::json!({ "rejectedBy": c.subject })),
                 clear_secret: true,
             };
-            return Ok((TransactionState::Rejected, patch, Some(usage)));
+            return Ok(((TransactionState::Rejected, patch, Some(usage)), c.chain));
         }
         let (result, usage_counts) = ops::verify(self, &c)?;
         let patch = TxPatch {
@@ -115,11 +117,12 @@ impl Platform {
             result: Some(result),
             ..TxPatch::default()
         };
-        Ok((
+        let verdict = (
             TransactionState::Verified,
             patch,
             usage_counts.then_some(usage),
-        ))
+        );
+        Ok((verdict, c.chain))
     }
 
     /// The certificate chain of the answer, validated for signing now, and the request.

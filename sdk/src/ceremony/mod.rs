@@ -33,6 +33,7 @@ mod ops;
 mod owner;
 mod policy;
 mod results;
+mod revocation;
 pub mod scope;
 mod session;
 mod start;
@@ -47,6 +48,7 @@ pub use results::{
     EncryptResult, ItemOutcome, ItemState, LoginResult, MessageSignatureResult, RevokeResult,
     SignResult, SignedItem,
 };
+pub use revocation::{LiveRevocation, LoginRevocation, RevocationRecord};
 pub use scope::Entitlement;
 pub use session::{DEFAULT_SEAL_SESSION_TTL, SealSession};
 pub use verify::{
@@ -107,6 +109,7 @@ pub struct Platform {
     decoder: Option<Arc<dyn EvidenceDecoder>>,
     billing: Option<Billing>,
     rotation: Option<RotationKey>,
+    revocation: Option<LiveRevocation>,
 }
 
 fn default_ttl(op: Operation) -> i64 {
@@ -151,6 +154,7 @@ impl Platform {
             decoder: None,
             billing: None,
             rotation: None,
+            revocation: None,
         })
     }
 

@@ -22,6 +22,11 @@ pub struct LoginResult {
     pub ca_org_type: String,
     /// Whether revocation was checked for the whole chain.
     pub revocation_checked: bool,
+    /// What the platform's live revocation sources said (OCSP, CRL distribution point, …),
+    /// or that a soft-fail login went through without a status; absent when the platform
+    /// checks only its configured CRLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<super::RevocationRecord>,
     /// Unix seconds.
     pub verified_at: i64,
     /// Registration data the holder shared (共享注册), its signature verified; only when the

@@ -304,4 +304,5 @@ fn expired_cancelled_and_rejected_transactions_say_so() {
 
 mod binding;
 mod flows;
+mod live_revocation;
 mod seal_gate;

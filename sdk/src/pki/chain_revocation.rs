@@ -18,8 +18,24 @@ pub fn check_chain_revocation(
     now: i64,
     policy: RevocationPolicy,
 ) -> Result<Vec<RevocationEvidence>, CertError> {
+    check_chain_revocation_per_link(source, chain, at, now, [policy, policy]).map(|(e, _)| e)
+}
+
+/// [`check_chain_revocation`] with one policy for the leaf and another for the CA
+/// certificates above it (`[leaf, CAs]`): a platform may require the holder's status and take
+/// an intermediate CA's when a source has it (roots rarely publish an ARL). Returns the
+/// evidence of each link checked and the common names of the links skipped.
+pub fn check_chain_revocation_per_link(
+    source: &dyn RevocationSource,
+    chain: &ValidatedChain,
+    at: i64,
+    now: i64,
+    [leaf_policy, ca_policy]: [RevocationPolicy; 2],
+) -> Result<(Vec<RevocationEvidence>, Vec<String>), CertError> {
     let mut evidence = Vec::new();
-    for pair in chain.chain.windows(2) {
+    let mut skipped = Vec::new();
+    for (i, pair) in chain.chain.windows(2).enumerate() {
+        let policy = if i == 0 { leaf_policy } else { ca_policy };
         let [cert, issuer] = pair else { continue };
         let unknown = |reason: String| CertError::RevocationUnknown {
             subject: cert.common_name(),
@@ -35,7 +51,10 @@ pub fn check_chain_revocation(
         let e = match (found, policy) {
             (Ok(e), _) => e,
             (Err(reason), RevocationPolicy::Require) => return Err(unknown(reason)),
-            (Err(_), RevocationPolicy::BestEffort) => continue,
+            (Err(_), RevocationPolicy::BestEffort) => {
+                skipped.push(cert.common_name());
+                continue;
+            }
         };
         match e.status {
             RevocationStatus::Revoked { at: t, .. } if t <= at => {
@@ -55,5 +74,5 @@ pub fn check_chain_revocation(
             _ => evidence.push(e),
         }
     }
-    Ok(evidence)
+    Ok((evidence, skipped))
 }

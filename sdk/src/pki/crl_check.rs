@@ -51,7 +51,9 @@ impl CrlError {
 }
 
 /// What a CRL (or an OCSP answer) says about one certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase", tag = "status")]
 pub enum RevocationStatus {
     /// Not revoked, not frozen.

@@ -35,7 +35,7 @@ mod signing_time;
 mod sources;
 mod validate;
 
-pub use chain_revocation::check_chain_revocation;
+pub use chain_revocation::{check_chain_revocation, check_chain_revocation_per_link};
 pub use crl_check::{CrlError, RevocationStatus, check_crl, crl_number, crl_status};
 pub use identity::{IdentityDocument, IdentityError, IdentityType};
 pub use names::{Subject, names_match};
@@ -45,7 +45,7 @@ pub use path::{
 pub use revocation::SkippedCrl;
 pub use signing_time::{RecordedSignature, TimeEvidence, ValidationTime};
 pub use sources::{
-    CrlDpSource, CrlFileSource, FetchLimits, HttpFetch, HttpRequest, OcspSource, OrderedSources,
+    CrlDpSource, CrlFileSource, DEFAULT_REFRESH_SECS, FetchLimits, HttpFetch, HttpRequest, OcspSource, OrderedSources,
     RevocationError, RevocationEvidence, RevocationSource, SourceKind,
 };
 pub use validate::{

@@ -17,6 +17,10 @@ use super::{Certificate, Crl};
 use crate::crypto::CryptoProvider;
 use crate::protocol::ErrorCode;
 
+/// The default refresh interval of the fetching sources, seconds: how long a fetched CRL or
+/// OCSP answer is used before the source is asked again.
+pub const DEFAULT_REFRESH_SECS: i64 = 300;
+
 /// Limits on one fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FetchLimits {
@@ -59,7 +63,17 @@ pub trait HttpFetch: Send + Sync + std::fmt::Debug {
 }
 
 /// Which kind of source answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum SourceKind {
     /// An OCSP responder (RFC 6960).
@@ -71,7 +85,9 @@ pub enum SourceKind {
 }
 
 /// What a source said about a certificate, and what to record with the transaction.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct RevocationEvidence {
     /// Which kind of source.
@@ -236,8 +252,9 @@ impl RevocationSource for CrlFileSource {
 
 /// The CRL at the certificate's distribution point (HTTP, DER or PEM): fetched within
 /// [`FetchLimits::CRL`], checked against the issuer, cached per URL until nextUpdate and
-/// fetched again from `refresh_before` seconds before it (the cached one stays in use while
-/// a refetch fails and it is still fresh); past nextUpdate plus `grace_secs` it is not used.
+/// fetched again from `refresh_before` seconds before it, or once it is `refresh_secs` old,
+/// whichever comes first (the cached one stays in use while a refetch fails and it is still
+/// fresh); past nextUpdate plus `grace_secs` it is not used.
 #[derive(Debug)]
 pub struct CrlDpSource {
     http: Arc<dyn HttpFetch>,
@@ -246,9 +263,14 @@ pub struct CrlDpSource {
     pub grace_secs: i64,
     /// Seconds before nextUpdate a new CRL is fetched (default 300).
     pub refresh_before: i64,
+    /// The refresh interval: a CRL is fetched again once it was fetched this many seconds
+    /// ago, even before its nextUpdate (default 300) — how soon a freeze or revocation at the
+    /// CA counts on every instance of the platform.
+    pub refresh_secs: i64,
     /// Limits of one fetch.
     pub limits: FetchLimits,
-    cache: Mutex<HashMap<String, Crl>>,
+    /// Per URL: the CRL and when it was fetched.
+    cache: Mutex<HashMap<String, (Crl, i64)>>,
 }
 
 impl CrlDpSource {
@@ -259,35 +281,37 @@ impl CrlDpSource {
             provider,
             grace_secs: 0,
             refresh_before: 300,
+            refresh_secs: DEFAULT_REFRESH_SECS,
             limits: FetchLimits::CRL,
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    fn cached(&self, url: &str) -> Option<Crl> {
+    fn cached(&self, url: &str) -> Option<(Crl, i64)> {
         self.cache.lock().ok().and_then(|c| c.get(url).cloned())
     }
 
     /// A CRL for `url` usable for `issuer` at `now`: the cached one while it needs no
     /// refresh, else a new one (or the cached one if fetching fails and it is still usable).
     fn crl_for(&self, url: &str, issuer: &Certificate, now: i64) -> Result<Crl, RevocationError> {
-        let cached = self
-            .cached(url)
-            .filter(|c| check_crl(self.provider.as_ref(), c, issuer, now, self.grace_secs).is_ok());
-        if let Some(crl) = &cached {
+        let cached = self.cached(url).filter(|(c, _)| {
+            check_crl(self.provider.as_ref(), c, issuer, now, self.grace_secs).is_ok()
+        });
+        if let Some((crl, fetched_at)) = &cached {
             let due = crl.updates().1.map(|n| n - self.refresh_before);
-            if due.is_none_or(|d| now < d) {
+            let aged = now.saturating_sub(*fetched_at) >= self.refresh_secs;
+            if !aged && due.is_none_or(|d| now < d) {
                 return Ok(crl.clone());
             }
         }
         match self.fetch(url, issuer, now) {
             Ok(crl) => {
                 if let Ok(mut c) = self.cache.lock() {
-                    c.insert(url.to_string(), crl.clone());
+                    c.insert(url.to_string(), (crl.clone(), now));
                 }
                 Ok(crl)
             }
-            Err(e) => cached.ok_or(e),
+            Err(e) => cached.map(|(c, _)| c).ok_or(e),
         }
     }
 
@@ -344,7 +368,9 @@ impl RevocationSource for CrlDpSource {
 
 /// The OCSP responder named in the certificate's authorityInfoAccess: a request with a fresh
 /// nonce (POST, [`FetchLimits::OCSP`]), the answer verified ([`OcspQuery::verify`]) and cached
-/// per certificate until its nextUpdate (at most `max_cache_secs` when it has none).
+/// per certificate until its nextUpdate (at most `max_cache_secs` when it has none), asked
+/// again once it is `refresh_secs` old (the cached answer stays in use while asking fails and
+/// it is before its nextUpdate).
 #[derive(Debug)]
 pub struct OcspSource {
     http: Arc<dyn HttpFetch>,
@@ -353,9 +379,13 @@ pub struct OcspSource {
     pub policy: OcspPolicy,
     /// Longest an answer without nextUpdate is cached, seconds (default 300).
     pub max_cache_secs: i64,
+    /// The refresh interval: the responder is asked again once the cached answer is this
+    /// many seconds old (default 300).
+    pub refresh_secs: i64,
     /// Limits of one exchange.
     pub limits: FetchLimits,
-    cache: Mutex<HashMap<Vec<u8>, (RevocationEvidence, i64)>>,
+    /// Per (issuer, certificate): the evidence, until when it may be used, when it was asked.
+    cache: Mutex<HashMap<Vec<u8>, (RevocationEvidence, i64, i64)>>,
 }
 
 impl OcspSource {
@@ -366,6 +396,7 @@ impl OcspSource {
             provider,
             policy: OcspPolicy::default(),
             max_cache_secs: 300,
+            refresh_secs: DEFAULT_REFRESH_SECS,
             limits: FetchLimits::OCSP,
             cache: Mutex::new(HashMap::new()),
         }
@@ -407,11 +438,16 @@ impl RevocationSource for OcspSource {
         now: i64,
     ) -> Result<RevocationEvidence, RevocationError> {
         let key = [issuer.der(), cert.der()].concat();
-        let hit = self.cache.lock().ok().and_then(|c| c.get(&key).cloned());
-        if let Some((evidence, until)) = hit
-            && now < until
+        let hit = self
+            .cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+            .filter(|(_, until, _)| now < *until);
+        if let Some((evidence, _, asked_at)) = &hit
+            && now.saturating_sub(*asked_at) < self.refresh_secs
         {
-            return Ok(evidence);
+            return Ok(evidence.clone());
         }
         let urls = cert.ocsp_urls();
         let mut last = None;
@@ -423,12 +459,15 @@ impl RevocationSource for OcspSource {
                         .next_update
                         .unwrap_or(answer.this_update.saturating_add(self.max_cache_secs));
                     if let Ok(mut c) = self.cache.lock() {
-                        c.insert(key, (evidence.clone(), until));
+                        c.insert(key, (evidence.clone(), until, now));
                     }
                     return Ok(evidence);
                 }
                 Err(e) => last = Some(e),
             }
+        }
+        if let Some((evidence, _, _)) = hit {
+            return Ok(evidence);
         }
         Err(last.unwrap_or_else(|| RevocationError::NoInformation {
             subject: cert.common_name(),

@@ -1211,6 +1211,10 @@ pub struct UsageRecord {
     /// Staff member acting for an organisation certificate (camr).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
+    /// A login let through without a known revocation status (the platform's soft-fail
+    /// policy, `docs/revocation.md`) (camr).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revocation_unknown: bool,
 }
 
 #[cfg(test)]

@@ -505,6 +505,7 @@ fn usage_record_uses_the_national_field_names() {
         used_at: 1_700_000_000,
         ca_org_type: "SOFTCA".into(),
         operator: None,
+        revocation_unknown: false,
     };
     let v = serde_json::to_value(&record).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();

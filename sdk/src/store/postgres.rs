@@ -346,8 +346,8 @@ impl PostgresStore {
         sqlx::query(
             "INSERT INTO usage_records (trading_system_code, trading_system_name, cert_sn, \
              cert_name, cert_type, public_key_algorithm, subject_type, usage_scene, tid, \
-             used_at, ca_org_type, operator) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             used_at, ca_org_type, operator, revocation_unknown) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(record.trading_system_code.as_str())
         .bind(record.trading_system_name.as_str())
@@ -361,6 +361,7 @@ impl PostgresStore {
         .bind(record.used_at)
         .bind(record.ca_org_type.as_str())
         .bind(record.operator.as_deref())
+        .bind(record.revocation_unknown)
         .execute(&self.pool)
         .await
         .map_err(backend("store the usage record"))?;

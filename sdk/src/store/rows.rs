@@ -90,6 +90,7 @@ where
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
     const W: &str = "a usage record";
     let c = |name: &str| -> Result<String, StoreError> { col(db, row, name, W) };
@@ -106,6 +107,7 @@ where
         used_at: col(db, row, "used_at", W)?,
         ca_org_type: c("ca_org_type")?,
         operator: col(db, row, "operator", W)?,
+        revocation_unknown: col(db, row, "revocation_unknown", W)?,
     })
 }
 

@@ -56,6 +56,7 @@ fn usage(tid: &Tid, n: i64) -> UsageRecord {
         used_at: 1_700_000_000 + n,
         ca_org_type: "SOFTCA".into(),
         operator: (n == 2).then(|| "李四".to_string()),
+        revocation_unknown: false,
     }
 }
 
@@ -911,7 +912,7 @@ mod postgres {
             })
             .count();
         assert_eq!(migrations, i64::try_from(files).unwrap());
-        assert_eq!(migrations, 6);
+        assert_eq!(migrations, 7);
     }
 
     #[tokio::test]

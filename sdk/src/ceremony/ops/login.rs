@@ -27,6 +27,7 @@ pub(super) fn verify(p: &Platform, c: &Checked<'_>, share_registration: bool) ->
             certificate: c.certificate(),
             ca_org_type: r.ca_org_type.clone(),
             revocation_checked: c.chain.revocation_checked,
+            revocation: None,
             verified_at: c.now,
             registration: r.registration.clone(),
         },

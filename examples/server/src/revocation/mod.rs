@@ -6,10 +6,13 @@
 //! | `POST /api/v1/admin/crls/reload` | re-read the CRLs: a fresh one from the demo CA (`<data>/ca`, as `camr ca revoke` left it) and every file in `<data>/crls/`; answers what is in use (`Authorization: Bearer <admin token>`) |
 //! | `GET /api/v1/transactions/{tid}/verification` | re-verify the signatures a verified `signature`, `messageSignature` or `revokeSignature` transaction recorded, at the time the platform's audit log says it verified them |
 //!
-//! The validator keeps the CRLs it was given; a certificate frozen (CRL reason
-//! certificateHold), unfrozen or revoked after start-up counts from the next reload, for
-//! every instance that reloads. A reload that cannot read a CRL changes nothing; one that
-//! succeeds is an audit entry `crls-reloaded` (issuer, thisUpdate, revoked and frozen counts).
+//! Live revocation ([`live`], `revocation.*`): every answer's chain is asked about at the
+//! certificate's OCSP responder and CRL distribution point, then the configured CRLs, so a
+//! freeze (CRL reason certificateHold), an unfreeze or a revocation at the CA counts on every
+//! instance within the refresh interval. The configured CRLs (the demo CA's and
+//! `<data>/crls/`) are kept until the next reload, the "now" button: a reload that cannot read
+//! a CRL changes nothing; one that succeeds is an audit entry `crls-reloaded` (issuer,
+//! thisUpdate, revoked and frozen counts).
 //!
 //! Signing-time validity: the platform's evidence of when a signature existed is its own
 //! record — the transaction's result and the hash-chained audit entry `verified` of that tid
@@ -37,6 +40,8 @@ use camr::softca::SoftCa;
 use serde::Serialize;
 
 use crate::api::{ApiError, ok, parse_tid};
+
+pub mod live;
 use crate::{AppState, ServerError};
 
 type Shared = State<Arc<AppState>>;
@@ -165,8 +170,9 @@ async fn reload(State(s): Shared, headers: HeaderMap) -> Result<Response, ApiErr
             )
         })?;
     let infos: Vec<CrlInfo> = loaded.iter().map(|(src, crl)| info(src, crl)).collect();
-    s.validator
-        .replace_crls(loaded.into_iter().map(|(_, crl)| crl).collect());
+    let crls: Vec<Crl> = loaded.into_iter().map(|(_, crl)| crl).collect();
+    s.crl_files.replace(crls.clone());
+    s.validator.replace_crls(crls);
     tracing::info!(crls = infos.len(), "CRLs reloaded");
     // When the platform learned of a freeze or revocation is part of its record.
     let detail = infos
