@@ -15,6 +15,17 @@ use camr_load::{FreshDatabase, Kill, Plan, RunReport, Server, ServerSpec, Store}
 
 /// 40 logins, 4 message signatures and 4 bid files, 8 clients, a kill -9 at a random job.
 fn crash_run(store: Store) -> RunReport {
+    let plan = Plan {
+        logins: 40,
+        messages: 4,
+        bidfiles: 4,
+        clients: 8,
+        kill: Some(Kill::AtRandom),
+    };
+    run_plan(store, &plan)
+}
+
+fn run_plan(store: Store, plan: &Plan) -> RunReport {
     let dir = tempfile::tempdir().unwrap();
     let spec = ServerSpec {
         bin: server_binary().unwrap(),
@@ -24,20 +35,17 @@ fn crash_run(store: Store) -> RunReport {
         rate_limit_per_minute: 0,
     };
     let mut server = Server::start(spec).unwrap();
-    let plan = Plan {
-        logins: 40,
-        messages: 4,
-        bidfiles: 4,
-        clients: 8,
-        kill: Some(Kill::AtRandom),
-    };
-    camr_load::run(&mut server, &plan, &mut |line| {
+    camr_load::run(&mut server, plan, &mut |line| {
         eprintln!("load-crash: {line}")
     })
     .unwrap()
 }
 
 fn assert_nothing_lost(r: &RunReport) {
+    assert_nothing_lost_in(r, 48);
+}
+
+fn assert_nothing_lost_in(r: &RunReport, jobs: usize) {
     let shown = serde_json::to_string_pretty(r).unwrap();
     let c = &r.check;
     let kill = r.kill.as_ref().expect("the server was killed");
@@ -54,7 +62,7 @@ fn assert_nothing_lost(r: &RunReport) {
     assert_eq!(c.audit_chain, "OK", "{shown}");
     assert_eq!(r.summary.http.server_errors, 0, "5xx: {shown}");
     // Every job succeeded but those that lost their server in the middle.
-    assert_eq!(r.summary.total.ok + kill.interrupted, 48, "{shown}");
+    assert_eq!(r.summary.total.ok + kill.interrupted, jobs, "{shown}");
     assert!(r.holds(), "{shown}");
 }
 
@@ -77,4 +85,26 @@ fn a_kill_9_in_the_middle_of_a_load_loses_no_verified_answer_on_postgresql() {
     };
     let db = FreshDatabase::create(&admin).unwrap();
     assert_nothing_lost(&crash_run(Store::Postgres(db.url.clone())));
+}
+
+/// Open finding of this issue: an answer's writes (`scanned → approved`, `approved → verified`,
+/// usage record, audit entry) are four statements, not one transaction. A kill -9 between them
+/// leaves a transaction `approved` for good, or `verified` without its usage record or audit
+/// entry — and the owner's browser can still finish such a login. The app never heard back,
+/// so no answer it saw is lost (the tests above), but the evidence has a hole; runs of 400
+/// logins from 32 clients have left some after every kill so far. Ignored until `Platform::answer`
+/// records a verdict in one store transaction: `cargo test -p camr-load -- --include-ignored`.
+#[test]
+#[ignore = "open finding: an answer's writes are not one store transaction (docs/security.md)"]
+fn a_kill_9_leaves_no_answer_half_recorded() {
+    let plan = Plan {
+        logins: 400,
+        messages: 0,
+        bidfiles: 0,
+        clients: 32,
+        kill: Some(Kill::AtRandom),
+    };
+    let r = run_plan(Store::Sqlite, &plan);
+    assert_nothing_lost_in(&r, 400);
+    assert!(r.check.torn.is_empty(), "torn answers: {:#?}", r.check.torn);
 }
