@@ -110,6 +110,10 @@ struct Progress<'a> {
     finished: AtomicUsize,
     verified: AtomicUsize,
     down: AtomicBool,
+    /// Jobs from this index on wait until the kill is done, so a slow main thread cannot let
+    /// the run end before it (`usize::MAX`: no kill).
+    gate: usize,
+    killed: AtomicBool,
 }
 
 /// Runs `plan` against `server`, reporting progress lines to `say`.
@@ -127,6 +131,8 @@ pub fn run(
         finished: AtomicUsize::new(0),
         verified: AtomicUsize::new(0),
         down: AtomicBool::new(false),
+        gate: kill_at.map_or(usize::MAX, |k| k + plan.clients.max(1)),
+        killed: AtomicBool::new(false),
     };
     let t0 = Instant::now();
     let (attempts, kill) = std::thread::scope(|scope| {
@@ -197,6 +203,9 @@ fn worker(shared: Shared, p: &Progress<'_>) -> Result<Vec<Attempt>, LoadError> {
         let Some(&kind) = p.jobs.get(i) else {
             return Ok(out);
         };
+        while i >= p.gate && !p.killed.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let a = client.run(kind, i);
         if a.seen_verified {
             p.verified.fetch_add(1, Ordering::Relaxed);
@@ -229,6 +238,7 @@ fn watch<T>(
             let t = Instant::now();
             let restarted = server.restart();
             p.down.store(false, Ordering::SeqCst);
+            p.killed.store(true, Ordering::SeqCst);
             restarted?;
             let down_ms = t.elapsed().as_secs_f64() * 1000.0;
             say(&format!(
