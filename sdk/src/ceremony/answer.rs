@@ -3,7 +3,7 @@
 
 use crate::protocol::{ErrorCode, Response, Tid, TransactionState, UsageRecord};
 use crate::qr::QrProfile;
-use crate::store::{TxPatch, TxRecord};
+use crate::store::{AnswerWrite, TxRecord};
 
 use super::checks::Verdict;
 use super::{CResult, CeremonyError, HookError, Platform, scope};
@@ -133,56 +133,46 @@ impl Platform {
     }
 
     /// Records a verdict: `approved` keeps the state machine's rule (scanned → approved →
-    /// verified), every step a compare-and-set; then the usage record, the audit entry and
-    /// the billing report.
+    /// verified), every step a compare-and-set, written with the usage record and the audit
+    /// entry as one store transaction ([`crate::store::TransactionStore::record_answer`]: a
+    /// crash leaves the answer wholly recorded or not at all); then the billing report.
     async fn record(
         &self,
         tid: &Tid,
         (state, patch, usage): Verdict,
         revocation: Option<String>,
     ) -> CResult<TransactionState> {
-        let scanned = [TransactionState::Scanned];
-        let next = if state == TransactionState::Verified {
-            self.store
-                .transition(
-                    tid,
-                    &scanned,
-                    TransactionState::Approved,
-                    TxPatch::default(),
-                )
-                .await?;
-            let approved = [TransactionState::Approved];
-            self.store
-                .transition(tid, &approved, TransactionState::Verified, patch)
-                .await?
-        } else {
-            self.store
-                .transition(tid, &scanned, TransactionState::Rejected, patch)
-                .await?
-        };
-        let message = next.transaction.message.as_deref().unwrap_or("");
+        let message = patch.message.clone().unwrap_or_default();
         let reason = match &revocation {
             Some(line) if message.is_empty() => line.clone(),
             Some(line) => format!("{message} ({line})"),
-            None => message.to_string(),
+            None => message,
         };
-        let reason = reason.as_str();
-        match (state, usage) {
-            (TransactionState::Verified, Some(u)) => {
-                self.store.append_usage(u.clone()).await?;
-                self.audit(Some(tid), "verified", reason).await;
-                self.bill(u);
-            }
-            (TransactionState::Verified, None) => {
-                self.audit(Some(tid), "verified", reason).await;
-            }
-            (_, by) => {
-                let by = by
-                    .map(|u| format!(" (by {}, certificate {})", u.cert_name, u.cert_sn))
-                    .unwrap_or_default();
-                self.audit(Some(tid), "rejected", &format!("{reason}{by}"))
-                    .await;
-            }
+        let verified = state == TransactionState::Verified;
+        let (event, detail) = if verified {
+            ("verified", reason)
+        } else {
+            let by = usage
+                .as_ref()
+                .map(|u| format!(" (by {}, certificate {})", u.cert_name, u.cert_sn))
+                .unwrap_or_default();
+            ("rejected", format!("{reason}{by}"))
+        };
+        let usage = usage.filter(|_| verified);
+        let next = self
+            .store
+            .record_answer(AnswerWrite {
+                tid,
+                from: &[TransactionState::Scanned],
+                via: verified.then_some(TransactionState::Approved),
+                to: state,
+                patch,
+                usage: usage.clone(),
+                audit: (self.now(), event, detail),
+            })
+            .await?;
+        if let Some(u) = usage {
+            self.bill(u);
         }
         Ok(next.transaction.state)
     }

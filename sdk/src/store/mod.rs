@@ -303,6 +303,26 @@ pub struct TxPatch {
     pub clear_secret: bool,
 }
 
+/// A verified or rejected answer as the store records it: the state change (through `via`,
+/// e.g. `scanned → approved → verified`), the usage record and the audit entry.
+#[derive(Debug, Clone)]
+pub struct AnswerWrite<'a> {
+    /// The transaction.
+    pub tid: &'a Tid,
+    /// The states it may be in (compare-and-set).
+    pub from: &'a [TransactionState],
+    /// An intermediate state the state machine passes through, if any.
+    pub via: Option<TransactionState>,
+    /// The final state.
+    pub to: TransactionState,
+    /// Applied with the final state.
+    pub patch: TxPatch,
+    /// The usage record (per-use billing), if the answer counts.
+    pub usage: Option<UsageRecord>,
+    /// The audit entry: time, event, detail.
+    pub audit: (i64, &'a str, String),
+}
+
 /// Where ceremonies keep their state.
 pub trait TransactionStore: Send + Sync + std::fmt::Debug {
     /// Stores a new transaction.
@@ -339,6 +359,32 @@ pub trait TransactionStore: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<AuditEntry, StoreError>>;
     /// The whole audit log (oldest first).
     fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>>;
+    /// Records an answer: the state change, the usage record and the audit entry. The SQL
+    /// stores write them in one database transaction, so a crash leaves the answer either
+    /// wholly recorded or not at all (the app then sees no `verified` and answers again);
+    /// this default, for stores without transactions, writes them one after the other.
+    fn record_answer<'a>(
+        &'a self,
+        w: AnswerWrite<'a>,
+    ) -> BoxFuture<'a, Result<TxRecord, StoreError>> {
+        Box::pin(async move {
+            let mut from = w.from;
+            let via_state;
+            if let Some(via) = w.via {
+                self.transition(w.tid, from, via, TxPatch::default())
+                    .await?;
+                via_state = [via];
+                from = &via_state;
+            }
+            let rec = self.transition(w.tid, from, w.to, w.patch).await?;
+            if let Some(usage) = w.usage {
+                self.append_usage(usage).await?;
+            }
+            let (at, event, detail) = w.audit;
+            self.append_audit(at, Some(w.tid), event, &detail).await?;
+            Ok(rec)
+        })
+    }
     /// The newest audit entry (`None` for an empty log): what an
     /// [`AuditCheckpoint`] signs. The SQL stores read one row; this default reads the log.
     fn audit_head(&self) -> BoxFuture<'_, Result<Option<AuditEntry>, StoreError>> {

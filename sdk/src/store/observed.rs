@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use crate::protocol::{Tid, TransactionState, UsageRecord};
 
-use super::{AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord};
+use super::{
+    AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord,
+};
 
 /// Follows committed state changes of transactions (status events for a page, webhooks).
 pub trait StateObserver: Send + Sync + std::fmt::Debug {
@@ -209,6 +211,22 @@ impl TransactionStore for Observed {
 
     fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>> {
         self.inner.audit()
+    }
+
+    fn record_answer<'a>(
+        &'a self,
+        w: AnswerWrite<'a>,
+    ) -> BoxFuture<'a, Result<TxRecord, StoreError>> {
+        Box::pin(async move {
+            let (tid, via) = (w.tid, w.via);
+            let rec = self.inner.record_answer(w).await?;
+            if let Some(via) = via {
+                self.observer.changed(tid, via, &self.instance);
+            }
+            self.observer
+                .changed(tid, rec.transaction.state, &self.instance);
+            Ok(rec)
+        })
     }
 
     fn audit_head(&self) -> BoxFuture<'_, Result<Option<AuditEntry>, StoreError>> {

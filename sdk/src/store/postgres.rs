@@ -29,7 +29,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolO
 
 use super::rows::{self, to_json, wire_str};
 use super::{
-    AuditEntry, BoxFuture, StoreError, TransactionStore, TxEvent, TxPatch, TxRecord, audit_hash,
+    AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxEvent, TxPatch, TxRecord, audit_hash,
 };
 use crate::protocol::{Tid, TransactionState, UsageRecord};
 
@@ -264,6 +264,27 @@ impl PostgresStore {
         to: TransactionState,
         patch: TxPatch,
     ) -> Result<TxRecord, StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(backend("begin a transaction"))?;
+        let record = self.transition_in(&mut tx, tid, from, to, patch).await?;
+        tx.commit()
+            .await
+            .map_err(backend("commit the state change"))?;
+        Ok(record)
+    }
+
+    /// The compare-and-set of [`Self::transition_impl`] inside the caller's transaction.
+    async fn transition_in(
+        &self,
+        conn: &mut PgConnection,
+        tid: &Tid,
+        from: &[TransactionState],
+        to: TransactionState,
+        patch: TxPatch,
+    ) -> Result<TxRecord, StoreError> {
         // Only the named states the state machine lets go to `to`.
         let allowed: Vec<&str> = from
             .iter()
@@ -275,11 +296,6 @@ impl PostgresStore {
             .as_ref()
             .map(|r| to_json("result", r))
             .transpose()?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(backend("begin a transaction"))?;
         // The compare-and-set: one statement. A writer that changed the row first makes this
         // one wait, then re-check `state` on the row as that writer left it.
         let row = sqlx::query(
@@ -298,18 +314,15 @@ impl PostgresStore {
         .bind(patch.clear_secret)
         .bind(tid.as_str())
         .bind(allowed)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(backend("change the transaction state"))?;
         let Some(row) = row else {
             let actual = sqlx::query("SELECT state FROM transactions WHERE tid = $1")
                 .bind(tid.as_str())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(backend("read the transaction"))?;
-            tx.rollback()
-                .await
-                .map_err(backend("roll back a refused state change"))?;
             let row = actual.ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
             let actual: String = col(&row, "state", "the transaction state")?;
             return Err(StoreError::WrongState {
@@ -319,10 +332,7 @@ impl PostgresStore {
             });
         };
         let record = rows::record_from_row(DB, &row)?;
-        self.notify(&mut tx, tid, to).await?;
-        tx.commit()
-            .await
-            .map_err(backend("commit the state change"))?;
+        self.notify(conn, tid, to).await?;
         Ok(record)
     }
 
@@ -343,6 +353,15 @@ impl PostgresStore {
     }
 
     async fn append_usage_impl(&self, record: UsageRecord) -> Result<(), StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(backend("take a connection"))?;
+        Self::append_usage_in(&mut conn, &record).await
+    }
+
+    async fn append_usage_in(conn: &mut PgConnection, record: &UsageRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO usage_records (trading_system_code, trading_system_name, cert_sn, \
              cert_name, cert_type, public_key_algorithm, subject_type, usage_scene, tid, \
@@ -362,10 +381,37 @@ impl PostgresStore {
         .bind(record.ca_org_type.as_str())
         .bind(record.operator.as_deref())
         .bind(record.revocation_unknown)
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await
         .map_err(backend("store the usage record"))?;
         Ok(())
+    }
+
+    /// [`TransactionStore::record_answer`]: every write in one database transaction.
+    async fn record_answer_impl(&self, w: AnswerWrite<'_>) -> Result<TxRecord, StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(backend("begin a transaction"))?;
+        let mut from = w.from;
+        let via_state;
+        if let Some(via) = w.via {
+            self.transition_in(&mut tx, w.tid, from, via, TxPatch::default())
+                .await?;
+            via_state = [via];
+            from = &via_state;
+        }
+        let rec = self.transition_in(&mut tx, w.tid, from, w.to, w.patch).await?;
+        if let Some(usage) = &w.usage {
+            Self::append_usage_in(&mut tx, usage).await?;
+        }
+        let (at, event, detail) = &w.audit;
+        Self::append_audit_in(&mut tx, *at, Some(w.tid), event, detail).await?;
+        tx.commit()
+            .await
+            .map_err(backend("commit the answer"))?;
+        Ok(rec)
     }
 
     async fn usage_impl(&self) -> Result<Vec<UsageRecord>, StoreError> {
@@ -388,10 +434,25 @@ impl PostgresStore {
             .begin()
             .await
             .map_err(backend("begin a transaction"))?;
+        let entry = Self::append_audit_in(&mut tx, at, tid, event, detail).await?;
+        tx.commit()
+            .await
+            .map_err(backend("commit the audit entry"))?;
+        Ok(entry)
+    }
+
+    /// [`Self::append_audit_impl`] inside the caller's transaction.
+    async fn append_audit_in(
+        conn: &mut PgConnection,
+        at: i64,
+        tid: Option<&Tid>,
+        event: &str,
+        detail: &str,
+    ) -> Result<AuditEntry, StoreError> {
         // The row lock on the head makes every other append (any process) wait until this
         // one commits, then read the head this one wrote.
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id FOR UPDATE")
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(backend("lock the audit log"))?
             .ok_or_else(|| {
@@ -414,18 +475,15 @@ impl PostgresStore {
         .bind(detail)
         .bind(prev_hash.as_str())
         .bind(hash.as_str())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(backend("append to the audit log"))?;
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id")
             .bind(seq)
             .bind(hash.as_str())
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(backend("move the audit log head"))?;
-        tx.commit()
-            .await
-            .map_err(backend("commit the audit entry"))?;
         Ok(AuditEntry {
             seq: seq_u,
             at,
@@ -552,6 +610,13 @@ impl TransactionStore for PostgresStore {
         detail: &'a str,
     ) -> BoxFuture<'a, Result<AuditEntry, StoreError>> {
         Box::pin(self.append_audit_impl(at, tid, event, detail))
+    }
+
+    fn record_answer<'a>(
+        &'a self,
+        w: AnswerWrite<'a>,
+    ) -> BoxFuture<'a, Result<TxRecord, StoreError>> {
+        Box::pin(self.record_answer_impl(w))
     }
 
     fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>> {

@@ -19,7 +19,7 @@ use sqlx::sqlite::{
 
 use super::rows::{self, to_json, wire_str};
 use super::{
-    AUDIT_GENESIS, AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord,
+    AUDIT_GENESIS, AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord,
     audit_hash,
 };
 use crate::protocol::{Tid, TransactionState, UsageRecord};
@@ -199,6 +199,27 @@ impl SqliteStore {
         to: TransactionState,
         patch: TxPatch,
     ) -> Result<TxRecord, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("begin a write transaction"))?;
+        let record = self.transition_in(&mut tx, tid, from, to, patch).await?;
+        tx.commit()
+            .await
+            .map_err(backend("commit the state change"))?;
+        Ok(record)
+    }
+
+    /// The compare-and-set of [`Self::transition_impl`] inside the caller's transaction.
+    async fn transition_in(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        tid: &Tid,
+        from: &[TransactionState],
+        to: TransactionState,
+        patch: TxPatch,
+    ) -> Result<TxRecord, StoreError> {
         // Only the named states the state machine lets go to `to`.
         let allowed: Vec<&str> = from
             .iter()
@@ -211,11 +232,6 @@ impl SqliteStore {
             .as_ref()
             .map(|r| to_json("result", r))
             .transpose()?;
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend("begin a write transaction"))?;
         // The compare-and-set: one statement, so no other writer can slip in between the
         // check of the state and its change.
         let done = sqlx::query(
@@ -233,18 +249,15 @@ impl SqliteStore {
         .bind(patch.clear_secret)
         .bind(tid.as_str())
         .bind(allowed)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(backend("change the transaction state"))?;
         let row = sqlx::query("SELECT * FROM transactions WHERE tid = ?1")
             .bind(tid.as_str())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(backend("read the transaction"))?;
         if done.rows_affected() != 1 {
-            tx.rollback()
-                .await
-                .map_err(backend("roll back a refused state change"))?;
             let row = row.ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
             let actual: String = col(&row, "state", "the transaction state")?;
             return Err(StoreError::WrongState {
@@ -255,9 +268,6 @@ impl SqliteStore {
         }
         let row = row.ok_or_else(|| StoreError::NotFound(tid.to_string()))?;
         let record = rows::record_from_row(DB, &row)?;
-        tx.commit()
-            .await
-            .map_err(backend("commit the state change"))?;
         Ok(record)
     }
 
@@ -290,6 +300,15 @@ impl SqliteStore {
     }
 
     async fn append_usage_impl(&self, record: UsageRecord) -> Result<(), StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(backend("take a connection"))?;
+        Self::append_usage_in(&mut conn, &record).await
+    }
+
+    async fn append_usage_in(conn: &mut sqlx::SqliteConnection, record: &UsageRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO usage_records (trading_system_code, trading_system_name, cert_sn, \
              cert_name, cert_type, public_key_algorithm, subject_type, usage_scene, tid, \
@@ -309,10 +328,37 @@ impl SqliteStore {
         .bind(record.ca_org_type.as_str())
         .bind(record.operator.as_deref())
         .bind(record.revocation_unknown)
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await
         .map_err(backend("store the usage record"))?;
         Ok(())
+    }
+
+    /// [`TransactionStore::record_answer`]: every write in one database transaction.
+    async fn record_answer_impl(&self, w: AnswerWrite<'_>) -> Result<TxRecord, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("begin a write transaction"))?;
+        let mut from = w.from;
+        let via_state;
+        if let Some(via) = w.via {
+            self.transition_in(&mut tx, w.tid, from, via, TxPatch::default())
+                .await?;
+            via_state = [via];
+            from = &via_state;
+        }
+        let rec = self.transition_in(&mut tx, w.tid, from, w.to, w.patch).await?;
+        if let Some(usage) = &w.usage {
+            Self::append_usage_in(&mut tx, usage).await?;
+        }
+        let (at, event, detail) = &w.audit;
+        Self::append_audit_in(&mut tx, *at, Some(w.tid), event, detail).await?;
+        tx.commit()
+            .await
+            .map_err(backend("commit the answer"))?;
+        Ok(rec)
     }
 
     async fn usage_impl(&self) -> Result<Vec<UsageRecord>, StoreError> {
@@ -330,15 +376,30 @@ impl SqliteStore {
         event: &str,
         detail: &str,
     ) -> Result<AuditEntry, StoreError> {
-        // BEGIN IMMEDIATE takes the write lock before the last entry is read, so the entry
-        // written next is chained to the real last one (no fork, even across processes).
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(backend("begin a write transaction"))?;
+        let entry = Self::append_audit_in(&mut tx, at, tid, event, detail).await?;
+        tx.commit()
+            .await
+            .map_err(backend("commit the audit entry"))?;
+        Ok(entry)
+    }
+
+    /// [`Self::append_audit_impl`] inside the caller's transaction.
+    async fn append_audit_in(
+        conn: &mut sqlx::SqliteConnection,
+        at: i64,
+        tid: Option<&Tid>,
+        event: &str,
+        detail: &str,
+    ) -> Result<AuditEntry, StoreError> {
+        // BEGIN IMMEDIATE takes the write lock before the last entry is read, so the entry
+        // written next is chained to the real last one (no fork, even across processes).
         let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(backend("read the last audit entry"))?;
         let (seq, prev_hash) = match last {
@@ -363,12 +424,9 @@ impl SqliteStore {
         .bind(detail)
         .bind(prev_hash.as_str())
         .bind(hash.as_str())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(backend("append to the audit log"))?;
-        tx.commit()
-            .await
-            .map_err(backend("commit the audit entry"))?;
         Ok(AuditEntry {
             seq: seq_u,
             at,
@@ -441,6 +499,13 @@ impl TransactionStore for SqliteStore {
         detail: &'a str,
     ) -> BoxFuture<'a, Result<AuditEntry, StoreError>> {
         Box::pin(self.append_audit_impl(at, tid, event, detail))
+    }
+
+    fn record_answer<'a>(
+        &'a self,
+        w: AnswerWrite<'a>,
+    ) -> BoxFuture<'a, Result<TxRecord, StoreError>> {
+        Box::pin(self.record_answer_impl(w))
     }
 
     fn audit(&self) -> BoxFuture<'_, Result<Vec<AuditEntry>, StoreError>> {

@@ -87,15 +87,12 @@ fn a_kill_9_in_the_middle_of_a_load_loses_no_verified_answer_on_postgresql() {
     assert_nothing_lost(&crash_run(Store::Postgres(db.url.clone())));
 }
 
-/// Open finding of this issue: an answer's writes (`scanned → approved`, `approved → verified`,
-/// usage record, audit entry) are four statements, not one transaction. A kill -9 between them
-/// leaves a transaction `approved` for good, or `verified` without its usage record or audit
-/// entry — and the owner's browser can still finish such a login. The app never heard back,
-/// so no answer it saw is lost (the tests above), but the evidence has a hole; runs of 400
-/// logins from 32 clients have left some after every kill so far. Ignored until `Platform::answer`
-/// records a verdict in one store transaction: `cargo test -p camr-load -- --include-ignored`.
+/// The finding of this issue, fixed: an answer's writes (`scanned → approved`, `approved →
+/// verified`, usage record, audit entry) were four statements, and a kill -9 between them left
+/// a transaction `approved` for good, or `verified` without its usage record or audit entry.
+/// `Platform::answer` now records a verdict in one store transaction
+/// (`TransactionStore::record_answer`): after a kill, no answer is half-recorded.
 #[test]
-#[ignore = "open finding: an answer's writes are not one store transaction (docs/security.md)"]
 fn a_kill_9_leaves_no_answer_half_recorded() {
     let plan = Plan {
         logins: 400,
