@@ -21,7 +21,8 @@ pub async fn hall_page(State(s): State<Arc<AppState>>) -> Result<Response, crate
 <span id="countdown"></span></p>
 <p><small>解密条件 · Decryption needs: 投标人已完成签到，开标时间已到 · the bidder has signed in and the opening time is reached.</small></p>
 <fieldset><legend>递交投标文件 · Submit a sealed bid (<code>.camrbid</code>, see <a href="/bidfile">投标文件</a>)</legend>
-<input type="file" id="bid-envelope"> <button id="submit-bid">递交 · Submit</button></fieldset>
+<input type="file" id="bid-envelope"> <button id="submit-bid">递交 · Submit</button>
+<small id="submit-closed" class="bad" hidden>投标已截止：开标时间已到，不再接收投标文件 · Submission closed at the opening time</small></fieldset>
 <table id="bids"><thead><tr><th>投标文件 · Bid</th><th>签到 · Sign-in</th><th>解密 · Decrypt</th></tr></thead><tbody></tbody></table>
 <p id="hall-msg"></p>
 <progress id="progress" hidden></progress>
@@ -48,6 +49,10 @@ function tick() {
     c.textContent = "距开标 · Opening in " + (h ? h + ":" : "") + String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
     c.className = "";
   } else { c.textContent = "开标时间已到 · The bid opening has started"; c.className = "ok"; }
+  // Late bids are refused (BID_SUBMISSION_CLOSED): the page closes submission at the same time.
+  const closed = left <= 0;
+  camr.$("submit-bid").disabled = closed; camr.$("bid-envelope").disabled = closed;
+  camr.$("submit-closed").hidden = !closed;
 }
 tick(); setInterval(tick, 1000);
 function msg(text, cls) { const m = camr.$("hall-msg"); m.textContent = text; m.className = cls || ""; }
