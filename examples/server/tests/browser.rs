@@ -327,6 +327,10 @@ async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bi
         upload(&page, "#bid-envelope", &envelope, "#submit-bid").await;
         page.wait_text("#bids tbody", |t| t.contains("标书.pdf"))
             .await;
+        let state = page
+            .wait_text("#bids tbody .bid-state", |t| t.contains("已递交"))
+            .await;
+        assert!(!state.contains("已签到"), "{state}");
 
         // Too early: the refusal sentence, no QR.
         page.click("#bids tbody button.decrypt").await;
@@ -369,6 +373,14 @@ async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bi
         assert_eq!(outcome.state, "verified", "{outcome:?}");
         let href = page.wait_attr("#bids tbody a.download", "href").await;
         page.assert_not_reloaded().await;
+        // Each bid shows how far it got (issue 23, item 8).
+        let state = page
+            .wait_text("#bids tbody .bid-state", |t| t.contains("已解密"))
+            .await;
+        assert!(
+            state.contains("已递交") && state.contains("已签到"),
+            "{state}"
+        );
         let opened = download(&page, &href).await;
         assert!(
             opened == plain,
