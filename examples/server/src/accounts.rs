@@ -377,8 +377,13 @@ async fn register(
     let registration = if data.fields().is_empty() {
         None
     } else {
-        data.check()
-            .map_err(|e| ApiError::malformed(e.to_string()))?;
+        // The sentence of a wrong field as it is, for the person at the form.
+        data.check().map_err(|e| match e {
+            camr::protocol::ProtocolError::InvalidField { reason, .. } => {
+                ApiError::malformed(reason)
+            }
+            e => ApiError::malformed(e.to_string()),
+        })?;
         Some(data)
     };
     let now = camr::qr::unix_now();

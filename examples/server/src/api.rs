@@ -105,6 +105,7 @@ macro_rules! api_error_from {
 
 api_error_from!(
     camr::store::StoreError,
+    camr::store::hall::SubmissionRefusal,
     CeremonyError,
     camr::Error,
     camr::qr::QrError,

@@ -17,7 +17,7 @@
 //! | method and path | what |
 //! |---|---|
 //! | `GET /api/v1/hall` | the session: project, opening time, server time, bids with their sign-ins |
-//! | `POST /api/v1/hall/bids?name=N[&encryptTid=T]` | body: a sealed envelope (`.camrbid`) → the bid (递交投标文件); with the encrypt transaction that made it (the caller's own), the bid is bound to its holder |
+//! | `POST /api/v1/hall/bids?name=N[&encryptTid=T]` | body: a sealed envelope (`.camrbid`) → the bid (递交投标文件), before the opening time only (`403 BID_SUBMISSION_CLOSED`, [`camr::store::hall::check_submission`]); with the encrypt transaction that made it (the caller's own), the bid is bound to its holder |
 //! | `POST /api/v1/hall/signin?bid=ID` | a login transaction; once verified, its holder is the bid's signed-in bidder — only the bid's holder (when known), and never replacing another holder's verified sign-in |
 //! | `POST /api/v1/hall/decrypt?bid=ID` | for the owner of the bid's sign-in (or the operator): a decrypt transaction for the bid's envelope, through the gate; then `POST /api/v1/bidfiles/{tid}/work` and `GET /api/v1/bidfiles/{tid}/plain` |
 //!
@@ -342,6 +342,14 @@ impl Hall {
         self.files_dir.join(format!("hall-{id}.camrbid"))
     }
 
+    /// Whether the hall still takes bids at `now`: before the opening time as the store holds
+    /// it (another instance may have moved it).
+    async fn check_submission(&self, now: i64) -> Result<(), ApiError> {
+        let opens_at = self.current_opening().await.map_err(ApiError::from)?;
+        camr::store::hall::check_submission(opens_at, now)?;
+        Ok(())
+    }
+
     /// The bids whose content keys a decrypt is about to open (by the SM3 of each encrypted
     /// key, not by the recipient labels a caller supplies); sign-ins settled first.
     async fn bids_of(&self, items: &[EncryptedKeyItem]) -> Result<Vec<Bid>, StoreError> {
@@ -539,6 +547,8 @@ async fn submit_bid(
 ) -> Result<Response, ApiError> {
     no_json_type(&headers)?;
     let q = query(q)?;
+    // A late bid is refused before its body is read ...
+    s.hall.check_submission(camr::qr::unix_now()).await?;
     let name = clean_name(q.name.as_deref(), "bid.camrbid");
     let name = name
         .strip_suffix(".camrbid")
@@ -578,6 +588,11 @@ async fn submit_bid(
         }
         None => None,
     };
+    // ... and when it arrived in full: a bid counts as delivered (送达) once all of it is here.
+    if let Err(e) = s.hall.check_submission(camr::qr::unix_now()).await {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(e);
+    }
     let mut id = [0u8; 6];
     s.platform
         .provider()

@@ -32,8 +32,7 @@ use serde::Serialize;
 use crate::AppState;
 use crate::api::ApiError;
 
-/// China Standard Time, seconds east of UTC.
-pub const TZ_OFFSET_SECS: i64 = 8 * 3600;
+pub use camr::time::{TZ_OFFSET_SECS, civil_from_days, days_from_civil, format_date, format_time};
 
 /// Longest range, days.
 pub const MAX_DAYS: i64 = 3660;
@@ -98,35 +97,6 @@ pub struct UsageReport {
     pub rows: Vec<UsageRow>,
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
-}
-
 /// `YYYY-MM-DD` → day number; `None` unless it is a real date of years 1970–9999.
 pub fn parse_date(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -148,28 +118,9 @@ pub fn parse_date(s: &str) -> Option<i64> {
     (civil_from_days(days) == (i64::from(y), m, d)).then_some(days)
 }
 
-/// Day number → `YYYY-MM-DD`.
-pub fn format_date(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// The UTC+8 day of unix time `t`.
 pub fn day_of(t: i64) -> i64 {
     (t + TZ_OFFSET_SECS).div_euclid(86_400)
-}
-
-/// `YYYY-MM-DD HH:MM:SS` in UTC+8.
-pub fn format_time(t: i64) -> String {
-    let local = t + TZ_OFFSET_SECS;
-    let secs = local.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}:{:02}",
-        format_date(local.div_euclid(86_400)),
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
 /// The Chinese name of a usage scene.

@@ -3,7 +3,10 @@
 //   Error(message) carrying `.code` (the stable errorCode) for a failed envelope.
 // - camr.show(tx, opts): shows a transaction's QR (refreshed every second, as the app
 //   scans a live code), its payload text and the system code/name, follows its state over
-//   Server-Sent Events, and calls opts.onFinal(state, tx) once it is final.
+//   Server-Sent Events, calls opts.onState(state) on each state and opts.onFinal(state, tx)
+//   once it is final.
+// - camr.fail(id, error) / camr.clear(id): an error shown where the user acted (beside the
+//   button or field), the sentence first and the stable code in a small detail line.
 "use strict";
 const camr = (() => {
   const $ = (id) => document.getElementById(id);
@@ -43,13 +46,15 @@ const camr = (() => {
       x.setRequestHeader("content-type", "application/octet-stream");
       if (bar) { bar.hidden = false; bar.value = 0; bar.max = file.size || 1; }
       x.upload.onprogress = (e) => { if (bar && e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; } };
+      // A refused upload leaves no full progress bar behind (it would read as success).
+      const refuse = (e) => { if (bar) bar.hidden = true; reject(e); };
       x.onload = () => {
         let j = null;
-        try { j = JSON.parse(x.responseText); } catch (e) { reject(new Error("HTTP " + x.status)); return; }
-        if (!j.success) { const e = new Error(j.msg); e.code = j.errorCode; reject(e); return; }
+        try { j = JSON.parse(x.responseText); } catch (e) { refuse(new Error("HTTP " + x.status)); return; }
+        if (!j.success) { const e = new Error(j.msg); e.code = j.errorCode; refuse(e); return; }
         resolve(j.data);
       };
-      x.onerror = () => reject(new Error("上传失败 · Upload failed"));
+      x.onerror = () => refuse(new Error("上传失败，请检查网络后重试 · Upload failed"));
       x.send(file);
     });
   }
@@ -57,6 +62,23 @@ const camr = (() => {
   function status(text, cls) {
     const s = $("status");
     if (s) { s.textContent = text; s.className = cls || ""; }
+  }
+
+  function fail(id, e) {
+    const el = $(id);
+    if (!el) return;
+    el.hidden = false; el.className = "bad"; el.setAttribute("role", "alert");
+    el.textContent = (e && e.message) || String(e);
+    if (e && e.code) {
+      const d = document.createElement("small");
+      d.className = "code"; d.textContent = "错误码 · Code " + e.code;
+      el.append(document.createElement("br"), d);
+    }
+  }
+
+  function clear(id) {
+    const el = $(id);
+    if (el) { el.textContent = ""; el.hidden = true; }
   }
 
   function show(tx, opts) {
@@ -92,6 +114,7 @@ const camr = (() => {
       const t = JSON.parse(e.data);
       const st = t.state;
       if (st !== "created") { stop(); $("qr").classList.add("used"); }
+      if (opts.onState) opts.onState(st);
       status(LABELS[st] || st, FINAL.includes(st) && st !== "verified" ? "bad" : "");
       if (FINAL.includes(st) && !done) {
         done = true; es.close();
@@ -111,5 +134,5 @@ const camr = (() => {
     a.href = href; a.download = name || ""; a.textContent = label; a.hidden = false;
   }
 
-  return { $, api, upload, show, status, download, FINAL, LABELS };
+  return { $, api, upload, show, status, fail, clear, download, FINAL, LABELS };
 })();

@@ -76,14 +76,24 @@ async fn setup(
     (h, other)
 }
 
-/// The hall open from the start (free decrypts on: the key-taking test decrypts an envelope
-/// outside the opening too).
+/// The hall taking bids for an hour (free decrypts on: the key-taking test decrypts an
+/// envelope outside the opening too); [`open_now`] starts the opening.
 fn open_hall(c: &mut camr_server::ServerConfig) {
     c.hall = HallConfig {
         project: "攻击测试项目".into(),
-        opening: Opening::AfterStart(0),
+        opening: Opening::AfterStart(3600),
         free_decrypts: true,
     };
+}
+
+/// The bid-opening time is reached (for every instance on the store): bids are decrypted,
+/// no more are taken.
+async fn open_now(h: &Harness) {
+    h.state
+        .hall
+        .set_opens_at(camr::qr::unix_now())
+        .await
+        .unwrap();
 }
 
 /// Runs `$body(two)` as two tests: on one instance, and with the attacker on another.
@@ -237,6 +247,7 @@ async fn plaintext_once(two: bool) {
     let (h, other) = setup(two, open_hall).await;
     let plain = "报价 1,280,000.00 元".as_bytes().to_vec();
     let bid = submit_bound_bid(&h, &plain).await;
+    open_now(&h).await;
     sign_in(&h, &bid).await;
     let a = anonymous();
     // The attacker cannot start the bid's decrypt: the plaintext would go to them.
@@ -320,6 +331,7 @@ async fn sign_in_hijack(two: bool) {
     let (h, other) = setup(two, open_hall).await;
     let rival = competitor(&h);
     let bid = submit_bound_bid(&h, b"bid of zhang san").await;
+    open_now(&h).await;
     // The bidder's sign-in QR is pending: the hall does not publish its tid.
     let (s, mine) = h
         .post(&format!("/api/v1/hall/signin?bid={bid}"), &json!({}))
@@ -389,6 +401,7 @@ async fn foreign_rejection(two: bool) {
     let (h, other) = setup(two, open_hall).await;
     let rival = competitor(&h);
     let bid = submit_bound_bid(&h, b"bid").await;
+    open_now(&h).await;
     sign_in(&h, &bid).await;
     let (s, v) = h
         .post(&format!("/api/v1/hall/decrypt?bid={bid}"), &json!({}))
@@ -604,7 +617,7 @@ async fn finding6_the_decrypt_gate_fails_closed_and_holds_on_another_instance() 
         c.database_url = Some(db.join("camr.db").display().to_string());
         c.hall = HallConfig {
             project: "攻击测试项目".into(),
-            opening: Opening::AfterStart(0),
+            opening: Opening::AfterStart(3600),
             free_decrypts: false,
         };
     };
@@ -613,6 +626,7 @@ async fn finding6_the_decrypt_gate_fails_closed_and_holds_on_another_instance() 
     // A decrypt of an envelope nobody submitted: refused, even when its label names the
     // recipient serial of a submitted bid.
     let bid = submit_bound_bid(&h, b"sealed bid").await;
+    open_now(&h).await;
     let stray = |label: String| {
         json!([{
             "id": "k1",
@@ -680,7 +694,12 @@ async fn finding6_the_decrypt_gate_fails_closed_and_holds_on_another_instance() 
         .await
         .unwrap();
     assert_eq!(v["data"]["operation"], "decrypt", "{v}");
-    // The same file submitted again is refused.
+    // The same file submitted again (the opening postponed, so bids are taken) is refused.
+    h.state
+        .hall
+        .set_opens_at(camr::qr::unix_now() + 3600)
+        .await
+        .unwrap();
     let sealed = std::fs::read(h.data.join(format!("files/hall-{bid}.camrbid"))).unwrap();
     let (s, v) = h
         .upload("/api/v1/hall/bids?name=again.camrbid", sealed)

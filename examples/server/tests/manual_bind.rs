@@ -325,6 +325,44 @@ async fn an_unknown_certificate_registers_staff_approve_and_a_reissued_certifica
     assert!(html.contains("/api/v1/admin/accounts/decide") && html.contains("通过"));
 }
 
+/// The registration form's contact data must be contact data: a mobile `abc` and an e-mail
+/// `not-an-email` are refused with a sentence naming the field, and nothing is registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_with_a_mobile_that_is_no_number_or_an_e_mail_that_is_no_address_is_refused()
+{
+    let h = start().await;
+    let (tid, s, v) = h.login(&h.wallet, false, None).await;
+    assert_eq!(s, 200, "{v}");
+    for (body, words) in [
+        (json!({"tid": tid, "mobile": "abc"}), "手机号格式不正确"),
+        (
+            json!({"tid": tid, "mobile": "13800138000", "email": "not-an-email"}),
+            "电子邮箱格式不正确",
+        ),
+    ] {
+        let (s, v) = h.post("/api/v1/registrations", &body).await;
+        assert_error(s, &v, 400, "INPUT_MALFORMED");
+        let msg = v["msg"].as_str().unwrap();
+        assert!(
+            msg.starts_with(words),
+            "Chinese first, the field named: {v}"
+        );
+        assert!(!msg.contains('`'), "{v}");
+    }
+    // Nothing was registered: the same login registers with good data.
+    let (s, v) = h
+        .post(
+            "/api/v1/registrations",
+            &json!({"tid": tid, "mobile": "+86 138 0013 8000", "email": "zhangsan@example.cn"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["data"]["status"].as_str()),
+        (200, Some("active")),
+        "{v}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_data_travels_only_when_asked_and_consented_and_is_signed() {
     // The default: approved at once.

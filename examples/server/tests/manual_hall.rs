@@ -312,7 +312,7 @@ async fn a_bid_opens_only_after_the_opening_time_and_the_bidders_sign_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn someone_elses_sign_in_does_not_let_the_bid_be_decrypted_until_its_bidder_signs_in() {
-    let h = start(Opening::AfterStart(0)).await;
+    let h = start(Opening::AfterStart(3600)).await;
     // 李四, another holder of the same CA, signs in for 张三's bid.
     let other_dir = h._dir.path().join("other-wallet");
     let mut ca =
@@ -323,6 +323,7 @@ async fn someone_elses_sign_in_does_not_let_the_bid_be_decrypted_until_its_bidde
     let other = Wallet::open(&other_dir, b"654321").unwrap();
     let bid_file = b"bid of zhang san".to_vec();
     let bid = h.submit(h.seal(&bid_file)).await;
+    h.state.hall.set_opens_at(now()).await.unwrap();
     h.sign_in_with(&other, &bid).await;
     let (_, view) = h.get("/api/v1/hall").await;
     assert_eq!(Hall::bid_of(&view, &bid)["signedIn"]["name"], "李四");
@@ -347,6 +348,38 @@ async fn someone_elses_sign_in_does_not_let_the_bid_be_decrypted_until_its_bidde
     assert_eq!(s, 200, "{v}");
     let (s, opened) = h.download(&format!("/api/v1/bidfiles/{tid}/plain")).await;
     assert_eq!((s, opened), (200, bid_file));
+}
+
+/// 逾期送达的投标文件应当拒收: from the opening time on, the hall takes no bid — the second
+/// of the opening included, a bid that finished arriving late included — and says so with its
+/// own code and the opening time as people read it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bid_delivered_from_the_opening_time_on_is_refused_as_late() {
+    let h = start(Opening::AfterStart(3600)).await;
+    let on_time = h.submit(h.seal(b"on time")).await;
+
+    let opens_at = now();
+    h.state.hall.set_opens_at(opens_at).await.unwrap();
+    for late in [h.seal(b"late"), h.seal(b"on time")] {
+        let (s, v) = h
+            .upload("/api/v1/hall/bids?name=迟到.pdf.camrbid", late)
+            .await;
+        assert_refused(s, &v, "BID_SUBMISSION_CLOSED", "逾期送达的投标文件不予接收");
+        let msg = v["msg"].as_str().unwrap();
+        assert!(msg.contains(&camr::time::format_time(opens_at)), "{v}");
+        assert!(!msg.contains(&opens_at.to_string()), "no unix seconds: {v}");
+    }
+    // Another instance (or the agent) moved the opening: the store's time counts.
+    h.state.hall.set_opens_at(now() - 3600).await.unwrap();
+    let (s, v) = h
+        .upload("/api/v1/hall/bids?name=x.camrbid", h.seal(b"later"))
+        .await;
+    assert_refused(s, &v, "BID_SUBMISSION_CLOSED", "投标已截止");
+    // Only the bid delivered in time is in the hall.
+    let (_, view) = h.get("/api/v1/hall").await;
+    let bids = view["data"]["bids"].as_array().unwrap();
+    assert_eq!(bids.len(), 1, "{view}");
+    assert_eq!(bids[0]["id"], on_time.as_str());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -416,3 +416,52 @@ async fn seals_come_from_the_ca_and_a_document_needing_two_is_not_finished_with_
     let r = report.seals[1].widgets[0].rect;
     assert!(((r[2] - r[0]) - 56.69).abs() < 0.1, "{r:?}");
 }
+
+/// Issue 23, bug 6: a document needing 法人章 when the holder's CA offers none (here no
+/// adapter: the platform's default 公章 only) can never be finished — the session says so
+/// as soon as the seals are listed, before 完成签章, and 完成签章 is refused with the same
+/// sentence instead of waiting for the session to expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_needing_a_seal_the_holders_ca_does_not_offer_is_flagged_before_finishing() {
+    let h = start().await;
+    let (tid, qr, opened) = open(&h, 1, "official,legalRepresentative").await;
+    assert_eq!(
+        opened["required"],
+        json!(["official", "legalRepresentative"])
+    );
+    let _phone = phone(&h, &qr);
+    let v = until(&h, &tid, "authorised", |v| v["state"] == "authorised").await;
+    // Not known before the seals are listed.
+    assert_eq!(v["unobtainable"], json!([]), "{v}");
+    assert!(v.get("warning").is_none(), "{v}");
+    let list = seals(&h, &tid).await;
+    let kinds: Vec<&str> = list.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["official"], "{list:?}");
+    let v = until(&h, &tid, "the warning", |v| v["warning"].is_string()).await;
+    assert_eq!(v["unobtainable"], json!(["legalRepresentative"]), "{v}");
+    let warning = v["warning"].as_str().unwrap();
+    assert!(warning.starts_with("本文件需要法人章"), "{warning}");
+
+    // 公章 applied: still flagged; 完成签章 refused with the sentence that says why.
+    let official = code_of(&list, "official");
+    let (s, v) = place(
+        &h,
+        &tid,
+        json!({"sealCode": official, "pages": [1], "x": 300, "y": 120}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let v = until(&h, &tid, "公章", |v| {
+        v["applied"].as_array().unwrap().len() == 1
+    })
+    .await;
+    assert_eq!(v["unobtainable"], json!(["legalRepresentative"]), "{v}");
+    let (s, v) = h
+        .post(&format!("/api/v1/seal-sessions/{tid}/finish"), &json!({}))
+        .await;
+    assert_error(s, &v, 422, "SEAL_SET_INCOMPLETE");
+    assert!(
+        v["msg"].as_str().unwrap().contains("没有为您提供法人章"),
+        "{v}"
+    );
+}

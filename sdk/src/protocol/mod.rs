@@ -12,10 +12,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub mod binding;
+mod contact;
 pub mod delegation;
 mod ids;
 mod seals;
 
+pub use contact::{is_email_address, is_mobile_number};
 pub use ids::{SystemCode, Tid};
 pub use seals::*;
 
@@ -341,6 +343,9 @@ error_codes! {
     BidNotSubmitted = "BID_NOT_SUBMITTED", 403;
     /// The same bid file (the same content keys) was submitted already.
     BidExists = "BID_EXISTS", 409;
+    /// A bid submitted from the bid-opening time on (逾期送达的投标文件应当拒收): submission
+    /// closes when the opening starts.
+    BidSubmissionClosed = "BID_SUBMISSION_CLOSED", 403;
     /// The certificate holder's registration waits for the platform's staff approval
     /// (待平台后台审核): no login into the account yet.
     AccountPending = "ACCOUNT_PENDING", 403;
@@ -1105,7 +1110,9 @@ impl SharedRegistration {
         .collect()
     }
 
-    /// Checks the data: at least one field, each 1–200 characters without control characters.
+    /// Checks the data: at least one field, each 1–200 characters without control characters;
+    /// a mobile number a phone can be reached at ([`is_mobile_number`]) and an e-mail address
+    /// mail can be sent to ([`is_email_address`]).
     pub fn check(&self) -> Result<(), ProtocolError> {
         if self.fields().is_empty() {
             return Err(ProtocolError::InvalidField {
@@ -1120,6 +1127,24 @@ impl SharedRegistration {
                     reason: format!("{label} must be 1–200 characters without control characters"),
                 });
             }
+        }
+        if let Some(m) = self.mobile.as_deref().filter(|m| !is_mobile_number(m)) {
+            return Err(ProtocolError::InvalidField {
+                field: "mobile",
+                reason: format!(
+                    "手机号格式不正确：“{}”。请填写 11 位手机号（如 13800138000），境外号码以 + 开头。The mobile number is not one: write 11 digits starting with 1, or an international number starting with +",
+                    echo(m)
+                ),
+            });
+        }
+        if let Some(e) = self.email.as_deref().filter(|e| !is_email_address(e)) {
+            return Err(ProtocolError::InvalidField {
+                field: "email",
+                reason: format!(
+                    "电子邮箱格式不正确：“{}”。请填写如 name@example.cn 的地址。The e-mail address is not one: write it as name@example.cn",
+                    echo(e)
+                ),
+            });
         }
         Ok(())
     }

@@ -657,3 +657,61 @@ fn schemas_are_sorted_and_carry_the_identifier_patterns() {
     assert_eq!(qr["$defs"]["Bytes"]["contentEncoding"], "base64");
     assert!(all.iter().all(|(_, text)| text.ends_with("}\n")));
 }
+
+#[test]
+fn registration_data_must_be_a_mobile_number_and_an_e_mail_address() {
+    for ok in [
+        "13800138000",
+        "138 0013 8000",
+        "138-0013-8000",
+        "+8613800138000",
+        "+86 138 0013 8000",
+        "+85291234567",
+        "+1 415 555 0100",
+    ] {
+        assert!(is_mobile_number(ok), "{ok}");
+    }
+    for bad in [
+        "abc",
+        "",
+        "12345",
+        "1380013800",
+        "23800138000",
+        "+86 123",
+        "138001380000",
+        "+",
+        "+ 1385",
+    ] {
+        assert!(!is_mobile_number(bad), "{bad}");
+    }
+    for ok in [
+        "zhangsan@example.cn",
+        "a.b+c@mail.example.com.cn",
+        "王@例子.中国",
+    ] {
+        assert!(is_email_address(ok), "{ok}");
+    }
+    for bad in [
+        "not-an-email",
+        "a@b",
+        "@example.cn",
+        "a@@example.cn",
+        "a b@example.cn",
+        "a@-x.cn",
+        "a@x..cn",
+        ".a@x.cn",
+    ] {
+        assert!(!is_email_address(bad), "{bad}");
+    }
+    let shared = |mobile: &str, email: &str| SharedRegistration {
+        mobile: Some(mobile.into()),
+        email: Some(email.into()),
+        ..Default::default()
+    };
+    assert!(shared("13800138000", "zhangsan@example.cn").check().is_ok());
+    let e = shared("abc", "zhangsan@example.cn").check().unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InputMalformed);
+    assert!(e.to_string().contains("手机号格式不正确"), "{e}");
+    let e = shared("13800138000", "not-an-email").check().unwrap_err();
+    assert!(e.to_string().contains("电子邮箱格式不正确"), "{e}");
+}

@@ -150,6 +150,20 @@ impl SealFlow {
             .collect()
     }
 
+    /// The required kinds still missing that none of the holder's seals is of (known once
+    /// the seals are listed): with this certificate the session can never be finished, so a
+    /// page says so before 完成签章 rather than when it fails or the session runs out.
+    pub fn unobtainable(&self) -> Vec<SealKind> {
+        let Some(seals) = &self.seals else {
+            return Vec::new();
+        };
+        let offered: BTreeSet<SealKind> = seals.iter().map(|o| o.seal.kind).collect();
+        self.missing()
+            .into_iter()
+            .filter(|k| !offered.contains(k))
+            .collect()
+    }
+
     /// When the record may be purged.
     pub fn purge_at(&self) -> i64 {
         self.expires_at + KEPT_AFTER_END

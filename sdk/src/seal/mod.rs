@@ -19,6 +19,7 @@ mod cms;
 pub mod flow;
 pub mod locate;
 mod sign;
+mod text;
 mod verify;
 
 #[cfg(test)]

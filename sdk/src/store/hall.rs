@@ -85,6 +85,44 @@ impl Bid {
     }
 }
 
+/// Why a bid is not taken at submission (递交投标文件).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmissionRefusal {
+    /// The bid-opening time is reached: a bid delivered from then on is late (逾期送达的投标
+    /// 文件应当拒收, Bidding Law art. 28).
+    #[error(
+        "投标已截止：开标时间 {} 已到，逾期送达的投标文件不予接收。Bid submission closed at the bid-opening time ({} China Standard Time); a late bid is refused.",
+        crate::time::format_time(*opens_at),
+        crate::time::format_time(*opens_at)
+    )]
+    Closed {
+        /// The bid-opening time, unix seconds.
+        opens_at: i64,
+        /// The time of the refusal, unix seconds.
+        now: i64,
+    },
+}
+
+impl SubmissionRefusal {
+    /// The stable error code.
+    pub fn code(&self) -> crate::protocol::ErrorCode {
+        match self {
+            Self::Closed { .. } => crate::protocol::ErrorCode::BidSubmissionClosed,
+        }
+    }
+}
+
+/// Whether a tender opening at `opens_at` still takes bids at `now` (unix seconds): bids are
+/// taken before the bid-opening time only — the deadline for submission is the opening time
+/// itself, so the second the opening starts is already late.
+pub fn check_submission(opens_at: i64, now: i64) -> Result<(), SubmissionRefusal> {
+    if now >= opens_at {
+        return Err(SubmissionRefusal::Closed { opens_at, now });
+    }
+    Ok(())
+}
+
 /// The key a decrypt is recognised by: lower-case hex SM3 of an encrypted content key.
 pub fn key_digest(provider: &dyn CryptoProvider, encrypted_key: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&provider.digest(HashAlgorithm::Sm3, encrypted_key))
@@ -553,4 +591,28 @@ pub(super) async fn hall_behaves(store: std::sync::Arc<dyn HallStore>) {
     let a1 = store.bid("a1").await.unwrap().unwrap();
     assert_eq!(a1.sign_ins.len(), 2);
     assert_eq!(a1.signed_in.map(|s| s.cert_sn), Some("aa".into()));
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod submission_tests {
+    use super::*;
+
+    #[test]
+    fn a_bid_delivered_at_or_after_the_opening_time_is_late() {
+        let opens_at = 1_780_000_000;
+        assert_eq!(check_submission(opens_at, opens_at - 1), Ok(()));
+        for now in [opens_at, opens_at + 1, opens_at + 86_400] {
+            let refusal = check_submission(opens_at, now).unwrap_err();
+            assert_eq!(
+                refusal.code(),
+                crate::protocol::ErrorCode::BidSubmissionClosed
+            );
+            let text = refusal.to_string();
+            // Chinese first, the date as people read it (北京时间), no unix seconds.
+            assert!(text.starts_with("投标已截止"), "{text}");
+            assert!(text.contains("2026-05-29 04:26:40"), "{text}");
+            assert!(!text.contains("1780000000"), "{text}");
+        }
+    }
 }

@@ -89,6 +89,7 @@ pub(super) const ROUTES: &[RouteDoc] = &[
                 e(ErrorCode::TxNotFound),
                 e(ErrorCode::TxPending),
                 e(ErrorCode::BidExists),
+                e(ErrorCode::BidSubmissionClosed),
             ],
         ],
     },

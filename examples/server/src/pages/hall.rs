@@ -21,8 +21,9 @@ pub async fn hall_page(State(s): State<Arc<AppState>>) -> Result<Response, crate
 <span id="countdown"></span></p>
 <p><small>解密条件 · Decryption needs: 投标人已完成签到，开标时间已到 · the bidder has signed in and the opening time is reached.</small></p>
 <fieldset><legend>递交投标文件 · Submit a sealed bid (<code>.camrbid</code>, see <a href="/bidfile">投标文件</a>)</legend>
-<input type="file" id="bid-envelope"> <button id="submit-bid">递交 · Submit</button></fieldset>
-<table id="bids"><thead><tr><th>投标文件 · Bid</th><th>签到 · Sign-in</th><th>解密 · Decrypt</th></tr></thead><tbody></tbody></table>
+<input type="file" id="bid-envelope"> <button id="submit-bid">递交 · Submit</button>
+<small id="submit-closed" class="bad" hidden>投标已截止：开标时间已到，不再接收投标文件 · Submission closed at the opening time</small></fieldset>
+<table id="bids"><thead><tr><th>投标文件 · Bid</th><th>状态 · Status</th><th>签到 · Sign-in</th><th>解密 · Decrypt</th></tr></thead><tbody></tbody></table>
 <p id="hall-msg"></p>
 <progress id="progress" hidden></progress>
 {panel}"##,
@@ -48,11 +49,28 @@ function tick() {
     c.textContent = "距开标 · Opening in " + (h ? h + ":" : "") + String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
     c.className = "";
   } else { c.textContent = "开标时间已到 · The bid opening has started"; c.className = "ok"; }
+  // Late bids are refused (BID_SUBMISSION_CLOSED): the page closes submission at the same time.
+  const closed = left <= 0;
+  camr.$("submit-bid").disabled = closed; camr.$("bid-envelope").disabled = closed;
+  camr.$("submit-closed").hidden = !closed;
 }
 tick(); setInterval(tick, 1000);
 function msg(text, cls) { const m = camr.$("hall-msg"); m.textContent = text; m.className = cls || ""; }
 function cell(row, html) { const td = document.createElement("td"); td.innerHTML = html; row.appendChild(td); return td; }
 function esc(s) { const d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
+// Per bid, what has happened: 已递交 and 已签到 from the server, 已解密 and 已下载 on this page.
+const done = {};
+function stateOf(b) {
+  const d = done[b.id] || {};
+  return ["已递交 · submitted"].concat(b.signedIn ? ["已签到 · signed in"] : [],
+    d.decrypted ? ["已解密 · opened"] : [], d.downloaded ? ["已下载 · downloaded"] : []).join(" → ");
+}
+function mark(id, what) {
+  done[id] = Object.assign(done[id] || {}, { [what]: true });
+  const st = document.querySelector("#bid-" + id + " .bid-state");
+  if (st && bids[id]) st.textContent = stateOf(bids[id]);
+}
+const bids = {};
 async function load() {
   const h = await camr.api("GET", "/api/v1/hall");
   setOpening(h.opensAt, h.now); tick();
@@ -60,7 +78,9 @@ async function load() {
   body.innerHTML = "";
   for (const b of h.bids) {
     const tr = document.createElement("tr"); tr.id = "bid-" + b.id;
+    bids[b.id] = b;
     cell(tr, esc(b.name) + " <small>(" + b.size + " B)</small>");
+    cell(tr, '<span class="bid-state"></span>').firstChild.textContent = stateOf(b);
     if (b.signedIn) {
       cell(tr, '<span class="ok signed-in">✔ ' + esc(b.signedIn.name) + (b.signedIn.organization ? " / " + esc(b.signedIn.organization) : "") + " 已签到 · signed in</span>");
     } else {
@@ -101,8 +121,10 @@ async function decrypt(id, td) {
       }
       bar.hidden = true;
       camr.status("已解密 · Opened", "ok");
+      mark(id, "decrypted");
       const a = td.querySelector(".download");
       a.href = base + "/plain"; a.textContent = "下载解密文件 · Download (once)"; a.hidden = false;
+      a.onclick = () => mark(id, "downloaded");
     } catch (e) { camr.status(e.message, "bad"); }
   }});
 }

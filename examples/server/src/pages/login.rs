@@ -19,6 +19,8 @@ pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiE
     let body = format!(
         r#"<h1>扫码登录 <small>QR login</small></h1>
 <p>请使用 CA 移动证书 App 扫描二维码<br><small>Scan with your CA vendor's certificate app</small></p>
+<p id="qr-countdown" role="timer" aria-live="off"></p>
+<p id="qr-done" class="ok" role="status" hidden></p>
 {panel}{vendor}
 <p id="again" hidden><button onclick="location.reload()">刷新二维码 · New QR</button></p>"#,
         panel = qr_panel(&s, true, &svg, &out.qr_text, &out.qr_png),
@@ -26,7 +28,28 @@ pub async fn login_page(State(s): State<Arc<AppState>>) -> Result<Response, ApiE
     let tx = serde_json::to_string(&out).map_err(ApiError::internal)?;
     let script = format!(
         r#"const tx = {tx};
-camr.show(tx, {{ onFinal: async (st) => {{
+// The QR's validity, by the server's clock; an expired code renews itself (a new login per
+// page view). After the scan the code gives way to what happens on the phone.
+const skew = {now} - Math.floor(Date.now() / 1000);
+let scanned = false;
+function countdown() {{
+  if (scanned) return;
+  const left = tx.expiresAt - (Math.floor(Date.now() / 1000) + skew), c = camr.$("qr-countdown");
+  if (left > 0) {{
+    c.textContent = "二维码 " + Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") + " 后失效 · Valid for " + left + " s";
+  }} else {{ c.textContent = "二维码已过期，正在更新 · Expired, renewing…"; clearInterval(ticker); location.reload(); }}
+}}
+const ticker = setInterval(countdown, 1000); countdown();
+function collapse(text) {{
+  scanned = true; clearInterval(ticker);
+  camr.$("qr").hidden = true; camr.$("qr-countdown").hidden = true;
+  const d = camr.$("qr-done"); d.textContent = text; d.hidden = false;
+}}
+camr.show(tx, {{ onState: (st) => {{
+  if (st === "scanned") collapse("✔ 已扫码，请在手机上确认 · Scanned: confirm on your phone");
+  if (st === "approved" || st === "verified") collapse("✔ 已授权 · Authorised");
+  if (["rejected", "failed", "expired", "cancelled"].includes(st)) camr.$("qr-done").hidden = true;
+}}, onFinal: async (st) => {{
   if (st === "verified" || st === "rejected") {{
     try {{
       const r = await camr.api("GET", tx.result);
@@ -44,6 +67,7 @@ camr.show(tx, {{ onFinal: async (st) => {{
   if (st !== "verified") camr.$("again").hidden = false;
 }} }});"#,
         tx = tx.replace("</", "<\\/"),
+        now = camr::qr::unix_now(),
     );
     let page = layout(
         &format!("扫码登录 · QR login — {}", esc(&s.info.system_name)),

@@ -11,18 +11,58 @@ pub async fn register_page() -> Response {
     let body = r##"<h1>主体注册 <small>Registration</small></h1>
 <p>证书身份信息来自已验证的证书，共享的注册信息来自 App（经您同意）。<br><small>The identity comes from the verified certificate; the shared data from your app, with your consent.</small></p>
 <table id="identity"></table>
-<form id="form"><fieldset><legend>注册信息 · Registration data <span id="shared-note"></span></legend>
-<p><label>手机号 Mobile <input id="mobile" name="mobile"></label></p>
-<p><label>电子邮箱 E-mail <input id="email" name="email"></label></p>
+<form id="form" novalidate><fieldset><legend>注册信息 · Registration data <span id="shared-note"></span></legend>
+<p><label>手机号 Mobile <input id="mobile" name="mobile" inputmode="tel" autocomplete="tel" aria-describedby="mobile-error"></label>
+<small id="mobile-error" class="bad" role="alert" hidden></small></p>
+<p><label>电子邮箱 E-mail <input id="email" name="email" type="email" autocomplete="email" aria-describedby="email-error"></label>
+<small id="email-error" class="bad" role="alert" hidden></small></p>
 <p><label>联系地址 Address <input id="address" name="address" size="40"></label></p>
 <p><label>联系人 Contact <input id="contact" name="contact"></label></p>
 </fieldset><button type="submit" id="submit">提交 · Submit</button></form>
-<p id="status"></p>"##;
+<p id="status" role="status" aria-live="polite"></p>"##;
     const SCRIPT: &str = r##"
 const tid = new URLSearchParams(location.search).get("tid") || "";
+// The server's rules (camr::protocol::is_mobile_number, is_email_address), checked here too
+// so the person sees the mistake beside the field before sending.
+function isMobile(v) {
+  const plus = v.startsWith("+"), rest = plus ? v.slice(1) : v;
+  if (!/^[0-9](?:[0-9 -]*[0-9])?$/.test(rest)) return false;
+  const d = rest.replace(/[ -]/g, ""), mainland = (x) => /^1[3-9][0-9]{9}$/.test(x);
+  if (d.startsWith("86") && mainland(d.slice(2))) return true;
+  return plus ? d.length >= 6 && d.length <= 15 && !d.startsWith("86") : mainland(d);
+}
+function isEmail(v) {
+  const at = v.indexOf("@");
+  if (at < 1 || at !== v.lastIndexOf("@")) return false;
+  const local = v.slice(0, at), labels = v.slice(at + 1).split(".");
+  return local.length <= 64 && !/^\.|\.$|\.\.|[\s<>()\[\]\\,;:"]/.test(local) && labels.length >= 2 &&
+    labels.every((l) => /^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?$/u.test(l));
+}
+const checks = {
+  mobile: [isMobile, "手机号格式不正确：请填写 11 位手机号（如 13800138000），境外号码以 + 开头 · Not a mobile number"],
+  email: [isEmail, "电子邮箱格式不正确：请填写如 name@example.cn 的地址 · Not an e-mail address"],
+};
+function checkField(k) {
+  const el = camr.$(k), v = el.value.trim(), [ok, msg] = checks[k];
+  const bad = v !== "" && !ok(v);
+  el.setAttribute("aria-invalid", bad ? "true" : "false");
+  if (bad) camr.fail(k + "-error", new Error(msg)); else camr.clear(k + "-error");
+  return !bad;
+}
+for (const k of Object.keys(checks)) camr.$(k).addEventListener("change", () => checkField(k));
 const labels = { subjectType: "主体类型 Type", name: "姓名/名称 Name", organization: "单位 Organisation", uscc: "统一社会信用代码 USCC",
   identityType: "证件类型 Document", identityNumber: "证件号码 Number", identityCountry: "国家 Country", certSn: "证书序列号 Serial", caOrgType: "CA" };
 async function load() {
+  if (!tid) {
+    // Reached without a login (a bookmark, a typed address): say what to do, not "no such endpoint".
+    const s = camr.$("status");
+    s.className = "bad"; s.setAttribute("role", "alert");
+    s.textContent = "此页用于扫码登录后注册，缺少登录信息。请先";
+    const a = document.createElement("a"); a.href = "/"; a.id = "login-link"; a.textContent = "扫码登录";
+    s.append(a, "，未注册的证书会自动转到此页。This page follows a QR login: log in first.");
+    camr.$("submit").disabled = true;
+    return;
+  }
   try {
     const f = await camr.api("GET", "/api/v1/registrations/" + encodeURIComponent(tid));
     const t = camr.$("identity");
@@ -35,13 +75,15 @@ async function load() {
 }
 camr.$("form").onsubmit = async (ev) => {
   ev.preventDefault();
+  const fine = Object.keys(checks).map(checkField).every(Boolean);
+  if (!fine) { document.querySelector("[aria-invalid=true]").focus(); return; }
   const body = { tid };
   for (const k of ["mobile", "email", "address", "contact"]) body[k] = camr.$(k).value;
   try {
     const a = await camr.api("POST", "/api/v1/registrations", body);
     camr.status(a.status === "active" ? "注册成功，绑定成功 · Registered and bound: " + a.id : "已提交，待平台后台审核 · Submitted, waiting for approval: " + a.id, "ok");
     camr.$("submit").disabled = true;
-  } catch (e) { camr.status(e.message, "bad"); }
+  } catch (e) { camr.fail("status", e); }
 };
 load();
 "##;

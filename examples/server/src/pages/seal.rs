@@ -29,7 +29,8 @@ pub async fn seal_page(State(s): State<Arc<AppState>>) -> Response {
 <fieldset id="setup"><legend>1. 文件 · Document</legend>
 <input type="file" id="pdf" accept="application/pdf,.pdf">
 <p><small>本文件需要的印章 · Seals this document needs:</small><br>{kinds}</p>
-<button id="start">开始签章 · Start</button> <progress id="progress" hidden></progress></fieldset>
+<button id="start">开始签章 · Start</button> <progress id="progress" hidden></progress>
+<p id="setup-error" hidden></p></fieldset>
 {panel}
 <div id="workspace" hidden>
 <fieldset><legend>2. 印章 · Your seals <small id="holder"></small></legend>
@@ -43,6 +44,7 @@ pub async fn seal_page(State(s): State<Arc<AppState>>) -> Response {
 <button id="confirm" disabled>确认签章 · Confirm</button>
 <button id="finish">完成签章 · Finish</button>
 <a id="download" hidden></a></p>
+<p id="dead-end" hidden></p>
 <p id="session-status"></p>
 <p>已盖印章 · Applied: <span id="applied">—</span><br>尚缺 · Missing: <span id="missing">—</span></p>
 <div id="sheet-wrap" style="overflow:auto;border:1px solid #ccc;background:#888;padding:8px">
@@ -113,6 +115,8 @@ async function refresh() {
   $("applied").textContent = v.applied.length
     ? v.applied.map((a) => kinds([a.kind]) + " (" + a.fieldName + ", p. " + a.pages.join(",") + ")").join("；") : "—";
   $("missing").textContent = kinds(v.missing);
+  // A kind the holder's CA does not offer: say so before 完成签章, not when it fails.
+  if (v.warning) { camr.fail("dead-end", new Error(v.warning)); $("finish").disabled = true; $("finish").title = v.warning; }
   if (v.state === "expired") { say("✘ 签章会话已超时 · The session timed out", "bad"); stop(); return; }
   if (v.state === "rejected") { say("✘ 已拒绝 · Refused on the phone", "bad"); stop(); return; }
   if (v.state === "waiting") return;
@@ -156,11 +160,16 @@ $("prev").onclick = () => showPage(page - 1);
 $("next").onclick = () => showPage(page + 1);
 $("start").onclick = async () => {
   const f = $("pdf").files[0];
-  if (!f) { camr.status("请选择 PDF · Choose a PDF", "bad"); return; }
+  camr.clear("setup-error");
+  if (!f) { camr.fail("setup-error", new Error("请先选择要签章的 PDF 文件 · Choose the PDF to seal first")); $("pdf").focus(); return; }
+  if (!/\.pdf$/i.test(f.name) && f.type !== "application/pdf") {
+    camr.fail("setup-error", new Error("所选文件不是 PDF：" + f.name + "。请选择 PDF 文件 · Not a PDF: choose a PDF file"));
+    $("pdf").focus(); return;
+  }
   const req = [...document.querySelectorAll("input[name=required]:checked")].map((i) => i.value).join(",");
   try {
     tx = await camr.upload("/api/v1/seal-sessions?name=" + encodeURIComponent(f.name) + "&required=" + encodeURIComponent(req), f, $("progress"));
-  } catch (e) { camr.status("✘ " + e.message + (e.code ? " (" + e.code + ")" : ""), "bad"); return; }
+  } catch (e) { camr.fail("setup-error", e); return; }
   tx.name = f.name; pages = tx.pages; $("page-count").textContent = pages.length;
   $("setup").disabled = true;
   camr.show(tx, {});

@@ -257,8 +257,9 @@ pub async fn report_page() -> Response {
 <option value="cert">证书 certificate</option><option value="scene">场景 scene</option></select></label>
 <label>管理令牌 Admin token <input type="password" id="token" size="30" autocomplete="off"></label>
 <button id="load">查询 · Show</button> <a id="csv" href="/api/v1/reports/usage.csv">CSV</a></p>
+<p id="status" role="status" aria-live="polite"></p>
 <p><small>报告含各交易的证书持有人，仅限平台管理员查看 · The report names certificate holders: operators only (admin token).</small></p>
-<div id="chart"></div><table id="rows"></table><p id="status"></p>"##;
+<div id="chart"></div><table id="rows"></table>"##;
     const SCRIPT: &str = r##"
 function query() {
   const q = new URLSearchParams();
@@ -280,10 +281,18 @@ camr.$("csv").onclick = async (ev) => {
     a.href = URL.createObjectURL(await r.blob()); a.download = "camr-usage.csv"; a.click();
   } catch (e) { camr.status(e.message, "bad"); }
 };
+// A query's result replaces the last one; a failed query leaves none behind (an old chart
+// next to an error reads as the answer to the new query).
+function clearResult() { camr.$("chart").innerHTML = ""; camr.$("rows").innerHTML = ""; }
+let asked = 0;
 async function load() {
+  const mine = ++asked;
+  clearResult();
   if (!camr.$("token").value.trim()) { camr.status("请输入管理令牌 · Enter the admin token", "bad"); return; }
+  camr.status("查询中 · Loading…");
   try {
     const d = await camr.api("GET", "/api/v1/reports/usage?" + query(), undefined, auth());
+    if (mine !== asked) return; // a later query answers for the page
     const rows = Array.isArray(d) ? d : (d.rows || []);
     const max = Math.max(1, ...rows.map((r) => r.count));
     const w = 640, bar = 22;
@@ -299,7 +308,7 @@ async function load() {
     const t = camr.$("rows"); t.innerHTML = "<tr><th>分组 Key</th><th>次数 Count</th></tr>";
     for (const r of rows) { const tr = t.insertRow(); tr.insertCell().textContent = r.label || r.key; tr.insertCell().textContent = r.count; }
     camr.status(rows.length ? "" : "暂无记录 · No usage recorded yet");
-  } catch (e) { camr.status(e.message, "bad"); }
+  } catch (e) { if (mine === asked) { clearResult(); camr.fail("status", e); } }
 }
 camr.$("load").onclick = load; load();
 "##;

@@ -263,6 +263,12 @@ pub struct SessionOut {
     pub required: Vec<SealKind>,
     /// Required kinds not applied yet.
     pub missing: Vec<SealKind>,
+    /// Required kinds not applied yet that none of the holder's seals is of (once listed):
+    /// the session cannot be finished with this certificate.
+    pub unobtainable: Vec<SealKind>,
+    /// The sentence that says so, for the page to show before 完成签章.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// The step the phone is signing, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
@@ -389,6 +395,27 @@ fn parse_kinds(list: &str) -> Result<Vec<SealKind>, ApiError> {
         }
     }
     Ok(out)
+}
+
+/// Why the session cannot be finished with this certificate, if it cannot: a required kind
+/// that none of the holder's seals is of.
+fn dead_end(session: &SealFlow) -> Option<String> {
+    let lacking = session.unobtainable();
+    if lacking.is_empty() {
+        return None;
+    }
+    let zh: Vec<&str> = lacking.iter().map(|k| k.label_zh()).collect();
+    let zh = zh.join("、");
+    Some(format!(
+        "本文件需要{zh}，但您证书的 CA 没有为您提供{zh}，本次签章无法完成。请向 CA 申领{zh}，或改用持有该印章的证书。\
+         The document needs {}, which none of this certificate's seals is: the session cannot \
+         be finished with it.",
+        lacking
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 fn kinds_zh(kinds: &[SealKind]) -> String {
@@ -529,6 +556,8 @@ async fn view_of(s: &AppState, tid: &Tid, session: &SealFlow) -> Result<SessionO
         applied: session.applied.clone(),
         required: session.required.clone(),
         missing: session.missing(),
+        unobtainable: session.unobtainable(),
+        warning: dead_end(session),
         step: session.step.as_ref().map(|st| st.tid.to_string()),
         last_error: session.last_error.clone(),
         expires_at: session.expires_at,
@@ -581,6 +610,9 @@ fn check_finishable(session: &SealFlow) -> Result<(), ApiError> {
     }
     if !session.applied.is_empty() && session.missing().is_empty() {
         return Ok(());
+    }
+    if let Some(warning) = dead_end(session) {
+        return Err(ApiError::new(ErrorCode::SealSetIncomplete, warning));
     }
     let given: Vec<SealKind> = session.applied.iter().map(|a| a.kind).collect();
     Err(ApiError::new(
