@@ -313,10 +313,6 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     )
     .map_err(|e| ServerError(format!("cannot set up the platform: {e}")))?;
     let platform = platform.with_max_pending(config.max_pending);
-    let platform = match config.revocation.build(&provider, &crl_files) {
-        Some(live) => platform.with_revocation(live),
-        None => platform,
-    };
     let platform = match config.transaction_ttl {
         Some(ttl) => camr::protocol::Operation::ALL
             .iter()
@@ -350,6 +346,13 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     // Adapters translate, the core verifies: every answer goes through its vendor's adapter,
     // and each verified use is billed to adapters with a vendor cloud (按量扣费).
     let plugins = load_plugins(config)?;
+    let platform = match config
+        .revocation
+        .build(&provider, &crl_files, plugins.as_ref())
+    {
+        Some(live) => platform.with_revocation(live),
+        None => platform,
+    };
     let platform = match &plugins {
         Some(host) => platform
             .with_decoder(host.clone())

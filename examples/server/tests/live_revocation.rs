@@ -210,3 +210,51 @@ async fn with_the_responder_down_require_refuses_and_a_soft_fail_login_is_record
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["errorCode"], "CERT_REVOCATION_UNKNOWN", "{v}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vendors_status_service_through_its_adapter_decides_first() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cloud = format!("http://{}", listener.local_addr().unwrap());
+    let cloud_url = cloud.clone();
+    // The wallet names no responder: only the vendor (SOFTCA's adapter, asking its cloud's
+    // CRL) can tell.
+    let h = start_configured(move |c, dir| {
+        let folder = dir.join("plugins");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::copy(
+            common::softca_so(),
+            folder.join("libcamr_adapter_softca.so"),
+        )
+        .unwrap();
+        c.plugins = Some(folder);
+        c.plugins_config
+            .insert("SOFTCA".into(), json!({ "cloudUrl": cloud_url }));
+        live(c, vec![SourceName::Vendor, SourceName::Ocsp]);
+    })
+    .await;
+    let app = softca_cloud::app(&h.data.join("ca"), None).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (_, v) = h
+        .post("/api/v1/transactions", &json!({"operation": "login"}))
+        .await;
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let (s, a) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{a}");
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    let evidence = &v["data"]["revocation"]["evidence"][0];
+    assert_eq!(evidence["source"], "vendorStatus", "{v}");
+    assert_eq!(evidence["signer"], "SOFTCA", "{v}");
+
+    let serial = h.wallet.sign_cert.serial_hex();
+    SoftCa::open(default_provider(), &h.data.join("ca"))
+        .unwrap()
+        .revoke(
+            &serial,
+            RevocationReason::KeyCompromise,
+            camr::qr::unix_now(),
+        )
+        .unwrap();
+    let v = login_on(&h, &h.base).await;
+    assert_eq!(outcome(&v), "CERT_REVOKED", "{v:?}");
+}

@@ -42,6 +42,7 @@ mod error;
 mod host;
 mod lane;
 mod load;
+mod status;
 mod verify;
 
 pub use breaker::BreakerState;
@@ -50,4 +51,5 @@ pub use config::HostConfig;
 pub use error::PluginError;
 pub use host::{AdapterHealth, MAX_SEALS, PluginHost};
 pub use load::{DynamicAdapter, load_adapter_file, sha256_hex};
+pub use status::VendorStatusSource;
 pub use verify::verify_evidence_signature;

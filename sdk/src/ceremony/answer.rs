@@ -127,7 +127,12 @@ impl Platform {
         let mut verdict = self.check_decrypt_answerer(rec, verdict).await?;
         // Last: a source may be asked over the network, only for an answer that passed.
         let line = self
-            .check_live_revocation(rec.transaction.operation, chain, &mut verdict)
+            .check_live_revocation(
+                rec.transaction.operation,
+                &response.ca_org_type,
+                chain,
+                &mut verdict,
+            )
             .await?;
         Ok((verdict, line))
     }

@@ -13,6 +13,7 @@
 //! (few roots publish an authority revocation list). What the sources said is kept with the
 //! transaction's result ([`RevocationRecord`]) and in its `verified` audit entry.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use schemars::JsonSchema;
@@ -43,6 +44,9 @@ pub enum LoginRevocation {
 pub struct LiveRevocation {
     /// The sources, usually a [`crate::pki::OrderedSources`].
     pub source: Arc<dyn RevocationSource>,
+    /// Per CA vendor (`caOrgType` of the answer), an order of its own used instead of
+    /// `source`, e.g. with the vendor's status service (its adapter's `cert_status`).
+    pub per_vendor: HashMap<String, Arc<dyn RevocationSource>>,
     /// What a login does when the holder's status is unknown.
     pub login: LoginRevocation,
     /// The CA certificates between the holder's and the trust anchor: `BestEffort` (their
@@ -112,6 +116,7 @@ impl Platform {
     pub(super) async fn check_live_revocation(
         &self,
         operation: Operation,
+        ca_org_type: &str,
         chain: ValidatedChain,
         verdict: &mut Verdict,
     ) -> CResult<Option<String>> {
@@ -119,7 +124,11 @@ impl Platform {
             return Ok(None);
         };
         let now = self.now();
-        let source = live.source.clone();
+        let source = live
+            .per_vendor
+            .get(ca_org_type)
+            .unwrap_or(&live.source)
+            .clone();
         let policies = [RevocationPolicy::Require, live.ca_certificates];
         let run =
             move || check_chain_revocation_per_link(source.as_ref(), &chain, now, now, policies);

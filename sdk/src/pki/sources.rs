@@ -82,6 +82,8 @@ pub enum SourceKind {
     CrlDistributionPoint,
     /// A CRL file the platform was configured with.
     CrlFile,
+    /// The vendor's own status service, through its adapter (`cert_status`).
+    VendorStatus,
 }
 
 /// What a source said about a certificate, and what to record with the transaction.

@@ -3,7 +3,7 @@
 //!
 //! | setting | default | what |
 //! |---|---|---|
-//! | `revocation.sources` | `ocsp, crl_dp, crl_files` | the order: `ocsp` (the responder in the certificate's authorityInfoAccess), `crl_dp` (the CRL at its distribution point), `crl_files` (the demo CA's CRL and `<data>/crls/`, what `POST /api/v1/admin/crls/reload` refreshes); `none` turns the live check off |
+//! | `revocation.sources` | `ocsp, crl_dp, crl_files` | the order: `vendor` (the answer's vendor's status service, its adapter's `cert_status`; skipped for vendors without a loaded adapter), `ocsp` (the responder in the certificate's authorityInfoAccess), `crl_dp` (the CRL at its distribution point), `crl_files` (the demo CA's CRL and `<data>/crls/`, what `POST /api/v1/admin/crls/reload` refreshes); `none` turns the live check off |
 //! | `revocation.login` | `require` | `require`, or `soft_fail`: a login whose status no source can tell goes through, recorded as `revocationUnknown` |
 //! | `revocation.refresh_secs` | 300 | how long a fetched CRL or OCSP answer is used before the source is asked again: a freeze or revocation at the CA counts on every instance within this time |
 //! | `revocation.grace_secs` | 0 | how long past its nextUpdate a CRL may still be used |
@@ -30,6 +30,8 @@ pub enum SourceName {
     CrlDp,
     /// `crl_files`.
     CrlFiles,
+    /// `vendor`: the adapter's `cert_status`.
+    Vendor,
 }
 
 impl SourceName {
@@ -39,8 +41,9 @@ impl SourceName {
             "ocsp" => Ok(Self::Ocsp),
             "crl_dp" => Ok(Self::CrlDp),
             "crl_files" => Ok(Self::CrlFiles),
+            "vendor" => Ok(Self::Vendor),
             other => Err(format!(
-                "`{}` is not a revocation source (ocsp, crl_dp, crl_files, or none alone)",
+                "`{}` is not a revocation source (vendor, ocsp, crl_dp, crl_files, or none alone)",
                 other.chars().take(40).collect::<String>()
             )),
         }
@@ -119,21 +122,24 @@ impl LiveConfig {
     }
 
     /// The platform's live check over these sources (`files`: the configured CRLs, shared
-    /// with the reload route), or `None` when no source is configured.
+    /// with the reload route; `host`: the loaded adapters, for `vendor`), or `None` when no
+    /// source is configured. With `vendor` in the list, each loaded vendor gets its own order
+    /// with its adapter at that place; other vendors use the list without it.
     pub fn build(
         &self,
         provider: &Arc<dyn CryptoProvider>,
         files: &Arc<CrlFileSource>,
+        host: Option<&Arc<camr_plugin_host::PluginHost>>,
     ) -> Option<LiveRevocation> {
         if self.sources.is_empty() {
             return None;
         }
         let http: Arc<dyn camr::pki::HttpFetch> = Arc::new(camr::pki::http::ReqwestFetch);
-        let sources = self
+        let shared: Vec<(SourceName, Arc<dyn RevocationSource>)> = self
             .sources
             .iter()
-            .map(|name| -> Arc<dyn RevocationSource> {
-                match name {
+            .filter_map(|name| {
+                let source: Arc<dyn RevocationSource> = match name {
                     SourceName::Ocsp => {
                         let mut s = OcspSource::new(http.clone(), provider.clone());
                         s.refresh_secs = i64::from(self.refresh_secs);
@@ -146,11 +152,42 @@ impl LiveConfig {
                         Arc::new(s)
                     }
                     SourceName::CrlFiles => files.clone(),
-                }
+                    SourceName::Vendor => return None,
+                };
+                Some((*name, source))
             })
             .collect();
+        let order = |vendor: Option<&str>| -> Arc<dyn RevocationSource> {
+            let list = self
+                .sources
+                .iter()
+                .filter_map(|name| match (name, vendor, host) {
+                    (SourceName::Vendor, Some(v), Some(h)) => Some(Arc::new(
+                        camr_plugin_host::VendorStatusSource::new(h.clone(), v),
+                    )
+                        as Arc<dyn RevocationSource>),
+                    (SourceName::Vendor, ..) => None,
+                    (other, ..) => shared
+                        .iter()
+                        .find(|(n, _)| n == other)
+                        .map(|(_, s)| s.clone()),
+                });
+            Arc::new(OrderedSources(list.collect()))
+        };
+        let per_vendor = match host {
+            Some(h) if self.sources.contains(&SourceName::Vendor) => h
+                .vendors()
+                .into_iter()
+                .map(|v| {
+                    let o = order(Some(&v));
+                    (v, o)
+                })
+                .collect(),
+            _ => Default::default(),
+        };
         Some(LiveRevocation {
-            source: Arc::new(OrderedSources(sources)),
+            source: order(None),
+            per_vendor,
             login: self.login,
             ca_certificates: self.ca_certificates,
         })
@@ -175,6 +212,10 @@ mod tests {
         assert!(SourceName::parse_list(&list(&["none"])).unwrap().is_empty());
         let e = SourceName::parse_list(&list(&["ocsp", "ocsp"])).unwrap_err();
         assert!(e.contains("named twice"), "{e}");
+        assert_eq!(
+            SourceName::parse_list(&list(&["vendor", "ocsp"])).unwrap(),
+            vec![SourceName::Vendor, SourceName::Ocsp]
+        );
         let e = SourceName::parse_list(&list(&["ldap"])).unwrap_err();
         assert!(e.contains("not a revocation source"), "{e}");
         assert!(SourceName::parse_list(&[]).is_err());

@@ -65,6 +65,7 @@ fn live_with(
     let dial = Arc::new(Dial::default());
     let platform = w.platform.clone().with_revocation(LiveRevocation {
         source: dial.clone(),
+        per_vendor: std::collections::HashMap::new(),
         login,
         ca_certificates,
     });
@@ -242,4 +243,29 @@ fn a_ca_certificate_without_a_status_is_listed_unchecked_or_refused_as_configure
     let e = login(&w, &p).1.unwrap_err();
     assert_eq!(e.code(), ErrorCode::CertRevocationUnknown, "{e}");
     assert!(e.to_string().contains("Ceremony CA Issuing CA"), "{e}");
+}
+
+#[test]
+fn a_vendors_own_order_is_used_for_its_answers() {
+    let w = world();
+    // The platform-wide source cannot tell; the test vendor's (the app says SOFTCA) can.
+    let everyone = Arc::new(Dial::default());
+    let softca = Arc::new(Dial::default());
+    softca.set(Some(RevocationStatus::Frozen {
+        at: crate::qr::unix_now() - 5,
+    }));
+    let p = w.platform.clone().with_revocation(LiveRevocation {
+        source: everyone.clone(),
+        per_vendor: [(
+            "SOFTCA".to_string(),
+            softca.clone() as Arc<dyn RevocationSource>,
+        )]
+        .into_iter()
+        .collect(),
+        login: LoginRevocation::Require,
+        ca_certificates: crate::pki::RevocationPolicy::Require,
+    });
+    assert_eq!(login(&w, &p).1.unwrap_err().code(), ErrorCode::CertFrozen);
+    softca.set(Some(RevocationStatus::Good));
+    assert_eq!(login(&w, &p).1.unwrap(), TransactionState::Verified);
 }
