@@ -68,9 +68,12 @@ fn demo(extra: &[String]) -> Result<(), String> {
             "camr-adapter-softca",
             "-p",
             "softca-cloud",
+            "-p",
+            "camr-cli",
         ]),
-        "cargo build -p camr-adapter-softca -p softca-cloud",
+        "cargo build -p camr-adapter-softca -p softca-cloud -p camr-cli",
     )?;
+    demo_ca(&root)?;
     let so = target_dir(&root).join("debug").join(format!(
         "{}camr_adapter_softca{}",
         std::env::consts::DLL_PREFIX,
@@ -119,6 +122,43 @@ fn demo(extra: &[String]) -> Result<(), String> {
         .join("debug")
         .join(format!("softca-cloud{}", std::env::consts::EXE_SUFFIX));
     supervise(server, &root, &cloud, server_addr(extra))
+}
+
+/// A fresh data folder gets its demo CA from `camr ca init` with the cloud's URLs, so that the
+/// certificates the server issues name softca-cloud's OCSP responder and CRL (live
+/// revocation, `docs/revocation.md`); an existing CA is kept as it is.
+fn demo_ca(root: &Path) -> Result<(), String> {
+    let ca = root.join("data").join("ca");
+    if ca.join("state.json").exists() {
+        eprintln!("demo: keeping the demo CA in {}", ca.display());
+        return Ok(());
+    }
+    let camr = target_dir(root)
+        .join("debug")
+        .join(format!("camr{}", std::env::consts::EXE_SUFFIX));
+    let url = |path: &str| format!("http://{CLOUD_LISTEN}/{path}");
+    let dir = ca.display().to_string();
+    run(
+        Command::new(&camr).args([
+            "ca",
+            "init",
+            "--dir",
+            &dir,
+            "--name",
+            "camr Demo CA",
+            "--crl-url",
+            &url("crl"),
+            "--ocsp-url",
+            &url("ocsp"),
+            "--ca-issuers-url",
+            &url("ca.cer"),
+        ]),
+        "camr ca init (the demo CA, pointing at softca-cloud)",
+    )?;
+    eprintln!(
+        "demo: made the demo CA in {dir}; its certificates name http://{CLOUD_LISTEN}/ocsp and /crl"
+    );
+    Ok(())
 }
 
 /// The variable of the server's `plugins.config` key.
