@@ -13,7 +13,6 @@ use crate::common::{
     read_file, write_file,
 };
 
-
 #[derive(Subcommand, Debug)]
 pub(crate) enum RegistryCommand {
     /// Sign a trust list (JSON `TrustList`) with the registry authority key.
@@ -121,4 +120,3 @@ pub(crate) fn registry(
         }
     }
 }
-

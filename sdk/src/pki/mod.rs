@@ -45,8 +45,8 @@ pub use path::{
 pub use revocation::SkippedCrl;
 pub use signing_time::{RecordedSignature, TimeEvidence, ValidationTime};
 pub use sources::{
-    CrlDpSource, CrlFileSource, DEFAULT_REFRESH_SECS, FetchLimits, HttpFetch, HttpRequest, OcspSource, OrderedSources,
-    RevocationError, RevocationEvidence, RevocationSource, SourceKind,
+    CrlDpSource, CrlFileSource, DEFAULT_REFRESH_SECS, FetchLimits, HttpFetch, HttpRequest,
+    OcspSource, OrderedSources, RevocationError, RevocationEvidence, RevocationSource, SourceKind,
 };
 pub use validate::{
     CACHE_BUCKET_SECS, ChainValidator, MAX_PATH_LEN, RevocationPolicy, TrustStore, ValidatedChain,

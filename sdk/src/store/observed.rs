@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use crate::protocol::{Tid, TransactionState, UsageRecord};
 
-use super::{
-    AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord,
-};
+use super::{AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord};
 
 /// Follows committed state changes of transactions (status events for a page, webhooks).
 pub trait StateObserver: Send + Sync + std::fmt::Debug {

@@ -29,7 +29,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolO
 
 use super::rows::{self, to_json, wire_str};
 use super::{
-    AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxEvent, TxPatch, TxRecord, audit_hash,
+    AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxEvent, TxPatch, TxRecord,
+    audit_hash,
 };
 use crate::protocol::{Tid, TransactionState, UsageRecord};
 
@@ -361,7 +362,10 @@ impl PostgresStore {
         Self::append_usage_in(&mut conn, &record).await
     }
 
-    async fn append_usage_in(conn: &mut PgConnection, record: &UsageRecord) -> Result<(), StoreError> {
+    async fn append_usage_in(
+        conn: &mut PgConnection,
+        record: &UsageRecord,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO usage_records (trading_system_code, trading_system_name, cert_sn, \
              cert_name, cert_type, public_key_algorithm, subject_type, usage_scene, tid, \
@@ -402,15 +406,15 @@ impl PostgresStore {
             via_state = [via];
             from = &via_state;
         }
-        let rec = self.transition_in(&mut tx, w.tid, from, w.to, w.patch).await?;
+        let rec = self
+            .transition_in(&mut tx, w.tid, from, w.to, w.patch)
+            .await?;
         if let Some(usage) = &w.usage {
             Self::append_usage_in(&mut tx, usage).await?;
         }
         let (at, event, detail) = &w.audit;
         Self::append_audit_in(&mut tx, *at, Some(w.tid), event, detail).await?;
-        tx.commit()
-            .await
-            .map_err(backend("commit the answer"))?;
+        tx.commit().await.map_err(backend("commit the answer"))?;
         Ok(rec)
     }
 

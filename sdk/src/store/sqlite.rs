@@ -19,8 +19,8 @@ use sqlx::sqlite::{
 
 use super::rows::{self, to_json, wire_str};
 use super::{
-    AUDIT_GENESIS, AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch, TxRecord,
-    audit_hash,
+    AUDIT_GENESIS, AnswerWrite, AuditEntry, BoxFuture, StoreError, TransactionStore, TxPatch,
+    TxRecord, audit_hash,
 };
 use crate::protocol::{Tid, TransactionState, UsageRecord};
 
@@ -308,7 +308,10 @@ impl SqliteStore {
         Self::append_usage_in(&mut conn, &record).await
     }
 
-    async fn append_usage_in(conn: &mut sqlx::SqliteConnection, record: &UsageRecord) -> Result<(), StoreError> {
+    async fn append_usage_in(
+        conn: &mut sqlx::SqliteConnection,
+        record: &UsageRecord,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO usage_records (trading_system_code, trading_system_name, cert_sn, \
              cert_name, cert_type, public_key_algorithm, subject_type, usage_scene, tid, \
@@ -349,15 +352,15 @@ impl SqliteStore {
             via_state = [via];
             from = &via_state;
         }
-        let rec = self.transition_in(&mut tx, w.tid, from, w.to, w.patch).await?;
+        let rec = self
+            .transition_in(&mut tx, w.tid, from, w.to, w.patch)
+            .await?;
         if let Some(usage) = &w.usage {
             Self::append_usage_in(&mut tx, usage).await?;
         }
         let (at, event, detail) = &w.audit;
         Self::append_audit_in(&mut tx, *at, Some(w.tid), event, detail).await?;
-        tx.commit()
-            .await
-            .map_err(backend("commit the answer"))?;
+        tx.commit().await.map_err(backend("commit the answer"))?;
         Ok(rec)
     }
 
