@@ -270,11 +270,8 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     let mut trust = TrustStore::new();
     trust.add(ca.root().clone());
     let registry = config::add_trust_list(&provider, config, &system_code, &mut trust)?;
-    let crl = ca
-        .crl(camr::qr::unix_now())
-        .map_err(|e| ServerError(format!("cannot make the demo CA's CRL: {e}")))?;
     let crl_sources = revocation::CrlSources::under(&config.data);
-    let mut crls = vec![crl];
+    let mut crls = revocation::demo_crls(&mut ca, camr::qr::unix_now())?;
     crls.extend(crl_sources.files()?.into_iter().map(|(_, c)| c));
     let crl_files = Arc::new(camr::pki::CrlFileSource::new(
         provider.clone(),

@@ -109,14 +109,16 @@ async fn freezing_and_revoking_at_the_ca_count_on_both_instances_without_a_reloa
     let evidence = &v["data"]["revocation"]["evidence"][0];
     assert_eq!(evidence["source"], "ocsp", "{v}");
     assert_eq!(evidence["status"]["status"], "good", "{v}");
-    // The issuing CA's certificate names no responder and its root publishes no CRL: listed
-    // as unchecked (revocation.ca_certificates = best_effort), so not "checked" as a whole.
+    // The issuing CA's certificate names no responder or distribution point: the live
+    // sources configured here (OCSP, CRL DP) list it as unchecked
+    // (revocation.ca_certificates = best_effort); the chain validator's configured CRLs (the
+    // demo root's among them) did check it, so the chain as a whole was checked.
     assert_eq!(
         v["data"]["revocation"]["unchecked"],
         json!(["camr Demo CA Issuing CA"]),
         "{v}"
     );
-    assert_eq!(v["data"]["revocationChecked"], false, "{v}");
+    assert_eq!(v["data"]["revocationChecked"], true, "{v}");
 
     let serial = h.wallet.sign_cert.serial_hex();
     let ca = || SoftCa::open(default_provider(), &ca_dir).unwrap();
@@ -257,4 +259,30 @@ async fn the_vendors_status_service_through_its_adapter_decides_first() {
         .unwrap();
     let v = login_on(&h, &h.base).await;
     assert_eq!(outcome(&v), "CERT_REVOKED", "{v:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_every_link_has_a_status_from_the_demo_cas_crls() {
+    let h = common::start().await;
+    let (_, v) = h
+        .post("/api/v1/transactions", &json!({"operation": "login"}))
+        .await;
+    let tid = v["data"]["tid"].as_str().unwrap().to_string();
+    let (s, a) = h.approve(v["data"]["qrText"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{a}");
+    let (_, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
+    let record = &v["data"]["revocation"];
+    // The wallet's certificate by the issuing CA's CRL, the issuing CA's by the root's.
+    assert_eq!(record["evidence"][0]["source"], "crlFile", "{v}");
+    assert_eq!(
+        record["evidence"][0]["signer"], "camr Demo CA Issuing CA",
+        "{v}"
+    );
+    assert_eq!(record["evidence"][1]["source"], "crlFile", "{v}");
+    assert_eq!(
+        record["evidence"][1]["signer"], "camr Demo CA Root CA",
+        "{v}"
+    );
+    assert!(record.get("unchecked").is_none(), "{v}");
+    assert_eq!(v["data"]["revocationChecked"], true, "{v}");
 }

@@ -23,10 +23,10 @@ use der::{Any, Decode, Encode};
 use serde::{Deserialize, Serialize};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::builder::{Builder, CertificateBuilder, profile::BuilderProfile};
+use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CrlReason, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
-use x509_cert::ext::{Extension, ToExtension};
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{
@@ -546,85 +546,6 @@ impl SoftCa {
         self.save()
     }
 
-    /// Signs a fresh CRL of the issuing CA, valid from `now` for [`CRL_VALIDITY_SECS`].
-    pub fn crl(&mut self, now: i64) -> Result<Crl, CaError> {
-        self.state.crl_number += 1;
-        let this_update = time_at(now)?;
-        let next_update = time_at(now.saturating_add(CRL_VALIDITY_SECS as i64))?;
-        let mut revoked: Vec<x509_cert::crl::RevokedCert> = Vec::new();
-        for r in &self.state.revoked {
-            let serial_bytes = data_encoding::HEXUPPER
-                .decode(r.serial.as_bytes())
-                .map_err(build)?;
-            let reason = match r.reason {
-                RevocationReason::Unspecified => CrlReason::Unspecified,
-                RevocationReason::KeyCompromise => CrlReason::KeyCompromise,
-                RevocationReason::Superseded => CrlReason::Superseded,
-                RevocationReason::CertificateHold => CrlReason::CertificateHold,
-            };
-            let ext = (&reason)
-                .to_extension(self.ca.x509().tbs_certificate().subject(), &[])
-                .map_err(build)?;
-            let mut extensions = vec![ext];
-            if let Some(d) = r.invalidity_date {
-                let secs = u64::try_from(d)
-                    .map_err(|_| CaError::Input("invalidity date before 1970".into()))?;
-                let t = der::asn1::GeneralizedTime::from_unix_duration(Duration::from_secs(secs))
-                    .map_err(build)?;
-                extensions.push(Extension {
-                    extn_id: OID_INVALIDITY_DATE,
-                    critical: false,
-                    extn_value: OctetString::new(t.to_der().map_err(build)?).map_err(build)?,
-                });
-            }
-            revoked.push(x509_cert::crl::RevokedCert {
-                serial_number: SerialNumber::new(&serial_bytes).map_err(build)?,
-                revocation_date: time_at(r.revoked_at)?,
-                crl_entry_extensions: Some(extensions),
-            });
-        }
-        // The TBS is assembled here rather than with `x509_cert::builder::CrlBuilder`: its
-        // 0.3.0 release copies the issuer's *authorityKeyIdentifier* into the CRL, where RFC
-        // 5280 (5.2.1) wants the issuer's own key id; OpenSSL then cannot find the CRL.
-        use der::oid::AssociatedOid;
-        let signer = KeySigner::new(self.provider.as_ref(), &self.ca_key)?;
-        let algorithm = signer.signature_algorithm_identifier().map_err(build)?;
-        let ca_spki = self.ca.x509().tbs_certificate().subject_public_key_info();
-        let ca_key_id = key_id(ca_spki.subject_public_key.raw_bytes());
-        let crl_number =
-            x509_cert::ext::pkix::CrlNumber::try_from(self.state.crl_number).map_err(build)?;
-        let aki = AuthorityKeyIdentifier {
-            key_identifier: Some(OctetString::new(ca_key_id).map_err(build)?),
-            authority_cert_issuer: None,
-            authority_cert_serial_number: None,
-        };
-        let tbs = x509_cert::crl::TbsCertList {
-            version: x509_cert::Version::V2,
-            signature: algorithm.clone(),
-            issuer: self.ca.x509().tbs_certificate().subject().clone(),
-            this_update,
-            next_update: Some(next_update),
-            revoked_certificates: if revoked.is_empty() {
-                None
-            } else {
-                Some(revoked)
-            },
-            crl_extensions: Some(vec![
-                ext(x509_cert::ext::pkix::CrlNumber::OID, false, &crl_number).map_err(build)?,
-                ext(AuthorityKeyIdentifier::OID, false, &aki).map_err(build)?,
-            ]),
-        };
-        let tbs_der = tbs.to_der().map_err(build)?;
-        let sig = signer.sign(&tbs_der)?;
-        let crl = x509_cert::crl::CertificateList {
-            tbs_cert_list: tbs,
-            signature_algorithm: algorithm,
-            signature: BitString::from_bytes(&sig).map_err(build)?,
-        };
-        self.save()?;
-        Crl::parse(&crl.to_der().map_err(build)?).map_err(build)
-    }
-
     fn save(&self) -> Result<(), CaError> {
         let text = serde_json::to_string_pretty(&self.state).map_err(build)?;
         // Write then rename, so a crash never leaves a half-written state file.
@@ -1026,6 +947,7 @@ fn write_secret(path: &Path, data: &[u8]) -> Result<(), CaError> {
     f.write_all(data).map_err(|e| io(path, e))
 }
 
+mod crl;
 mod ocsp;
 mod services;
 mod tsa;

@@ -114,14 +114,25 @@ impl CrlSources {
         if self.demo_ca.join("state.json").exists() {
             let mut ca = SoftCa::open(provider.clone(), &self.demo_ca)
                 .map_err(|e| ServerError(format!("cannot open the demo CA: {e}")))?;
-            let crl = ca
-                .crl(now)
-                .map_err(|e| ServerError(format!("cannot make the demo CA's CRL: {e}")))?;
-            out.push(("demo CA".to_string(), crl));
+            let mut crls = demo_crls(&mut ca, now)?.into_iter();
+            out.extend(crls.next().map(|crl| ("demo CA".to_string(), crl)));
+            out.extend(crls.map(|crl| ("demo CA root".to_string(), crl)));
         }
         out.extend(self.files()?);
         Ok(out)
     }
+}
+
+/// Fresh CRLs of the demo CA: its issuing CA's (the holders' certificates), then its root's
+/// (the issuing CA's certificate), so that every link below the root has a status.
+pub fn demo_crls(ca: &mut SoftCa, now: i64) -> Result<Vec<Crl>, ServerError> {
+    let crl = ca
+        .crl(now)
+        .map_err(|e| ServerError(format!("cannot make the demo CA's CRL: {e}")))?;
+    let root = ca
+        .root_crl(now)
+        .map_err(|e| ServerError(format!("cannot make the demo root's CRL: {e}")))?;
+    Ok(vec![crl, root])
 }
 
 /// One CRL in use.
