@@ -19,10 +19,16 @@ const REFRESH: Duration = Duration::from_secs(1);
 
 /// A login started on the instance at `base`, approved by the demo wallet, answered there.
 async fn login_on(h: &Harness, base: &str) -> (u16, Value) {
+    answer_on(h, base, json!({"operation": "login"})).await
+}
+
+/// A transaction `start` started on the instance at `base`, approved by the demo wallet,
+/// answered there.
+async fn answer_on(h: &Harness, base: &str, start: Value) -> (u16, Value) {
     let started: Value = h
         .client
         .post(format!("{base}/api/v1/transactions"))
-        .json(&json!({"operation": "login"}))
+        .json(&start)
         .send()
         .await
         .unwrap()
@@ -190,34 +196,15 @@ async fn with_the_responder_down_require_refuses_and_a_soft_fail_login_is_record
         "{audit:?}"
     );
     // A message signature is not soft-fail: refused on the same instance.
-    let started: Value = h
-        .client
-        .post(format!("{soft}/api/v1/transactions"))
-        .json(&json!({"operation": "messageSignature", "message": "报价"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (signed, request) = h.scan(started["data"]["qrText"].as_str().unwrap()).await;
-    let answer = h.app.approve(&h.wallet, &signed, &request, &[]).unwrap();
-    let r = h
-        .client
-        .post(format!("{soft}/camr/v1/response"))
-        .json(&answer)
-        .send()
-        .await
-        .unwrap();
-    let v: Value = r.json().await.unwrap();
+    let start = json!({"operation": "messageSignature", "message": "报价"});
+    let (_, v) = answer_on(&h, &soft, start).await;
     assert_eq!(v["errorCode"], "CERT_REVOCATION_UNKNOWN", "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_vendors_status_service_through_its_adapter_decides_first() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let cloud = format!("http://{}", listener.local_addr().unwrap());
-    let cloud_url = cloud.clone();
+    let cloud_url = format!("http://{}", listener.local_addr().unwrap());
     // The wallet names no responder: only the vendor (SOFTCA's adapter, asking its cloud's
     // CRL) can tell.
     let h = start_configured(move |c, dir| {

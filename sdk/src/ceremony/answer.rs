@@ -92,13 +92,7 @@ impl Platform {
         };
         let (vendor, operation) = (r.ca_org_type.clone(), r.operation);
         let call = move || decoder.decode(&vendor, operation, &raw);
-        // Off the async executor (an adapter may wait for its vendor's cloud).
-        let evidence = match tokio::runtime::Handle::try_current() {
-            Ok(_) => tokio::task::spawn_blocking(call).await.map_err(|e| {
-                HookError::new(ErrorCode::Internal, format!("the adapter call failed: {e}"))
-            })??,
-            Err(_) => call()?,
-        };
+        let evidence = super::hooks::off_executor("the adapter call", call).await??;
         let mut out = r.clone();
         out.vendor_evidence = None;
         out.evidence = Some(evidence);

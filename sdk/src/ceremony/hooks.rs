@@ -29,6 +29,21 @@ impl HookError {
     }
 }
 
+/// Runs `call` off the async executor (it may block: an adapter waiting for its vendor's
+/// cloud, a revocation source fetching a CRL); without a tokio runtime, here. `what` names
+/// the call in the error if its thread fails.
+pub(super) async fn off_executor<T: Send + 'static>(
+    what: &str,
+    call: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HookError> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(_) => tokio::task::spawn_blocking(call)
+            .await
+            .map_err(|e| HookError::new(ErrorCode::Internal, format!("{what} failed: {e}"))),
+        Err(_) => Ok(call()),
+    }
+}
+
 /// Reads a vendor app's answer (adapters translate, the core verifies): the vendor's own wire
 /// format, or camr's evidence JSON, into [`Evidence`] that the platform then verifies itself.
 /// With a decoder, every answer goes through the vendor's adapter, and a vendor without one is

@@ -23,10 +23,10 @@ use crate::pki::{
     CertError, RevocationEvidence, RevocationPolicy, RevocationSource, ValidatedChain,
     check_chain_revocation_per_link,
 };
-use crate::protocol::{ErrorCode, Operation};
+use crate::protocol::Operation;
 
 use super::checks::Verdict;
-use super::{CResult, HookError, Platform};
+use super::{CResult, Platform};
 
 /// What a login does when no source can tell a certificate's status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -132,15 +132,7 @@ impl Platform {
         let policies = [RevocationPolicy::Require, live.ca_certificates];
         let run =
             move || check_chain_revocation_per_link(source.as_ref(), &chain, now, now, policies);
-        let found = match tokio::runtime::Handle::try_current() {
-            Ok(_) => tokio::task::spawn_blocking(run).await.map_err(|e| {
-                HookError::new(
-                    ErrorCode::Internal,
-                    format!("the revocation check failed: {e}"),
-                )
-            })?,
-            Err(_) => run(),
-        };
+        let found = super::hooks::off_executor("the revocation check", run).await?;
         let record = match found {
             Ok((evidence, unchecked)) => RevocationRecord {
                 evidence,

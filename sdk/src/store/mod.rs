@@ -35,6 +35,35 @@ pub mod records;
 pub use observed::{Observed, StateObserver, StoreKind, open, redact};
 pub use records::{RecordStore, StoredRecord, Versioned};
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// `TransactionStore::record_answer` of the SQL stores, in one database transaction: each
+/// store supplies `begin_write`, `transition_in`, `append_usage_in` and `append_audit_in`.
+macro_rules! sql_record_answer {
+    () => {
+        async fn record_answer_impl(&self, w: AnswerWrite<'_>) -> Result<TxRecord, StoreError> {
+            let mut tx = self.begin_write().await?;
+            let mut from = w.from;
+            let via_state;
+            if let Some(via) = w.via {
+                self.transition_in(&mut tx, w.tid, from, via, TxPatch::default())
+                    .await?;
+                via_state = [via];
+                from = &via_state;
+            }
+            let rec = self
+                .transition_in(&mut tx, w.tid, from, w.to, w.patch)
+                .await?;
+            if let Some(usage) = &w.usage {
+                Self::append_usage_in(&mut tx, usage).await?;
+            }
+            let (at, event, detail) = &w.audit;
+            Self::append_audit_in(&mut tx, *at, Some(w.tid), event, detail).await?;
+            tx.commit().await.map_err(backend("commit the answer"))?;
+            Ok(rec)
+        }
+    };
+}
+
 /// The `TransactionStore` methods the SQL stores write alike (the pending count, delegation
 /// withdrawals), with the database's placeholders; expanded inside each store's impl, where
 /// `backend` and `self.pool` are that store's.

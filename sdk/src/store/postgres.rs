@@ -208,11 +208,7 @@ impl PostgresStore {
             .as_ref()
             .map(|r| to_json("result", r))
             .transpose()?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(backend("begin a transaction"))?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "INSERT INTO transactions (tid, system_code, operation, state, created_at, \
              expires_at, ca_org_type, message, request, request_hash, secret, result, \
@@ -265,11 +261,7 @@ impl PostgresStore {
         to: TransactionState,
         patch: TxPatch,
     ) -> Result<TxRecord, StoreError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(backend("begin a transaction"))?;
+        let mut tx = self.begin_write().await?;
         let record = self.transition_in(&mut tx, tid, from, to, patch).await?;
         tx.commit()
             .await
@@ -391,31 +383,14 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// [`TransactionStore::record_answer`]: every write in one database transaction.
-    async fn record_answer_impl(&self, w: AnswerWrite<'_>) -> Result<TxRecord, StoreError> {
-        let mut tx = self
-            .pool
+    sql_record_answer!();
+
+    /// A transaction.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        self.pool
             .begin()
             .await
-            .map_err(backend("begin a transaction"))?;
-        let mut from = w.from;
-        let via_state;
-        if let Some(via) = w.via {
-            self.transition_in(&mut tx, w.tid, from, via, TxPatch::default())
-                .await?;
-            via_state = [via];
-            from = &via_state;
-        }
-        let rec = self
-            .transition_in(&mut tx, w.tid, from, w.to, w.patch)
-            .await?;
-        if let Some(usage) = &w.usage {
-            Self::append_usage_in(&mut tx, usage).await?;
-        }
-        let (at, event, detail) = &w.audit;
-        Self::append_audit_in(&mut tx, *at, Some(w.tid), event, detail).await?;
-        tx.commit().await.map_err(backend("commit the answer"))?;
-        Ok(rec)
+            .map_err(backend("begin a transaction"))
     }
 
     async fn usage_impl(&self) -> Result<Vec<UsageRecord>, StoreError> {
@@ -433,11 +408,7 @@ impl PostgresStore {
         event: &str,
         detail: &str,
     ) -> Result<AuditEntry, StoreError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(backend("begin a transaction"))?;
+        let mut tx = self.begin_write().await?;
         let entry = Self::append_audit_in(&mut tx, at, tid, event, detail).await?;
         tx.commit()
             .await

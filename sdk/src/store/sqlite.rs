@@ -199,11 +199,7 @@ impl SqliteStore {
         to: TransactionState,
         patch: TxPatch,
     ) -> Result<TxRecord, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend("begin a write transaction"))?;
+        let mut tx = self.begin_write().await?;
         let record = self.transition_in(&mut tx, tid, from, to, patch).await?;
         tx.commit()
             .await
@@ -274,11 +270,7 @@ impl SqliteStore {
     async fn take_secret_impl(&self, tid: &Tid) -> Result<Option<Vec<u8>>, StoreError> {
         // One write transaction (BEGIN IMMEDIATE: writers queue), so the read and the
         // clearing cannot interleave with another taker's.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend("begin a write transaction"))?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(Option<Vec<u8>>,)> =
             sqlx::query_as("SELECT secret FROM transactions WHERE tid = ?1")
                 .bind(tid.as_str())
@@ -337,31 +329,15 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// [`TransactionStore::record_answer`]: every write in one database transaction.
-    async fn record_answer_impl(&self, w: AnswerWrite<'_>) -> Result<TxRecord, StoreError> {
-        let mut tx = self
-            .pool
+    sql_record_answer!();
+
+    /// A write transaction: BEGIN IMMEDIATE takes the write lock at once, so writers queue
+    /// (across processes too) instead of failing to upgrade a read lock.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(backend("begin a write transaction"))?;
-        let mut from = w.from;
-        let via_state;
-        if let Some(via) = w.via {
-            self.transition_in(&mut tx, w.tid, from, via, TxPatch::default())
-                .await?;
-            via_state = [via];
-            from = &via_state;
-        }
-        let rec = self
-            .transition_in(&mut tx, w.tid, from, w.to, w.patch)
-            .await?;
-        if let Some(usage) = &w.usage {
-            Self::append_usage_in(&mut tx, usage).await?;
-        }
-        let (at, event, detail) = &w.audit;
-        Self::append_audit_in(&mut tx, *at, Some(w.tid), event, detail).await?;
-        tx.commit().await.map_err(backend("commit the answer"))?;
-        Ok(rec)
+            .map_err(backend("begin a write transaction"))
     }
 
     async fn usage_impl(&self) -> Result<Vec<UsageRecord>, StoreError> {
@@ -379,11 +355,7 @@ impl SqliteStore {
         event: &str,
         detail: &str,
     ) -> Result<AuditEntry, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend("begin a write transaction"))?;
+        let mut tx = self.begin_write().await?;
         let entry = Self::append_audit_in(&mut tx, at, tid, event, detail).await?;
         tx.commit()
             .await
