@@ -29,6 +29,7 @@ pub mod cosign;
 pub mod crypto;
 pub mod envelope;
 mod error;
+pub mod hall;
 pub mod pki;
 pub mod protocol;
 pub mod qr;

@@ -21,6 +21,7 @@
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -35,6 +36,7 @@ use camr::pki::Certificate;
 use camr::protocol::{
     Bytes, EncryptedKeyItem, ErrorCode, Operation, SignItem, Tid, TransactionState,
 };
+use camr::time::unix_now;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
@@ -83,41 +85,13 @@ pub struct WorkStarted {
     pub operation: Operation,
 }
 
-/// Sealing/opening work in progress, by tid (one at a time per transaction).
-#[derive(Debug, Default)]
-pub struct Jobs(std::sync::Mutex<std::collections::HashMap<String, JobProgress>>);
-
-impl Jobs {
-    fn get(&self, tid: &Tid) -> Option<JobProgress> {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|m| m.get(tid.as_str()).cloned())
-    }
-
-    /// Claims the transaction's work; false when it runs already.
-    fn claim(&self, tid: &Tid, total: u64) -> bool {
-        let Ok(mut m) = self.0.lock() else {
-            return false;
-        };
-        if m.get(tid.as_str()).is_some_and(|j| !j.finished) {
-            return false;
-        }
-        m.insert(
-            tid.to_string(),
-            JobProgress {
-                total,
-                ..JobProgress::default()
-            },
-        );
-        true
-    }
-
-    fn update(&self, tid: &Tid, f: impl FnOnce(&mut JobProgress)) {
-        if let Ok(mut m) = self.0.lock()
-            && let Some(j) = m.get_mut(tid.as_str())
-        {
-            f(j);
+impl From<camr::store::Job> for JobProgress {
+    fn from(j: camr::store::Job) -> Self {
+        Self {
+            done: j.done,
+            total: j.total,
+            finished: j.finished,
+            error: j.error,
         }
     }
 }
@@ -491,48 +465,64 @@ async fn seal_work(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
         return Ok(());
     }
     let meta = read_meta(s, tid).await?;
-    run_job(
-        s,
-        tid,
-        meta.size,
-        "the bid file is being sealed",
-        seal_now(s, tid),
-    )
+    run_job(s, tid, meta.size, "the bid file is being sealed", |done| {
+        seal_now(s, tid, done)
+    })
     .await
 }
 
-/// Runs `work` as the transaction's one job (refused while another runs), recording its end
-/// and error for the progress endpoint.
-async fn run_job(
+/// Runs `work` as the transaction's one job over all instances (refused while another runs
+/// it: [`camr::store::JobBoard`]), its progress (the bytes `work` counts in the counter it
+/// gets) written to the store every second, its end and error recorded for the progress
+/// endpoint of any instance.
+async fn run_job<F, Fut>(
     s: &AppState,
     tid: &Tid,
     total: u64,
     busy: &str,
-    work: impl std::future::Future<Output = Result<(), ApiError>>,
-) -> Result<(), ApiError> {
-    if !s.jobs.claim(tid, total) {
+    work: F,
+) -> Result<(), ApiError>
+where
+    F: FnOnce(Arc<AtomicU64>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
+    if !s.jobs.claim(tid.as_str(), total, unix_now()).await? {
         return Err(ApiError::new(
             ErrorCode::TxPending,
             format!("transaction {tid}: {busy}; poll its progress"),
         ));
     }
-    let outcome = work.await;
-    s.jobs.update(tid, |j| {
-        j.finished = true;
-        if let Err(e) = &outcome {
-            j.error = Some(format!("{}: {}", e.code, e.msg));
+    let done = Arc::new(AtomicU64::new(0));
+    let (board, key, counter) = (s.jobs.clone(), tid.to_string(), done.clone());
+    let beat = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(JOB_BEAT).await;
+            let done = counter.load(Ordering::Relaxed);
+            if let Err(e) = board.progress(&key, done, unix_now()).await {
+                tracing::warn!(tid = %key, "cannot record the job's progress: {e}");
+            }
         }
     });
+    let outcome = work(done).await;
+    beat.abort();
+    let error = outcome
+        .as_ref()
+        .err()
+        .map(|e| format!("{}: {}", e.code, e.msg));
+    s.jobs.finish(tid.as_str(), error, unix_now()).await?;
     outcome
 }
 
-async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
+/// How often a running job writes its progress and heartbeat.
+const JOB_BEAT: std::time::Duration = std::time::Duration::from_secs(1);
+
+async fn seal_now(s: &Arc<AppState>, tid: &Tid, done: Arc<AtomicU64>) -> Result<(), ApiError> {
     let result = s.platform.finish_encrypt(tid).await?;
     let cert = Certificate::from_der(&result.encryption_certificate)?;
     let plain = file_path(s, tid, "plain");
     let partial = file_path(s, tid, "camrbid.part");
     let provider = s.platform.provider().clone();
-    let (src, dst, state, job) = (plain.clone(), partial.clone(), s.clone(), tid.clone());
+    let (src, dst) = (plain.clone(), partial.clone());
     let sealed_bytes = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
         let input = std::fs::File::open(&src).map_err(|_| {
             ApiError::new(
@@ -547,7 +537,7 @@ async fn seal_now(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
             std::slice::from_ref(&cert),
             std::io::BufReader::new(input),
             &mut out,
-            &mut |done| state.jobs.update(&job, |j| j.done = done),
+            &mut |n| done.store(n, Ordering::Relaxed),
         )?;
         std::io::Write::flush(&mut out).map_err(ApiError::internal)?;
         Ok(n)
@@ -608,8 +598,8 @@ async fn bid_progress(State(s): Shared, Path(tid): Path<String>) -> Result<Respo
         Operation::Encrypt => "camrbid",
         _ => "opened",
     };
-    match s.jobs.get(&tid) {
-        Some(p) => Ok(ok(p)),
+    match s.jobs.get(tid.as_str()).await? {
+        Some(job) => Ok(ok(JobProgress::from(job))),
         // Sealed earlier (or by another instance sharing the folder).
         None if tokio::fs::try_exists(file_path(&s, &tid, done_file))
             .await
@@ -684,8 +674,10 @@ async fn open_work(s: &Arc<AppState>, tid: &Tid) -> Result<(), ApiError> {
         ));
     }
     let meta = read_meta(s, tid).await?;
-    let work = open_now(s, tid, &envelope, &opened);
-    run_job(s, tid, meta.size, "the envelope is being opened", work).await
+    run_job(s, tid, meta.size, "the envelope is being opened", |done| {
+        open_now(s, tid, &envelope, &opened, done)
+    })
+    .await
 }
 
 async fn open_now(
@@ -693,17 +685,13 @@ async fn open_now(
     tid: &Tid,
     envelope: &FsPath,
     opened: &FsPath,
+    done: Arc<AtomicU64>,
 ) -> Result<(), ApiError> {
     // The content keys are handed out once (the one-time platform key is deleted).
     let keys = s.platform.finish_decrypt(tid).await?;
     let provider = s.platform.provider().clone();
     let partial = file_path(s, tid, "opened.part");
-    let (src, dst, state, job) = (
-        envelope.to_path_buf(),
-        partial.clone(),
-        s.clone(),
-        tid.clone(),
-    );
+    let (src, dst) = (envelope.to_path_buf(), partial.clone());
     let opened_bytes = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
         let mut last = None;
         for (_, cek) in &keys {
@@ -716,7 +704,7 @@ async fn open_now(
                 input,
                 &mut out,
                 KeySource::ContentKey(cek),
-                &mut |done| state.jobs.update(&job, |j| j.done = done),
+                &mut |n| done.store(n, Ordering::Relaxed),
             ) {
                 Ok(n) => {
                     std::io::Write::flush(&mut out).map_err(ApiError::internal)?;

@@ -234,8 +234,9 @@ pub struct AppState {
     pub files_dir: PathBuf,
     /// Largest file upload accepted, bytes.
     pub upload_limit: u64,
-    /// Bid files being sealed or opened, with their progress.
-    pub jobs: files::Jobs,
+    /// Bid files being sealed or opened, with their progress: in the store, so one instance
+    /// runs each and every instance reports it.
+    pub jobs: camr::store::JobBoard,
     /// Where `POST /api/v1/admin/crls/reload` reads CRLs from (see [`revocation`]).
     pub crl_sources: revocation::CrlSources,
     /// The configured CRLs as a live revocation source (`crl_files`), replaced on reload.
@@ -325,20 +326,19 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
     // The hall is the decrypt gate: no decrypt of its bids before the opening time and the
     // bidder's sign-in.
     let side = accounts::open(config.database_url.as_deref()).await?;
-    let hall = Arc::new(hall::Hall::new(
-        &config.hall,
-        camr::qr::unix_now(),
+    let sdk_hall = camr::hall::Hall::new(
         provider.clone(),
         store.clone(),
         side.hall.clone(),
         side.records.clone(),
-        config.data.join("files"),
-    ));
-    hall.settle_opening(&config.hall)
+    )
+    .with_free_decrypts(config.hall.free_decrypts);
+    let hall = hall::Hall::open(&config.hall, sdk_hall, config.data.join("files"))
         .await
         .map_err(|e| ServerError(format!("cannot settle the bid-opening time: {e}")))?;
+    let hall = Arc::new(hall);
     let platform = platform
-        .with_decrypt_policy(hall.clone())
+        .with_decrypt_policy(Arc::new(hall.sdk.clone()))
         .with_seal_session_ttl(config.seal_session.ttl_secs);
     // Adapters translate, the core verifies: every answer goes through its vendor's adapter,
     // and each verified use is billed to adapters with a vendor cloud (按量扣费).
@@ -411,6 +411,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         &config.data,
         config.audit_checkpoint,
     );
+    let jobs = camr::store::JobBoard::new(side.records.clone(), instance_id.clone());
     let state = Arc::new(AppState {
         platform,
         store,
@@ -424,7 +425,7 @@ pub async fn build_state(config: &ServerConfig) -> Result<Arc<AppState>, ServerE
         intermediates: vec![camr::protocol::Bytes(ca.issuing_ca().der().to_vec())],
         files_dir: config.data.join("files"),
         upload_limit: UPLOAD_LIMIT,
-        jobs: files::Jobs::default(),
+        jobs,
         crl_sources,
         crl_files,
         hall,

@@ -420,7 +420,7 @@ async fn envelopes_not_submitted_to_the_opening_are_not_gated_and_bad_input_is_r
     let (s, v) = h.post("/api/v1/hall/decrypt?bid=nope").await;
     assert_eq!(
         (s, v["errorCode"].as_str()),
-        (400, Some("INPUT_MALFORMED")),
+        (404, Some("BID_NOT_FOUND")),
         "{v}"
     );
     let (s, v) = h.post("/api/v1/hall/signin").await;
@@ -439,6 +439,108 @@ async fn envelopes_not_submitted_to_the_opening_are_not_gated_and_bad_input_is_r
     );
     let (_, view) = h.get("/api/v1/hall").await;
     assert_eq!(view["data"]["bids"], json!([]));
+}
+
+/// Several tenders (招标项目) in one hall: each takes bids and opens them at its own time;
+/// only the operator adds a tender.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_tender_takes_and_opens_its_bids_at_its_own_time() {
+    let h = start(Opening::AfterStart(3600)).await;
+    let tender = json!({"id": "ZB-2026-002", "project": "第二标段", "opensAt": now() + 86_400});
+    let add = |token: Option<&str>, body: Value| {
+        let mut r = h
+            .client
+            .post(format!("{}/api/v1/hall/tenders", h.base))
+            .json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // Anonymous, or with a wrong token: refused.
+    for token in [None, Some("not-the-token")] {
+        let (s, v) = add(token, tender.clone()).await;
+        assert_eq!(
+            (s, v["errorCode"].as_str()),
+            (401, Some("UNAUTHORIZED")),
+            "{v}"
+        );
+    }
+    let admin = h.state.ops.admin_token().to_string();
+    let (s, v) = add(Some(&admin), tender.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = add(Some(&admin), tender.clone()).await;
+    assert_eq!(s, 200, "the same tender again changes nothing");
+    let mut other = tender.clone();
+    other["project"] = json!("另一个项目");
+    let (s, v) = add(Some(&admin), other).await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (409, Some("TENDER_EXISTS")),
+        "{v}"
+    );
+    let (_, list) = h.get("/api/v1/hall/tenders").await;
+    assert_eq!(
+        list["data"]["defaultTender"], "测试项目（第一标段）",
+        "{list}"
+    );
+    assert_eq!(
+        list["data"]["tenders"].as_array().unwrap().len(),
+        2,
+        "{list}"
+    );
+
+    // The configured tender opens now: its submission closes, the second one's does not.
+    h.state.hall.set_opens_at(now() - 1).await.unwrap();
+    let (s, v) = h
+        .upload("/api/v1/hall/bids?name=a.camrbid", h.seal(b"a"))
+        .await;
+    assert_refused(s, &v, "BID_SUBMISSION_CLOSED", "投标已截止");
+    let (s, v) = h
+        .upload(
+            "/api/v1/hall/bids?tender=ZB-2026-002&name=b.camrbid",
+            h.seal(b"second"),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["tender"], "ZB-2026-002");
+    let bid = v["data"]["id"].as_str().unwrap().to_string();
+    let (_, view) = h.get("/api/v1/hall?tender=ZB-2026-002").await;
+    assert_eq!(view["data"]["project"], "第二标段");
+    assert_eq!(view["data"]["bids"][0]["id"], bid.as_str(), "{view}");
+    let (_, view) = h.get("/api/v1/hall").await;
+    assert_eq!(view["data"]["bids"], json!([]), "{view}");
+
+    // Its bid waits for its own tender's opening, not the configured one's.
+    h.sign_in(&bid).await;
+    let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
+    assert_refused(s, &v, "BID_OPENING_NOT_REACHED", "开标时间未到");
+    h.state
+        .hall
+        .sdk
+        .set_opens_at("ZB-2026-002", now())
+        .await
+        .unwrap();
+    let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
+    assert_eq!(s, 200, "{v}");
+
+    let (s, v) = h.get("/api/v1/hall?tender=nope").await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (404, Some("TENDER_NOT_FOUND")),
+        "{v}"
+    );
+    let (s, v) = h
+        .upload("/api/v1/hall/bids?tender=nope&name=c", h.seal(b"c"))
+        .await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (404, Some("TENDER_NOT_FOUND")),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

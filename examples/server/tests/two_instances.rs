@@ -187,7 +187,10 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
     let proxy_port = free_port();
     let public = format!("http://127.0.0.1:{proxy_port}");
     let opens_at = camr::qr::unix_now() + 45;
-    let env = [("CAMR_SERVER_HALL_OPENING_AT", opens_at.to_string())];
+    let env = [
+        ("CAMR_SERVER_HALL_OPENING_AT", opens_at.to_string()),
+        ("CAMR_SERVER_REGISTRATION_APPROVAL", "staff".to_string()),
+    ];
     let a = spawn_with(&data, &url, Some(&public), &env);
     let b = spawn_with(&data, &url, Some(&public), &env);
     let proxy = Proxy::start(proxy_port, vec![a.base.clone(), b.base.clone()]);
@@ -236,6 +239,38 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
         "   verified; A's stream ended with `verified`; the owner reads the result through either instance, a stranger through neither",
     );
 
+    step(
+        "   registration: the holder registers through one instance, staff approve it on the other",
+    );
+    let v = page.post(
+        "/api/v1/registrations",
+        json!({"tid": tid, "mobile": "13800138000", "contact": "李经理"}),
+    );
+    assert_eq!(v["data"]["status"], "pending", "{v}");
+    let account = v["data"]["id"].as_str().unwrap().to_string();
+    let decided: Value = page
+        .c
+        .post(format!("{}/api/v1/admin/accounts/decide", proxy.base))
+        .bearer_auth(common::procs::ADMIN_TOKEN)
+        .json(&json!({"accountId": account, "approve": true}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(decided["data"]["status"], "active", "{decided}");
+    for base in [&a.base, &b.base] {
+        let listed: Value = page
+            .c
+            .get(format!("{base}/api/v1/admin/accounts?status=active"))
+            .bearer_auth(common::procs::ADMIN_TOKEN)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(listed["data"][0]["id"], account.as_str(), "{listed}");
+    }
+    step("   approved; both instances list the account as active");
+
     step("2. seal session: two placements, the phone and the page alternating instances");
     let (tid, phone1, code) = page.seal_session(&data);
     page.place(&tid, &code, 600, 1);
@@ -246,11 +281,27 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
     step("   two seals signed by the phone, the sealed PDF verifies");
 
     step(
-        "3. bid opening: three bids; decrypt refused before the opening time; sign-in and decrypt on different instances",
+        "3. bid opening: three bids to two tenders; decrypt refused before the opening time; sign-in and decrypt on different instances",
     );
+    // The second tender, added by the operator through one instance, seen by both.
+    let v: Value = page
+        .c
+        .post(format!("{}/api/v1/hall/tenders", proxy.base))
+        .bearer_auth(common::procs::ADMIN_TOKEN)
+        .json(&json!({"id": "ZB-2", "project": "第二标段", "opensAt": opens_at}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["success"], true, "{v}");
+    for _ in 0..2 {
+        let v = page.get("/api/v1/hall/tenders");
+        assert_eq!(v["data"]["tenders"].as_array().unwrap().len(), 2, "{v}");
+    }
     let device = Device::new(&data);
     let mut bids = Vec::new();
     for i in 0..3 {
+        let tender = if i == 2 { "tender=ZB-2&" } else { "" };
         let mut sealed = Vec::new();
         camr::envelope::seal_stream(
             camr::crypto::default_provider().as_ref(),
@@ -261,7 +312,7 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
         )
         .unwrap();
         let v = page.upload(
-            &format!("/api/v1/hall/bids?name=标书{i}.pdf.camrbid"),
+            &format!("/api/v1/hall/bids?{tender}name=标书{i}.pdf.camrbid"),
             sealed,
         );
         assert_eq!(v["success"], true, "{v}");
@@ -297,7 +348,7 @@ fn two_instances_behind_a_round_robin_proxy_continue_each_others_work() {
     let v = page.post_empty(&format!("/api/v1/hall/decrypt?bid={}", bids[2]));
     assert_eq!(v["errorCode"], "BIDDER_NOT_SIGNED_IN", "{v}");
     step(
-        "   two bids opened after the opening time (a stranger gets no plaintext), the third refused (no sign-in)",
+        "   two bids opened after the opening time (a stranger gets no plaintext), the second tender's bid refused (no sign-in)",
     );
 
     step("4. kill -9 of A in the middle of a seal session; B finishes it");

@@ -172,6 +172,12 @@ error_codes! {
     /// A bid submitted from the bid-opening time on (逾期送达的投标文件应当拒收): submission
     /// closes when the opening starts.
     BidSubmissionClosed = "BID_SUBMISSION_CLOSED", 403;
+    /// No such tender (招标项目) in the bid-opening hall.
+    TenderNotFound = "TENDER_NOT_FOUND", 404;
+    /// A tender with this id exists already, for another project or opening time.
+    TenderExists = "TENDER_EXISTS", 409;
+    /// No such bid (投标文件) in the bid-opening hall.
+    BidNotFound = "BID_NOT_FOUND", 404;
     /// The certificate holder's registration waits for the platform's staff approval
     /// (待平台后台审核): no login into the account yet.
     AccountPending = "ACCOUNT_PENDING", 403;

@@ -28,6 +28,8 @@ pub mod checkpoint;
 pub use checkpoint::{AuditCheckpoint, CHECKPOINT_FORMAT, CheckpointError, verify_audit_against};
 pub mod hall;
 pub use hall::HallStore;
+pub mod jobs;
+pub use jobs::{Job, JobBoard};
 mod blobs;
 pub use blobs::BlobDir;
 mod observed;

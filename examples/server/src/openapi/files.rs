@@ -5,7 +5,7 @@ use crate::files::{DigestOut, VerifyBody};
 
 use camr::protocol::ErrorCode;
 
-use super::errors::{BID_GATE, ENVELOPE_IN, TX_KNOWN, TX_OPEN, TX_OUTCOME};
+use super::errors::{ADMIN, BID_GATE, ENVELOPE_IN, TX_KNOWN, TX_OPEN, TX_OUTCOME};
 use super::{Answer, Body, Method, QueryParam, RouteDoc, e, schema};
 use super::{FILES, HALL, NAME_QUERY};
 
@@ -13,6 +13,12 @@ const BID_QUERY: QueryParam = QueryParam {
     name: "bid",
     description: "The bid's id in the hall (`GET /api/v1/hall`).",
     required: true,
+};
+
+const TENDER_QUERY: QueryParam = QueryParam {
+    name: "tender",
+    description: "The tender (招标项目) by id (`GET /api/v1/hall/tenders`); the configured one (`hall.project`) when absent.",
+    required: false,
 };
 
 const HASH_QUERY: QueryParam = QueryParam {
@@ -57,12 +63,34 @@ pub(super) const ROUTES: &[RouteDoc] = &[
         method: Method::Get,
         path: "/api/v1/hall",
         operation_id: "getHall",
-        summary: "Bid-opening hall (不见面开标大厅): project, opening time (开标时间), server time, the bids with their sign-ins (签到)",
+        summary: "Bid-opening hall (不见面开标大厅): a tender's project, opening time (开标时间), server time, the bids with their sign-ins (签到)",
+        tags: HALL,
+        query: &[TENDER_QUERY],
+        body: Body::None,
+        answer: Answer::Data(schema::<crate::hall::HallView>()),
+        errors: &[&[e(ErrorCode::TenderNotFound)]],
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/api/v1/hall/tenders",
+        operation_id: "listTenders",
+        summary: "The hall's tenders (招标项目), each with its opening time, and the configured default",
         tags: HALL,
         query: &[],
         body: Body::None,
-        answer: Answer::Data(schema::<crate::hall::HallView>()),
+        answer: Answer::Data(schema::<crate::hall::TendersOut>()),
         errors: &[],
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/api/v1/hall/tenders",
+        operation_id: "createTender",
+        summary: "Add a tender (招标项目) with its opening time (`Authorization: Bearer <admin token>`); the same tender again changes nothing",
+        tags: HALL,
+        query: &[],
+        body: Body::Json(schema::<crate::hall::Tender>()),
+        answer: Answer::Data(schema::<crate::hall::Tender>()),
+        errors: &[ADMIN, &[e(ErrorCode::TenderExists)]],
     },
     RouteDoc {
         method: Method::Post,
@@ -72,6 +100,7 @@ pub(super) const ROUTES: &[RouteDoc] = &[
         tags: HALL,
         query: &[
             NAME_QUERY,
+            TENDER_QUERY,
             QueryParam {
                 name: "encryptTid",
                 description: "The encrypt transaction (扫码加密, the caller's own: owner credential) whose encryption certificate the bid is sealed to; only its holder may then sign in for the bid.",
@@ -90,6 +119,7 @@ pub(super) const ROUTES: &[RouteDoc] = &[
                 e(ErrorCode::TxPending),
                 e(ErrorCode::BidExists),
                 e(ErrorCode::BidSubmissionClosed),
+                e(ErrorCode::TenderNotFound),
             ],
         ],
     },
@@ -102,7 +132,7 @@ pub(super) const ROUTES: &[RouteDoc] = &[
         query: &[BID_QUERY],
         body: Body::None,
         answer: Answer::Data(schema::<StartedOut>()),
-        errors: &[&[e(ErrorCode::InputMalformed)]],
+        errors: &[&[e(ErrorCode::InputMalformed), e(ErrorCode::BidNotFound)]],
     },
     RouteDoc {
         method: Method::Post,
@@ -117,6 +147,7 @@ pub(super) const ROUTES: &[RouteDoc] = &[
             BID_GATE,
             &[
                 e(ErrorCode::InputMalformed),
+                e(ErrorCode::BidNotFound),
                 e(ErrorCode::EnvelopeMalformed),
                 e(ErrorCode::TxNotFound),
             ],

@@ -6,17 +6,24 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::response::Response;
 
 use super::{esc, layout, qr_panel};
 use crate::AppState;
 
-pub async fn hall_page(State(s): State<Arc<AppState>>) -> Result<Response, crate::api::ApiError> {
-    let view = s.hall.view(camr::qr::unix_now()).await?;
+/// `/hall[?tender=T]`: the configured tender when none is named.
+pub async fn hall_page(
+    State(s): State<Arc<AppState>>,
+    q: Result<Query<crate::hall::TenderQuery>, QueryRejection>,
+) -> Result<Response, crate::api::ApiError> {
+    let tender = q.ok().and_then(|Query(q)| q.tender);
+    let tender = tender.as_deref().unwrap_or(&s.hall.tender);
+    let view = s.hall.sdk.view(tender, camr::qr::unix_now()).await?;
     let body = format!(
         r##"<h1>不见面开标大厅 <small>Bid-opening hall</small></h1>
-<p>招标项目 · Project: <b id="project">{project}</b><br>
+<p>招标项目 · Project: <b id="project" data-tender="{tender}">{project}</b><br>
 开标时间 · Opening time: <b id="opens-at" data-opens-at="{opens_at}" data-now="{now}"></b><br>
 <span id="countdown"></span></p>
 <p><small>解密条件 · Decryption needs: 投标人已完成签到，开标时间已到 · the bidder has signed in and the opening time is reached.</small></p>
@@ -28,12 +35,14 @@ pub async fn hall_page(State(s): State<Arc<AppState>>) -> Result<Response, crate
 <progress id="progress" hidden></progress>
 {panel}"##,
         project = esc(&view.project),
+        tender = esc(&view.tender),
         opens_at = view.opens_at,
         now = view.now,
         panel = qr_panel(&s, false, "", "", ""),
     );
     const SCRIPT: &str = r##"
 const el = camr.$("opens-at");
+const tenderQ = "tender=" + encodeURIComponent(camr.$("project").dataset.tender);
 let opensAt = 0, skew = 0;
 // The opening time as the server has it (it may be moved); `now` corrects this clock.
 function setOpening(at, now) {
@@ -72,7 +81,7 @@ function mark(id, what) {
 }
 const bids = {};
 async function load() {
-  const h = await camr.api("GET", "/api/v1/hall");
+  const h = await camr.api("GET", "/api/v1/hall?" + tenderQ);
   setOpening(h.opensAt, h.now); tick();
   const body = camr.$("bids").tBodies[0];
   body.innerHTML = "";
@@ -132,7 +141,7 @@ camr.$("submit-bid").onclick = async () => {
   const f = camr.$("bid-envelope").files[0];
   if (!f) { msg("请选择数字信封 · Choose an envelope", "bad"); return; }
   try {
-    await camr.upload("/api/v1/hall/bids?name=" + encodeURIComponent(f.name), f, camr.$("progress"));
+    await camr.upload("/api/v1/hall/bids?" + tenderQ + "&name=" + encodeURIComponent(f.name), f, camr.$("progress"));
     camr.$("progress").hidden = true;
     msg("已递交 · Submitted", "ok");
     await load();
