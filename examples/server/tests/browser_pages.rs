@@ -205,3 +205,61 @@ async fn seal_page_warns_before_finishing_when_the_ca_offers_no_required_seal() 
     })
     .await;
 }
+
+/// Issue 23, item 10: /admin's adapters in words — vendor, status, breaker, calls, failures,
+/// no raw field names — and the admin token typed once per browser session. The demo server
+/// loads no adapters, so the page's table is fed the health list of two (one healthy, one
+/// whose breaker opened) through its own renderer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_page_shows_the_adapters_in_words_and_remembers_the_token() {
+    with_browser("admin-table", |page| async move {
+        page.goto("/admin").await;
+        page.wait_text("#adapters tbody", |t| t.contains("未加载适配器"))
+            .await;
+        let health = serde_json::json!([
+            {"caOrgType": "BJCA", "vendorName": "北京数字认证", "adapterVersion": "1.2.0", "source": "static",
+             "operations": ["login"], "algorithms": ["SM2"], "calls": 120, "failures": 0, "timeouts": 0,
+             "panics": 0, "refused": 0, "inFlight": 0, "workerThreads": 2, "maxInFlight": 8,
+             "deadlineMs": 3000, "breaker": "closed", "consecutiveFailures": 0},
+            {"caOrgType": "NETCA", "vendorName": "网证通", "adapterVersion": "0.9.1", "source": "static",
+             "operations": ["login"], "algorithms": ["SM2"], "calls": 40, "failures": 7, "timeouts": 2,
+             "panics": 0, "refused": 5, "inFlight": 0, "workerThreads": 1, "maxInFlight": 8,
+             "deadlineMs": 3000, "breaker": "open", "consecutiveFailures": 5}
+        ]);
+        page.js(
+            "const list = arguments[0]; const api = camr.api; \
+             camr.api = (m, url, ...rest) => url === '/api/v1/admin/adapters' ? Promise.resolve(list) : api(m, url, ...rest); \
+             load(); return null;",
+            vec![health],
+        )
+        .await;
+        let table = page.wait_text("#adapters tbody", |t| t.contains("网证通")).await;
+        for want in [
+            "北京数字认证 (BJCA)",
+            "正常",
+            "闭合",
+            "120",
+            "暂停调用",
+            "断开",
+            "超时 2",
+        ] {
+            assert!(table.contains(want), "{want:?} not in {table:?}");
+        }
+        for raw in ["caOrgType", "consecutiveFailures", "halfOpen", "{"] {
+            assert!(!table.contains(raw), "a raw field in {table:?}");
+        }
+
+        // The token, typed on /admin, is there on /report and /admin/accounts.
+        page.fill("#token", "token-typed-once").await;
+        page.click("#reload").await;
+        page.wait_text("#status", |t| t.contains("UNAUTHORIZED")).await;
+        for path in ["/report", "/admin/accounts"] {
+            page.goto(path).await;
+            let v = page
+                .js("return document.getElementById('token').value;", vec![])
+                .await;
+            assert_eq!(v, "token-typed-once", "{path}");
+        }
+    })
+    .await;
+}

@@ -111,7 +111,9 @@ async function load() {
     const head = t.insertRow(); for (const c of ["账号 Account", "姓名 Name", "单位 Organisation", "证书 Serial", "共享 Shared", ""]) { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); }
     for (const a of list) {
       const tr = t.insertRow();
-      for (const v of [a.id, a.name, a.organization || "", a.subject.certSn, JSON.stringify(a.registration || {})]) tr.insertCell().textContent = v;
+      const reg = a.registration || {}, names = { mobile: "手机 Mobile", email: "邮箱 E-mail", address: "地址 Address", contact: "联系人 Contact" };
+      const shared = Object.keys(names).filter((k) => reg[k]).map((k) => names[k] + "：" + reg[k]).join("；") || "—";
+      for (const v of [a.id, a.name, a.organization || "", a.subject.certSn, shared]) tr.insertCell().textContent = v;
       const td = tr.insertCell();
       const ok = document.createElement("button"); ok.textContent = "通过 · Approve"; ok.onclick = () => decide(a.id, true);
       const no = document.createElement("button"); no.textContent = "拒绝 · Refuse"; no.onclick = () => decide(a.id, false);
