@@ -5,7 +5,8 @@
 //!   violation (axe-core 4.14.1, vendored in `tests/fixtures/axe-core/`, injected over
 //!   WebDriver);
 //! - does not scroll sideways, and its menu takes at most two rows;
-//! - is screenshotted to `target/browser-artifacts/<page>-<width>.png` for a person to look at.
+//! - is screenshotted to `target/browser-artifacts/<page>-<width>.png` for a person to look at;
+//! - and the same after a click that shows an error or a QR panel.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser_harness;
@@ -35,6 +36,15 @@ const PAGES: &[(&str, &str)] = &[
 ];
 
 const WIDTHS: &[u32] = &[390, 1280];
+
+/// States after a click, checked too: an error beside the button, a QR panel shown.
+const STATES: &[(&str, &str, &str)] = &[
+    ("verify-error", "/verify", "#verify"),
+    ("seal-error", "/seal", "#start"),
+    ("bidfile-error", "/bidfile", "#seal-start"),
+    ("sign-error", "/sign", "#sign-message"),
+    ("hall-error", "/hall", "#submit-bid"),
+];
 
 fn artifact_dir() -> PathBuf {
     let dir = screenshot_dir().parent().unwrap().join("browser-artifacts");
@@ -243,6 +253,23 @@ async fn every_page_passes_axe_and_fits_a_phone_and_a_desktop() {
                 }
                 for p in page.layout_problems(width).await {
                     problems.push(format!("{path}: {p}"));
+                }
+                page.full_screenshot(name, width).await;
+                page.viewport(width, 900).await;
+            }
+        }
+        for &width in WIDTHS {
+            page.viewport(width, 900).await;
+            for &(name, path, button) in STATES {
+                page.goto(path).await;
+                page.wait_text("main", |t| !t.is_empty()).await;
+                page.click(button).await;
+                tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+                for v in page.axe().await {
+                    problems.push(format!("{path} after {button} at {width} px: {v}"));
+                }
+                for p in page.layout_problems(width).await {
+                    problems.push(format!("{path} after {button}: {p}"));
                 }
                 page.full_screenshot(name, width).await;
                 page.viewport(width, 900).await;

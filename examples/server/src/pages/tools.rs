@@ -68,6 +68,7 @@ function follow(tx, toRecord) {
 camr.$("sign-message").onclick = async () => {
   camr.near(camr.$("sign-message"));
   const message = camr.$("message").value;
+  if (!message.trim()) { camr.$("qr-box").hidden = false; camr.fail("status", new Error("请先输入要签名的消息 · Type the message to sign first")); camr.$("message").focus(); return; }
   try {
     const tx = await camr.api("POST", "/api/v1/transactions", { operation: "messageSignature", message });
     follow(tx, (r) => ({ message: r.message, signature: r.signature, certificate: r.certificate, chain: [] }));
