@@ -119,7 +119,8 @@ const camr = (() => {
 
   function status(text, cls) {
     const s = $("status");
-    if (s) { s.textContent = text; s.className = cls || ""; }
+    // A status after an error is news again, not an alert (fail() made it one).
+    if (s) { s.textContent = text; s.className = cls || ""; s.hidden = false; s.setAttribute("role", "status"); }
   }
 
   function fail(id, e) {
