@@ -103,12 +103,19 @@ async fn report_page_drops_the_last_chart_when_a_query_fails() {
             )
             .await;
         assert_eq!(chart, 1, "the first query shows its chart");
+        // The range and the total above it (issue 23, item 9).
+        let summary = page.wait_text("#summary", |t| t.contains("统计范围")).await;
+        assert!(
+            summary.contains("至") && summary.contains("共 ") && summary.contains("UTC+08:00"),
+            "{summary}"
+        );
         // A wrong token: the error, and nothing of the last answer.
         page.fill("#token", "wrong-token").await;
         page.click("#load").await;
         page.wait_text("#status", |t| t.contains("UNAUTHORIZED"))
             .await;
         assert_eq!(page.text("#chart").await.unwrap_or_default(), "");
+        assert_eq!(page.text("#summary").await.unwrap_or_default(), "");
         let left = page
             .js(
                 "return document.querySelectorAll('#chart svg, #rows tr').length;",
