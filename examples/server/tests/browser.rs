@@ -220,6 +220,20 @@ async fn sign_page_shows_a_message_signature_that_verifies_and_a_changed_one_tha
         let record: Value =
             serde_json::from_str(&page.wait_text("#result", |t| t.starts_with('{')).await).unwrap();
         assert_eq!(record["message"], message);
+        // The record to keep (issue 23, item 9): a download of exactly it, and a copy button.
+        let saved = page
+            .js(
+                "const a = document.getElementById('save-record'); \
+                 return fetch(a.href).then((r) => r.text()).then((t) => [a.getAttribute('download'), t]);",
+                vec![],
+            )
+            .await;
+        assert_eq!(saved[0], "signature-record.json");
+        let saved: Value = serde_json::from_str(saved[1].as_str().unwrap()).unwrap();
+        assert_eq!(saved, record);
+        page.click("#copy-record").await;
+        page.wait_text("#copied", |t| t.contains("已复制") || t.contains("已选中"))
+            .await;
         page.click("#verify-now").await;
         let verdict = page.wait_text("#verdict", |t| !t.is_empty()).await;
         assert!(
