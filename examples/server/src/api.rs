@@ -229,11 +229,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
+/// An address no route has: for a browser (it accepts `text/html`, outside `/api/` and
+/// `/camr/`) an HTML page people read, for anything else the JSON envelope.
+async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let path = uri.path();
+    let html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if html && !path.starts_with("/api/") && !path.starts_with("/camr/") {
+        return crate::pages::not_found_page(path);
+    }
     ApiError {
         status: StatusCode::NOT_FOUND,
         ..ApiError::malformed("no such endpoint")
     }
+    .into_response()
 }
 
 async fn healthz() -> Response {

@@ -55,6 +55,13 @@ async fn login_page_shows_the_name_after_the_app_answers_the_qr_on_screen() {
             .wait_status("the logged-in name", |s| s.contains(HOLDER), &[])
             .await;
         assert!(!contains_rejection(&shown), "{shown:?}");
+        // The next step beside the outcome (issue 23, item 9): register (an unknown
+        // certificate, as the demo wallet's is) or continue.
+        let next = page.wait_attr("a.next", "href").await;
+        assert!(
+            next.contains("/register") || next.ends_with("/hall"),
+            "{next}"
+        );
         // Scanned and answered: the code collapses to what happened (已授权).
         page.wait_text("#qr-done", |t| t.contains("已授权")).await;
         let qr_hidden = page
@@ -150,6 +157,9 @@ async fn bid_file_page_seals_to_the_apps_certificate_and_opens_with_the_app() {
         assert_eq!(outcome.state, "verified", "{outcome:?}");
         let href = page.wait_attr("a#download-envelope", "href").await;
         page.assert_not_reloaded().await;
+        // The next step is linked (issue 23, item 9).
+        let next = page.wait_attr("a#to-hall", "href").await;
+        assert!(next.ends_with("/hall"), "{next}");
         let envelope = download(&page, &href).await;
         assert_ne!(envelope, plain, "the envelope is the plaintext");
         assert!(
@@ -170,6 +180,15 @@ async fn bid_file_page_seals_to_the_apps_certificate_and_opens_with_the_app() {
         assert_eq!(outcome.state, "verified", "{outcome:?}");
         let href = page.wait_attr("a#download-plain", "href").await;
         page.assert_not_reloaded().await;
+        // The QR panel and its outcome are beside the button that started them: right after
+        // the opening's fieldset (issue 23, item 9).
+        let beside = page
+            .js(
+                "return document.getElementById('qr-box').previousElementSibling.contains(document.getElementById('open-start'));",
+                vec![],
+            )
+            .await;
+        assert_eq!(beside, true, "the outcome is not beside the button");
         let opened = download(&page, &href).await;
         assert_eq!(opened.len(), plain.len(), "the opened file's length");
         assert!(opened == plain, "the opened file differs from the original");
@@ -201,6 +220,20 @@ async fn sign_page_shows_a_message_signature_that_verifies_and_a_changed_one_tha
         let record: Value =
             serde_json::from_str(&page.wait_text("#result", |t| t.starts_with('{')).await).unwrap();
         assert_eq!(record["message"], message);
+        // The record to keep (issue 23, item 9): a download of exactly it, and a copy button.
+        let saved = page
+            .js(
+                "const a = document.getElementById('save-record'); \
+                 return fetch(a.href).then((r) => r.text()).then((t) => [a.getAttribute('download'), t]);",
+                vec![],
+            )
+            .await;
+        assert_eq!(saved[0], "signature-record.json");
+        let saved: Value = serde_json::from_str(saved[1].as_str().unwrap()).unwrap();
+        assert_eq!(saved, record);
+        page.click("#copy-record").await;
+        page.wait_text("#copied", |t| t.contains("已复制") || t.contains("已选中"))
+            .await;
         page.click("#verify-now").await;
         let verdict = page.wait_text("#verdict", |t| !t.is_empty()).await;
         assert!(
@@ -294,6 +327,23 @@ async fn sign_page_seals_a_pdf_with_the_app_and_offers_the_sealed_file() {
         let pages: Vec<u32> = r.seals[0].widgets.iter().map(|w| w.page).collect();
         assert_eq!(pages, vec![1, 2]);
         page.save_screenshot("sign-pdf").await;
+
+        // 验章 on the verify page (issue 23, item 9): the sealed file, every seal in words; the
+        // file as uploaded, no seal.
+        let sealed_path = dir.path().join("投标文件-sealed.pdf");
+        std::fs::write(&sealed_path, &sealed).unwrap();
+        page.goto("/verify").await;
+        upload(&page, "#pdf-file", &sealed_path, "#verify-pdf").await;
+        let verdict = page.wait_text("#pdf-status", |t| t.contains("有效")).await;
+        assert!(verdict.contains("全部 1 个印章有效"), "{verdict}");
+        let rows = page
+            .wait_text("#pdf-seals tbody", |t| t.contains(HOLDER))
+            .await;
+        assert!(rows.contains("1, 2") && rows.contains("北京时间"), "{rows}");
+        upload(&page, "#pdf-file", &path, "#verify-pdf").await;
+        page.wait_text("#pdf-status", |t| t.contains("未找到印章"))
+            .await;
+        page.save_screenshot("verify-pdf").await;
     })
     .await;
 }
@@ -332,15 +382,41 @@ async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bi
             .await;
         assert!(!state.contains("已签到"), "{state}");
 
-        // Too early: the refusal sentence, no QR.
-        page.click("#bids tbody button.decrypt").await;
-        page.wait_text("#bids tbody .refusal", |t| t.contains("开标时间未到"))
-            .await;
-        // The time is reached, nobody signed in.
+        // Too early: Decrypt is disabled, the reason beside it (issue 23, item 8).
+        let decrypt_disabled =
+            "return document.querySelector('#bids tbody button.decrypt').disabled;";
+        page.wait_text("#bids tbody .decrypt-reason", |t| {
+            t.contains("开标时间未到")
+        })
+        .await;
+        assert_eq!(page.js(decrypt_disabled, vec![]).await, true);
+        // The time is reached (the page polls the hall), nobody signed in: another reason.
         hall.set_opens_at(camr::qr::unix_now() - 1).await.unwrap();
-        page.click("#bids tbody button.decrypt").await;
-        page.wait_text("#bids tbody .refusal", |t| t.contains("投标人未签到"))
+        page.wait_text("#bids tbody .decrypt-reason", |t| t.contains("请先签到"))
             .await;
+        assert_eq!(page.js(decrypt_disabled, vec![]).await, true);
+        // A page that asks anyway (a stale page): the server refuses, and the page shows the
+        // Chinese sentence beside the button, the particulars and the code in a small line
+        // (issue 23, item 7).
+        // (The button's own handler, as a page loaded before the rules changed would run it.)
+        page.js(
+            "document.querySelector('#bids tbody button.decrypt').onclick(); return null;",
+            vec![],
+        )
+        .await;
+        let refusal = page
+            .wait_text("#bids tbody .refusal", |t| t.contains("投标人尚未签到"))
+            .await;
+        let detail = page
+            .text("#bids tbody .refusal .err-detail")
+            .await
+            .unwrap_or_default();
+        assert!(detail.contains("BIDDER_NOT_SIGNED_IN"), "{detail}");
+        let sentence = refusal.replace(&detail, "");
+        assert!(
+            sentence.contains("sign in") && !sentence.contains('_') && !sentence.contains('`'),
+            "the sentence people read: {sentence:?}"
+        );
 
         // 签到: the login QR on screen, the app answers, the name appears in the row.
         page.click("#bids tbody button.sign-in").await;
@@ -365,7 +441,13 @@ async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bi
             "the submit button stays usable after the opening"
         );
 
-        // 解密: the decrypt QR, the app unwraps the key, the opened bid downloads.
+        // 解密: enabled now; the decrypt QR, the app unwraps the key, the opened bid downloads.
+        let deadline = Deadline::new();
+        while page.js(decrypt_disabled, vec![]).await != false {
+            deadline
+                .tick(&page, "Decrypt enabled after the sign-in")
+                .await;
+        }
         page.click("#bids tbody button.decrypt").await;
         let (_, outcome) = page
             .scan_and_answer(Operation::Decrypt, Some(login.tid.as_str()), None)

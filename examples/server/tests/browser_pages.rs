@@ -66,9 +66,17 @@ async fn seal_page_shows_why_it_did_not_start_beside_the_start_button() {
             .await;
         let code_line = page.text("#setup-error small.code").await.unwrap();
         assert!(code_line.contains("PDF_MALFORMED"), "{code_line}");
+        // The sentence people read comes first, Chinese then English, without the code; the
+        // server's particulars and the code are in the small line under it (issue 23, item 7).
+        let detail = page.text("#setup-error .err-detail").await.unwrap();
+        let sentence = t.replace(&detail, "");
         assert!(
-            t.len() > code_line.len() + 10,
-            "a sentence besides the code: {t}"
+            sentence.starts_with("文件不是有效的 PDF") && sentence.contains("not a valid PDF"),
+            "{sentence:?}"
+        );
+        assert!(
+            !sentence.contains("PDF_MALFORMED") && !sentence.contains('`'),
+            "{sentence:?}"
         );
         assert!(
             page.hidden("#progress").await,
@@ -95,12 +103,19 @@ async fn report_page_drops_the_last_chart_when_a_query_fails() {
             )
             .await;
         assert_eq!(chart, 1, "the first query shows its chart");
+        // The range and the total above it (issue 23, item 9).
+        let summary = page.wait_text("#summary", |t| t.contains("统计范围")).await;
+        assert!(
+            summary.contains("至") && summary.contains("共 ") && summary.contains("UTC+08:00"),
+            "{summary}"
+        );
         // A wrong token: the error, and nothing of the last answer.
         page.fill("#token", "wrong-token").await;
         page.click("#load").await;
         page.wait_text("#status", |t| t.contains("UNAUTHORIZED"))
             .await;
         assert_eq!(page.text("#chart").await.unwrap_or_default(), "");
+        assert_eq!(page.text("#summary").await.unwrap_or_default(), "");
         let left = page
             .js(
                 "return document.querySelectorAll('#chart svg, #rows tr').length;",
@@ -194,6 +209,64 @@ async fn seal_page_warns_before_finishing_when_the_ca_offers_no_required_seal() 
         assert!(finish[1].as_str().unwrap().contains("法人章"), "{finish}");
         page.save_screenshot("seal-dead-end").await;
         phone.abort();
+    })
+    .await;
+}
+
+/// Issue 23, item 10: /admin's adapters in words — vendor, status, breaker, calls, failures,
+/// no raw field names — and the admin token typed once per browser session. The demo server
+/// loads no adapters, so the page's table is fed the health list of two (one healthy, one
+/// whose breaker opened) through its own renderer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_page_shows_the_adapters_in_words_and_remembers_the_token() {
+    with_browser("admin-table", |page| async move {
+        page.goto("/admin").await;
+        page.wait_text("#adapters tbody", |t| t.contains("未加载适配器"))
+            .await;
+        let health = serde_json::json!([
+            {"caOrgType": "BJCA", "vendorName": "北京数字认证", "adapterVersion": "1.2.0", "source": "static",
+             "operations": ["login"], "algorithms": ["SM2"], "calls": 120, "failures": 0, "timeouts": 0,
+             "panics": 0, "refused": 0, "inFlight": 0, "workerThreads": 2, "maxInFlight": 8,
+             "deadlineMs": 3000, "breaker": "closed", "consecutiveFailures": 0},
+            {"caOrgType": "NETCA", "vendorName": "网证通", "adapterVersion": "0.9.1", "source": "static",
+             "operations": ["login"], "algorithms": ["SM2"], "calls": 40, "failures": 7, "timeouts": 2,
+             "panics": 0, "refused": 5, "inFlight": 0, "workerThreads": 1, "maxInFlight": 8,
+             "deadlineMs": 3000, "breaker": "open", "consecutiveFailures": 5}
+        ]);
+        page.js(
+            "const list = arguments[0]; const api = camr.api; \
+             camr.api = (m, url, ...rest) => url === '/api/v1/admin/adapters' ? Promise.resolve(list) : api(m, url, ...rest); \
+             load(); return null;",
+            vec![health],
+        )
+        .await;
+        let table = page.wait_text("#adapters tbody", |t| t.contains("网证通")).await;
+        for want in [
+            "北京数字认证 (BJCA)",
+            "正常",
+            "闭合",
+            "120",
+            "暂停调用",
+            "断开",
+            "超时 2",
+        ] {
+            assert!(table.contains(want), "{want:?} not in {table:?}");
+        }
+        for raw in ["caOrgType", "consecutiveFailures", "halfOpen", "{"] {
+            assert!(!table.contains(raw), "a raw field in {table:?}");
+        }
+
+        // The token, typed on /admin, is there on /report and /admin/accounts.
+        page.fill("#token", "token-typed-once").await;
+        page.click("#reload").await;
+        page.wait_text("#status", |t| t.contains("UNAUTHORIZED")).await;
+        for path in ["/report", "/admin/accounts"] {
+            page.goto(path).await;
+            let v = page
+                .js("return document.getElementById('token').value;", vec![])
+                .await;
+            assert_eq!(v, "token-typed-once", "{path}");
+        }
     })
     .await;
 }

@@ -16,6 +16,7 @@ mod contact;
 pub mod delegation;
 mod errors;
 mod ids;
+mod messages;
 mod records;
 mod seals;
 

@@ -58,11 +58,18 @@ camr.show(tx, {{ onState: (st) => {{
       document.title = s.name + " · " + document.title;
       const b = r.binding || {{}};
       if (b.registrationUri) {{
-        const a = document.createElement("a"); a.id = "register"; a.href = b.registrationUri;
-        a.textContent = "未绑定账号，去注册 · No account yet: register";
+        const a = document.createElement("a"); a.id = "register"; a.className = "next"; a.href = b.registrationUri;
+        a.textContent = "未绑定账号，去注册 → · No account yet: register";
+        camr.$("status").after(a);
+      }} else if (st === "verified") {{
+        // The next step: where the person came from (?next=/path on this site), else the hall.
+        const want = new URLSearchParams(location.search).get("next") || "";
+        const a = document.createElement("a"); a.id = "continue"; a.className = "next";
+        a.href = /^\/(?![\/\\])/.test(want) ? want : "/hall";
+        a.textContent = "继续 → · Continue";
         camr.$("status").after(a);
       }}
-    }} catch (e) {{ camr.status("已拒绝 · Rejected: " + e.message, "bad"); }}
+    }} catch (e) {{ camr.fail("status", e); }}
   }}
   if (st !== "verified") camr.$("again").hidden = false;
 }} }});"#,

@@ -71,7 +71,7 @@ async function load() {
     for (const k of ["mobile", "email", "address", "contact"]) if (sh[k]) camr.$(k).value = sh[k];
     camr.$("shared-note").textContent = f.shared ? "（已由 App 共享 · shared by the app）" : "（App 未共享 · not shared）";
     camr.status(f.approval === "staff" ? "提交后待平台后台审核 · Staff approve registrations" : "提交后自动审核通过 · Approved at once");
-  } catch (e) { camr.status(e.message, "bad"); camr.$("submit").disabled = true; }
+  } catch (e) { camr.fail("status", e); camr.$("submit").disabled = true; }
 }
 camr.$("form").onsubmit = async (ev) => {
   ev.preventDefault();
@@ -92,12 +92,18 @@ load();
 
 pub async fn accounts_page() -> Response {
     let body = r##"<h1>注册审核 <small>Registrations</small></h1>
-<p><label>管理令牌 Admin token <input type="password" id="token" size="40"></label>
+<p><label>管理令牌 Admin token <input type="password" id="token" size="40" autocomplete="off"></label>
 <button id="load">待审核 · Pending</button></p>
-<table id="accounts"></table>
-<p id="status"></p>"##;
+<div class="scroll"><table id="accounts"></table></div>
+<p id="status" role="status" aria-live="polite"></p>"##;
     const SCRIPT: &str = r##"
-const auth = () => ({ authorization: "Bearer " + camr.$("token").value });
+// The admin token, remembered for the browser session (shared with /admin and /report).
+camr.$("token").value = sessionStorage.getItem("camr-admin-token") || "";
+function auth() {
+  const t = camr.$("token").value.trim();
+  sessionStorage.setItem("camr-admin-token", t);
+  return { authorization: "Bearer " + t };
+}
 async function load() {
   try {
     const list = await camr.api("GET", "/api/v1/admin/accounts?status=pending", undefined, auth());
@@ -105,22 +111,25 @@ async function load() {
     const head = t.insertRow(); for (const c of ["账号 Account", "姓名 Name", "单位 Organisation", "证书 Serial", "共享 Shared", ""]) { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); }
     for (const a of list) {
       const tr = t.insertRow();
-      for (const v of [a.id, a.name, a.organization || "", a.subject.certSn, JSON.stringify(a.registration || {})]) tr.insertCell().textContent = v;
+      const reg = a.registration || {}, names = { mobile: "手机 Mobile", email: "邮箱 E-mail", address: "地址 Address", contact: "联系人 Contact" };
+      const shared = Object.keys(names).filter((k) => reg[k]).map((k) => names[k] + "：" + reg[k]).join("；") || "—";
+      for (const v of [a.id, a.name, a.organization || "", a.subject.certSn, shared]) tr.insertCell().textContent = v;
       const td = tr.insertCell();
       const ok = document.createElement("button"); ok.textContent = "通过 · Approve"; ok.onclick = () => decide(a.id, true);
       const no = document.createElement("button"); no.textContent = "拒绝 · Refuse"; no.onclick = () => decide(a.id, false);
       td.append(ok, " ", no);
     }
     camr.status(list.length ? "" : "没有待审核的注册 · Nothing pending");
-  } catch (e) { camr.status(e.message, "bad"); }
+  } catch (e) { camr.fail("status", e); }
 }
 async function decide(id, approve) {
   const reason = approve ? "" : prompt("拒绝理由 · Reason");
   if (!approve && !reason) return;
   try { await camr.api("POST", "/api/v1/admin/accounts/decide", { accountId: id, approve, reason }, auth()); load(); }
-  catch (e) { camr.status(e.message, "bad"); }
+  catch (e) { camr.fail("status", e); }
 }
 camr.$("load").onclick = load;
+if (camr.$("token").value) load();
 "##;
     layout("注册审核 · Registrations", "/admin", "", body, SCRIPT)
 }

@@ -27,7 +27,7 @@ pub async fn seal_page(State(s): State<Arc<AppState>>) -> Response {
     let body = format!(
         r##"<h1>签章 <small>Interactive seal session</small></h1>
 <fieldset id="setup"><legend>1. 文件 · Document</legend>
-<input type="file" id="pdf" accept="application/pdf,.pdf">
+<label for="pdf">要签章的 PDF · The PDF to seal</label> <input type="file" id="pdf" accept="application/pdf,.pdf">
 <p><small>本文件需要的印章 · Seals this document needs:</small><br>{kinds}</p>
 <button id="start">开始签章 · Start</button> <progress id="progress" hidden></progress>
 <p id="setup-error" hidden></p></fieldset>
@@ -40,16 +40,16 @@ pub async fn seal_page(State(s): State<Arc<AppState>>) -> Response {
 <label><input type="radio" name="mode" value="page" checked> 单页签章 · this page</label>
 <label><input type="radio" name="mode" value="pages"> 多页签章 · these pages:</label> <span id="page-choice"></span>
 <label><input type="radio" name="mode" value="every"> 每页 · every page</label>
-<p><button id="prev">◀</button> 第 <b id="page-no">1</b> / <span id="page-count">1</span> 页 <button id="next">▶</button>
+<p><button id="prev" aria-label="上一页 · Previous page">◀</button> 第 <b id="page-no">1</b> / <span id="page-count">1</span> 页 <button id="next" aria-label="下一页 · Next page">▶</button>
 <button id="confirm" disabled>确认签章 · Confirm</button>
 <button id="finish">完成签章 · Finish</button>
 <a id="download" hidden></a></p>
 <p id="dead-end" hidden></p>
-<p id="session-status"></p>
+<p id="session-status" role="status" aria-live="polite"></p>
 <p>已盖印章 · Applied: <span id="applied">—</span><br>尚缺 · Missing: <span id="missing">—</span></p>
 <div id="sheet-wrap" style="overflow:auto;border:1px solid #ccc;background:#888;padding:8px">
 <div id="sheet" style="position:relative;display:inline-block;line-height:0;touch-action:none">
-<img id="page-img" alt="page" draggable="false" style="display:block;background:#fff"></div></div>
+<img id="page-img" alt="文件页面预览 · Page preview" draggable="false" style="display:block;background:#fff"></div></div>
 <p><small id="preview-note"></small></p>
 </div>"##,
         panel = qr_panel(&s, false, "", "", ""),
@@ -111,7 +111,7 @@ function drag(seal, e) {
 function kinds(list) { return list.length ? list.map((k) => ({official:"公章",legalRepresentative:"法人章",finance:"财务专用章",contract:"合同专用章",personalName:"人名章",handwritten:"手写签名"})[k] || k).join("、") : "—"; }
 async function refresh() {
   let v;
-  try { v = await camr.api("GET", sess()); } catch (e) { say("✘ " + e.message + (e.code ? " (" + e.code + ")" : ""), "bad"); return; }
+  try { v = await camr.api("GET", sess()); } catch (e) { camr.fail("session-status", e); return; }
   $("applied").textContent = v.applied.length
     ? v.applied.map((a) => kinds([a.kind]) + " (" + a.fieldName + ", p. " + a.pages.join(",") + ")").join("；") : "—";
   $("missing").textContent = kinds(v.missing);
@@ -127,7 +127,7 @@ async function refresh() {
   } else if (v.state === "signing") {
     say("等待手机签名 · Waiting for the phone to sign…");
   } else if (v.lastError) {
-    say("✘ " + v.lastError, "bad");
+    say("✘ " + camr.tidy(v.lastError), "bad");
   }
   if (v.state === "finished" && !finished) {
     finished = true; stop();
@@ -146,7 +146,7 @@ async function open(v) {
     fig.style.cssText = "margin:0;text-align:center;font-size:12px";
     const img = document.createElement("img");
     img.src = "data:image/png;base64," + s.image; img.className = "seal"; img.draggable = false;
-    img.dataset.code = s.code; img.dataset.kind = s.kind; img.title = s.name;
+    img.dataset.code = s.code; img.dataset.kind = s.kind; img.title = s.name; img.alt = s.kindLabel + "：" + s.name;
     img.style.cssText = "width:96px;height:96px;object-fit:contain;cursor:grab;touch-action:none;border:1px solid #eee";
     img.addEventListener("pointerdown", (e) => drag(s, e));
     fig.appendChild(img);
@@ -187,11 +187,11 @@ $("confirm").onclick = async () => {
   try {
     await camr.api("POST", sess("/place"), body);
     say("等待手机签名 · Waiting for the phone to sign…");
-  } catch (e) { $("confirm").disabled = false; say("✘ " + e.message + (e.code ? " (" + e.code + ")" : ""), "bad"); }
+  } catch (e) { $("confirm").disabled = false; camr.fail("session-status", e); }
 };
 $("finish").onclick = async () => {
   try { await camr.api("POST", sess("/finish")); await refresh(); }
-  catch (e) { say("✘ " + e.message + (e.code ? " (" + e.code + ")" : ""), "bad"); }
+  catch (e) { camr.fail("session-status", e); }
 };
 "##;
     layout("签章 · Seal", "/seal", "", &body, SCRIPT)

@@ -1,4 +1,4 @@
-//! The signing, bid-file, verify, report and admin pages. Each is static HTML plus a page
+//! The signing, bid-file and report pages. Each is static HTML plus a page
 //! script calling the JSON API ([`crate::api`], [`crate::files`]); the QR panel and the
 //! status follow a transaction through `camr.show` (shared script).
 
@@ -14,30 +14,32 @@ pub async fn sign_page(State(s): State<Arc<AppState>>) -> Response {
     let body = format!(
         r##"<h1>签名 <small>Sign a message, a file or a PDF (签章)</small></h1>
 <fieldset><legend>消息签名 · Message signature</legend>
+<label for="message">要签名的消息 · The message to sign</label>
 <textarea id="message" placeholder="例如：报价 100 万元 · e.g. a price quote"></textarea>
 <p><button id="sign-message">扫码签名 · Sign with the app</button></p></fieldset>
 <fieldset><legend>文件签名 · File signature (SM3 hash of the file)</legend>
-<input type="file" id="sign-file"> <button id="sign-file-start">扫码签名 · Sign with the app</button>
+<label for="sign-file">文件 · File</label> <input type="file" id="sign-file"> <button id="sign-file-start">扫码签名 · Sign with the app</button>
 <progress id="progress" hidden></progress></fieldset>
 <fieldset><legend>批量签署 · Sign several files as one batch (the phone may refuse single files: 拒签)</legend>
-<input type="file" id="batch-files" multiple> <button id="batch-start">扫码批量签署 · Sign with the app</button>
+<label for="batch-files">文件（可多选）· Files</label> <input type="file" id="batch-files" multiple> <button id="batch-start">扫码批量签署 · Sign with the app</button>
 <table id="batch-result" hidden><thead><tr><th>文件 · File</th><th>结果 · Outcome</th><th>理由 · Reason</th></tr></thead><tbody></tbody></table></fieldset>
 {panel}
 <div id="result-box" hidden><h2>签名结果 · Signature</h2>
 <p id="signer"></p><pre id="result"></pre>
-<p><button id="verify-now">验证此签名 · Verify it</button> <span id="verdict"></span></p>
+<p><button id="copy-record">复制记录 · Copy the record</button> <a id="save-record" href="#" download="signature-record.json">下载记录 · Download (.json)</a> <span id="copied" role="status"></span></p>
+<p><button id="verify-now">验证此签名 · Verify it</button> <span id="verdict" role="status" aria-live="polite"></span></p>
 <p><small>此记录可在 <a href="/verify">验签</a> 页再次验证 · Keep this record to verify it later on the <a href="/verify">verify page</a>.</small></p></div>
 <fieldset><legend>PDF 签章 · Seal a PDF (the app signs; the seal is embedded here)</legend>
-<p><input type="file" id="pdf-file" accept="application/pdf"></p>
+<p><label>PDF 文件 · PDF file <input type="file" id="pdf-file" accept="application/pdf"></label></p>
 <p><label><input type="radio" name="pdf-place" value="page" checked> 指定位置 · Page</label>
-<input id="pdf-page" type="number" value="1" min="1" style="width:4em"> x <input id="pdf-x" type="number" value="400" style="width:5em"> y <input id="pdf-y" type="number" value="100" style="width:5em"><br>
+<label>页 page <input id="pdf-page" type="number" value="1" min="1" style="width:4em"></label> <label>x <input id="pdf-x" type="number" value="400" style="width:5em"></label> <label>y <input id="pdf-y" type="number" value="100" style="width:5em"></label><br>
 <label><input type="radio" name="pdf-place" value="every"> 多页签章 · Every page</label><br>
-<label><input type="radio" name="pdf-place" value="straddle"> 骑缝章 · Straddle pages</label> <input id="pdf-straddle" value="1-2" style="width:5em"><br>
-<label><input type="radio" name="pdf-place" value="keyword"> 关键字签章 · Keyword</label> <input id="pdf-keyword" value="投标人（盖章）"></p>
-<p>证书算法 · Key <select id="pdf-alg"><option value="sm2">SM2 (SM3)</option><option value="rsa">RSA / ECDSA P-256 (SHA-256)</option></select>
-宽度 · Width <input id="pdf-width" type="number" value="120" style="width:5em">
+<label><input type="radio" name="pdf-place" value="straddle"> 骑缝章 · Straddle pages</label> <input id="pdf-straddle" value="1-2" style="width:5em" aria-label="骑缝页 · Straddled pages"><br>
+<label><input type="radio" name="pdf-place" value="keyword"> 关键字签章 · Keyword</label> <input id="pdf-keyword" value="投标人（盖章）" aria-label="关键字 · Keyword"></p>
+<p><label for="pdf-alg">证书算法 · Key</label> <select id="pdf-alg"><option value="sm2">SM2 (SM3)</option><option value="rsa">RSA / ECDSA P-256 (SHA-256)</option></select>
+<label>宽度 · Width <input id="pdf-width" type="number" value="120" style="width:5em"></label>
 <button id="pdf-seal-start">扫码签章 · Seal with the app</button></p>
-<p>撤章 · Revoke: <input id="pdf-field" value="Seal1" style="width:8em"> 原因 · Reason <input id="pdf-reason" value="报价有误">
+<p><label>撤章 · Revoke: 印章域 field <input id="pdf-field" value="Seal1" style="width:8em"></label> <label>原因 · Reason <input id="pdf-reason" value="报价有误"></label>
 <button id="pdf-revoke-start">扫码撤章 · Revoke with the app</button> <small>(选择已签章的 PDF · choose the sealed PDF above)</small></p>
 <progress id="pdf-progress" hidden></progress>
 <p><a id="pdf-download" hidden></a></p><pre id="pdf-report" hidden></pre></fieldset>"##,
@@ -54,19 +56,26 @@ function follow(tx, toRecord) {
       record = toRecord(r);
       camr.$("signer").textContent = "签名人 · Signer: " + r.subject.name + (r.subject.organization ? " / " + r.subject.organization : "");
       camr.$("result").textContent = JSON.stringify(record, null, 2);
+      const save = camr.$("save-record");
+      if (save.href.startsWith("blob:")) URL.revokeObjectURL(save.href);
+      save.href = URL.createObjectURL(new Blob([JSON.stringify(record, null, 2)], { type: "application/json" }));
+      camr.$("copied").textContent = "";
       camr.$("result-box").hidden = false;
       camr.status("签名成功 · Signed", "ok");
-    } catch (e) { camr.status("已拒绝 · Rejected: " + e.message, "bad"); }
+    } catch (e) { camr.fail("status", e); }
   }});
 }
 camr.$("sign-message").onclick = async () => {
+  camr.near(camr.$("sign-message"));
   const message = camr.$("message").value;
+  if (!message.trim()) { camr.$("qr-box").hidden = false; camr.fail("status", new Error("请先输入要签名的消息 · Type the message to sign first")); camr.$("message").focus(); return; }
   try {
     const tx = await camr.api("POST", "/api/v1/transactions", { operation: "messageSignature", message });
     follow(tx, (r) => ({ message: r.message, signature: r.signature, certificate: r.certificate, chain: [] }));
-  } catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+  } catch (e) { camr.$("qr-box").hidden = false; camr.fail("status", e); }
 };
 camr.$("sign-file-start").onclick = async () => {
+  camr.near(camr.$("sign-file-start"));
   const f = camr.$("sign-file").files[0];
   if (!f) { camr.$("qr-box").hidden = false; camr.status("请选择文件 · Choose a file", "bad"); return; }
   try {
@@ -75,11 +84,12 @@ camr.$("sign-file-start").onclick = async () => {
       const it = r.signed[0];
       return { fileName: it.item.name, hashAlgorithm: it.item.hashAlgorithm, hash: it.item.hash, signature: it.signature, certificate: r.certificate, chain: [] };
     });
-  } catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+  } catch (e) { camr.$("qr-box").hidden = false; camr.fail("status", e); }
 };
 // 批量签署或拒签: one signature request for several files (SHA-256 of each, computed here);
 // the result lists each file's outcome, refused ones with the user's reason.
 camr.$("batch-start").onclick = async () => {
+  camr.near(camr.$("batch-start"));
   const files = Array.from(camr.$("batch-files").files);
   if (!files.length) { camr.$("qr-box").hidden = false; camr.status("请选择文件 · Choose files", "bad"); return; }
   if (!window.crypto || !crypto.subtle) { camr.$("qr-box").hidden = false; camr.status("需要 https 或 localhost · Hashing in the browser needs https or localhost", "bad"); return; }
@@ -107,9 +117,9 @@ camr.$("batch-start").onclick = async () => {
         camr.$("batch-result").hidden = false;
         const n = r.items.filter((i) => i.outcome === "signed").length;
         camr.status("已签署 " + n + "/" + r.items.length + " · Signed " + n + " of " + r.items.length, "ok");
-      } catch (e) { camr.status(e.message, "bad"); }
+      } catch (e) { camr.fail("status", e); }
     }});
-  } catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+  } catch (e) { camr.$("qr-box").hidden = false; camr.fail("status", e); }
 };
 function pdfFollow(tx) {
   camr.$("pdf-download").hidden = true; camr.$("pdf-report").hidden = true;
@@ -125,7 +135,7 @@ function pdfFollow(tx) {
       camr.$("pdf-report").textContent = lines.join("\n");
       camr.$("pdf-report").hidden = false;
       camr.status("签章成功 · Sealed", "ok");
-    } catch (e) { camr.status(e.message, "bad"); }
+    } catch (e) { camr.fail("status", e); }
   }});
 }
 function pdfShown() { camr.$("qr-box").scrollIntoView({ block: "center" }); }
@@ -135,6 +145,7 @@ function pdfFile() {
   return f;
 }
 camr.$("pdf-seal-start").onclick = async () => {
+  camr.near(camr.$("pdf-seal-start"));
   const f = pdfFile(); if (!f) return;
   const q = new URLSearchParams({ name: f.name, alg: camr.$("pdf-alg").value, width: camr.$("pdf-width").value });
   const place = document.querySelector("input[name=pdf-place]:checked").value;
@@ -143,13 +154,25 @@ camr.$("pdf-seal-start").onclick = async () => {
   if (place === "straddle") q.set("straddle", camr.$("pdf-straddle").value);
   if (place === "keyword") q.set("keyword", camr.$("pdf-keyword").value);
   try { pdfFollow(await camr.upload("/api/v1/pdf/seal?" + q, f, camr.$("pdf-progress"))); pdfShown(); }
-  catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+  catch (e) { camr.$("qr-box").hidden = false; camr.fail("status", e); }
 };
 camr.$("pdf-revoke-start").onclick = async () => {
+  camr.near(camr.$("pdf-revoke-start"));
   const f = pdfFile(); if (!f) return;
   const q = new URLSearchParams({ name: f.name, field: camr.$("pdf-field").value, reason: camr.$("pdf-reason").value });
   try { pdfFollow(await camr.upload("/api/v1/pdf/revoke?" + q, f, camr.$("pdf-progress"))); pdfShown(); }
-  catch (e) { camr.$("qr-box").hidden = false; camr.status(e.message, "bad"); }
+  catch (e) { camr.$("qr-box").hidden = false; camr.fail("status", e); }
+};
+// The record, to keep: copied (the clipboard needs https or localhost; else it is selected
+// for the person to copy) or downloaded as a file.
+camr.$("copy-record").onclick = async () => {
+  const out = camr.$("copied");
+  try { await navigator.clipboard.writeText(camr.$("result").textContent); out.textContent = "已复制 · Copied"; out.className = "ok"; }
+  catch (e) {
+    const r = document.createRange(); r.selectNodeContents(camr.$("result"));
+    const sel = getSelection(); sel.removeAllRanges(); sel.addRange(r);
+    out.textContent = "已选中，请按 Ctrl+C 复制 · Selected: press Ctrl+C"; out.className = "";
+  }
 };
 camr.$("verify-now").onclick = async () => {
   const v = camr.$("verdict");
@@ -157,9 +180,9 @@ camr.$("verify-now").onclick = async () => {
     const body = { signature: record.signature, certificate: record.certificate, chain: record.chain };
     if (record.message !== undefined) body.message = record.message; else body.hash = record.hash;
     const d = await camr.api("POST", "/api/v1/verify", body);
-    v.textContent = d.verifySignatureResult ? "✔ 验签成功 · Valid (" + d.subject.name + ")" : "✘ 验签失败 · Invalid: " + d.reason;
-    v.className = d.verifySignatureResult ? "ok" : "bad";
-  } catch (e) { v.textContent = e.message; v.className = "bad"; }
+    if (d.verifySignatureResult) { v.textContent = "✔ 验签成功 · Valid (" + d.subject.name + ")"; v.className = "ok"; }
+    else camr.fail(v, camr.reason(d.reason, "✘ 验签失败 · Invalid: "));
+  } catch (e) { camr.fail(v, e); }
 };
 "##;
     layout("签名 · Sign", "/sign", "", &body, SCRIPT)
@@ -170,22 +193,22 @@ pub async fn bidfile_page(State(s): State<Arc<AppState>>) -> Response {
         r##"<h1>投标文件 <small>Bid file: seal, then open at bid opening</small></h1>
 <fieldset><legend>1. 加密投标文件 · Seal a bid file</legend>
 <p><small>扫码获取您的加密证书，文件在服务器上用它封装成数字信封 · Scan to hand over your encryption certificate; the file is sealed to it.</small></p>
-<input type="file" id="bid-file"> <button id="seal-start">上传并扫码加密 · Upload and scan</button>
-<p><a id="download-envelope" hidden></a></p></fieldset>
+<label for="bid-file">投标文件 · Bid file</label> <input type="file" id="bid-file"> <button id="seal-start">上传并扫码加密 · Upload and scan</button>
+<p><a id="download-envelope" hidden></a> <a id="to-hall" class="next" href="/hall" hidden>下一步：到开标大厅递交 → · Next: submit it in the bid-opening hall</a></p></fieldset>
 <fieldset><legend>2. 开标解密 · Bid opening: open an envelope</legend>
 <p><small>扫码用您的加密私钥解开数字信封的密钥 · Scan to unwrap the envelope's key with your phone.</small></p>
-<input type="file" id="envelope-file"> <button id="open-start">上传并扫码解密 · Upload and scan</button>
+<label for="envelope-file">数字信封 · Envelope</label> <input type="file" id="envelope-file"> <button id="open-start">上传并扫码解密 · Upload and scan</button>
 <p><a id="download-plain" hidden></a></p></fieldset>
-<progress id="progress" hidden></progress>
-{panel}"##,
+{panel}<progress id="progress" hidden></progress>"##,
         panel = qr_panel(&s, false, "", "", ""),
     );
     const SCRIPT: &str = r##"
 async function run(input, url, linkId, label, working, done) {
   const f = camr.$(input).files[0];
+  camr.near(camr.$(input));
   camr.$("qr-box").hidden = false;
   if (!f) { camr.status("请选择文件 · Choose a file", "bad"); return; }
-  camr.$(linkId).hidden = true;
+  camr.$(linkId).hidden = true; camr.$("to-hall").hidden = true;
   camr.status("上传中 · Uploading…");
   try {
     const tx = await camr.upload(url + "?name=" + encodeURIComponent(f.name), f, camr.$("progress"));
@@ -201,15 +224,16 @@ async function run(input, url, linkId, label, working, done) {
           const p = await camr.api("GET", base + "/progress");
           bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
           camr.status(working + " " + (p.total ? Math.min(100, Math.floor(100 * p.done / p.total)) : 0) + "%");
-          if (p.finished) { if (p.error) throw new Error(p.error); break; }
+          if (p.finished) { if (p.error) throw new Error(camr.tidy(p.error)); break; }
           await new Promise((r) => setTimeout(r, 300));
         }
         bar.hidden = true;
         camr.status(done, "ok");
         camr.download(linkId, base + (tx.operation === "encrypt" ? "/envelope" : "/plain"), "", label);
-      } catch (e) { camr.status(e.message, "bad"); }
+        if (tx.operation === "encrypt") camr.$("to-hall").hidden = false;
+      } catch (e) { camr.fail("status", e); }
     }});
-  } catch (e) { camr.status(e.message, "bad"); }
+  } catch (e) { camr.fail("status", e); }
 }
 camr.$("seal-start").onclick = () => run("bid-file", "/api/v1/bidfiles", "download-envelope",
   "下载数字信封 · Download the envelope", "加密中 · Sealing…", "已加密 · Sealed");
@@ -219,47 +243,17 @@ camr.$("open-start").onclick = () => run("envelope-file", "/api/v1/bidfiles/open
     layout("投标文件 · Bid file", "/bidfile", "", &body, SCRIPT)
 }
 
-pub async fn verify_page() -> Response {
-    let body = r##"<h1>验签 <small>Verify a signature</small></h1>
-<p>粘贴签名页给出的签名记录（JSON）；文件签名请同时选择原文件 · Paste a signature record from the signing page; for a file signature also choose the file.</p>
-<textarea id="record" placeholder='{"message": "...", "signature": "...", "certificate": "..."}' style="min-height:160px"></textarea>
-<p><input type="file" id="verify-file"> <button id="verify">验证 · Verify</button></p>
-<p id="status"></p><pre id="detail" hidden></pre>"##;
-    const SCRIPT: &str = r##"
-camr.$("verify").onclick = async () => {
-  let rec;
-  try { rec = JSON.parse(camr.$("record").value); } catch (e) { camr.status("记录不是 JSON · The record is not JSON: " + e.message, "bad"); return; }
-  try {
-    const body = { signature: rec.signature, certificate: rec.certificate, chain: rec.chain || [] };
-    if (rec.message !== undefined) { body.message = rec.message; }
-    else {
-      const f = camr.$("verify-file").files[0];
-      if (f) {
-        const d = await camr.upload("/api/v1/files/digest?hash=" + (rec.hashAlgorithm || "SM3").toLowerCase(), f);
-        if (rec.hash && d.hash !== rec.hash) { camr.status("✘ 文件与签名记录不符 · The file is not the one signed (hash differs)", "bad"); return; }
-        body.hash = d.hash;
-      } else { body.hash = rec.hash; }
-    }
-    const d = await camr.api("POST", "/api/v1/verify", body);
-    camr.status(d.verifySignatureResult ? "✔ 验签成功 · Valid signature by " + d.subject.name : "✘ 验签失败 · Invalid: " + d.reason,
-      d.verifySignatureResult ? "ok" : "bad");
-    camr.$("detail").textContent = JSON.stringify(d, null, 2); camr.$("detail").hidden = false;
-  } catch (e) { camr.status(e.message, "bad"); }
-};
-"##;
-    layout("验签 · Verify", "/verify", "", body, SCRIPT)
-}
-
 pub async fn report_page() -> Response {
     let body = r##"<h1>扫码报告 <small>Scan report</small></h1>
 <p><label>从 From <input type="date" id="from"></label> <label>到 To <input type="date" id="to"></label>
 <label>按 By <select id="by"><option value="day">日期 day</option><option value="system">交易系统 system</option>
 <option value="cert">证书 certificate</option><option value="scene">场景 scene</option></select></label>
-<label>管理令牌 Admin token <input type="password" id="token" size="30" autocomplete="off"></label>
+<label>管理令牌 Admin token <input type="password" id="token" size="24" autocomplete="off"></label>
 <button id="load">查询 · Show</button> <a id="csv" href="/api/v1/reports/usage.csv">CSV</a></p>
 <p id="status" role="status" aria-live="polite"></p>
 <p><small>报告含各交易的证书持有人，仅限平台管理员查看 · The report names certificate holders: operators only (admin token).</small></p>
-<div id="chart"></div><table id="rows"></table>"##;
+<p id="summary"></p>
+<div id="chart" class="scroll"></div><div class="scroll"><table id="rows"></table></div>"##;
     const SCRIPT: &str = r##"
 function query() {
   const q = new URLSearchParams();
@@ -276,14 +270,14 @@ camr.$("csv").onclick = async (ev) => {
   ev.preventDefault();
   try {
     const r = await fetch("/api/v1/reports/usage.csv?" + query(), { headers: auth() });
-    if (!r.ok) { const e = await r.json(); throw new Error(e.msg + " (" + e.errorCode + ")"); }
+    if (!r.ok) { let j = null; try { j = await r.json(); } catch (x) {} throw camr.refusal(j, r.status); }
     const a = document.createElement("a");
     a.href = URL.createObjectURL(await r.blob()); a.download = "camr-usage.csv"; a.click();
-  } catch (e) { camr.status(e.message, "bad"); }
+  } catch (e) { camr.fail("status", e); }
 };
 // A query's result replaces the last one; a failed query leaves none behind (an old chart
 // next to an error reads as the answer to the new query).
-function clearResult() { camr.$("chart").innerHTML = ""; camr.$("rows").innerHTML = ""; }
+function clearResult() { camr.$("chart").innerHTML = ""; camr.$("rows").innerHTML = ""; camr.$("summary").textContent = ""; }
 let asked = 0;
 async function load() {
   const mine = ++asked;
@@ -307,58 +301,16 @@ async function load() {
     camr.$("chart").innerHTML = svg + "</svg>";
     const t = camr.$("rows"); t.innerHTML = "<tr><th>分组 Key</th><th>次数 Count</th></tr>";
     for (const r of rows) { const tr = t.insertRow(); tr.insertCell().textContent = r.label || r.key; tr.insertCell().textContent = r.count; }
+    // The range and the total the rows add up to, above the chart.
+    const total = d.total !== undefined ? d.total : rows.reduce((n, r) => n + r.count, 0);
+    const range = (d.from || "…") + " 至 " + (d.to || "…");
+    camr.$("summary").textContent = "统计范围 · Range: " + range + (d.timezone ? "（UTC" + d.timezone + "）" : "") +
+      "；共 " + total + " 次扫码 · " + total + " scan(s) in total" + (rows.length ? "，" + rows.length + " 组 · " + rows.length + " group(s)" : "");
     camr.status(rows.length ? "" : "暂无记录 · No usage recorded yet");
   } catch (e) { if (mine === asked) { clearResult(); camr.fail("status", e); } }
 }
-camr.$("load").onclick = load; load();
+camr.$("load").onclick = load;
+if (camr.$("token").value) load(); else camr.status("请输入管理令牌后查询 · Enter the admin token, then Show");
 "##;
     layout("扫码报告 · Scan report", "/report", "", body, SCRIPT)
-}
-
-pub async fn admin_page() -> Response {
-    let body = r##"<h1>管理 <small>Administration</small></h1>
-<h2>CA 适配器 · Adapters</h2><table id="adapters"></table>
-<p><label>管理令牌 Admin token <input type="password" id="token" size="40"></label>
-<button id="reload">重新加载插件 · Reload plugins</button></p>
-<p id="status"></p>
-<h2>收回授权 · Withdraw a delegation (证书授权)</h2>
-<p><small>粘贴签名的授权书（JSON）或其 id；此后以它作出的应答均被拒绝 · Paste the signed delegation (JSON) or its id; answers under it are refused from then on.</small></p>
-<p><textarea id="delegation" rows="4" cols="80"></textarea></p>
-<p><label>原因 · Reason <input id="withdraw-reason" value="员工离职"></label>
-<button id="withdraw">收回 · Withdraw</button> <span id="withdraw-result"></span></p>
-<h2>注册审核 · Registrations</h2><p><a id="accounts-link" href="/admin/accounts">待审核的注册 · Pending registrations (扫码绑定/共享注册)</a></p>
-<p><a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <a href="/api/v1/platform">/api/v1/platform</a> · <a href="/api/openapi.json">/api/openapi.json</a></p>"##;
-    const SCRIPT: &str = r##"
-async function load() {
-  try {
-    const list = await camr.api("GET", "/api/v1/admin/adapters");
-    const t = camr.$("adapters");
-    t.innerHTML = "";
-    const cols = list.length ? Object.keys(list[0]) : ["vendor"];
-    const head = t.insertRow(); for (const c of cols) { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); }
-    for (const a of list) { const tr = t.insertRow(); for (const c of cols) tr.insertCell().textContent = typeof a[c] === "object" ? JSON.stringify(a[c]) : a[c]; }
-    if (!list.length) camr.status("未加载适配器（以 --plugins 启动）· No adapters loaded (start with --plugins)");
-  } catch (e) { camr.status(e.message, "bad"); }
-}
-camr.$("reload").onclick = async () => {
-  try {
-    await camr.api("POST", "/api/v1/admin/adapters/reload", {}, { authorization: "Bearer " + camr.$("token").value });
-    camr.status("已重新加载 · Reloaded", "ok"); load();
-  } catch (e) { camr.status(e.message, "bad"); }
-};
-camr.$("withdraw").onclick = async () => {
-  const out = camr.$("withdraw-result");
-  const text = camr.$("delegation").value.trim();
-  let body;
-  try { body = text.startsWith("{") ? { delegation: JSON.parse(text) } : { delegationId: text }; }
-  catch (e) { out.textContent = "不是 JSON · Not JSON: " + e.message; out.className = "bad"; return; }
-  body.reason = camr.$("withdraw-reason").value;
-  try {
-    const r = await camr.api("POST", "/api/v1/admin/delegations/withdraw", body, { authorization: "Bearer " + camr.$("token").value });
-    out.textContent = "已收回 · Withdrawn: " + r.delegationId; out.className = "ok";
-  } catch (e) { out.textContent = e.message; out.className = "bad"; }
-};
-load(); setInterval(load, 5000);
-"##;
-    layout("管理 · Admin", "/admin", "", body, SCRIPT)
 }
