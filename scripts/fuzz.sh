@@ -48,13 +48,15 @@ else
 fi
 summary="fuzz/target/fuzz-summary.tsv"
 mkdir -p fuzz/target
-printf 'target\tseconds\texecutions\tcov\tft\tcorpus\tresult\n' >"$summary"
-failed=0
-for t in "${targets[@]}"; do
-  corpus="fuzz/target/corpus/$t"
-  seeds="fuzz/seeds/$t"
+# Targets run side by side, one per core (each libFuzzer process is single-threaded); set
+# FUZZ_JOBS to change it. Rows are printed in target order once all have ended.
+jobs_max="${FUZZ_JOBS:-$(nproc)}"
+
+# Runs target $1 for $secs and writes its summary row to fuzz/target/$1.row.
+run_one() {
+  local t="$1" corpus="fuzz/target/corpus/$1" seeds="fuzz/seeds/$1" log="fuzz/target/$1.log"
+  local status execs done_line cov ft units result
   mkdir -p "$corpus" "$seeds" "fuzz/artifacts/$t"
-  log="fuzz/target/$t.log"
   set +e
   "$cargo_fuzz" run "${opts[@]}" "$t" "$corpus" "$seeds" -- \
     -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -max_len=1048576 \
@@ -70,10 +72,28 @@ for t in "${targets[@]}"; do
     result=ok
   else
     result="FAILED (exit $status; see $log and fuzz/artifacts/$t/)"
-    failed=1
     grep -E 'panicked at|ERROR: libFuzzer|SUMMARY' "$log" | head -5 >&2 || true
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$secs" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$result" | tee -a "$summary"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$secs" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$units" "$result" \
+    >"fuzz/target/$t.row"
+}
+
+echo "fuzz: ${#targets[@]} targets, ${secs} s each, ${jobs_max} at a time"
+for t in "${targets[@]}"; do
+  rm -f "fuzz/target/$t.row"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  run_one "$t" &
+done
+wait
+printf 'target\tseconds\texecutions\tcov\tft\tcorpus\tresult\n' >"$summary"
+failed=0
+for t in "${targets[@]}"; do
+  row="fuzz/target/$t.row"
+  if [ ! -s "$row" ]; then
+    printf '%s\t%s\t?\t?\t?\t?\tFAILED (no result)\n' "$t" "$secs" >"$row"
+  fi
+  grep -q 'FAILED' "$row" && failed=1
+  tee -a "$summary" <"$row"
 done
 echo "fuzz: summary in $summary"
 exit "$failed"
