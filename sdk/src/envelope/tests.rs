@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use crate::crypto::{KeyAlgorithm, default_provider};
-use crate::pki::TrustStore;
+use crate::crypto::{KeyAlgorithm, PrivateKey, default_provider};
+use crate::pki::{ChainValidator, TrustStore};
 use crate::softca::{Holder, HolderType, SoftCa, wallet_files};
 
 struct Wallet {

@@ -187,7 +187,7 @@ fn every_page_is_one_signature_with_a_widget_on_each_page() {
 fn a_changed_signed_byte_breaks_integrity() {
     let w = wallet(KeyAlgorithm::Sm2, "张三");
     let mut sealed = seal(&w, &sample_pdf(1).unwrap(), &at(1));
-    let at_text = crate::seal::sign::find(&sealed, b"camr test page 1", 0).unwrap();
+    let at_text = crate::seal::pdf::find(&sealed, b"camr test page 1", 0).unwrap();
     sealed[at_text + 5] = b'X';
     let report = verify(
         default_provider().as_ref(),
@@ -369,9 +369,9 @@ fn hash_first_signs_only_the_attributes_and_refuses_a_too_large_signature() {
 
 #[test]
 fn pdf_dates_are_utc() {
-    assert_eq!(sign::pdf_date(0), "D:19700101000000Z");
-    assert_eq!(sign::pdf_date(1_767_225_600), "D:20260101000000Z");
-    assert_eq!(sign::pdf_date(951_825_599), "D:20000229115959Z");
+    assert_eq!(pdf::pdf_date(0), "D:19700101000000Z");
+    assert_eq!(pdf::pdf_date(1_767_225_600), "D:20260101000000Z");
+    assert_eq!(pdf::pdf_date(951_825_599), "D:20000229115959Z");
 }
 
 use crate::crypto::PublicKeyAlgorithm;
