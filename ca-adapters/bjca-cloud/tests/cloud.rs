@@ -15,20 +15,14 @@ mod world;
 use camr::app::Wallet;
 use camr::cosign::{DecryptResponse, SignResponse};
 use camr::crypto::{SignatureScheme, Sm2CiphertextForm, default_provider};
-use camr::softca::{Holder, HolderType, RevocationReason, SoftCa};
+use camr::softca::{Holder, RevocationReason, SoftCa};
 use camr_adapter_bjca::BjcaAdapter;
 use camr_bjca_wire::{CosignDecrypt, CosignSign};
 use camr_plugin_abi::{AdapterImpl, CertStatus, codes};
 use serde_json::{Value, json};
 
 fn holder(name: &str) -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal(name)
 }
 
 fn client() -> reqwest::blocking::Client {

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use camr::softca::{Holder, HolderType};
+use camr::softca::Holder;
 use camr_adapter_epoint::EpointAdapter;
 use camr_adapter_kit::{Cloud, CloudConfig};
 use camr_plugin_abi::{AdapterImpl, codes};
@@ -94,13 +94,7 @@ fn wallets_carry_their_scope_and_the_cloud_serves_it_and_epoint_seals() {
     let ca = dir.path().join("ca");
     epoint_cloud::init_ca(&ca).unwrap();
     let wallets = dir.path().join("wallets");
-    let holder = |name: &str| Holder {
-        holder_type: HolderType::Org,
-        name: name.into(),
-        organization: Some("新点软件测试有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    };
+    let holder = |name: &str| Holder::org(name, "新点软件测试有限公司", "91350100M000100Y43");
     let platform = epoint_cloud::issue_wallet(
         &ca,
         &holder("王五"),

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
 use crate::crypto::{KeyAlgorithm, default_provider};
-use crate::softca::{Holder, HolderType, SoftCa};
+use crate::softca::{Holder, SoftCa};
 
 /// A vendor signer for the tests: the wallet's keys (or `other`'s), counting its calls,
 /// or failing.
@@ -52,13 +52,7 @@ fn a_vendor_signer_makes_every_signature_and_its_failure_stops_the_answer() {
         "Signer CA",
     )
     .unwrap();
-    let holder = |name: &str| Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = |name: &str| Holder::personal(name);
     ca.issue(&holder("张三"), b"123456", &dir.path().join("w"), 30)
         .unwrap();
     ca.issue(&holder("李四"), b"123456", &dir.path().join("w2"), 30)
@@ -135,13 +129,7 @@ fn five_wrong_pins_lock_the_wallet_and_a_right_pin_resets_the_count() {
         "PIN CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "赵六".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("赵六");
     let w = dir.path().join("w");
     ca.issue(&holder, b"135790", &w, 30).unwrap();
     for left in [4, 3] {

@@ -19,7 +19,7 @@ use crate::protocol::{
     Bytes, EncryptedKeyItem, ErrorCode, ItemRejection, OperationPayload, RequestObject, Response,
     ResponseStatus, SignFormat, SignItem, SignedRequest, TransactionState, UsageRecord,
 };
-use crate::softca::{Holder, HolderType, SoftCa};
+use crate::softca::{Holder, SoftCa};
 use crate::store::{MemoryStore, verify_audit};
 #[allow(unused_imports)]
 use crate::store::{StoreError, TxPatch, TxRecord};
@@ -60,13 +60,7 @@ fn world() -> World {
         "Ceremony CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Org,
-        name: "张三".into(),
-        organization: Some("某某建设有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    };
+    let holder = Holder::org("张三", "某某建设有限公司", "91350100M000100Y43");
     ca.issue(&holder, b"123456", &dir.path().join("w"), 30)
         .unwrap();
     let mut other_ca = SoftCa::init(

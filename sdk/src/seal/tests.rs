@@ -3,7 +3,7 @@
 use super::*;
 use crate::crypto::{KeyAlgorithm, PrivateKey, SignatureScheme, default_provider};
 use crate::pki::{Certificate, ChainValidator, TrustStore};
-use crate::softca::{Holder, HolderType, SoftCa, wallet_files};
+use crate::softca::{Holder, SoftCa, wallet_files};
 use lopdf::dictionary;
 
 struct Wallet {
@@ -17,13 +17,7 @@ struct Wallet {
 fn wallet(alg: KeyAlgorithm, name: &str) -> Wallet {
     let dir = tempfile::tempdir().unwrap();
     let mut ca = SoftCa::init(default_provider(), &dir.path().join("ca"), alg, "Seal CA").unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal(name);
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();
@@ -738,13 +732,7 @@ fn a_seal_made_before_a_revocation_stays_valid_at_its_recorded_signing_time() {
     let p = default_provider();
     let dir = tempfile::tempdir().unwrap();
     let mut ca = SoftCa::init(p.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "CA").unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "张三".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("张三");
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();

@@ -180,13 +180,7 @@ mod tests {
             "Joint CA",
         )
         .unwrap();
-        let holder = Holder {
-            holder_type: HolderType::Personal,
-            name: "张三".into(),
-            organization: None,
-            uscc: None,
-            identity_number: None,
-        };
+        let holder = Holder::personal("张三");
         let (sign, enc) = (
             p.generate_key(KeyAlgorithm::Sm2).unwrap(),
             p.generate_key(KeyAlgorithm::Sm2).unwrap(),

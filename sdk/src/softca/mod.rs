@@ -124,6 +124,35 @@ pub struct Holder {
     pub identity_number: Option<IdentityDocument>,
 }
 
+impl Holder {
+    /// A person (个人) named `name`, without an identity document.
+    pub fn personal(name: impl Into<String>) -> Self {
+        Self {
+            holder_type: HolderType::Personal,
+            name: name.into(),
+            organization: None,
+            uscc: None,
+            identity_number: None,
+        }
+    }
+
+    /// `name` of the organisation `organization` (机构/企业) with its unified social credit
+    /// code `uscc`, without an identity document.
+    pub fn org(
+        name: impl Into<String>,
+        organization: impl Into<String>,
+        uscc: impl Into<String>,
+    ) -> Self {
+        Self {
+            holder_type: HolderType::Org,
+            name: name.into(),
+            organization: Some(organization.into()),
+            uscc: Some(uscc.into()),
+            identity_number: None,
+        }
+    }
+}
+
 /// A revocation reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -4,13 +4,7 @@ use super::*;
 use crate::crypto::default_provider;
 
 fn person() -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: "李四".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal("李四")
 }
 
 #[test]

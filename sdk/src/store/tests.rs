@@ -572,7 +572,7 @@ mod sqlite {
         use crate::ceremony::{Platform, PlatformIdentity, verify_signed_request};
         use crate::crypto::{KeyAlgorithm, PrivateKey, default_provider};
         use crate::pki::{ChainValidator, TrustStore};
-        use crate::softca::{Holder, HolderType, SoftCa};
+        use crate::softca::{Holder, SoftCa};
 
         let p = default_provider();
         let dir = tempfile::tempdir().unwrap();
@@ -584,13 +584,7 @@ mod sqlite {
                 "Restart CA",
             )
             .unwrap();
-            let holder = Holder {
-                holder_type: HolderType::Org,
-                name: "张三".into(),
-                organization: Some("某某建设有限公司".into()),
-                uscc: Some("91350100M000100Y43".into()),
-                identity_number: None,
-            };
+            let holder = Holder::org("张三", "某某建设有限公司", "91350100M000100Y43");
             ca.issue(&holder, b"123456", &dir.path().join("w"), 30)
                 .unwrap();
             ca

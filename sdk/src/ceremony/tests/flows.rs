@@ -219,13 +219,7 @@ fn a_revoked_signing_certificate_cannot_log_in() {
         "Revoking CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "钱七".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("钱七");
     let issued = ca
         .issue(&holder, b"123456", &dir.path().join("w"), 30)
         .unwrap();
