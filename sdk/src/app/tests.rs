@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
 use crate::crypto::{KeyAlgorithm, default_provider};
-use crate::softca::{Holder, SoftCa};
+use crate::softca::Holder;
 
 /// A vendor signer for the tests: the wallet's keys (or `other`'s), counting its calls,
 /// or failing.
@@ -45,13 +45,7 @@ fn a_vendor_signer_makes_every_signature_and_its_failure_stops_the_answer() {
     use crate::ceremony::{Platform, PlatformIdentity, verify_signed_request};
     let p = default_provider();
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(
-        p.clone(),
-        &dir.path().join("ca"),
-        KeyAlgorithm::Sm2,
-        "Signer CA",
-    )
-    .unwrap();
+    let mut ca = crate::softca::test_ca(dir.path(), "Signer CA");
     let holder = |name: &str| Holder::personal(name);
     ca.issue(&holder("张三"), b"123456", &dir.path().join("w"), 30)
         .unwrap();
@@ -122,13 +116,7 @@ fn a_vendor_signer_makes_every_signature_and_its_failure_stops_the_answer() {
 #[test]
 fn five_wrong_pins_lock_the_wallet_and_a_right_pin_resets_the_count() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(
-        default_provider(),
-        &dir.path().join("ca"),
-        KeyAlgorithm::Sm2,
-        "PIN CA",
-    )
-    .unwrap();
+    let mut ca = crate::softca::test_ca(dir.path(), "PIN CA");
     let holder = Holder::personal("赵六");
     let w = dir.path().join("w");
     ca.issue(&holder, b"135790", &w, 30).unwrap();

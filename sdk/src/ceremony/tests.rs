@@ -53,13 +53,7 @@ struct World {
 fn world() -> World {
     let p = default_provider();
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(
-        p.clone(),
-        &dir.path().join("ca"),
-        KeyAlgorithm::Sm2,
-        "Ceremony CA",
-    )
-    .unwrap();
+    let mut ca = crate::softca::test_ca(dir.path(), "Ceremony CA");
     let holder = Holder::org("张三", "某某建设有限公司", "91350100M000100Y43");
     ca.issue(&holder, b"123456", &dir.path().join("w"), 30)
         .unwrap();

@@ -731,7 +731,7 @@ fn a_seal_made_before_a_revocation_stays_valid_at_its_recorded_signing_time() {
     use crate::softca::RevocationReason;
     let p = default_provider();
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(p.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "CA").unwrap();
+    let mut ca = crate::softca::test_ca(dir.path(), "CA");
     let holder = Holder::personal("张三");
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();

@@ -173,13 +173,7 @@ mod tests {
     fn certificates_for_given_keys_carry_those_keys_and_bad_keys_are_refused() {
         let p = default_provider();
         let dir = tempfile::tempdir().unwrap();
-        let mut ca = SoftCa::init(
-            p.clone(),
-            &dir.path().join("ca"),
-            KeyAlgorithm::Sm2,
-            "Joint CA",
-        )
-        .unwrap();
+        let mut ca = crate::softca::test_ca(dir.path(), "Joint CA");
         let holder = Holder::personal("张三");
         let (sign, enc) = (
             p.generate_key(KeyAlgorithm::Sm2).unwrap(),

@@ -592,3 +592,17 @@ pub use urls::{CaUrls, OID_AD_CA_ISSUERS, OID_AD_OCSP};
 
 #[cfg(test)]
 mod tests;
+
+/// A fresh SM2 software CA named `name` in `dir/ca`, with the default provider: the CA most
+/// tests start from.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_ca(dir: &Path, name: &str) -> SoftCa {
+    SoftCa::init(
+        crate::crypto::default_provider(),
+        &dir.join("ca"),
+        KeyAlgorithm::Sm2,
+        name,
+    )
+    .unwrap()
+}
