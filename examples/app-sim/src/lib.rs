@@ -37,6 +37,7 @@ mod wallets;
 pub use delegate::{DelegateOptions, delegate};
 pub use describe::describe;
 use describe::{check_request, item_refusals};
+use net::task_list_at;
 pub use net::{
     HttpTransport, fetch_platform_key, http_client, origin_of, read_platform_key, read_qr_text,
 };

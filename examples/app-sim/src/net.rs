@@ -138,3 +138,23 @@ pub fn read_platform_key(path: &std::path::Path) -> Result<PublicKey, SimError> 
     PublicKey::from_bytes(&bytes)
         .map_err(|e| SimError::new(e.code(), format!("{}: {e}", path.display())))
 }
+
+/// The vendor cloud's task list at `url` (`GET /tasks?user=…`), as JSON; a failure is
+/// `ADAPTER_UNAVAILABLE` naming `shown` (the cloud or the URL).
+pub(crate) fn task_list_at<T: serde::de::DeserializeOwned>(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    shown: &str,
+) -> Result<T, SimError> {
+    client
+        .get(url)
+        .send()
+        .and_then(reqwest::blocking::Response::error_for_status)
+        .and_then(reqwest::blocking::Response::json)
+        .map_err(|e| {
+            SimError::new(
+                ErrorCode::AdapterUnavailable,
+                format!("cannot read the task list from {shown}: {e}"),
+            )
+        })
+}

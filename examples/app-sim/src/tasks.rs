@@ -33,17 +33,7 @@ pub fn tasks(
         .map_err(|e| SimError::new(e.code(), e.to_string()))?;
     let base = cloud.trim_end_matches('/');
     let url = format!("{base}/tasks?user={}", cert.serial_hex());
-    let pending: Vec<PushedTask> = client
-        .get(&url)
-        .send()
-        .and_then(reqwest::blocking::Response::error_for_status)
-        .and_then(reqwest::blocking::Response::json)
-        .map_err(|e| {
-            SimError::new(
-                ErrorCode::AdapterUnavailable,
-                format!("cannot read the task list from {base}: {e}"),
-            )
-        })?;
+    let pending: Vec<PushedTask> = task_list_at(&client, &url, base)?;
     ui.say(&format!(
         "待处理 Pending tasks for {} (SN {}): {}",
         cert.common_name(),
