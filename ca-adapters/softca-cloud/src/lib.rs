@@ -198,6 +198,9 @@ struct EncQuery {
 }
 
 pub mod cli;
+mod vendor_ca;
+
+pub use vendor_ca::{init_vendor_ca, issue_vendor_wallet};
 
 /// The (signing, encryption) certificate pairs of the wallets folder.
 fn wallet_pairs(dir: &Path) -> Vec<(Certificate, Certificate)> {
