@@ -418,6 +418,24 @@ pub fn seal_code(cert_sn: &str, kind: SealKind) -> String {
     format!("SOFTCA-{}-{hex}", kind.as_str())
 }
 
+/// A vendor cloud's seals of the holder of a signing certificate: those of [`seals_for`] of
+/// the `kinds` the vendor offers, their codes `<prefix><kind>-<hex>` (e.g. `GDCA-`).
+pub fn vendor_seals_for(
+    subject: &Subject,
+    kinds: &[SealKind],
+    prefix: &str,
+) -> Result<Vec<SealInfo>, String> {
+    seals_for(subject)?
+        .into_iter()
+        .filter(|s| kinds.contains(&s.kind))
+        .map(|mut s| {
+            s.code = s.code.replacen("SOFTCA-", prefix, 1);
+            s.check().map_err(|e| e.to_string())?;
+            Ok(s)
+        })
+        .collect()
+}
+
 /// The seals the cloud makes for the holder of a signing certificate (see [`seal_kinds`]):
 /// images from `camr::seal::appearance::seal_png`, printed sizes as the real ones (round seals
 /// 40 mm, the oval 45×30 mm, name chops 20 mm, the signature 40×20 mm). Every seal passes
