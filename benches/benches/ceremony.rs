@@ -11,7 +11,7 @@ use camr::ceremony::{Platform, PlatformIdentity, verify_signed_request};
 use camr::crypto::{KeyAlgorithm, SignatureScheme, default_provider};
 use camr::pki::{ChainValidator, TrustStore};
 use camr::protocol::SystemCode;
-use camr::softca::{Holder, HolderType, SoftCa};
+use camr::softca::{Holder, SoftCa};
 use camr::store::MemoryStore;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
@@ -43,13 +43,7 @@ fn world() -> World {
         "Bench CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "Bench".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("Bench");
     ca.issue(&holder, b"123456", &dir.path().join("w"), 30)
         .unwrap();
     let mut trust = TrustStore::new();

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use camr::crypto::{KeyAlgorithm, PrivateKey, default_provider};
 use camr::envelope::{KeySource, open_stream, seal_stream};
 use camr::pki::{Certificate, ChainValidator, KeyPurpose, TrustStore};
-use camr::softca::{Holder, HolderType, SoftCa, wallet_files};
+use camr::softca::{Holder, SoftCa, wallet_files};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const SIZE: usize = 8 * 1024 * 1024;
@@ -30,13 +30,7 @@ fn fixture() -> Fixture {
         "Bench CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "Bench".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("Bench");
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();

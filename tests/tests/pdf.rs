@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 use camr::crypto::{KeyAlgorithm, PrivateKey, default_provider};
 use camr::pki::{Certificate, ChainValidator, TrustStore};
 use camr::seal::{self, Placement, SealOptions};
-use camr::softca::{Holder, HolderType, SoftCa, wallet_files};
+use camr::softca::{Holder, SoftCa, wallet_files};
 use common::{TAG_OCTET_STRING, TAG_SEQUENCE, TAG_SET, children, gmssl_ok, tlv, write};
 
 fn tool(env: &str, default: PathBuf, probe: &str) -> Option<PathBuf> {
@@ -80,13 +80,7 @@ struct Wallet {
 fn wallet(alg: KeyAlgorithm, name: &str) -> Wallet {
     let dir = tempfile::tempdir().unwrap();
     let mut ca = SoftCa::init(default_provider(), &dir.path().join("ca"), alg, "PDF CA").unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Org,
-        name: name.into(),
-        organization: Some("某某建设有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    };
+    let holder = Holder::org(name, "某某建设有限公司", "91350100M000100Y43");
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();

@@ -493,7 +493,7 @@ fn p256_signer() -> (
 ) {
     use camr::crypto::{KeyAlgorithm, PrivateKey, default_provider};
     use camr::pki::Certificate;
-    use camr::softca::{Holder, HolderType, SoftCa, wallet_files};
+    use camr::softca::{Holder, SoftCa, wallet_files};
     let dir = tempfile::tempdir().unwrap();
     let mut ca = SoftCa::init(
         default_provider(),
@@ -502,13 +502,7 @@ fn p256_signer() -> (
         "Render CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "张三".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("张三");
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use camr::crypto::{KeyAlgorithm, default_provider};
 use camr::pki::Certificate;
-use camr::softca::{CaUrls, Holder, HolderType, RevocationReason, SoftCa, wallet_files};
+use camr::softca::{CaUrls, Holder, RevocationReason, SoftCa, wallet_files};
 
 fn openssl_available() -> bool {
     let runs = Command::new("openssl")
@@ -55,13 +55,7 @@ fn show(args: &[&str], out: &Output) -> String {
 }
 
 fn holder(name: &str) -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal(name)
 }
 
 /// A CA of `algorithm` in `dir/ca`, served by softca-cloud on `rt`, whose certificates name

@@ -9,26 +9,22 @@
 mod cases;
 #[path = "../../tck/src/config.rs"]
 mod config;
+#[path = "../../tck/src/vendor_kit.rs"]
+mod vendor_kit;
 #[path = "../../tck/src/world.rs"]
 mod world;
 
 use camr::app::Wallet;
 use camr::cosign::{DecryptResponse, SignResponse};
 use camr::crypto::{SignatureScheme, Sm2CiphertextForm, default_provider};
-use camr::softca::{Holder, HolderType, RevocationReason, SoftCa};
+use camr::softca::{Holder, RevocationReason, SoftCa};
 use camr_adapter_bjca::BjcaAdapter;
 use camr_bjca_wire::{CosignDecrypt, CosignSign};
 use camr_plugin_abi::{AdapterImpl, CertStatus, codes};
 use serde_json::{Value, json};
 
 fn holder(name: &str) -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal(name)
 }
 
 fn client() -> reqwest::blocking::Client {
@@ -387,52 +383,27 @@ fn the_encoder_writes_what_the_adapter_reads() {
 
 /// The BJCA adapter built as a `.so` (a dev-dependency: cargo builds it first).
 fn adapter_so() -> std::path::PathBuf {
-    let file = "libcamr_adapter_bjca.so";
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    [deps.join(file), deps.parent().unwrap().join(file)]
-        .into_iter()
-        .find(|p| p.is_file())
-        .expect("the BJCA adapter .so is built before the tests")
+    vendor_kit::adapter_so("libcamr_adapter_bjca.so")
 }
 
 #[test]
 fn the_bjca_adapter_passes_the_kit_in_its_own_wire_format() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("kit.json");
-    std::fs::write(
-        &cfg,
-        json!({
-            "softca": "temp",
-            "encoder": [env!("CARGO_BIN_EXE_bjca-cloud"), "encode-evidence"],
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let config = config::KitConfig::load(&cfg).unwrap();
-    let report = cases::run(&adapter_so(), &config);
-    let table = report.table();
-    assert_eq!(report.failed, 0, "{table}");
-    assert_eq!(report.ca_org_type.as_deref(), Some("BJCA"));
-    for case in [
-        "round-trip login",
-        "round-trip messageSignature",
-        "round-trip signature",
-        "round-trip revokeSignature",
-        "round-trip encrypt",
-        "round-trip decrypt",
-        "malformed: garbage",
-        "malformed: truncated",
-        "tampered signature",
-        "revoked certificate",
-        "push task then poll",
-    ] {
-        assert!(
-            report
-                .cases
-                .iter()
-                .any(|r| r.case == case && r.result == "PASS"),
-            "{case} missing or failed:\n{table}"
-        );
-    }
+    vendor_kit::passes_the_kit(
+        &adapter_so(),
+        serde_json::json!([env!("CARGO_BIN_EXE_bjca-cloud"), "encode-evidence"]),
+        "BJCA",
+        &[
+            "round-trip login",
+            "round-trip messageSignature",
+            "round-trip signature",
+            "round-trip revokeSignature",
+            "round-trip encrypt",
+            "round-trip decrypt",
+            "malformed: garbage",
+            "malformed: truncated",
+            "tampered signature",
+            "revoked certificate",
+            "push task then poll",
+        ],
+    );
 }

@@ -18,95 +18,36 @@
 //!
 //! Configuration: `{"cloudUrl": "http://127.0.0.1:8710", "timeoutMs": 5000}`.
 
-use std::sync::Arc;
-
-use camr::protocol::Operation;
-use camr_adapter_kit::calls;
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
+use camr::protocol::Evidence;
+use camr_adapter_kit::vendor::{CloudAdapter, Vendor};
+use camr_plugin_abi::{AdapterError, export_adapter};
 
 pub use camr_bjca_wire::{CA_ORG_TYPE, MAX_EVIDENCE_BYTES};
 
+/// BJCA as the kit's [`Vendor`]: the whole adapter is [`CloudAdapter`].
+#[derive(Debug)]
+pub struct Bjca;
+
+impl Vendor for Bjca {
+    const CA_ORG_TYPE: &'static str = CA_ORG_TYPE;
+    const VENDOR_NAME: &'static str = "BJCA 北京数字认证 (掌上信手书, camr model)";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const CLOUD: &'static str = "bjca";
+    const ALGORITHMS: &'static [&'static str] = &["SM2"];
+    const SEAL_PREFIX: Option<&'static str> = None;
+
+    fn decode(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError> {
+        decode_strict(operation, raw)
+    }
+}
+
 /// The BJCA adapter.
-#[derive(Default)]
-pub struct BjcaAdapter {
-    cloud: CloudSlot,
-}
-
-impl std::fmt::Debug for BjcaAdapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BjcaAdapter")
-    }
-}
-
-impl BjcaAdapter {
-    /// A new, unconfigured adapter.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn cloud(&self) -> Result<Arc<Cloud>, AdapterError> {
-        self.cloud.get("bjca")
-    }
-}
+pub type BjcaAdapter = CloudAdapter<Bjca>;
 
 /// The BJCA answer to `operation` as camr evidence (see [`camr_bjca_wire::decode`]), with the
 /// ABI's error codes.
-pub fn decode_strict(
-    operation: &str,
-    raw: &[u8],
-) -> Result<camr::protocol::Evidence, AdapterError> {
+pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError> {
     camr_bjca_wire::decode(operation, raw).map_err(|e| AdapterError::new(e.code, e.msg))
-}
-
-impl AdapterImpl for BjcaAdapter {
-    fn info(&self) -> AdapterInfo {
-        AdapterInfo {
-            ca_org_type: CA_ORG_TYPE.into(),
-            vendor_name: "BJCA 北京数字认证 (掌上信手书, camr model)".into(),
-            adapter_version: env!("CARGO_PKG_VERSION").into(),
-            operations: Operation::ALL
-                .iter()
-                .map(|o| o.as_str().to_string())
-                .collect(),
-            algorithms: vec!["SM2".into()],
-        }
-    }
-
-    fn configure(&self, config_json: &str) -> Result<(), AdapterError> {
-        self.cloud
-            .configure("bjca", &CloudConfig::parse(config_json)?)
-    }
-
-    fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
-        calls::evidence_json(&decode_strict(operation, raw)?)
-    }
-
-    fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
-    }
-
-    fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        calls::cert_status(|| self.cloud(), cert_der)
-    }
-
-    /// `POST /tasks {"user", "request"}`: the task lands in the user's 待处理 list.
-    fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        calls::push_task(|| self.cloud(), user_json, request_json)
-    }
-
-    fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        calls::poll_task(|| self.cloud(), handle)
-    }
-
-    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let seals = calls::list_seals(|| self.cloud(), "/seals", subject_json)?;
-        Ok(calls::seals_json(seals, str::to_string))
-    }
-
-    fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        calls::report_usage(|| self.cloud(), "/usage", record_json)
-    }
 }
 
 export_adapter!(BjcaAdapter);
@@ -115,6 +56,7 @@ export_adapter!(BjcaAdapter);
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use camr_plugin_abi::AdapterImpl;
     use camr_plugin_abi::codes;
 
     #[test]

@@ -17,7 +17,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use camr::crypto::{KeyAlgorithm, default_provider};
 use camr::pki::Certificate;
 use camr::softca::{Holder, SoftCa, wallet_files};
 use serde::Deserialize;
@@ -31,8 +30,7 @@ pub const CA_NAME: &str = "EPOINT Test CA";
 
 /// Creates the Epoint test CA (SM2) in `dir`.
 pub fn init_ca(dir: &Path) -> Result<SoftCa, String> {
-    SoftCa::init(default_provider(), dir, KeyAlgorithm::Sm2, CA_NAME)
-        .map_err(|e| format!("cannot create the Epoint CA in {}: {e}", dir.display()))
+    softca_cloud::init_vendor_ca(dir, "Epoint", CA_NAME)
 }
 
 /// Issues a wallet for `holder` into `out` (valid `days`) and writes its `vendor.json`
@@ -47,18 +45,11 @@ pub fn issue_wallet(
     scope: CertScope,
     cloud_url: Option<&str>,
 ) -> Result<String, String> {
-    let mut ca = SoftCa::open(default_provider(), ca_dir)
-        .map_err(|e| format!("cannot open the Epoint CA: {e}"))?;
-    let wallet = ca
-        .issue(holder, pin, out, days)
-        .map_err(|e| format!("cannot issue the wallet: {e}"))?;
     let mut vendor = serde_json::json!({ "caOrgType": CA_ORG_TYPE, "certScope": scope.as_str() });
     if let Some(url) = cloud_url {
         vendor["cloudUrl"] = url.into();
     }
-    std::fs::write(out.join("vendor.json"), vendor.to_string())
-        .map_err(|e| format!("cannot write vendor.json: {e}"))?;
-    Ok(wallet.sign_serial)
+    softca_cloud::issue_vendor_wallet(ca_dir, "Epoint", holder, pin, out, days, &vendor)
 }
 
 /// The scope written in a wallet folder's `vendor.json` (全国版 when absent).

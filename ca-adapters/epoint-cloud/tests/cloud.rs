@@ -9,6 +9,8 @@
 mod cases;
 #[path = "../../tck/src/config.rs"]
 mod config;
+#[path = "../../tck/src/vendor_kit.rs"]
+mod vendor_kit;
 #[path = "../../tck/src/world.rs"]
 mod world;
 
@@ -16,62 +18,39 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use camr::softca::{Holder, HolderType};
+use camr::softca::Holder;
 use camr_adapter_epoint::EpointAdapter;
 use camr_adapter_kit::{Cloud, CloudConfig};
 use camr_plugin_abi::{AdapterImpl, codes};
 use epoint_cloud::CertScope;
 
 fn adapter_so() -> PathBuf {
-    let file = "libcamr_adapter_epoint.so";
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    for c in [deps.join(file), deps.parent().unwrap().join(file)] {
-        if c.is_file() {
-            return c;
-        }
-    }
-    panic!("{file} not found next to {}", exe.display());
+    vendor_kit::adapter_so("libcamr_adapter_epoint.so")
 }
 
 #[test]
 fn the_epoint_adapter_passes_the_kit_in_its_own_wire_format() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("cfg.json");
-    std::fs::write(
-        &cfg,
-        serde_json::json!({
-            "softca": "temp",
-            "encoder": [env!("CARGO_BIN_EXE_epoint-cloud"), "encode-evidence", "--platform-only"],
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let config = config::KitConfig::load(&cfg).unwrap();
-    let report = cases::run(&adapter_so(), &config);
-    let table = report.table();
-    assert_eq!(report.failed, 0, "{table}");
-    assert_eq!(report.ca_org_type.as_deref(), Some("EPOINT"));
-    for case in [
-        "round-trip login",
-        "round-trip messageSignature",
-        "round-trip signature",
-        "round-trip revokeSignature",
-        "round-trip encrypt",
-        "round-trip decrypt",
-        "malformed: garbage",
-        "tampered signature",
-        "revoked certificate",
-        "failing usage report does not block the operation",
-    ] {
-        assert!(
-            report
-                .cases
-                .iter()
-                .any(|r| r.case == case && r.result == "PASS"),
-            "{case} missing or failed:\n{table}"
-        );
-    }
+    vendor_kit::passes_the_kit(
+        &adapter_so(),
+        serde_json::json!([
+            env!("CARGO_BIN_EXE_epoint-cloud"),
+            "encode-evidence",
+            "--platform-only"
+        ]),
+        "EPOINT",
+        &[
+            "round-trip login",
+            "round-trip messageSignature",
+            "round-trip signature",
+            "round-trip revokeSignature",
+            "round-trip encrypt",
+            "round-trip decrypt",
+            "malformed: garbage",
+            "tampered signature",
+            "revoked certificate",
+            "failing usage report does not block the operation",
+        ],
+    );
 }
 
 fn encode(args: &[&str], stdin: &[u8]) -> (bool, Vec<u8>) {
@@ -94,13 +73,7 @@ fn wallets_carry_their_scope_and_the_cloud_serves_it_and_epoint_seals() {
     let ca = dir.path().join("ca");
     epoint_cloud::init_ca(&ca).unwrap();
     let wallets = dir.path().join("wallets");
-    let holder = |name: &str| Holder {
-        holder_type: HolderType::Org,
-        name: name.into(),
-        organization: Some("新点软件测试有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    };
+    let holder = |name: &str| Holder::org(name, "新点软件测试有限公司", "91350100M000100Y43");
     let platform = epoint_cloud::issue_wallet(
         &ca,
         &holder("王五"),

@@ -145,16 +145,7 @@ pub fn seal_kinds(subject_type: SubjectType) -> &'static [SealKind] {
 
 /// The GDCA seals of a signing certificate's holder (codes `GDCA-<kind>-<hex>`).
 pub fn seals_for(subject: &Subject) -> Result<Vec<SealInfo>, String> {
-    let kinds = seal_kinds(subject.subject_type);
-    softca_cloud::seals_for(subject)?
-        .into_iter()
-        .filter(|s| kinds.contains(&s.kind))
-        .map(|mut s| {
-            s.code = s.code.replacen("SOFTCA-", "GDCA-", 1);
-            s.check().map_err(|e| e.to_string())?;
-            Ok(s)
-        })
-        .collect()
+    softca_cloud::vendor_seals_for(subject, seal_kinds(subject.subject_type), "GDCA-")
 }
 
 /// The wallet folders directly under `wallets` with their signing certificates.

@@ -7,7 +7,7 @@ use camr::protocol::{
     Bytes, DecryptedKey, Evidence, ItemRejection, ItemSignature, Operation, PublicKeyAlgorithm,
     SealKind, SystemCode,
 };
-use camr::softca::{Holder, HolderType};
+use camr::softca::Holder;
 use camr_adapter_gdca::{GdcaAdapter, decode_strict};
 use camr_plugin_abi::{AdapterImpl, codes};
 use serde_json::{Value, json};
@@ -20,23 +20,11 @@ struct World {
 }
 
 fn org() -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: "赵六".into(),
-        organization: Some("广州某某工程有限公司".into()),
-        uscc: Some("91440101MA5CXXXX1X".into()),
-        identity_number: None,
-    }
+    Holder::org("赵六", "广州某某工程有限公司", "91440101MA5CXXXX1X")
 }
 
 fn person() -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: "钱九".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal("钱九")
 }
 
 fn world() -> World {

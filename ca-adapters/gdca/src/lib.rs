@@ -19,31 +19,18 @@
 //! Configuration: `{"cloudUrl": "http://127.0.0.1:8720", "timeoutMs": 5000}`.
 #![forbid(unsafe_code)]
 
-use std::sync::Arc;
-
 use camr::pki::Certificate;
-use camr::protocol::{Bytes, Operation};
+use camr::protocol::{Bytes, Evidence};
+use camr_adapter_kit::Cloud;
 use camr_adapter_kit::calls;
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
+use camr_adapter_kit::vendor::{CloudAdapter, Vendor};
+use camr_plugin_abi::{AdapterError, export_adapter};
 use data_encoding::BASE64;
 use serde::Deserialize;
 
 pub use camr_gdca_wire::{
     CA_ORG_TYPE, GDCA_VER, GdcaAnswer, MAX_EVIDENCE_BYTES, decode as decode_strict, decode_answer,
 };
-
-/// The GDCA adapter.
-#[derive(Default)]
-pub struct GdcaAdapter {
-    cloud: CloudSlot,
-}
-
-impl std::fmt::Debug for GdcaAdapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GdcaAdapter")
-    }
-}
 
 /// One entry of `GET /gdca/enc-certs`.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,57 +40,47 @@ struct EncCertEntry {
     cert: Bytes,
 }
 
-impl GdcaAdapter {
-    /// A new, unconfigured adapter.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn cloud(&self) -> Result<Arc<Cloud>, AdapterError> {
-        self.cloud.get("gdca")
-    }
-
-    fn get_json(&self, call: &str, path: &str) -> Result<serde_json::Value, AdapterError> {
-        let cloud = self.cloud()?;
-        let answer = cloud.send(call, cloud.client().get(cloud.url(path)))?;
-        serde_json::from_slice(&answer).map_err(|e| {
-            AdapterError::failed(format!("{call}: the GDCA cloud's answer is not JSON ({e})"))
-        })
-    }
+/// `GET path` of the GDCA cloud, as JSON.
+fn get_json(cloud: &Cloud, call: &str, path: &str) -> Result<serde_json::Value, AdapterError> {
+    let answer = cloud.send(call, cloud.client().get(cloud.url(path)))?;
+    serde_json::from_slice(&answer).map_err(|e| {
+        AdapterError::failed(format!("{call}: the GDCA cloud's answer is not JSON ({e})"))
+    })
 }
 
-impl AdapterImpl for GdcaAdapter {
-    fn info(&self) -> AdapterInfo {
-        AdapterInfo {
-            ca_org_type: CA_ORG_TYPE.into(),
-            vendor_name: "数安时代 GDCA (数信签)".into(),
-            adapter_version: env!("CARGO_PKG_VERSION").into(),
-            operations: Operation::ALL
-                .iter()
-                .map(|o| o.as_str().to_string())
-                .collect(),
-            algorithms: vec!["SM2".into(), "RSA".into(), "ECDSA_P256".into()],
-        }
-    }
+/// GDCA as the kit's [`Vendor`]: the whole adapter is [`CloudAdapter`] with GDCA's
+/// encryption-certificate call and seal list (`GET /gdca/seals?serial=HEX`: 个人名章,
+/// 个人手写签名; 公章… for an organisation).
+#[derive(Debug)]
+pub struct Gdca;
 
-    fn configure(&self, config_json: &str) -> Result<(), AdapterError> {
-        self.cloud
-            .configure("gdca", &CloudConfig::parse(config_json)?)
-    }
+impl Vendor for Gdca {
+    const CA_ORG_TYPE: &'static str = CA_ORG_TYPE;
+    const VENDOR_NAME: &'static str = "数安时代 GDCA (数信签)";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const CLOUD: &'static str = "gdca";
+    const SEALS_PATH: &'static str = "/gdca/seals";
+    const SEAL_PREFIX: Option<&'static str> = None;
 
-    fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
-        let evidence = decode_strict(operation, raw)?;
-        serde_json::to_string(&evidence)
-            .map_err(|e| AdapterError::failed(format!("cannot encode evidence ({e})")))
+    fn decode(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError> {
+        decode_strict(operation, raw)
     }
 
     /// `GET /gdca/enc-certs?serial=HEX` (or `?name=`): the holder's encryption certificates,
     /// current first; the subject's `encCertSn`, when given, picks that one (the certificate an
     /// envelope was made for), else the current one.
-    fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
+    fn fetch_encryption_cert(
+        cloud: impl calls::GetCloud,
+        subject_json: &str,
+    ) -> Result<Vec<u8>, AdapterError> {
         let query = calls::holder_query(subject_json)?;
         let wanted = calls::subject_field(subject_json, "encCertSn")?;
-        let list = self.get_json("fetch_encryption_cert", &format!("/gdca/enc-certs?{query}"))?;
+        let cloud = cloud()?;
+        let list = get_json(
+            &cloud,
+            "fetch_encryption_cert",
+            &format!("/gdca/enc-certs?{query}"),
+        )?;
         let list: Vec<EncCertEntry> = serde_json::from_value(list).map_err(|e| {
             AdapterError::failed(format!(
                 "fetch_encryption_cert: the GDCA cloud's list is not one of encryption certificates ({e})"
@@ -134,30 +111,10 @@ impl AdapterImpl for GdcaAdapter {
         }
         Ok(entry.cert.0.clone())
     }
-
-    fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        calls::cert_status(|| self.cloud(), cert_der)
-    }
-
-    fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        calls::push_task(|| self.cloud(), user_json, request_json)
-    }
-
-    fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        calls::poll_task(|| self.cloud(), handle)
-    }
-
-    /// `GET /gdca/seals?serial=HEX`: the holder's seals (个人名章, 个人手写签名; 公章… for an
-    /// organisation).
-    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let seals = calls::list_seals(|| self.cloud(), "/gdca/seals", subject_json)?;
-        Ok(calls::seals_json(seals, str::to_string))
-    }
-
-    fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        calls::report_usage(|| self.cloud(), "/usage", record_json)
-    }
 }
+
+/// The GDCA adapter.
+pub type GdcaAdapter = CloudAdapter<Gdca>;
 
 export_adapter!(GdcaAdapter);
 
@@ -171,6 +128,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use camr::protocol::PublicKeyAlgorithm;
+    use camr_plugin_abi::AdapterImpl;
     use camr_plugin_abi::codes;
 
     #[test]

@@ -343,7 +343,7 @@ mod tests {
     #[test]
     fn status_from_crl_believes_only_a_fresh_crl_signed_by_the_issuer() {
         use camr::crypto::{KeyAlgorithm, default_provider};
-        use camr::softca::{Holder, HolderType, RevocationReason, SoftCa, wallet_files};
+        use camr::softca::{Holder, RevocationReason, SoftCa, wallet_files};
         let dir = tempfile::tempdir().unwrap();
         let p = default_provider();
         let mut ca = SoftCa::init(
@@ -353,13 +353,7 @@ mod tests {
             "Kit CA",
         )
         .unwrap();
-        let holder = |name: &str| Holder {
-            holder_type: HolderType::Personal,
-            name: name.into(),
-            organization: None,
-            uscc: None,
-            identity_number: None,
-        };
+        let holder = |name: &str| Holder::personal(name);
         let leaf = |ca: &mut SoftCa, name: &str| {
             let w = dir.path().join(name);
             ca.issue(&holder(name), b"123456", &w, 30).unwrap();

@@ -1,7 +1,8 @@
 //! The whole adapter of a vendor whose cloud answers the kit's calls ([`crate::calls`]) and
 //! whose only own part is its wire format: [`CloudAdapter`] implements every `AdapterImpl`
-//! method from the few facts a [`Vendor`] states. Epoint, XJCA and NETCA are such vendors;
-//! a vendor whose cloud differs (GDCA's encryption-certificate history, BJCA's co-signing)
+//! method from the few facts a [`Vendor`] states. Every seed vendor is one: softca, Epoint,
+//! XJCA and NETCA as they are; GDCA with its own encryption-certificate call (a holder's
+//! certificate history), BJCA with SM2 alone (co-signing). A vendor whose cloud differs more
 //! writes its own `AdapterImpl` with the same [`crate::calls`].
 
 use std::marker::PhantomData;
@@ -28,11 +29,22 @@ pub trait Vendor: 'static {
     const USAGE_PATH: &'static str = "/usage";
     /// Where the holder's seals are read (`?serial=` the signing certificate's `certSn`).
     const SEALS_PATH: &'static str = "/seals";
+    /// The key algorithms the vendor's certificates use.
+    const ALGORITHMS: &'static [&'static str] = &["SM2", "RSA", "ECDSA_P256"];
     /// The prefix of the vendor's seal codes in place of the shared cloud code's `SOFTCA-`
     /// (`None`: the cloud's codes are the vendor's already).
     const SEAL_PREFIX: Option<&'static str>;
     /// Strict decoding of the app's answer to `operation` (the vendor's wire crate).
     fn decode(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError>;
+
+    /// The holder's encryption certificate (DER): by default the kit's `GET /enc-cert`
+    /// ([`calls::fetch_encryption_cert`]).
+    fn fetch_encryption_cert(
+        cloud: impl calls::GetCloud,
+        subject_json: &str,
+    ) -> Result<Vec<u8>, AdapterError> {
+        calls::fetch_encryption_cert(cloud, subject_json)
+    }
 }
 
 /// `code` with the shared cloud code's `SOFTCA-` prefix replaced by `prefix`.
@@ -85,7 +97,7 @@ impl<V: Vendor> AdapterImpl for CloudAdapter<V> {
                 .iter()
                 .map(|o| o.as_str().to_string())
                 .collect(),
-            algorithms: vec!["SM2".into(), "RSA".into(), "ECDSA_P256".into()],
+            algorithms: V::ALGORITHMS.iter().map(|a| a.to_string()).collect(),
         }
     }
 
@@ -99,7 +111,7 @@ impl<V: Vendor> AdapterImpl for CloudAdapter<V> {
     }
 
     fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
+        V::fetch_encryption_cert(|| self.cloud(), subject_json)
     }
 
     fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {

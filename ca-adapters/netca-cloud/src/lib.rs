@@ -100,16 +100,7 @@ pub fn seal_kinds(subject_type: SubjectType) -> &'static [SealKind] {
 /// The NETCA seals of a signing certificate's holder (images as the softca cloud draws them;
 /// codes `NETCA-<kind>-<hex>`).
 pub fn seals_for(subject: &Subject) -> Result<Vec<SealInfo>, String> {
-    let kinds = seal_kinds(subject.subject_type);
-    softca_cloud::seals_for(subject)?
-        .into_iter()
-        .filter(|s| kinds.contains(&s.kind))
-        .map(|mut s| {
-            s.code = s.code.replacen("SOFTCA-", "NETCA-", 1);
-            s.check().map_err(|e| e.to_string())?;
-            Ok(s)
-        })
-        .collect()
+    softca_cloud::vendor_seals_for(subject, seal_kinds(subject.subject_type), "NETCA-")
 }
 
 /// The wallet folder (directly under `wallets`) whose signing certificate has `serial`.

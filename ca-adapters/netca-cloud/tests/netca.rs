@@ -6,7 +6,7 @@ use camr::protocol::{
     Bytes, DecryptedKey, Evidence, ItemRejection, ItemSignature, PublicKeyAlgorithm, SealKind,
     SharedRegistration,
 };
-use camr::softca::{Holder, HolderType};
+use camr::softca::Holder;
 use camr_adapter_netca::{NetcaAdapter, decode_strict};
 use camr_plugin_abi::{AdapterImpl, CertStatus, codes};
 
@@ -18,23 +18,11 @@ struct World {
 }
 
 fn org() -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: "陈七".into(),
-        organization: Some("广州某某科技有限公司".into()),
-        uscc: Some("91440101MA5CXXXX1X".into()),
-        identity_number: None,
-    }
+    Holder::org("陈七", "广州某某科技有限公司", "91440101MA5CXXXX1X")
 }
 
 fn person() -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: "周八".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal("周八")
 }
 
 fn world() -> World {

@@ -198,6 +198,9 @@ struct EncQuery {
 }
 
 pub mod cli;
+mod vendor_ca;
+
+pub use vendor_ca::{init_vendor_ca, issue_vendor_wallet};
 
 /// The (signing, encryption) certificate pairs of the wallets folder.
 fn wallet_pairs(dir: &Path) -> Vec<(Certificate, Certificate)> {
@@ -413,6 +416,24 @@ pub fn seal_code(cert_sn: &str, kind: SealKind) -> String {
     let digest = default_provider().digest(HashAlgorithm::Sm3, &input);
     let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     format!("SOFTCA-{}-{hex}", kind.as_str())
+}
+
+/// A vendor cloud's seals of the holder of a signing certificate: those of [`seals_for`] of
+/// the `kinds` the vendor offers, their codes `<prefix><kind>-<hex>` (e.g. `GDCA-`).
+pub fn vendor_seals_for(
+    subject: &Subject,
+    kinds: &[SealKind],
+    prefix: &str,
+) -> Result<Vec<SealInfo>, String> {
+    seals_for(subject)?
+        .into_iter()
+        .filter(|s| kinds.contains(&s.kind))
+        .map(|mut s| {
+            s.code = s.code.replacen("SOFTCA-", prefix, 1);
+            s.check().map_err(|e| e.to_string())?;
+            Ok(s)
+        })
+        .collect()
 }
 
 /// The seals the cloud makes for the holder of a signing certificate (see [`seal_kinds`]):

@@ -9,7 +9,7 @@ use camr::pki::Certificate;
 use camr::protocol::{
     CertType, Operation, PublicKeyAlgorithm, SubjectType, SystemCode, Tid, UsageRecord,
 };
-use camr::softca::{Holder, HolderType, RevocationReason, SoftCa, wallet_files};
+use camr::softca::{Holder, RevocationReason, SoftCa, wallet_files};
 use camr_adapter_softca::SoftCaAdapter;
 use camr_plugin_abi::{AdapterImpl, CertStatus, codes};
 
@@ -23,13 +23,7 @@ impl Drop for Server {
 }
 
 fn holder(name: &str) -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal(name)
 }
 
 fn cert(dir: &std::path::Path, file: &str) -> Certificate {

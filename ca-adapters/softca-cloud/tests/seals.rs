@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use camr::crypto::{KeyAlgorithm, default_provider};
 use camr::protocol::{SealInfo, SealKind};
 use camr::seal::appearance::SealImage;
-use camr::softca::{Holder, HolderType, SoftCa};
+use camr::softca::{Holder, SoftCa};
 use camr_adapter_softca::SoftCaAdapter;
 use camr_plugin_abi::{AdapterImpl, codes};
 
@@ -28,13 +28,7 @@ fn world() -> World {
     let mut ca = SoftCa::init(default_provider(), &ca_dir, KeyAlgorithm::Sm2, "Seal CA").unwrap();
     let org = ca
         .issue(
-            &Holder {
-                holder_type: HolderType::Org,
-                name: "张三".into(),
-                organization: Some("某某建设有限公司".into()),
-                uscc: Some("91350100M000100Y43".into()),
-                identity_number: None,
-            },
+            &Holder::org("张三", "某某建设有限公司", "91350100M000100Y43"),
             b"123456",
             &wallets.join("org"),
             30,
@@ -42,13 +36,7 @@ fn world() -> World {
         .unwrap();
     let personal = ca
         .issue(
-            &Holder {
-                holder_type: HolderType::Personal,
-                name: "李四".into(),
-                organization: None,
-                uscc: None,
-                identity_number: None,
-            },
+            &Holder::personal("李四"),
             b"123456",
             &wallets.join("personal"),
             30,
@@ -208,13 +196,7 @@ fn a_revocation_made_after_the_cloud_started_is_in_its_next_crl() {
     // The CA (the platform's server, say) issues and revokes while the cloud runs.
     let w = ca
         .issue(
-            &Holder {
-                holder_type: HolderType::Personal,
-                name: "王五".into(),
-                organization: None,
-                uscc: None,
-                identity_number: None,
-            },
+            &Holder::personal("王五"),
             b"123456",
             &dir.path().join("w"),
             30,

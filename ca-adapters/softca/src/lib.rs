@@ -5,7 +5,7 @@
 //! in other crates can make cargo build the `.so`).
 //!
 //! * **Wire format.** The softca app answers in camr's own normalised form, so
-//!   [`SoftCaAdapter::decode_evidence`] parses the raw answer as JSON of
+//!   `decode_evidence` ([`decode_strict`]) parses the raw answer as JSON of
 //!   [`camr::protocol::Evidence`] — strictly: at most [`MAX_EVIDENCE_BYTES`], no unknown
 //!   fields, at least one certificate, every certificate DER decodes, signatures present for
 //!   every operation but `encrypt`. It *translates*; it never claims a verdict (no signature,
@@ -19,12 +19,10 @@
 //! Configuration (`configure`): `{"cloudUrl": "http://127.0.0.1:8700", "timeoutMs": 5000}`;
 //! both optional, unknown fields are ignored (a kit may pass its own keys along).
 
-use std::sync::Arc;
-
 use camr::protocol::{Evidence, Operation};
 use camr_adapter_kit::calls;
-use camr_adapter_kit::{Cloud, CloudConfig, CloudSlot};
-use camr_plugin_abi::{AdapterError, AdapterImpl, AdapterInfo, CertStatus, export_adapter};
+use camr_adapter_kit::vendor::{CloudAdapter, Vendor};
+use camr_plugin_abi::{AdapterError, export_adapter};
 
 /// The vendor code (`caOrgType`) of camr's software CA.
 pub const CA_ORG_TYPE: &str = "SOFTCA";
@@ -45,32 +43,28 @@ const EVIDENCE_FIELDS: [&str; 6] = [
     "itemRejections",
 ];
 
-/// The softca adapter.
-#[derive(Default)]
-pub struct SoftCaAdapter {
-    cloud: CloudSlot,
-}
-
-impl std::fmt::Debug for SoftCaAdapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SoftCaAdapter")
-    }
-}
-
 fn malformed(what: &str, e: impl std::fmt::Display) -> AdapterError {
     AdapterError::malformed(format!("{what} ({e})"))
 }
 
-impl SoftCaAdapter {
-    /// A new, unconfigured adapter.
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// camr's software CA as the kit's [`Vendor`]: the whole adapter is [`CloudAdapter`].
+#[derive(Debug)]
+pub struct SoftCa;
 
-    fn cloud(&self) -> Result<Arc<Cloud>, AdapterError> {
-        self.cloud.get("softca")
+impl Vendor for SoftCa {
+    const CA_ORG_TYPE: &'static str = CA_ORG_TYPE;
+    const VENDOR_NAME: &'static str = "camr reference software CA";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const CLOUD: &'static str = "softca";
+    const SEAL_PREFIX: Option<&'static str> = None;
+
+    fn decode(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError> {
+        decode_strict(operation, raw)
     }
 }
+
+/// The softca adapter.
+pub type SoftCaAdapter = CloudAdapter<SoftCa>;
 
 /// Strict decoding of camr's normalised evidence, shared with tests.
 pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterError> {
@@ -117,66 +111,13 @@ pub fn decode_strict(operation: &str, raw: &[u8]) -> Result<Evidence, AdapterErr
 
 pub use camr_adapter_kit::status_from_crl;
 
-impl AdapterImpl for SoftCaAdapter {
-    fn info(&self) -> AdapterInfo {
-        AdapterInfo {
-            ca_org_type: CA_ORG_TYPE.into(),
-            vendor_name: "camr reference software CA".into(),
-            adapter_version: env!("CARGO_PKG_VERSION").into(),
-            operations: Operation::ALL
-                .iter()
-                .map(|o| o.as_str().to_string())
-                .collect(),
-            algorithms: vec!["SM2".into(), "RSA".into(), "ECDSA_P256".into()],
-        }
-    }
-
-    fn configure(&self, config_json: &str) -> Result<(), AdapterError> {
-        self.cloud
-            .configure("softca", &CloudConfig::parse(config_json)?)
-    }
-
-    fn decode_evidence(&self, operation: &str, raw: &[u8]) -> Result<String, AdapterError> {
-        let evidence = decode_strict(operation, raw)?;
-        serde_json::to_string(&evidence)
-            .map_err(|e| AdapterError::failed(format!("cannot encode evidence ({e})")))
-    }
-
-    fn fetch_encryption_cert(&self, subject_json: &str) -> Result<Vec<u8>, AdapterError> {
-        calls::fetch_encryption_cert(|| self.cloud(), subject_json)
-    }
-
-    fn cert_status(&self, cert_der: &[u8]) -> Result<CertStatus, AdapterError> {
-        calls::cert_status(|| self.cloud(), cert_der)
-    }
-
-    fn push_task(&self, user_json: &str, request_json: &str) -> Result<String, AdapterError> {
-        calls::push_task(|| self.cloud(), user_json, request_json)
-    }
-
-    fn poll_task(&self, handle: &str) -> Result<String, AdapterError> {
-        calls::poll_task(|| self.cloud(), handle)
-    }
-
-    /// `GET /seals?serial=HEX` of the cloud, by the signing certificate's serial (`certSn`
-    /// of the subject): the seals made for the holder's wallet, a JSON array of
-    /// `camr::protocol::SealInfo` (the host checks each seal).
-    fn list_seals(&self, subject_json: &str) -> Result<String, AdapterError> {
-        let seals = calls::list_seals(|| self.cloud(), "/seals", subject_json)?;
-        Ok(calls::seals_json(seals, str::to_string))
-    }
-
-    fn report_usage(&self, record_json: &str) -> Result<(), AdapterError> {
-        calls::report_usage(|| self.cloud(), "/usage", record_json)
-    }
-}
-
 export_adapter!(SoftCaAdapter);
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use camr_plugin_abi::AdapterImpl;
     use camr_plugin_abi::codes;
 
     #[test]

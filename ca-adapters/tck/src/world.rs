@@ -16,7 +16,7 @@ use camr::protocol::{
     Bytes, EncryptedKeyItem, Evidence, HashAlgorithm, Operation, RequestObject, SignItem,
     SignedRequest, SystemCode,
 };
-use camr::softca::{Holder, HolderType, RevocationReason, SoftCa};
+use camr::softca::{Holder, RevocationReason, SoftCa};
 use camr::store::MemoryStore;
 
 use crate::config::{KitConfig, SoftCaSource};
@@ -71,13 +71,7 @@ pub struct World {
 }
 
 fn holder_org() -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: "张三".into(),
-        organization: Some("某某建设有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    }
+    Holder::org("张三", "某某建设有限公司", "91350100M000100Y43")
 }
 
 fn platform(
@@ -141,13 +135,7 @@ impl World {
             .map_err(|e| format!("cannot open the wallet {}: {e}", wallet_dir.display()))?;
         // A second holder whose signing certificate the kit revokes.
         let revoked_dir = temp.path().join("revoked-wallet");
-        let holder = Holder {
-            holder_type: HolderType::Personal,
-            name: "李四".into(),
-            organization: None,
-            uscc: None,
-            identity_number: None,
-        };
+        let holder = Holder::personal("李四");
         let issued = ca
             .issue(&holder, TEMP_PIN.as_bytes(), &revoked_dir, 30)
             .map_err(|e| format!("cannot issue the certificate to revoke: {e}"))?;

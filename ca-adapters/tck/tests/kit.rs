@@ -100,7 +100,7 @@ fn the_softca_adapter_passes_the_kit_completely() {
 #[test]
 fn the_softca_adapter_passes_with_a_configured_ca_and_recorded_evidence() {
     use camr::crypto::{KeyAlgorithm, default_provider};
-    use camr::softca::{Holder, HolderType, SoftCa};
+    use camr::softca::{Holder, SoftCa};
     let dir = tempfile::tempdir().unwrap();
     let mut ca = SoftCa::init(
         default_provider(),
@@ -109,13 +109,7 @@ fn the_softca_adapter_passes_with_a_configured_ca_and_recorded_evidence() {
         "Vendor test CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "王五".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("王五");
     ca.issue(&holder, b"654321", &dir.path().join("w"), 30)
         .unwrap();
     // A recorded answer: any softca evidence JSON (the kit checks it decodes).
@@ -237,7 +231,7 @@ fn seals_cloud(body: String) -> String {
 fn the_seals_case_passes_a_good_list_and_fails_duplicate_codes_or_foreign_seals() {
     use camr::crypto::{KeyAlgorithm, default_provider};
     use camr::protocol::{Bytes, SealInfo, SealKind};
-    use camr::softca::{Holder, HolderType, SoftCa};
+    use camr::softca::{Holder, SoftCa};
     let dir = tempfile::tempdir().unwrap();
     let mut ca = SoftCa::init(
         default_provider(),
@@ -246,13 +240,7 @@ fn the_seals_case_passes_a_good_list_and_fails_duplicate_codes_or_foreign_seals(
         "Vendor test CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "王五".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("王五");
     let wallet = ca
         .issue(&holder, b"654321", &dir.path().join("w"), 30)
         .unwrap();

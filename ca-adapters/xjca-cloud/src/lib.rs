@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use camr::crypto::{KeyAlgorithm, SignatureScheme, default_provider};
+use camr::crypto::{SignatureScheme, default_provider};
 use camr::pki::Certificate;
 use camr::protocol::{Operation, SealKind, SubjectType, UsageRecord};
 use camr::softca::{Holder, SoftCa};
@@ -36,8 +36,7 @@ pub const CA_NAME: &str = "XJCA Test CA";
 
 /// Creates the XJCA test CA (SM2) in `dir`.
 pub fn init_ca(dir: &Path) -> Result<SoftCa, String> {
-    SoftCa::init(default_provider(), dir, KeyAlgorithm::Sm2, CA_NAME)
-        .map_err(|e| format!("cannot create the XJCA CA in {}: {e}", dir.display()))
+    softca_cloud::init_vendor_ca(dir, "XJCA", CA_NAME)
 }
 
 /// Issues a wallet for `holder` into `out` (valid `days`) and writes its `vendor.json`
@@ -51,18 +50,11 @@ pub fn issue_wallet(
     days: u64,
     cloud_url: Option<&str>,
 ) -> Result<String, String> {
-    let mut ca = SoftCa::open(default_provider(), ca_dir)
-        .map_err(|e| format!("cannot open the XJCA CA: {e}"))?;
-    let wallet = ca
-        .issue(holder, pin, out, days)
-        .map_err(|e| format!("cannot issue the wallet: {e}"))?;
     let mut vendor = serde_json::json!({ "caOrgType": CA_ORG_TYPE });
     if let Some(url) = cloud_url {
         vendor["cloudUrl"] = url.into();
     }
-    std::fs::write(out.join("vendor.json"), vendor.to_string())
-        .map_err(|e| format!("cannot write vendor.json: {e}"))?;
-    Ok(wallet.sign_serial)
+    softca_cloud::issue_vendor_wallet(ca_dir, "XJCA", holder, pin, out, days, &vendor)
 }
 
 /// The price of one use, in fen (分) — our model's tariff.

@@ -9,6 +9,8 @@
 mod cases;
 #[path = "../../tck/src/config.rs"]
 mod config;
+#[path = "../../tck/src/vendor_kit.rs"]
+mod vendor_kit;
 #[path = "../../tck/src/world.rs"]
 mod world;
 
@@ -22,55 +24,28 @@ use camr_plugin_abi::{AdapterImpl, codes};
 use data_encoding::BASE64;
 
 fn adapter_so() -> PathBuf {
-    let file = "libcamr_adapter_xjca.so";
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    for c in [deps.join(file), deps.parent().unwrap().join(file)] {
-        if c.is_file() {
-            return c;
-        }
-    }
-    panic!("{file} not found next to {}", exe.display());
+    vendor_kit::adapter_so("libcamr_adapter_xjca.so")
 }
 
 #[test]
 fn the_xjca_adapter_passes_the_kit_in_its_own_wire_format() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("cfg.json");
-    std::fs::write(
-        &cfg,
-        serde_json::json!({
-            "softca": "temp",
-            "encoder": [env!("CARGO_BIN_EXE_xjca-cloud"), "encode-evidence"],
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let config = config::KitConfig::load(&cfg).unwrap();
-    let report = cases::run(&adapter_so(), &config);
-    let table = report.table();
-    assert_eq!(report.failed, 0, "{table}");
-    assert_eq!(report.ca_org_type.as_deref(), Some("XJCA"));
-    for case in [
-        "round-trip login",
-        "round-trip messageSignature",
-        "round-trip signature",
-        "round-trip revokeSignature",
-        "round-trip encrypt",
-        "round-trip decrypt",
-        "malformed: garbage",
-        "tampered signature",
-        "revoked certificate",
-        "failing usage report does not block the operation",
-    ] {
-        assert!(
-            report
-                .cases
-                .iter()
-                .any(|r| r.case == case && r.result == "PASS"),
-            "{case} missing or failed:\n{table}"
-        );
-    }
+    vendor_kit::passes_the_kit(
+        &adapter_so(),
+        serde_json::json!([env!("CARGO_BIN_EXE_xjca-cloud"), "encode-evidence"]),
+        "XJCA",
+        &[
+            "round-trip login",
+            "round-trip messageSignature",
+            "round-trip signature",
+            "round-trip revokeSignature",
+            "round-trip encrypt",
+            "round-trip decrypt",
+            "malformed: garbage",
+            "tampered signature",
+            "revoked certificate",
+            "failing usage report does not block the operation",
+        ],
+    );
 }
 
 #[test]

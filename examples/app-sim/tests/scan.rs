@@ -474,13 +474,7 @@ fn a_wallet_with_personal_and_org_certificates_asks_which_and_org_use_needs_a_de
         std::fs::copy(s.wallet().join(f), multi.join("org").join(f)).unwrap();
     }
     let mut ca = camr::softca::SoftCa::open(p.clone(), &s.data.join("ca")).unwrap();
-    let holder = camr::softca::Holder {
-        holder_type: camr::softca::HolderType::Personal,
-        name: "李四".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = camr::softca::Holder::personal("李四");
     ca.issue(&holder, b"123456", &multi.join("personal"), 30)
         .unwrap();
     let (_, qr) = s.start(json!({"operation": "login"}));
@@ -554,13 +548,7 @@ fn the_binary_takes_several_wallets_and_refuses_chosen_items_of_a_batch() {
     let s = server();
     let p = camr::crypto::default_provider();
     let mut ca = camr::softca::SoftCa::open(p, &s.data.join("ca")).unwrap();
-    let holder = camr::softca::Holder {
-        holder_type: camr::softca::HolderType::Personal,
-        name: "李四".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = camr::softca::Holder::personal("李四");
     ca.issue(&holder, b"123456", &s.data.join("personal"), 30)
         .unwrap();
     let items: Vec<Value> = (1..=3)

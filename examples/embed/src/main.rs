@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use camr::crypto::{KeyAlgorithm, default_provider};
-use camr::softca::{Holder, HolderType, SoftCa};
+use camr::softca::{Holder, SoftCa};
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
@@ -23,13 +23,7 @@ async fn main() -> Result<(), String> {
     } else {
         let mut ca = SoftCa::init(provider, &ca_dir, KeyAlgorithm::Sm2, "camr embed demo CA")
             .map_err(|e| e.to_string())?;
-        let holder = Holder {
-            holder_type: HolderType::Personal,
-            name: "张三".into(),
-            organization: None,
-            uscc: None,
-            identity_number: None,
-        };
+        let holder = Holder::personal("张三");
         ca.issue(&holder, b"123456", &data.join("wallet"), 365)
             .map_err(|e| e.to_string())?;
         ca

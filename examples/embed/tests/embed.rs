@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use camr::crypto::{KeyAlgorithm, default_provider};
 use camr::pki::Certificate;
-use camr::softca::{Holder, HolderType, SoftCa};
+use camr::softca::{Holder, SoftCa};
 use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, StdUi};
 use serde_json::Value;
 
@@ -70,13 +70,7 @@ async fn an_embedding_platform_runs_a_login_and_a_bid_decrypt_with_camr_app() {
         "Embed CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "张三".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("张三");
     let wallet = dir.path().join("wallet");
     ca.issue(&holder, PIN.as_bytes(), &wallet, 30).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

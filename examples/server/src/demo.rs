@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use camr::crypto::{CryptoProvider, KeyAlgorithm, PrivateKey};
-use camr::softca::{Holder, HolderType, SoftCa, USER_VALIDITY_DAYS, wallet_files};
+use camr::softca::{Holder, SoftCa, USER_VALIDITY_DAYS, wallet_files};
 
 use crate::ServerError;
 
@@ -33,13 +33,7 @@ fn err(what: &str, e: impl std::fmt::Display) -> ServerError {
 
 /// The demo holder.
 pub fn demo_holder() -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: "张三".into(),
-        organization: Some("某某建设有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    }
+    Holder::org("张三", "某某建设有限公司", "91350100M000100Y43")
 }
 
 fn is_empty_dir(dir: &Path) -> bool {

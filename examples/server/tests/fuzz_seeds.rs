@@ -18,7 +18,7 @@ use camr::protocol::{Operation, Response, SystemCode, Tid};
 use camr::qr::interlink::{CallbackType, Interlink, open_callback, seal_callback};
 use camr::qr::{Camr1, QrFields, QrProfile, QrSigner, Vendor1};
 use camr::seal::{Placement, SealOptions};
-use camr::softca::{Holder, HolderType, SoftCa};
+use camr::softca::{Holder, SoftCa};
 use camr::store::MemoryStore;
 
 const PIN: &[u8] = b"123456";
@@ -93,13 +93,7 @@ fn write_all() {
         "camr fuzz CA",
     )
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "张三".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("张三");
     let wallet_dir = tmp.path().join("wallet");
     ca.issue(&holder, PIN, &wallet_dir, 3650).unwrap();
     let fixtures = fuzz_dir().join("fixtures");

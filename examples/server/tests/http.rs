@@ -1045,13 +1045,7 @@ async fn a_pdf_is_sealed_and_revoked_through_the_app() {
     // 撤章 by another holder of the same CA: the app may answer, the server refuses.
     let mut ca = camr::softca::SoftCa::open(h.provider.clone(), &h.data.join("ca")).unwrap();
     let other_dir = h.data.join("other-wallet");
-    let holder = camr::softca::Holder {
-        holder_type: camr::softca::HolderType::Personal,
-        name: "王五".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = camr::softca::Holder::personal("王五");
     ca.issue(&holder, b"123456", &other_dir, 30).unwrap();
     let other = Wallet::open(&other_dir, b"123456").unwrap();
     let (s, v) = h

@@ -449,13 +449,7 @@ async fn shared_data_travels_only_when_asked_and_consented_and_is_signed() {
     assert_error(s, &v, 400, "INPUT_MALFORMED");
 
     // A personal certificate stating no identity number cannot be bound.
-    let anonymous = Holder {
-        holder_type: HolderType::Personal,
-        name: "无证件".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let anonymous = Holder::personal("无证件");
     let w = h.issue(&anonymous, "wallet-anonymous");
     let (s, v) = h.logged_in(&w).await;
     assert_eq!(s, 200, "{v}");

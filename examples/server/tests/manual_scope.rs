@@ -5,6 +5,8 @@
 //! by the platform core itself.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,7 +17,8 @@ use camr::protocol::{
     SubjectType, SystemCode,
 };
 use camr::registry::Requirement;
-use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use camr_app_sim::{PlatformKeySource, ScanOptions, SimError};
+use common::sim::{Lines, scan_options, sim_on};
 use serde_json::{Value, json};
 
 const ADMIN_TOKEN: &str = "manual-scope-admin-token-0123";
@@ -70,13 +73,7 @@ async fn start_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> H
     let spki: Bytes = serde_json::from_value(info["data"]["publicKeySpki"].clone()).unwrap();
     let provider = default_provider();
     let mut ca = camr::softca::SoftCa::open(provider.clone(), &data.join("ca")).unwrap();
-    let holder = camr::softca::Holder {
-        holder_type: camr::softca::HolderType::Personal,
-        name: "李四".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = camr::softca::Holder::personal("李四");
     if !data.join("personal").exists() {
         ca.issue(&holder, b"123456", &data.join("personal"), 30)
             .unwrap();
@@ -95,18 +92,9 @@ async fn start_with(configure: impl FnOnce(&mut camr_server::ServerConfig)) -> H
     }
 }
 
-/// A terminal that records what it was shown and answers nothing.
-#[derive(Default)]
-struct Lines(Vec<String>);
-
-impl Ui for Lines {
-    fn say(&mut self, line: &str) {
-        self.0.push(line.to_string());
-    }
-    fn ask(&mut self, prompt: &str) -> Option<String> {
-        self.0.push(prompt.to_string());
-        None
-    }
+/// The app simulator's whole scan, off the runtime's threads, its prompts recorded too.
+async fn sim(options: ScanOptions) -> (Result<camr_app_sim::Outcome, SimError>, String) {
+    sim_on(options, Lines::with_prompts()).await
 }
 
 fn items(n: usize) -> Value {
@@ -125,31 +113,13 @@ fn items(n: usize) -> Value {
 impl Harness {
     fn scan_options(&self, qr: &str, wallets: &[&str]) -> ScanOptions {
         ScanOptions {
-            qr: QrSource::Payload(qr.to_string()),
-            wallet: self.data.join(wallets[0]),
             wallets: wallets[1..].iter().map(|w| self.data.join(w)).collect(),
-            pin: Some("123456".into()),
-            reject: None,
-            yes: true,
             platform_key: PlatformKeySource::Registry {
                 list: self.data.join("registry.json"),
                 authority: self.data.join("registry-authority.pub.pem"),
             },
-            cert: None,
-            delegation: None,
-            refuse_items: Vec::new(),
+            ..scan_options(qr, self.data.join(wallets[0]), "123456")
         }
-    }
-
-    /// The app simulator's whole scan (blocking HTTP, so off the runtime's threads).
-    async fn sim(&self, options: ScanOptions) -> (Result<camr_app_sim::Outcome, SimError>, String) {
-        tokio::task::spawn_blocking(move || {
-            let mut ui = Lines::default();
-            let r = camr_app_sim::scan(&options, &mut ui);
-            (r, ui.0.join("\n"))
-        })
-        .await
-        .unwrap()
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
@@ -306,7 +276,7 @@ async fn an_organisation_certificate_is_required_to_sign_and_a_personal_one_is_r
     let (tid, qr) = h
         .start_tx(json!({"operation": "signature", "items": items(1)}))
         .await;
-    let (r, shown) = h.sim(h.scan_options(&qr, &["personal"])).await;
+    let (r, shown) = sim(h.scan_options(&qr, &["personal"])).await;
     let e = r.unwrap_err();
     assert_eq!(e.code, ErrorCode::CertNotEntitled, "{e}");
     assert!(
@@ -342,7 +312,7 @@ async fn an_organisation_certificate_is_required_to_sign_and_a_personal_one_is_r
     );
 
     // With both certificates (two wallets given), the app offers only the organisation one.
-    let (r, shown) = h.sim(h.scan_options(&qr, &["personal", "wallet"])).await;
+    let (r, shown) = sim(h.scan_options(&qr, &["personal", "wallet"])).await;
     let out = r.unwrap();
     assert_eq!(
         (out.tid.as_str(), out.state.as_str()),
@@ -357,7 +327,7 @@ async fn an_organisation_certificate_is_required_to_sign_and_a_personal_one_is_r
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
     let (_, request) = h.fetch(&qr).await;
     assert_eq!(request.requires, None);
-    let (r, shown) = h.sim(h.scan_options(&qr, &["personal"])).await;
+    let (r, shown) = sim(h.scan_options(&qr, &["personal"])).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     let (_, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
     assert_eq!(v["data"]["subject"]["name"], "李四", "{v}");
@@ -374,7 +344,7 @@ async fn a_vendor_the_platform_does_not_accept_is_refused() {
     })
     .await;
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
-    let (r, shown) = h.sim(h.scan_options(&qr, &["wallet"])).await;
+    let (r, shown) = sim(h.scan_options(&qr, &["wallet"])).await;
     let e = r.unwrap_err();
     assert_eq!(e.code, ErrorCode::CertNotEntitled, "{e}");
     assert!(
@@ -415,12 +385,11 @@ async fn a_delegation_is_checked_by_the_platform_and_can_be_withdrawn() {
 
     // In scope: accepted, and the usage record carries the operator.
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
-    let (r, shown) = h
-        .sim(ScanOptions {
-            delegation: Some(file.clone()),
-            ..h.scan_options(&qr, &["wallet"])
-        })
-        .await;
+    let (r, shown) = sim(ScanOptions {
+        delegation: Some(file.clone()),
+        ..h.scan_options(&qr, &["wallet"])
+    })
+    .await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     assert!(
         shown.contains("Acting for the organisation as 王五"),
@@ -434,12 +403,11 @@ async fn a_delegation_is_checked_by_the_platform_and_can_be_withdrawn() {
     let (tid, qr) = h
         .start_tx(json!({"operation": "signature", "items": items(1)}))
         .await;
-    let (r, _) = h
-        .sim(ScanOptions {
-            delegation: Some(file.clone()),
-            ..h.scan_options(&qr, &["wallet"])
-        })
-        .await;
+    let (r, _) = sim(ScanOptions {
+        delegation: Some(file.clone()),
+        ..h.scan_options(&qr, &["wallet"])
+    })
+    .await;
     assert_eq!(r.unwrap_err().code, ErrorCode::DelegationOutOfScope);
     // ...and an app that sends it anyway (signed, the delegation inside its binding) is
     // refused by the platform.
@@ -507,12 +475,11 @@ async fn a_delegation_is_checked_by_the_platform_and_can_be_withdrawn() {
         camr::app::delegation::id(h.provider.as_ref(), &d)
     );
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
-    let (r, shown) = h
-        .sim(ScanOptions {
-            delegation: Some(file),
-            ..h.scan_options(&qr, &["wallet"])
-        })
-        .await;
+    let (r, shown) = sim(ScanOptions {
+        delegation: Some(file),
+        ..h.scan_options(&qr, &["wallet"])
+    })
+    .await;
     let e = r.unwrap_err();
     assert_eq!(e.code, ErrorCode::DelegationOutOfScope, "{e}\n{shown}");
     assert!(e.msg.contains("withdrawn"), "{e}");
@@ -520,12 +487,11 @@ async fn a_delegation_is_checked_by_the_platform_and_can_be_withdrawn() {
     // A new delegation to the same staff member is another one: accepted.
     let renewed = h.delegation(&granted, now - 30, now + 3600);
     let file = h.delegation_file("renewed.json", &renewed);
-    let (r, shown) = h
-        .sim(ScanOptions {
-            delegation: Some(file),
-            ..h.scan_options(&qr, &["wallet"])
-        })
-        .await;
+    let (r, shown) = sim(ScanOptions {
+        delegation: Some(file),
+        ..h.scan_options(&qr, &["wallet"])
+    })
+    .await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
 }
 
@@ -540,21 +506,19 @@ async fn a_batch_of_five_with_two_refused_lists_each_items_outcome() {
         reason: reason.into(),
     };
     // An item the batch does not have, or no reason: the app says so and sends nothing.
-    let (r, _) = h
-        .sim(ScanOptions {
-            refuse_items: vec![refuse("doc9", "不是本项目")],
-            ..h.scan_options(&qr, &["wallet"])
-        })
-        .await;
+    let (r, _) = sim(ScanOptions {
+        refuse_items: vec![refuse("doc9", "不是本项目")],
+        ..h.scan_options(&qr, &["wallet"])
+    })
+    .await;
     let e = r.unwrap_err();
     assert_eq!(e.code, ErrorCode::InputMalformed);
     assert!(e.msg.contains("doc1, doc2, doc3, doc4, doc5"), "{e}");
-    let (r, _) = h
-        .sim(ScanOptions {
-            refuse_items: vec![refuse("doc2", " ")],
-            ..h.scan_options(&qr, &["wallet"])
-        })
-        .await;
+    let (r, _) = sim(ScanOptions {
+        refuse_items: vec![refuse("doc2", " ")],
+        ..h.scan_options(&qr, &["wallet"])
+    })
+    .await;
     assert_eq!(r.unwrap_err().code, ErrorCode::InputMalformed);
     // The platform refuses such answers from any app as well.
     let (signed, request) = h.fetch(&qr).await;
@@ -566,15 +530,14 @@ async fn a_batch_of_five_with_two_refused_lists_each_items_outcome() {
     assert_refused(s, &v, 400, "INPUT_MALFORMED");
     assert_eq!(h.state(&tid).await, "scanned");
 
-    let (r, shown) = h
-        .sim(ScanOptions {
-            refuse_items: vec![
-                refuse("doc2", "金额有误 wrong amount"),
-                refuse("doc4", "非本人文件 not my document"),
-            ],
-            ..h.scan_options(&qr, &["wallet"])
-        })
-        .await;
+    let (r, shown) = sim(ScanOptions {
+        refuse_items: vec![
+            refuse("doc2", "金额有误 wrong amount"),
+            refuse("doc4", "非本人文件 not my document"),
+        ],
+        ..h.scan_options(&qr, &["wallet"])
+    })
+    .await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     assert!(
         shown.contains("拒签 Refusing item [doc2]: 金额有误 wrong amount"),
@@ -756,13 +719,8 @@ async fn the_trust_list_says_what_the_platform_accepts_unless_the_configuration_
         "GDCA Test CA",
     )
     .unwrap();
-    let gdca_holder = camr::softca::Holder {
-        holder_type: camr::softca::HolderType::Org,
-        name: "赵六".into(),
-        organization: Some("广州某某工程有限公司".into()),
-        uscc: Some("91440101MA5CXXXX1X".into()),
-        identity_number: None,
-    };
+    let gdca_holder =
+        camr::softca::Holder::org("赵六", "广州某某工程有限公司", "91440101MA5CXXXX1X");
     gdca.issue(&gdca_holder, b"123456", &dir.path().join("gdca-wallet"), 30)
         .unwrap();
     let authority = p.generate_key(camr::crypto::KeyAlgorithm::Sm2).unwrap();
@@ -820,7 +778,7 @@ async fn the_trust_list_says_what_the_platform_accepts_unless_the_configuration_
         .unwrap();
     let (s, v) = h.answer(&answer).await;
     assert_refused(s, &v, 403, "CERT_NOT_ENTITLED");
-    let (r, shown) = h.sim(h.scan_options(&qr, &["personal", "wallet"])).await;
+    let (r, shown) = sim(h.scan_options(&qr, &["personal", "wallet"])).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     let (_, v) = h.get(&format!("/api/v1/transactions/{tid}/result")).await;
     assert_eq!(v["data"]["subject"]["name"], "张三", "{v}");
@@ -864,7 +822,7 @@ async fn the_trust_list_says_what_the_platform_accepts_unless_the_configuration_
         (requires.ca_org_types, requires.subject_type),
         (vec!["SOFTCA".to_string()], Some(SubjectType::Personal))
     );
-    let (r, shown) = h.sim(h.scan_options(&qr, &["personal", "wallet"])).await;
+    let (r, shown) = sim(h.scan_options(&qr, &["personal", "wallet"])).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
 }
 

@@ -157,13 +157,7 @@ fn other_wallet(h: &Harness) -> Wallet {
     let dir = h.data.join("personal");
     if !dir.exists() {
         let mut ca = camr::softca::SoftCa::open(h.provider.clone(), &h.data.join("ca")).unwrap();
-        let holder = camr::softca::Holder {
-            holder_type: camr::softca::HolderType::Personal,
-            name: "李四".into(),
-            organization: None,
-            uscc: None,
-            identity_number: None,
-        };
+        let holder = camr::softca::Holder::personal("李四");
         ca.issue(&holder, b"123456", &dir, 30).unwrap();
     }
     Wallet::open(&dir, b"123456").unwrap()

@@ -20,24 +20,12 @@ use std::path::{Path, PathBuf};
 
 use camr::app::{App, Wallet};
 use camr::protocol::{Bytes, ItemRejection};
-use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions, SimError};
+use common::sim::{Lines, sim_on};
 use common::{Harness, TestVendor, start_configured, vendor_platform};
 use serde_json::{Value, json};
 
 const PIN: &str = "123456";
-
-#[derive(Default)]
-struct Lines(Vec<String>);
-
-impl Ui for Lines {
-    fn say(&mut self, line: &str) {
-        self.0.push(line.to_string());
-    }
-    fn ask(&mut self, prompt: &str) -> Option<String> {
-        self.0.push(prompt.to_string());
-        None
-    }
-}
 
 struct Bjca {
     h: Harness,
@@ -54,16 +42,6 @@ struct Bjca {
     _cloud: tokio::task::JoinHandle<()>,
 }
 
-fn personal(name: &str) -> camr::softca::Holder {
-    camr::softca::Holder {
-        holder_type: camr::softca::HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
-}
-
 /// The server with the BJCA adapter, its cloud and a trust list accepting SOFTCA and BJCA.
 async fn start_bjca() -> Bjca {
     let dir = tempfile::tempdir().unwrap();
@@ -73,7 +51,7 @@ async fn start_bjca() -> Bjca {
     let cloud = format!("http://{addr}");
     let w = bjca_cloud::issue_wallet(
         &ca,
-        &personal("张三"),
+        &camr::softca::Holder::personal("张三"),
         PIN.as_bytes(),
         &dir.path().join("bjca-wallet"),
         &cloud,
@@ -81,7 +59,7 @@ async fn start_bjca() -> Bjca {
     .unwrap();
     let other = bjca_cloud::issue_wallet(
         &ca,
-        &personal("李四"),
+        &camr::softca::Holder::personal("李四"),
         PIN.as_bytes(),
         &dir.path().join("bjca-other"),
         &cloud,
@@ -149,13 +127,7 @@ impl Bjca {
         &self,
         options: ScanOptions,
     ) -> (Result<camr_app_sim::Outcome, SimError>, String) {
-        tokio::task::spawn_blocking(move || {
-            let mut ui = Lines::default();
-            let r = camr_app_sim::scan(&options, &mut ui);
-            (r, ui.0.join("\n"))
-        })
-        .await
-        .unwrap()
+        sim_on(options, Lines::with_prompts()).await
     }
 
     async fn verified(&self, qr: &str) -> String {
@@ -377,9 +349,9 @@ async fn a_bid_file_is_co_decrypted_and_a_pushed_task_is_answered_from_the_pendi
     let template = b.options("unused");
     let cloud = b.cloud.clone();
     let (outcomes, shown) = tokio::task::spawn_blocking(move || {
-        let mut ui = Lines::default();
+        let mut ui = Lines::with_prompts();
         let r = camr_app_sim::tasks(&cloud, &template, &mut ui);
-        (r, ui.0.join("\n"))
+        (r, ui.text())
     })
     .await
     .unwrap();

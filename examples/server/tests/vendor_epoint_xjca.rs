@@ -19,44 +19,16 @@ use std::time::{Duration, Instant};
 
 use camr::app::{App, Wallet};
 use camr::protocol::{Bytes, ErrorCode};
-use camr::softca::{Holder, HolderType};
+use camr::softca::Holder;
 use camr_app_sim::vendors::{app_for, vendor_of};
-use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use common::sim::{scan_options, sim};
 use common::{Harness, TestVendor, assert_error, softca_root, start_configured, vendor_platform};
 use serde_json::{Value, json};
 
 const PIN: &str = "123456";
 
-#[derive(Default)]
-struct Lines(Vec<String>);
-
-impl Ui for Lines {
-    fn say(&mut self, line: &str) {
-        self.0.push(line.to_string());
-    }
-    fn ask(&mut self, _prompt: &str) -> Option<String> {
-        None
-    }
-}
-
-fn person(name: &str) -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
-}
-
 fn org(name: &str, organization: &str) -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: name.into(),
-        organization: Some(organization.into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    }
+    Holder::org(name, organization, "91350100M000100Y43")
 }
 
 /// The server with both vendors, their clouds and wallets.
@@ -74,32 +46,6 @@ impl World {
 
     fn wallet(&self, vendor: &str, name: &str) -> Wallet {
         Wallet::open(&self.wallet_dir(vendor, name), PIN.as_bytes()).unwrap()
-    }
-
-    fn scan_options(&self, qr: &str, wallet: PathBuf, pin: &str) -> ScanOptions {
-        ScanOptions {
-            qr: QrSource::Payload(qr.to_string()),
-            wallet,
-            pin: Some(pin.into()),
-            reject: None,
-            yes: true,
-            platform_key: PlatformKeySource::TrustPlatformUrl,
-            cert: None,
-            delegation: None,
-            wallets: Vec::new(),
-            refuse_items: Vec::new(),
-        }
-    }
-
-    /// The app simulator's whole scan, off the runtime's threads.
-    async fn sim(&self, options: ScanOptions) -> (Result<Outcome, SimError>, String) {
-        tokio::task::spawn_blocking(move || {
-            let mut ui = Lines::default();
-            let r = camr_app_sim::scan(&options, &mut ui);
-            (r, ui.0.join("\n"))
-        })
-        .await
-        .unwrap()
     }
 
     /// The vendor's app answers `qr` with the wallet in `dir`: `camr::app` plus the vendor's
@@ -204,7 +150,7 @@ async fn world(platform_only: bool, opening: camr_server::hall::Opening) -> Worl
     let (xjca_addr, _) = xjca_cloud::spawn(&xjca.join("ca"), Some(xjca.join("wallets"))).unwrap();
     let xjca_url = format!("http://{xjca_addr}");
     for (name, holder) in [
-        ("person", person("张三")),
+        ("person", Holder::personal("张三")),
         ("org", org("李四", "乌鲁木齐诚悦网络科技有限公司")),
     ] {
         xjca_cloud::issue_wallet(
@@ -300,11 +246,11 @@ async fn epoint_platform_certificate_logs_in_only_through_the_epoint_code() {
     let (national, vendor) = login_page(h).await;
     assert!(vendor.starts_with("camrv1://"), "{vendor}");
 
-    let (r, shown) = w.sim(w.scan_options(&national, dir.clone(), PIN)).await;
+    let (r, shown) = sim(scan_options(&national, dir.clone(), PIN)).await;
     let e = r.expect_err("a 本平台证书 through the national code");
     assert_eq!(e.code, ErrorCode::CertNotEntitled, "{e}\n{shown}");
 
-    let (r, shown) = w.sim(w.scan_options(&vendor, dir.clone(), PIN)).await;
+    let (r, shown) = sim(scan_options(&vendor, dir.clone(), PIN)).await;
     let outcome = r.unwrap_or_else(|e| panic!("{e}\n{shown}"));
     assert_eq!(outcome.state, "verified", "{shown}");
     assert!(shown.contains("新点标证通"), "{shown}");
@@ -338,7 +284,7 @@ async fn epoint_platform_certificate_logs_in_only_through_the_epoint_code() {
         "{v}"
     );
     let (_, vendor) = login_page(h).await;
-    let (r, shown) = w.sim(w.scan_options(&vendor, dir.clone(), PIN)).await;
+    let (r, shown) = sim(scan_options(&vendor, dir.clone(), PIN)).await;
     assert_eq!(
         r.unwrap_or_else(|e| panic!("{e}\n{shown}")).state,
         "verified"
@@ -390,9 +336,12 @@ async fn epoint_seals_makes_a_bid_file_and_decrypts_it_with_the_pin() {
         .await;
     assert_eq!(s, 200, "{v}");
     let seal_tid = v["data"]["tid"].as_str().unwrap().to_string();
-    let (r, shown) = w
-        .sim(w.scan_options(v["data"]["qrText"].as_str().unwrap(), dir.clone(), PIN))
-        .await;
+    let (r, shown) = sim(scan_options(
+        v["data"]["qrText"].as_str().unwrap(),
+        dir.clone(),
+        PIN,
+    ))
+    .await;
     assert_eq!(
         r.unwrap_or_else(|e| panic!("{e}\n{shown}")).state,
         "verified"
@@ -452,9 +401,9 @@ async fn epoint_seals_makes_a_bid_file_and_decrypts_it_with_the_pin() {
     assert_eq!(s, 200, "{v}");
     let open_tid = v["data"]["tid"].as_str().unwrap().to_string();
     let qr = v["data"]["qrText"].as_str().unwrap().to_string();
-    let (r, shown) = w.sim(w.scan_options(&qr, dir.clone(), "000000")).await;
+    let (r, shown) = sim(scan_options(&qr, dir.clone(), "000000")).await;
     assert!(r.is_err(), "a wrong PIN opened the wallet: {shown}");
-    let (r, shown) = w.sim(w.scan_options(&qr, dir.clone(), PIN)).await;
+    let (r, shown) = sim(scan_options(&qr, dir.clone(), PIN)).await;
     assert_eq!(
         r.unwrap_or_else(|e| panic!("{e}\n{shown}")).state,
         "verified"
@@ -480,7 +429,7 @@ async fn xjca_stories_are_billed_per_use_and_a_billing_outage_blocks_no_login() 
 
     // 授权登录: 个人授权 through the app simulator, 企业授权 with the company certificate.
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
-    let (r, shown) = w.sim(w.scan_options(&qr, person_dir.clone(), PIN)).await;
+    let (r, shown) = sim(scan_options(&qr, person_dir.clone(), PIN)).await;
     assert_eq!(
         r.unwrap_or_else(|e| panic!("{e}\n{shown}")).state,
         "verified"
@@ -680,7 +629,7 @@ async fn xjca_encrypts_a_bid_file_for_the_enterprise_certificate_and_decrypts_it
         .await;
     assert_eq!(s, 200, "{v}");
     let qr = v["data"]["qrText"].as_str().unwrap().to_string();
-    let (r, shown) = w.sim(w.scan_options(&qr, person_dir, PIN)).await;
+    let (r, shown) = sim(scan_options(&qr, person_dir, PIN)).await;
     assert!(
         r.is_err(),
         "another holder's app answered the decrypt: {shown}"

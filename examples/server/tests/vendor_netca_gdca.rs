@@ -19,45 +19,22 @@ use std::time::{Duration, Instant};
 
 use camr::app::{App, Wallet};
 use camr::protocol::{Bytes, ErrorCode, SharedRegistration};
-use camr::softca::{Holder, HolderType};
+use camr::softca::Holder;
+use camr_app_sim::ScanOptions;
 use camr_app_sim::vendors::{VendorApp, app_for, vendor_of};
-use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use common::sim::{Lines, scan_on, scan_options, sim};
 use common::{Harness, TestVendor, assert_error, softca_root, start_configured, vendor_platform};
 use serde_json::{Value, json};
 
 const ADMIN_TOKEN: &str = "vendor-test-admin-token-0001";
 const PIN: &str = "123456";
 
-#[derive(Default)]
-struct Lines(Vec<String>);
-
-impl Ui for Lines {
-    fn say(&mut self, line: &str) {
-        self.0.push(line.to_string());
-    }
-    fn ask(&mut self, _prompt: &str) -> Option<String> {
-        None
-    }
-}
-
 fn netca_org() -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: "陈七".into(),
-        organization: Some("广州某某科技有限公司".into()),
-        uscc: Some("91440101MA5CXXXX1X".into()),
-        identity_number: None,
-    }
+    Holder::org("陈七", "广州某某科技有限公司", "91440101MA5CXXXX1X")
 }
 
 fn gdca_org() -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: "赵六".into(),
-        organization: Some("广州某某工程有限公司".into()),
-        uscc: Some("91440101MA5CXXXX1X".into()),
-        identity_number: None,
-    }
+    Holder::org("赵六", "广州某某工程有限公司", "91440101MA5CXXXX1X")
 }
 
 /// The server with both vendors, their clouds and wallets.
@@ -75,32 +52,6 @@ impl World {
 
     fn wallet(&self, vendor: &str, name: &str) -> Wallet {
         Wallet::open(&self.wallet_dir(vendor, name), PIN.as_bytes()).unwrap()
-    }
-
-    fn scan_options(&self, qr: &str, wallet: PathBuf) -> ScanOptions {
-        ScanOptions {
-            qr: QrSource::Payload(qr.to_string()),
-            wallet,
-            pin: Some(PIN.into()),
-            reject: None,
-            yes: true,
-            platform_key: PlatformKeySource::TrustPlatformUrl,
-            cert: None,
-            delegation: None,
-            wallets: Vec::new(),
-            refuse_items: Vec::new(),
-        }
-    }
-
-    /// The app simulator's whole scan, off the runtime's threads.
-    async fn sim(&self, options: ScanOptions) -> (Result<Outcome, SimError>, String) {
-        tokio::task::spawn_blocking(move || {
-            let mut ui = Lines::default();
-            let r = camr_app_sim::scan(&options, &mut ui);
-            (r, ui.0.join("\n"))
-        })
-        .await
-        .unwrap()
     }
 
     /// The vendor's app answers `qr` with `wallet` (from `dir`), as `camr::app` plus the
@@ -233,7 +184,7 @@ async fn netca_login_shares_registration_then_seals_in_one_session_and_revokes_a
     let (tid, qr) = h
         .start_tx(json!({"operation": "login", "shareRegistration": true}))
         .await;
-    let (r, shown) = w.sim(w.scan_options(&qr, org_dir.clone())).await;
+    let (r, shown) = sim(scan_options(&qr, org_dir.clone(), PIN)).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     assert!(shown.contains("网证通互认 APP (NETCA)"), "{shown}");
     assert!(shown.contains("13800000000"), "{shown}");
@@ -260,12 +211,8 @@ async fn netca_login_shares_registration_then_seals_in_one_session_and_revokes_a
     let (s, v) = h.upload("/api/v1/seal-sessions?name=投标函.pdf", pdf).await;
     assert_eq!(s, 200, "{v}");
     let tid = v["data"]["tid"].as_str().unwrap().to_string();
-    let options = w.scan_options(v["data"]["qrText"].as_str().unwrap(), org_dir.clone());
-    let phone = std::thread::spawn(move || {
-        let mut ui = Lines::default();
-        let r = camr_app_sim::scan(&options, &mut ui);
-        (r, ui.0.join("\n"))
-    });
+    let options = scan_options(v["data"]["qrText"].as_str().unwrap(), org_dir.clone(), PIN);
+    let phone = std::thread::spawn(move || scan_on(&options, Lines::default()));
     until(h, &tid, "authorised", |v| v["state"] == "authorised").await;
     let (s, v) = h.get(&format!("/api/v1/seal-sessions/{tid}/seals")).await;
     assert_eq!(s, 200, "{v}");
@@ -488,14 +435,13 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
 
     // PIN: a wrong one opens nothing (and counts); the right one logs in.
     let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
-    let (r, _) = w
-        .sim(ScanOptions {
-            pin: Some("000000".into()),
-            ..w.scan_options(&qr, org_dir.clone())
-        })
-        .await;
+    let (r, _) = sim(ScanOptions {
+        pin: Some("000000".into()),
+        ..scan_options(&qr, org_dir.clone(), PIN)
+    })
+    .await;
     assert_eq!(r.unwrap_err().code, ErrorCode::KeyPasswordWrong);
-    let (r, shown) = w.sim(w.scan_options(&qr, org_dir.clone())).await;
+    let (r, shown) = sim(scan_options(&qr, org_dir.clone(), PIN)).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     assert!(shown.contains("数信签 (GDCA)"), "{shown}");
 
@@ -509,9 +455,12 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
         .await;
     assert_eq!(s, 200, "{v}");
     let seal_tid = v["data"]["tid"].as_str().unwrap().to_string();
-    let (r, shown) = w
-        .sim(w.scan_options(v["data"]["qrText"].as_str().unwrap(), org_dir.clone()))
-        .await;
+    let (r, shown) = sim(scan_options(
+        v["data"]["qrText"].as_str().unwrap(),
+        org_dir.clone(),
+        PIN,
+    ))
+    .await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     let (s, sealed, _) = h.download(&format!("/api/v1/pdf/{seal_tid}/sealed")).await;
     assert_eq!(s, 200);
@@ -556,11 +505,11 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
     std::fs::write(&file, serde_json::to_string(&d).unwrap()).unwrap();
     let staff = |qr: &str| ScanOptions {
         delegation: Some(file.clone()),
-        ..w.scan_options(qr, org_dir.clone())
+        ..scan_options(qr, org_dir.clone(), PIN)
     };
     // Login, encrypt and decrypt as staff.
     let (tid, qr) = h.start_tx(json!({"operation": "login"})).await;
-    let (r, shown) = w.sim(staff(&qr)).await;
+    let (r, shown) = sim(staff(&qr)).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     assert!(
         shown.contains("Acting for the organisation as 王五"),
@@ -574,7 +523,7 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
         .await;
     assert_eq!(s, 200, "{v}");
     let seal_tid = v["data"]["tid"].as_str().unwrap().to_string();
-    let (r, shown) = w.sim(staff(v["data"]["qrText"].as_str().unwrap())).await;
+    let (r, shown) = sim(staff(v["data"]["qrText"].as_str().unwrap())).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     let (s, envelope, _) = h
         .download(&format!("/api/v1/bidfiles/{seal_tid}/envelope"))
@@ -588,7 +537,7 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
         .await;
     assert_eq!(s, 200, "{v}");
     let open_tid = v["data"]["tid"].as_str().unwrap().to_string();
-    let (r, shown) = w.sim(staff(v["data"]["qrText"].as_str().unwrap())).await;
+    let (r, shown) = sim(staff(v["data"]["qrText"].as_str().unwrap())).await;
     assert_eq!(r.unwrap().state, "verified", "{shown}");
     let (s, opened, _) = h
         .download(&format!("/api/v1/bidfiles/{open_tid}/plain"))
@@ -606,7 +555,7 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
     let (_, qr) = h
         .start_tx(json!({"operation": "signature", "items": items}))
         .await;
-    let (r, _) = w.sim(staff(&qr)).await;
+    let (r, _) = sim(staff(&qr)).await;
     assert_eq!(r.unwrap_err().code, ErrorCode::DelegationOutOfScope);
     let (signed, request) = h.scan(&qr).await;
     let app = App::new(h.provider.clone(), "GDCA");
@@ -633,7 +582,7 @@ async fn gdca_pin_delegated_staff_in_scope_out_of_scope_and_withdrawn() {
     .unwrap()
     .unwrap();
     let (_, qr) = h.start_tx(json!({"operation": "login"})).await;
-    let (r, _) = w.sim(staff(&qr)).await;
+    let (r, _) = sim(staff(&qr)).await;
     let e = r.unwrap_err();
     assert_eq!(e.code, ErrorCode::DelegationOutOfScope, "{e}");
     assert!(e.msg.contains("收回") && e.msg.contains("员工离职"), "{e}");

@@ -9,45 +9,18 @@
 mod common;
 
 use camr::app::{App, Wallet};
-use camr::softca::{Holder, HolderType};
+use camr::softca::Holder;
 use camr_app_sim::vendors::{app_for, vendor_of};
-use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use camr_app_sim::{PlatformKeySource, QrSource, ScanOptions};
+use common::sim::sim;
 use common::{TestVendor, softca_root, start_configured, vendor_platform};
 use serde_json::json;
 
 const PIN: &str = "123456";
 const VENDORS: [&str; 5] = ["BJCA", "EPOINT", "XJCA", "NETCA", "GDCA"];
 
-#[derive(Default)]
-struct Lines(Vec<String>);
-
-impl Ui for Lines {
-    fn say(&mut self, line: &str) {
-        self.0.push(line.to_string());
-    }
-    fn ask(&mut self, _prompt: &str) -> Option<String> {
-        None
-    }
-}
-
 fn holder(name: &str, org: &str) -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: name.into(),
-        organization: Some(org.into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    }
-}
-
-async fn sim(options: ScanOptions) -> (Result<Outcome, SimError>, String) {
-    tokio::task::spawn_blocking(move || {
-        let mut ui = Lines::default();
-        let r = camr_app_sim::scan(&options, &mut ui);
-        (r, ui.0.join("\n"))
-    })
-    .await
-    .unwrap()
+    Holder::org(name, org, "91350100M000100Y43")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

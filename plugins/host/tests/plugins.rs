@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use camr::crypto::{KeyAlgorithm, default_provider};
 use camr::protocol::{Bytes, ErrorCode, Operation, PublicKeyAlgorithm, SealInfo, SealKind};
 use camr::seal::appearance::seal_png;
-use camr::softca::{Holder, HolderType, SoftCa};
+use camr::softca::{Holder, SoftCa};
 use camr_plugin_host::{
     AdapterError, AdapterImpl, AdapterInfo, BreakerState, CertStatus, HostConfig, PluginError,
     PluginHost, load_adapter_file, sha256_hex, verify_evidence_signature,
@@ -536,19 +536,8 @@ fn a_lying_adapters_evidence_is_refused_by_camrs_own_check() {
     )
     .unwrap();
     let wallet_dir = tmp.path().join("wallet");
-    ca.issue(
-        &Holder {
-            holder_type: HolderType::Personal,
-            name: "王五".into(),
-            organization: None,
-            uscc: None,
-            identity_number: None,
-        },
-        b"135790",
-        &wallet_dir,
-        30,
-    )
-    .unwrap();
+    ca.issue(&Holder::personal("王五"), b"135790", &wallet_dir, 30)
+        .unwrap();
 
     let dir = folder();
     place(dir.path(), "lying");

@@ -19,7 +19,7 @@ use crate::protocol::{
     Bytes, EncryptedKeyItem, ErrorCode, ItemRejection, OperationPayload, RequestObject, Response,
     ResponseStatus, SignFormat, SignItem, SignedRequest, TransactionState, UsageRecord,
 };
-use crate::softca::{Holder, HolderType, SoftCa};
+use crate::softca::{Holder, SoftCa};
 use crate::store::{MemoryStore, verify_audit};
 #[allow(unused_imports)]
 use crate::store::{StoreError, TxPatch, TxRecord};
@@ -53,20 +53,8 @@ struct World {
 fn world() -> World {
     let p = default_provider();
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(
-        p.clone(),
-        &dir.path().join("ca"),
-        KeyAlgorithm::Sm2,
-        "Ceremony CA",
-    )
-    .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Org,
-        name: "张三".into(),
-        organization: Some("某某建设有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    };
+    let mut ca = crate::softca::test_ca(dir.path(), "Ceremony CA");
+    let holder = Holder::org("张三", "某某建设有限公司", "91350100M000100Y43");
     ca.issue(&holder, b"123456", &dir.path().join("w"), 30)
         .unwrap();
     let mut other_ca = SoftCa::init(

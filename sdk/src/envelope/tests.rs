@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use crate::crypto::{KeyAlgorithm, default_provider};
-use crate::pki::TrustStore;
-use crate::softca::{Holder, HolderType, SoftCa, wallet_files};
+use crate::crypto::{KeyAlgorithm, PrivateKey, default_provider};
+use crate::pki::{ChainValidator, TrustStore};
+use crate::softca::{Holder, SoftCa, wallet_files};
 
 struct Wallet {
     _dir: tempfile::TempDir,
@@ -18,13 +18,7 @@ struct Wallet {
 fn wallet(alg: KeyAlgorithm) -> Wallet {
     let dir = tempfile::tempdir().unwrap();
     let mut ca = SoftCa::init(default_provider(), &dir.path().join("ca"), alg, "Env CA").unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "王五".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("王五");
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();

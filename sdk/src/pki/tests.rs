@@ -353,13 +353,7 @@ fn every_identity_document_type_reads_back_from_the_certificate() {
         ),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(
-        default_provider(),
-        &dir.path().join("ca"),
-        KeyAlgorithm::Sm2,
-        "CA",
-    )
-    .unwrap();
+    let mut ca = crate::softca::test_ca(dir.path(), "CA");
     for (i, (doc, attribute)) in cases.into_iter().enumerate() {
         assert_eq!(doc.to_attribute(), attribute);
         assert_eq!(IdentityDocument::from_attribute(attribute).unwrap(), doc);
@@ -434,13 +428,7 @@ fn bad_identity_numbers_are_refused_with_the_rule_they_break() {
     assert!(IdentityType::parse_name("visa").is_err());
     // The soft CA refuses a hand-built document with a bad number.
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(
-        default_provider(),
-        &dir.path().join("ca"),
-        KeyAlgorithm::Sm2,
-        "CA",
-    )
-    .unwrap();
+    let mut ca = crate::softca::test_ca(dir.path(), "CA");
     let holder = Holder {
         holder_type: HolderType::Personal,
         name: "张三".into(),

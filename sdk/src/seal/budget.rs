@@ -120,7 +120,7 @@ impl Counter {
                     if top_level && starts(bytes, i, b"xref") {
                         // A classic cross-reference table: 3 tokens per object, read by
                         // lopdf into its xref map, not as objects.
-                        match super::sign::find(bytes, b"trailer", i) {
+                        match super::pdf::find(bytes, b"trailer", i) {
                             Some(t) => i = t + 7,
                             None => i = bytes.len(),
                         }
@@ -142,7 +142,7 @@ impl Counter {
     /// stream compressed with Flate alone is inflated (bounded) and counted. Returns the
     /// offset after `endstream`.
     fn stream(&mut self, bytes: &[u8], from: usize, dict: &[u8]) -> Result<usize, SealError> {
-        let end = super::sign::find(bytes, b"endstream", from).unwrap_or(bytes.len());
+        let end = super::pdf::find(bytes, b"endstream", from).unwrap_or(bytes.len());
         let data = bytes.get(from..end).unwrap_or_default();
         // Flate applied once or several times (`/Filter [/FlateDecode /FlateDecode]`), no
         // other filter and no predictor: what object streams use.

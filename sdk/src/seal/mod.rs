@@ -15,9 +15,12 @@
 
 pub mod appearance;
 mod budget;
+mod changes;
 mod cms;
 pub mod flow;
 pub mod locate;
+mod pdf;
+mod report;
 mod sign;
 mod text;
 mod verify;
@@ -27,11 +30,9 @@ mod tests;
 
 pub use budget::MAX_TOKENS;
 pub use cms::{assemble_cms, sign_prepared, signed_attributes};
+pub use report::{PdfReport, Revocation, SealReport, SealWidget};
 pub use sign::{embed, prepare, prepare_revoke, revoke_with_key, seal_with_key};
-pub use verify::{
-    PdfReport, Revocation, SealReport, SealWidget, may_revoke, signer_of, verify,
-    verify_with_authorities, verify_with_records,
-};
+pub use verify::{may_revoke, signer_of, verify, verify_with_authorities, verify_with_records};
 
 use crate::crypto::{CryptoError, HashAlgorithm, PublicKeyAlgorithm};
 use crate::envelope::EnvelopeError;
@@ -177,12 +178,12 @@ pub fn locate_keyword(
     w: f32,
     h: f32,
 ) -> Result<Vec<(u32, [f32; 4])>, SealError> {
-    locate::keyword_rects(&sign::load(pdf)?, keyword, w, h)
+    locate::keyword_rects(&pdf::load(pdf)?, keyword, w, h)
 }
 
 /// The pages of a PDF with their sizes as a reader sees them (for a page preview).
 pub fn page_sizes(pdf: &[u8]) -> Result<Vec<PageSize>, SealError> {
-    let doc = sign::load(pdf)?;
+    let doc = pdf::load(pdf)?;
     Ok(locate::pages(&doc)?
         .iter()
         .map(|g| PageSize {

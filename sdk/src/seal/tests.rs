@@ -3,7 +3,7 @@
 use super::*;
 use crate::crypto::{KeyAlgorithm, PrivateKey, SignatureScheme, default_provider};
 use crate::pki::{Certificate, ChainValidator, TrustStore};
-use crate::softca::{Holder, HolderType, SoftCa, wallet_files};
+use crate::softca::{Holder, SoftCa, wallet_files};
 use lopdf::dictionary;
 
 struct Wallet {
@@ -17,13 +17,7 @@ struct Wallet {
 fn wallet(alg: KeyAlgorithm, name: &str) -> Wallet {
     let dir = tempfile::tempdir().unwrap();
     let mut ca = SoftCa::init(default_provider(), &dir.path().join("ca"), alg, "Seal CA").unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal(name);
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();
@@ -187,7 +181,7 @@ fn every_page_is_one_signature_with_a_widget_on_each_page() {
 fn a_changed_signed_byte_breaks_integrity() {
     let w = wallet(KeyAlgorithm::Sm2, "张三");
     let mut sealed = seal(&w, &sample_pdf(1).unwrap(), &at(1));
-    let at_text = crate::seal::sign::find(&sealed, b"camr test page 1", 0).unwrap();
+    let at_text = crate::seal::pdf::find(&sealed, b"camr test page 1", 0).unwrap();
     sealed[at_text + 5] = b'X';
     let report = verify(
         default_provider().as_ref(),
@@ -369,9 +363,9 @@ fn hash_first_signs_only_the_attributes_and_refuses_a_too_large_signature() {
 
 #[test]
 fn pdf_dates_are_utc() {
-    assert_eq!(sign::pdf_date(0), "D:19700101000000Z");
-    assert_eq!(sign::pdf_date(1_767_225_600), "D:20260101000000Z");
-    assert_eq!(sign::pdf_date(951_825_599), "D:20000229115959Z");
+    assert_eq!(pdf::pdf_date(0), "D:19700101000000Z");
+    assert_eq!(pdf::pdf_date(1_767_225_600), "D:20260101000000Z");
+    assert_eq!(pdf::pdf_date(951_825_599), "D:20000229115959Z");
 }
 
 use crate::crypto::PublicKeyAlgorithm;
@@ -737,14 +731,8 @@ fn a_seal_made_before_a_revocation_stays_valid_at_its_recorded_signing_time() {
     use crate::softca::RevocationReason;
     let p = default_provider();
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(p.clone(), &dir.path().join("ca"), KeyAlgorithm::Sm2, "CA").unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "张三".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let mut ca = crate::softca::test_ca(dir.path(), "CA");
+    let holder = Holder::personal("张三");
     let w = dir.path().join("w");
     ca.issue(&holder, b"1234", &w, 30).unwrap();
     let read = |n: &str| std::fs::read(w.join(n)).unwrap();

@@ -124,6 +124,35 @@ pub struct Holder {
     pub identity_number: Option<IdentityDocument>,
 }
 
+impl Holder {
+    /// A person (个人) named `name`, without an identity document.
+    pub fn personal(name: impl Into<String>) -> Self {
+        Self {
+            holder_type: HolderType::Personal,
+            name: name.into(),
+            organization: None,
+            uscc: None,
+            identity_number: None,
+        }
+    }
+
+    /// `name` of the organisation `organization` (机构/企业) with its unified social credit
+    /// code `uscc`, without an identity document.
+    pub fn org(
+        name: impl Into<String>,
+        organization: impl Into<String>,
+        uscc: impl Into<String>,
+    ) -> Self {
+        Self {
+            holder_type: HolderType::Org,
+            name: name.into(),
+            organization: Some(organization.into()),
+            uscc: Some(uscc.into()),
+            identity_number: None,
+        }
+    }
+}
+
 /// A revocation reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -311,178 +340,6 @@ impl SoftCa {
     /// The issuing intermediate.
     pub fn issuing_ca(&self) -> &Certificate {
         &self.ca
-    }
-
-    /// Issues a signing and an encryption certificate for `holder` into the folder `out`,
-    /// with both private keys encrypted under `pin`.
-    pub fn issue(
-        &mut self,
-        holder: &Holder,
-        pin: &[u8],
-        out: &Path,
-        validity_days: u64,
-    ) -> Result<Wallet, CaError> {
-        check_holder(holder)?;
-        if pin.len() < 4 {
-            return Err(CaError::Input(
-                "the PIN must have at least 4 characters".into(),
-            ));
-        }
-        if out.join(wallet_files::SIGN_CERT).exists() {
-            return Err(CaError::BadState(format!(
-                "{} already holds a wallet",
-                out.display()
-            )));
-        }
-        let algorithm = match self.ca_key.algorithm() {
-            PublicKeyAlgorithm::Sm2 => KeyAlgorithm::Sm2,
-            PublicKeyAlgorithm::EcdsaP256 => KeyAlgorithm::P256,
-            PublicKeyAlgorithm::Rsa => KeyAlgorithm::Rsa2048,
-        };
-        let mut attrs: Vec<(ObjectIdentifier, &str)> = vec![(OID_C, "CN")];
-        if let Some(org) = &holder.organization {
-            attrs.push((OID_O, org));
-        }
-        attrs.push((OID_CN, &holder.name));
-        let identity = holder
-            .identity_number
-            .as_ref()
-            .map(IdentityDocument::to_attribute);
-        if let Some(id) = &identity {
-            attrs.push((OID_SERIAL_NUMBER, id));
-        }
-        if let Some(uscc) = &holder.uscc {
-            attrs.push((OID_ORGANIZATION_IDENTIFIER, uscc));
-        }
-        let subject = make_name(&attrs)?;
-        let issuer = self.ca.x509().tbs_certificate().subject().clone();
-        let sign_key = self.provider.generate_key(algorithm)?;
-        let enc_key = self.provider.generate_key(algorithm)?;
-        let sign = issue_cert(
-            self.provider.as_ref(),
-            &self.ca_key,
-            &sign_key,
-            &issuer,
-            &subject,
-            CertKind::SignLeaf,
-            validity_days,
-            &self.state.urls,
-        )?;
-        let enc = issue_cert(
-            self.provider.as_ref(),
-            &self.ca_key,
-            &enc_key,
-            &issuer,
-            &subject,
-            CertKind::EncLeaf,
-            validity_days,
-            &self.state.urls,
-        )?;
-        std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
-        write(&out.join(wallet_files::SIGN_CERT), sign.to_pem().as_bytes())?;
-        write(&out.join(wallet_files::ENC_CERT), enc.to_pem().as_bytes())?;
-        write_secret(
-            &out.join(wallet_files::SIGN_KEY),
-            sign_key.to_encrypted_pkcs8_pem(pin)?.as_bytes(),
-        )?;
-        write_secret(
-            &out.join(wallet_files::ENC_KEY),
-            enc_key.to_encrypted_pkcs8_pem(pin)?.as_bytes(),
-        )?;
-        write(
-            &out.join(wallet_files::CHAIN),
-            format!("{}{}", self.ca.to_pem(), self.root.to_pem()).as_bytes(),
-        )?;
-        for (cert, usage) in [(&sign, "sign"), (&enc, "encrypt")] {
-            self.state.issued.push(IssuedRecord {
-                serial: cert.serial_hex(),
-                name: holder.name.clone(),
-                usage: usage.into(),
-                not_after: cert.validity().1,
-            });
-        }
-        self.save()?;
-        Ok(Wallet {
-            dir: out.to_path_buf(),
-            sign_serial: sign.serial_hex(),
-            enc_serial: enc.serial_hex(),
-        })
-    }
-
-    /// Issues a signing and an encryption certificate for `holder` for public keys the CA
-    /// does not hold (DER `SubjectPublicKeyInfo`, of the CA's algorithm), e.g. the joint keys
-    /// P of two-party SM2 (协同签名, [`crate::cosign`]) whose private key exists only as two
-    /// shares. Writes the certificates and the chain into `out`, no key files (the caller
-    /// stores its shares). The CA signs; the subject keys are the given ones.
-    pub fn issue_for_public_keys(
-        &mut self,
-        holder: &Holder,
-        sign_spki_der: &[u8],
-        enc_spki_der: &[u8],
-        out: &Path,
-        validity_days: u64,
-    ) -> Result<Wallet, CaError> {
-        check_holder(holder)?;
-        if out.join(wallet_files::SIGN_CERT).exists() {
-            return Err(CaError::BadState(format!(
-                "{} already holds a wallet",
-                out.display()
-            )));
-        }
-        for (what, der) in [("signing", sign_spki_der), ("encryption", enc_spki_der)] {
-            let key = crate::crypto::PublicKey::from_spki_der(der)
-                .map_err(|e| CaError::Input(format!("the {what} public key: {e}")))?;
-            if key.algorithm() != self.ca_key.algorithm() {
-                return Err(CaError::Input(format!(
-                    "the {what} public key is {:?}; this CA issues {:?} certificates",
-                    key.algorithm(),
-                    self.ca_key.algorithm()
-                )));
-            }
-        }
-        let subject = holder_name(holder)?;
-        let issuer = self.ca.x509().tbs_certificate().subject().clone();
-        let sign = issue_cert_for_spki(
-            self.provider.as_ref(),
-            &self.ca_key,
-            sign_spki_der,
-            &issuer,
-            &subject,
-            CertKind::SignLeaf,
-            validity_days,
-            &self.state.urls,
-        )?;
-        let enc = issue_cert_for_spki(
-            self.provider.as_ref(),
-            &self.ca_key,
-            enc_spki_der,
-            &issuer,
-            &subject,
-            CertKind::EncLeaf,
-            validity_days,
-            &self.state.urls,
-        )?;
-        std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
-        write(&out.join(wallet_files::SIGN_CERT), sign.to_pem().as_bytes())?;
-        write(&out.join(wallet_files::ENC_CERT), enc.to_pem().as_bytes())?;
-        write(
-            &out.join(wallet_files::CHAIN),
-            format!("{}{}", self.ca.to_pem(), self.root.to_pem()).as_bytes(),
-        )?;
-        for (cert, usage) in [(&sign, "sign"), (&enc, "encrypt")] {
-            self.state.issued.push(IssuedRecord {
-                serial: cert.serial_hex(),
-                name: holder.name.clone(),
-                usage: usage.into(),
-                not_after: cert.validity().1,
-            });
-        }
-        self.save()?;
-        Ok(Wallet {
-            dir: out.to_path_buf(),
-            sign_serial: sign.serial_hex(),
-            enc_serial: enc.serial_hex(),
-        })
     }
 
     /// Revokes (or, with [`RevocationReason::CertificateHold`], freezes) a certificate this CA
@@ -696,240 +553,6 @@ fn random_serial(provider: &dyn CryptoProvider) -> Result<SerialNumber, CaError>
     SerialNumber::new(&bytes).map_err(build)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn issue_cert(
-    provider: &dyn CryptoProvider,
-    issuer_key: &PrivateKey,
-    subject_key: &PrivateKey,
-    issuer: &Name,
-    subject: &Name,
-    kind: CertKind,
-    days: u64,
-    urls: &CaUrls,
-) -> Result<Certificate, CaError> {
-    let spki_der = subject_key.public_key().to_spki_der()?;
-    issue_cert_for_spki(
-        provider, issuer_key, &spki_der, issuer, subject, kind, days, urls,
-    )
-}
-
-/// [`issue_cert`] for a subject public key given as DER `SubjectPublicKeyInfo` (a key the CA
-/// never sees the private half of, e.g. the joint key of co-signing).
-#[allow(clippy::too_many_arguments)]
-fn issue_cert_for_spki(
-    provider: &dyn CryptoProvider,
-    issuer_key: &PrivateKey,
-    spki_der: &[u8],
-    issuer: &Name,
-    subject: &Name,
-    kind: CertKind,
-    days: u64,
-    urls: &CaUrls,
-) -> Result<Certificate, CaError> {
-    let spki = SubjectPublicKeyInfoOwned::from_der(spki_der).map_err(build)?;
-    let now = crate::qr::unix_now();
-    // Back-date one hour for clock skew between CA and verifiers.
-    let not_before = time_at(now.saturating_sub(3600))?;
-    let not_after = time_at(
-        now.saturating_add(i64::try_from(days.saturating_mul(86_400)).unwrap_or(i64::MAX)),
-    )?;
-    let profile = CamrProfile {
-        issuer: issuer.clone(),
-        subject: subject.clone(),
-        kind,
-        url_extensions: urls.extensions()?,
-    };
-    let mut builder = CertificateBuilder::new(
-        profile,
-        random_serial(provider)?,
-        Validity::new(not_before, not_after),
-        spki,
-    )
-    .map_err(build)?;
-    let signer = KeySigner::new(provider, issuer_key)?;
-    let tbs = builder.finalize(&signer).map_err(build)?;
-    let sig = signer.sign(&tbs)?;
-    let cert = builder
-        .assemble(BitString::from_bytes(&sig).map_err(build)?, &signer)
-        .map_err(build)?;
-    Certificate::from_der(&cert.to_der().map_err(build)?).map_err(build)
-}
-
-struct CamrProfile {
-    issuer: Name,
-    subject: Name,
-    kind: CertKind,
-    /// cRLDistributionPoints and authorityInfoAccess (built before, as the builder's callback
-    /// cannot return a `CaError`).
-    url_extensions: Vec<Extension>,
-}
-
-/// RFC 7093 method 1: the leftmost 160 bits of SHA-256 of the subjectPublicKey bits.
-fn key_id(subject_public_key: &[u8]) -> Vec<u8> {
-    let hash = crate::crypto::RustCryptoProvider.digest(HashAlgorithm::Sha256, subject_public_key);
-    hash.get(..20).unwrap_or_default().to_vec()
-}
-
-fn ext<T: Encode>(
-    oid: ObjectIdentifier,
-    critical: bool,
-    value: &T,
-) -> x509_cert::builder::Result<Extension> {
-    Ok(Extension {
-        extn_id: oid,
-        critical,
-        extn_value: OctetString::new(value.to_der()?)?,
-    })
-}
-
-impl BuilderProfile for CamrProfile {
-    fn get_issuer(&self, _subject: &Name) -> Name {
-        self.issuer.clone()
-    }
-
-    fn get_subject(&self) -> Name {
-        self.subject.clone()
-    }
-
-    fn build_extensions(
-        &self,
-        spk: SubjectPublicKeyInfoRef<'_>,
-        issuer_spk: SubjectPublicKeyInfoRef<'_>,
-        _tbs: &x509_cert::TbsCertificate,
-    ) -> x509_cert::builder::Result<Vec<Extension>> {
-        use der::oid::AssociatedOid;
-        let (bc, ku) = match self.kind {
-            CertKind::Root => (
-                BasicConstraints {
-                    ca: true,
-                    path_len_constraint: Some(1),
-                },
-                KeyUsages::KeyCertSign | KeyUsages::CRLSign,
-            ),
-            CertKind::Intermediate => (
-                BasicConstraints {
-                    ca: true,
-                    path_len_constraint: Some(0),
-                },
-                KeyUsages::KeyCertSign | KeyUsages::CRLSign,
-            ),
-            CertKind::SignLeaf => (
-                BasicConstraints {
-                    ca: false,
-                    path_len_constraint: None,
-                },
-                KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
-            ),
-            CertKind::EncLeaf => (
-                BasicConstraints {
-                    ca: false,
-                    path_len_constraint: None,
-                },
-                KeyUsages::KeyEncipherment | KeyUsages::DataEncipherment | KeyUsages::KeyAgreement,
-            ),
-            CertKind::Service(role) => (
-                BasicConstraints {
-                    ca: false,
-                    path_len_constraint: None,
-                },
-                role.key_usage(),
-            ),
-        };
-        let mut out = vec![
-            ext(BasicConstraints::OID, true, &bc)?,
-            ext(KeyUsage::OID, true, &KeyUsage(ku))?,
-        ];
-        if let CertKind::Service(role) = self.kind {
-            out.push(role.extended_key_usage()?);
-        }
-        out.extend([ext(
-            SubjectKeyIdentifier::OID,
-            false,
-            &SubjectKeyIdentifier(OctetString::new(key_id(
-                spk.subject_public_key.raw_bytes(),
-            ))?),
-        )?]);
-        out.extend(self.url_extensions.iter().cloned());
-        if self.kind != CertKind::Root {
-            let aki = AuthorityKeyIdentifier {
-                key_identifier: Some(OctetString::new(key_id(
-                    issuer_spk.subject_public_key.raw_bytes(),
-                ))?),
-                authority_cert_issuer: None,
-                authority_cert_serial_number: None,
-            };
-            out.push(ext(AuthorityKeyIdentifier::OID, false, &aki)?);
-        }
-        Ok(out)
-    }
-}
-
-/// Bridges camr's provider and keys to the `x509-cert` builder, which wants a
-/// `Keypair + DynSignatureAlgorithmIdentifier`; the signature itself is made by the provider
-/// and passed to `assemble`, so SM2 signatures are DER-encoded as OpenSSL expects (the
-/// builder's own `build` would write raw `r ‖ s` for SM2).
-pub(crate) struct KeySigner<'a> {
-    provider: &'a dyn CryptoProvider,
-    key: &'a PrivateKey,
-    spki: SpkiDer,
-}
-
-#[derive(Clone)]
-pub(crate) struct SpkiDer(Vec<u8>);
-
-impl EncodePublicKey for SpkiDer {
-    fn to_public_key_der(&self) -> x509_cert::spki::Result<der::Document> {
-        Ok(der::Document::try_from(self.0.as_slice())?)
-    }
-}
-
-impl<'a> KeySigner<'a> {
-    pub(crate) fn new(
-        provider: &'a dyn CryptoProvider,
-        key: &'a PrivateKey,
-    ) -> Result<Self, CaError> {
-        Ok(Self {
-            provider,
-            key,
-            spki: SpkiDer(key.public_key().to_spki_der()?),
-        })
-    }
-
-    pub(crate) fn sign(&self, tbs: &[u8]) -> Result<Vec<u8>, CaError> {
-        Ok(self.provider.sign(
-            self.key,
-            &SignatureScheme::default_for(self.key.algorithm()),
-            tbs,
-        )?)
-    }
-}
-
-impl signature::Keypair for KeySigner<'_> {
-    type VerifyingKey = SpkiDer;
-    fn verifying_key(&self) -> SpkiDer {
-        self.spki.clone()
-    }
-}
-
-impl DynSignatureAlgorithmIdentifier for KeySigner<'_> {
-    fn signature_algorithm_identifier(&self) -> x509_cert::spki::Result<AlgorithmIdentifierOwned> {
-        Ok(match self.key.algorithm() {
-            PublicKeyAlgorithm::Sm2 => AlgorithmIdentifierOwned {
-                oid: OID_SM3_WITH_SM2,
-                parameters: None,
-            },
-            PublicKeyAlgorithm::EcdsaP256 => AlgorithmIdentifierOwned {
-                oid: OID_ECDSA_WITH_SHA256,
-                parameters: None,
-            },
-            PublicKeyAlgorithm::Rsa => AlgorithmIdentifierOwned {
-                oid: OID_SHA256_WITH_RSA,
-                parameters: Some(der::asn1::Null.into()),
-            },
-        })
-    }
-}
-
 fn write(path: &Path, data: &[u8]) -> Result<(), CaError> {
     std::fs::write(path, data).map_err(|e| io(path, e))
 }
@@ -948,7 +571,9 @@ fn write_secret(path: &Path, data: &[u8]) -> Result<(), CaError> {
 }
 
 mod crl;
+mod issue;
 mod ocsp;
+mod profile;
 mod services;
 mod tsa;
 mod urls;
@@ -957,6 +582,8 @@ pub use ocsp::OCSP_VALIDITY_SECS;
 pub(crate) use ocsp::generalized as generalized_time;
 #[cfg(test)]
 pub(crate) use ocsp::sign_ocsp_response;
+pub(crate) use profile::KeySigner;
+use profile::{ext, issue_cert, issue_cert_for_spki, key_id};
 pub use services::{OID_KP_TIME_STAMPING, ServiceRole};
 pub use tsa::TSA_POLICY;
 #[cfg(test)]
@@ -966,70 +593,16 @@ pub use urls::{CaUrls, OID_AD_CA_ISSUERS, OID_AD_OCSP};
 #[cfg(test)]
 mod tests;
 
+/// A fresh SM2 software CA named `name` in `dir/ca`, with the default provider: the CA most
+/// tests start from.
 #[cfg(test)]
-mod issue_for_public_keys_tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use super::*;
-    use crate::crypto::default_provider;
-
-    #[test]
-    fn certificates_for_given_keys_carry_those_keys_and_bad_keys_are_refused() {
-        let p = default_provider();
-        let dir = tempfile::tempdir().unwrap();
-        let mut ca = SoftCa::init(
-            p.clone(),
-            &dir.path().join("ca"),
-            KeyAlgorithm::Sm2,
-            "Joint CA",
-        )
-        .unwrap();
-        let holder = Holder {
-            holder_type: HolderType::Personal,
-            name: "张三".into(),
-            organization: None,
-            uscc: None,
-            identity_number: None,
-        };
-        let (sign, enc) = (
-            p.generate_key(KeyAlgorithm::Sm2).unwrap(),
-            p.generate_key(KeyAlgorithm::Sm2).unwrap(),
-        );
-        let spki = |k: &PrivateKey| k.public_key().to_spki_der().unwrap();
-        let out = dir.path().join("w");
-        let w = ca
-            .issue_for_public_keys(&holder, &spki(&sign), &spki(&enc), &out, 30)
-            .unwrap();
-        let read = |f: &str| Certificate::parse_one(&std::fs::read(out.join(f)).unwrap()).unwrap();
-        let cert = read(wallet_files::SIGN_CERT);
-        assert_eq!(cert.serial_hex(), w.sign_serial);
-        assert_eq!(cert.public_key().unwrap(), sign.public_key());
-        assert_eq!(
-            read(wallet_files::ENC_CERT).public_key().unwrap(),
-            enc.public_key()
-        );
-        assert_eq!(cert.common_name(), "张三");
-        assert!(!out.join(wallet_files::SIGN_KEY).exists());
-        // Listed by the CA (revocable), a second wallet in the folder refused.
-        ca.revoke(
-            &w.sign_serial,
-            RevocationReason::KeyCompromise,
-            crate::qr::unix_now(),
-        )
-        .unwrap();
-        assert!(matches!(
-            ca.issue_for_public_keys(&holder, &spki(&sign), &spki(&enc), &out, 30),
-            Err(CaError::BadState(_))
-        ));
-        // A key of another algorithm, or no key at all.
-        let p256 = p.generate_key(KeyAlgorithm::P256).unwrap();
-        for (s, e) in [
-            (spki(&p256), spki(&enc)),
-            (spki(&sign), b"not a key".to_vec()),
-        ] {
-            assert!(matches!(
-                ca.issue_for_public_keys(&holder, &s, &e, &dir.path().join("w2"), 30),
-                Err(CaError::Input(_))
-            ));
-        }
-    }
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_ca(dir: &Path, name: &str) -> SoftCa {
+    SoftCa::init(
+        crate::crypto::default_provider(),
+        &dir.join("ca"),
+        KeyAlgorithm::Sm2,
+        name,
+    )
+    .unwrap()
 }

@@ -4,25 +4,13 @@ use super::*;
 use crate::crypto::default_provider;
 
 fn person() -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: "李四".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal("李四")
 }
 
 #[test]
 fn wallet_keys_open_only_with_the_pin_and_match_the_certificates() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(
-        default_provider(),
-        &dir.path().join("ca"),
-        KeyAlgorithm::Sm2,
-        "Test CA",
-    )
-    .unwrap();
+    let mut ca = crate::softca::test_ca(dir.path(), "Test CA");
     let w = ca
         .issue(&person(), b"246810", &dir.path().join("w"), 30)
         .unwrap();

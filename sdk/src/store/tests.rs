@@ -572,25 +572,13 @@ mod sqlite {
         use crate::ceremony::{Platform, PlatformIdentity, verify_signed_request};
         use crate::crypto::{KeyAlgorithm, PrivateKey, default_provider};
         use crate::pki::{ChainValidator, TrustStore};
-        use crate::softca::{Holder, HolderType, SoftCa};
+        use crate::softca::Holder;
 
         let p = default_provider();
         let dir = tempfile::tempdir().unwrap();
         let ca = {
-            let mut ca = SoftCa::init(
-                p.clone(),
-                &dir.path().join("ca"),
-                KeyAlgorithm::Sm2,
-                "Restart CA",
-            )
-            .unwrap();
-            let holder = Holder {
-                holder_type: HolderType::Org,
-                name: "张三".into(),
-                organization: Some("某某建设有限公司".into()),
-                uscc: Some("91350100M000100Y43".into()),
-                identity_number: None,
-            };
+            let mut ca = crate::softca::test_ca(dir.path(), "Restart CA");
+            let holder = Holder::org("张三", "某某建设有限公司", "91350100M000100Y43");
             ca.issue(&holder, b"123456", &dir.path().join("w"), 30)
                 .unwrap();
             ca

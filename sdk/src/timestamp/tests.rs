@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::*;
 use crate::crypto::{KeyAlgorithm, PrivateKey, default_provider};
 use crate::pki::TrustStore;
-use crate::softca::{Holder, HolderType, SoftCa, sign_token_with, wallet_files};
+use crate::softca::{Holder, SoftCa, sign_token_with, wallet_files};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -95,13 +95,7 @@ fn a_token_signed_by_a_certificate_without_the_time_stamping_eku_is_refused() {
     let w = world(KeyAlgorithm::Sm2);
     let wallet = w._dir.path().join("w");
     let mut ca = SoftCa::open(w.provider.clone(), &w._dir.path().join("ca")).unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "张三".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("张三");
     ca.issue(&holder, b"123456", &wallet, 30).unwrap();
     let cert = crate::pki::Certificate::parse_one(
         &std::fs::read(wallet.join(wallet_files::SIGN_CERT)).unwrap(),

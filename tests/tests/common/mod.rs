@@ -20,7 +20,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use camr::crypto::{CryptoProvider, HashAlgorithm, PrivateKey, PublicKeyAlgorithm, SecretBytes};
-use camr::softca::{Holder, HolderType};
+use camr::softca::Holder;
 
 /// The default SM2 signer ID (GM/T 0009).
 pub const ID: &str = "1234567812345678";
@@ -159,13 +159,7 @@ pub fn cat_pem(parts: &[&Path]) -> String {
 
 /// An organisation holder with UTF-8 names (as the national CAs issue them).
 pub fn holder() -> Holder {
-    Holder {
-        holder_type: HolderType::Org,
-        name: "张三".into(),
-        organization: Some("某某建设有限公司".into()),
-        uscc: Some("91350100M000100Y43".into()),
-        identity_number: None,
-    }
+    Holder::org("张三", "某某建设有限公司", "91350100M000100Y43")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -222,17 +222,7 @@ pub fn task_list(wallet: &Path, state: &str) -> Result<Vec<serde_json::Value>, S
         "{}/tasks?user={}&state={state}",
         settings.cloud_url, settings.user
     );
-    crate::http_client()?
-        .get(&url)
-        .send()
-        .and_then(reqwest::blocking::Response::error_for_status)
-        .and_then(reqwest::blocking::Response::json)
-        .map_err(|e| {
-            SimError::new(
-                ErrorCode::AdapterUnavailable,
-                format!("cannot read the task list from {url}: {e}"),
-            )
-        })
+    crate::net::task_list_at(&crate::http_client()?, &url, &url)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod procs;
 pub mod seal;
+pub mod sim;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -3,23 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use camr_app_sim::{Outcome, PlatformKeySource, QrSource, ScanOptions, SimError, Ui};
+use camr_app_sim::{Outcome, PlatformKeySource, ScanOptions, SimError};
 use serde_json::Value;
 
 use super::Harness;
-
-/// The simulator's terminal, kept for failure messages.
-#[derive(Default)]
-pub struct Lines(pub Vec<String>);
-
-impl Ui for Lines {
-    fn say(&mut self, line: &str) {
-        self.0.push(line.to_string());
-    }
-    fn ask(&mut self, _prompt: &str) -> Option<String> {
-        None
-    }
-}
+use super::sim::{Lines, scan_on, scan_options};
 
 /// The phone: `camr-app scan` of the session's QR in a thread; it authorises, then waits and
 /// signs every placement until the session is finished or ends.
@@ -28,25 +16,13 @@ pub fn phone(
     qr: &str,
 ) -> std::thread::JoinHandle<(Result<Outcome, SimError>, String)> {
     let options = ScanOptions {
-        qr: QrSource::Payload(qr.to_string()),
-        wallet: h.data.join("wallet"),
-        pin: Some("123456".into()),
-        reject: None,
-        yes: true,
         platform_key: PlatformKeySource::Registry {
             list: h.data.join("registry.json"),
             authority: h.data.join("registry-authority.pub.pem"),
         },
-        cert: None,
-        delegation: None,
-        wallets: Vec::new(),
-        refuse_items: Vec::new(),
+        ..scan_options(qr, h.data.join("wallet"), "123456")
     };
-    std::thread::spawn(move || {
-        let mut ui = Lines::default();
-        let r = camr_app_sim::scan(&options, &mut ui);
-        (r, ui.0.join("\n"))
-    })
+    std::thread::spawn(move || scan_on(&options, Lines::default()))
 }
 
 /// Opens a session over a `pages`-page PDF; returns (tid, QR text, answer).

@@ -212,20 +212,8 @@ fn a_kept_message_signature_verifies_later_in_the_manuals_result_shape() {
 fn a_revoked_signing_certificate_cannot_log_in() {
     let p = default_provider();
     let dir = tempfile::tempdir().unwrap();
-    let mut ca = SoftCa::init(
-        p.clone(),
-        &dir.path().join("ca"),
-        KeyAlgorithm::Sm2,
-        "Revoking CA",
-    )
-    .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "钱七".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let mut ca = crate::softca::test_ca(dir.path(), "Revoking CA");
+    let holder = Holder::personal("钱七");
     let issued = ca
         .issue(&holder, b"123456", &dir.path().join("w"), 30)
         .unwrap();

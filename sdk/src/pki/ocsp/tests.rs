@@ -9,7 +9,7 @@ use super::asn1::{CertStatus, SingleResponse};
 use super::*;
 use crate::crypto::{KeyAlgorithm, PrivateKey, default_provider};
 use crate::softca::{
-    Holder, HolderType, RevocationReason, ServiceRole, SoftCa, sign_ocsp_response, wallet_files,
+    Holder, RevocationReason, ServiceRole, SoftCa, sign_ocsp_response, wallet_files,
 };
 
 struct World {
@@ -22,13 +22,7 @@ struct World {
 }
 
 fn holder(name: &str) -> Holder {
-    Holder {
-        holder_type: HolderType::Personal,
-        name: name.into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    }
+    Holder::personal(name)
 }
 
 fn read_cert(dir: &Path, file: &str) -> Certificate {

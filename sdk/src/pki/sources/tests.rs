@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::*;
 use crate::crypto::{KeyAlgorithm, default_provider};
-use crate::softca::{CaUrls, Holder, HolderType, RevocationReason, SoftCa, wallet_files};
+use crate::softca::{CaUrls, Holder, RevocationReason, SoftCa, wallet_files};
 
 /// The CA's cloud without a network: GET …/crl signs a CRL, POST …/ocsp answers, as
 /// softca-cloud does; `down` makes every call fail; `calls` counts them.
@@ -58,13 +58,7 @@ fn world() -> World {
         ca_issuers_url: Some("http://ca.example/ca.cer".into()),
     })
     .unwrap();
-    let holder = Holder {
-        holder_type: HolderType::Personal,
-        name: "张三".into(),
-        organization: None,
-        uscc: None,
-        identity_number: None,
-    };
+    let holder = Holder::personal("张三");
     let w = dir.path().join("w");
     ca.issue(&holder, b"123456", &w, 30).unwrap();
     let leaf =
