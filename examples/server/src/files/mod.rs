@@ -401,6 +401,19 @@ pub(crate) async fn send_file(path: &FsPath, name: &str, once: bool) -> Result<R
     Ok(r)
 }
 
+/// The size and `alg` digest of an upload, which is not kept.
+async fn hash_upload(
+    s: &AppState,
+    body: Body,
+    alg: HashAlgorithm,
+    kind: Upload,
+) -> Result<(u64, Vec<u8>), ApiError> {
+    let tmp = temp_path(s)?;
+    let received = receive(s, body, &tmp, Some(alg), kind).await;
+    let _ = tokio::fs::remove_file(&tmp).await;
+    received
+}
+
 async fn file_sign_start(
     State(s): Shared,
     q: Result<Query<UploadQuery>, QueryRejection>,
@@ -410,10 +423,7 @@ async fn file_sign_start(
     let q = upload_query(&headers, q)?;
     let alg = hash_of(&q)?;
     let name = clean_name(q.name.as_deref(), "document");
-    let tmp = temp_path(&s)?;
-    let received = receive(&s, body, &tmp, Some(alg), Upload::Streamed).await;
-    let _ = tokio::fs::remove_file(&tmp).await;
-    let (_, hash) = received?;
+    let (_, hash) = hash_upload(&s, body, alg, Upload::Streamed).await?;
     let started = s
         .platform
         .start_sign(vec![SignItem::hash("file", &name, hash, alg)])
@@ -441,10 +451,7 @@ async fn file_digest(
 ) -> Result<Response, ApiError> {
     let q = upload_query(&headers, q)?;
     let alg = hash_of(&q)?;
-    let tmp = temp_path(&s)?;
-    let received = receive(&s, body, &tmp, Some(alg), Upload::Digest).await;
-    let _ = tokio::fs::remove_file(&tmp).await;
-    let (size, hash) = received?;
+    let (size, hash) = hash_upload(&s, body, alg, Upload::Digest).await?;
     Ok(ok(DigestOut {
         hash_algorithm: alg,
         hash: Bytes(hash),
