@@ -420,6 +420,16 @@ async fn hall_page_refuses_too_early_and_unsigned_then_signs_in_and_opens_the_bi
 
         // 签到: the login QR on screen, the app answers, the name appears in the row.
         page.click("#bids tbody button.sign-in").await;
+        // The QR shows in a row of its own just under the bid that asked (issue 23, item 9).
+        let beside = page
+            .js(
+                "const q = document.getElementById('qr-row'); \
+                 return !!q && q.contains(document.getElementById('qr-box')) \
+                 && q.previousElementSibling.id.startsWith('bid-');",
+                vec![],
+            )
+            .await;
+        assert_eq!(beside, true, "the sign-in QR is not beside its bid");
         let (login, outcome) = page.scan_and_answer(Operation::Login, None, None).await;
         assert_eq!(outcome.state, "verified", "{outcome:?}");
         page.wait_text("#bids tbody .signed-in", |t| t.contains(HOLDER))

@@ -131,8 +131,20 @@ async function load() {
   camr.$("no-bids").hidden = h.bids.length > 0;
   tick();
 }
+// The QR panel and the progress bar go into a row of their own just under the bid that asked.
+function nearBid(id) {
+  const tr = row(id);
+  if (!tr) return;
+  let qrRow = camr.$("qr-row");
+  if (!qrRow) {
+    qrRow = document.createElement("tr"); qrRow.id = "qr-row";
+    const cell = qrRow.insertCell(); cell.colSpan = 4; cell.dataset.label = "扫码 · Scan";
+  }
+  tr.after(qrRow);
+  for (const box of ["qr-box", "progress"]) { const b = camr.$(box); if (b) qrRow.cells[0].appendChild(b); }
+}
 async function signIn(id) {
-  camr.clear("hall-msg");
+  camr.clear("hall-msg"); nearBid(id);
   try {
     const tx = await camr.api("POST", "/api/v1/hall/signin?bid=" + encodeURIComponent(id));
     camr.show(tx, { onFinal: async (st) => {
@@ -142,7 +154,7 @@ async function signIn(id) {
   } catch (e) { camr.fail("hall-msg", e); }
 }
 async function decrypt(id, td) {
-  camr.clear("hall-msg"); camr.clear(td.querySelector(".refusal"));
+  camr.clear("hall-msg"); camr.clear(td.querySelector(".refusal")); nearBid(id);
   let tx;
   try { tx = await camr.api("POST", "/api/v1/hall/decrypt?bid=" + encodeURIComponent(id)); }
   catch (e) { camr.fail(td.querySelector(".refusal"), e); return; }
