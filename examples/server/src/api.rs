@@ -106,6 +106,7 @@ macro_rules! api_error_from {
 api_error_from!(
     camr::store::StoreError,
     camr::store::hall::SubmissionRefusal,
+    camr::hall::HallError,
     CeremonyError,
     camr::Error,
     camr::qr::QrError,

@@ -36,15 +36,16 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
-use camr::envelope::read_header;
 pub use camr::hall::{Bid, BidHolder, HallView, Opening, SignIn, Tender};
 use camr::hall::{HallError, Submission};
-use camr::protocol::{Bytes, EncryptedKeyItem, ErrorCode, Operation};
+use camr::protocol::{ErrorCode, Operation};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::{ApiError, json_body, ok, started_ok};
-use crate::files::{FileMeta, adopt_upload, clean_name, no_json_type, receive, temp_path};
+use crate::files::{
+    FileMeta, adopt_upload, clean_name, envelope_items, no_json_type, receive, temp_path,
+};
 use crate::owner::authorize;
 
 type Shared = State<Arc<AppState>>;
@@ -74,15 +75,6 @@ impl Default for HallConfig {
             project: DEMO_PROJECT.into(),
             opening: Opening::AfterStart(DEMO_OPENING_IN_SECS),
             free_decrypts: false,
-        }
-    }
-}
-
-impl From<HallError> for ApiError {
-    fn from(e: HallError) -> Self {
-        match e {
-            HallError::Store(e) => ApiError::from(e),
-            e => ApiError::new(e.code(), e.to_string()),
         }
     }
 }
@@ -225,32 +217,6 @@ async fn create_tender(
     let tender = s.hall.sdk.create_tender(tender).await?;
     tracing::info!(tender = %tender.id, opens_at = tender.opens_at, "tender added to the hall");
     Ok(ok(tender))
-}
-
-/// Reads the header of the envelope at `path`: its encrypted keys as decrypt items.
-async fn envelope_items(
-    s: &AppState,
-    path: &std::path::Path,
-) -> Result<Vec<EncryptedKeyItem>, ApiError> {
-    let provider = s.platform.provider().clone();
-    let path = path.to_path_buf();
-    let header = tokio::task::spawn_blocking(move || {
-        let mut f =
-            std::io::BufReader::new(std::fs::File::open(&path).map_err(ApiError::internal)?);
-        read_header(provider.as_ref(), &mut f).map_err(|e| ApiError::new(e.code(), e.to_string()))
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok(header
-        .encrypted_keys
-        .iter()
-        .enumerate()
-        .map(|(i, (sn, k))| EncryptedKeyItem {
-            id: format!("key{}", i + 1),
-            recipient_cert_sn: sn.clone(),
-            encrypted_key: Bytes(k.clone()),
-        })
-        .collect())
 }
 
 /// The verified encrypt transaction `tid` the caller owns, and its vendor.

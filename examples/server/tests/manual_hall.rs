@@ -516,6 +516,17 @@ async fn each_tender_takes_and_opens_its_bids_at_its_own_time() {
 
     // Its bid waits for its own tender's opening, not the configured one's.
     h.sign_in(&bid).await;
+    // A certificate holder (this browser now owns the bidder's sign-in) adds no tender either.
+    let (s, v) = add(
+        None,
+        json!({"id": "ZB-X", "project": "x", "opensAt": now()}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (401, Some("UNAUTHORIZED")),
+        "{v}"
+    );
     let (s, v) = h.post(&format!("/api/v1/hall/decrypt?bid={bid}")).await;
     assert_refused(s, &v, "BID_OPENING_NOT_REACHED", "开标时间未到");
     h.state

@@ -74,6 +74,13 @@ pub struct Tender {
     pub opens_at: i64,
 }
 
+impl Tender {
+    /// Until when its record is kept: a year after the opening.
+    fn kept_until(&self) -> i64 {
+        self.opens_at.saturating_add(TENDER_KEPT)
+    }
+}
+
 /// When a tender opens, as a platform configures it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opening {
@@ -297,17 +304,8 @@ impl Hall {
                 })
             };
         }
-        let expires = tender.opens_at.saturating_add(TENDER_KEPT);
-        match Versioned::create(
-            self.tenders.as_ref(),
-            TENDER,
-            &tender.id,
-            tender.clone(),
-            expires,
-        )
-        .await
-        {
-            Ok(_) => Ok(tender),
+        match self.insert_tender(&tender).await {
+            Ok(()) => Ok(tender),
             // Another instance created it at the same moment: the stored one counts.
             Err(StoreError::Conflict(_)) => self.tender(&tender.id).await,
             Err(e) => Err(e.into()),
@@ -357,7 +355,7 @@ impl Hall {
             self.tenders.as_ref(),
             TENDER,
             &tender.id,
-            |t| t.opens_at.saturating_add(TENDER_KEPT),
+            Tender::kept_until,
             |t| {
                 *t = wanted.clone();
                 Ok::<_, StoreError>(())
@@ -368,12 +366,24 @@ impl Hall {
             Some((t, ())) => Ok(t),
             // Kept only under the legacy kind so far: it becomes a record of its own.
             None => {
-                let expires = tender.opens_at.saturating_add(TENDER_KEPT);
-                let store = self.tenders.as_ref();
-                Versioned::create(store, TENDER, &tender.id, tender.clone(), expires).await?;
+                self.insert_tender(&tender).await?;
                 Ok(tender)
             }
         }
+    }
+
+    /// Stores a tender not stored yet; `Conflict` when another writer came first.
+    async fn insert_tender(&self, tender: &Tender) -> Result<(), StoreError> {
+        let store = self.tenders.as_ref();
+        Versioned::create(
+            store,
+            TENDER,
+            &tender.id,
+            tender.clone(),
+            tender.kept_until(),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Tender `id` as it stands at `now`, its pending sign-ins settled first.

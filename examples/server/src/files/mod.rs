@@ -41,6 +41,7 @@ use crate::api::{ApiError, ok, started_ok};
 type Shared = State<Arc<AppState>>;
 
 mod work;
+pub(crate) use work::envelope_items;
 pub use work::{JobProgress, WorkStarted};
 use work::{bid_envelope, bid_open_start, bid_plain, bid_progress, bid_work};
 

@@ -263,23 +263,35 @@ pub(super) async fn bid_open_start(
         .unwrap_or_else(|| format!("{name}.opened"));
     let tmp = temp_path(&s)?;
     let (size, _) = receive(&s, body, &tmp, None, Upload::Streamed).await?;
+    let keys = match envelope_items(&s, &tmp).await {
+        Ok(keys) => keys,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+    };
+    let recipients: Vec<&str> = keys.iter().map(|k| k.recipient_cert_sn.as_str()).collect();
+    tracing::info!(size, ?recipients, "envelope received for bid opening");
+    let started = s.platform.start_decrypt(keys).await;
+    adopt_upload(&s, &tmp, started, "envelope", FileMeta { name, size }).await
+}
+
+/// Reads the header of the envelope at `path` (off the executor): its encrypted content keys
+/// as decrypt items, `key1`, `key2`, … in the header's order.
+pub(crate) async fn envelope_items(
+    s: &AppState,
+    path: &FsPath,
+) -> Result<Vec<EncryptedKeyItem>, ApiError> {
     let provider = s.platform.provider().clone();
-    let path = tmp.clone();
+    let path = path.to_path_buf();
     let header = tokio::task::spawn_blocking(move || {
         let mut f =
             std::io::BufReader::new(std::fs::File::open(&path).map_err(ApiError::internal)?);
         read_header(provider.as_ref(), &mut f).map_err(|e| ApiError::new(e.code(), e.to_string()))
     })
     .await
-    .map_err(ApiError::internal)?;
-    let header = match header {
-        Ok(h) => h,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
-    };
-    let keys: Vec<EncryptedKeyItem> = header
+    .map_err(ApiError::internal)??;
+    Ok(header
         .encrypted_keys
         .iter()
         .enumerate()
@@ -288,10 +300,7 @@ pub(super) async fn bid_open_start(
             recipient_cert_sn: sn.clone(),
             encrypted_key: Bytes(k.clone()),
         })
-        .collect();
-    let started = s.platform.start_decrypt(keys).await;
-    tracing::info!(size, recipients = ?header.recipients, "envelope received for bid opening");
-    adopt_upload(&s, &tmp, started, "envelope", FileMeta { name, size }).await
+        .collect())
 }
 
 /// Opens the envelope of decrypt transaction `tid` with the content key the app unwrapped
